@@ -1,0 +1,54 @@
+# Kindred — `make help` lists what is here.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.DEFAULT_GOAL := help
+.PHONY: help run install dev test test-fast lint format bench clean
+
+help: ## Show this help
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+run: install ## Create .venv, install, migrate, seed demo communities, serve on http://$(HOST):$(PORT)
+	$(BIN)/kindred serve --host $(HOST) --port $(PORT) --demo
+
+install: $(BIN)/.installed ## Create .venv and install Kindred (pinned by constraints.txt)
+
+$(BIN)/.installed: pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e .
+	touch $@
+
+dev: $(BIN)/.dev-installed node_modules/.installed ## Install the test and lint tools too
+
+$(BIN)/.dev-installed: $(BIN)/.installed
+	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
+test: dev lint ## Install dev tools and run the whole suite (lint, unit, services, browser)
+	$(BIN)/pytest
+
+test-fast: dev ## Run the suite without the browser and service tests
+	$(BIN)/pytest -m "not e2e and not services"
+
+lint: dev ## ruff (lint + format check) and the import-linter layer contracts
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+format: dev ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: dev ## Run the benchmarks in bench/ and print their tables
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean: ## Remove the virtualenv, node_modules and caches (keeps ./data)
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""Chat rooms, the WebSocket endpoint and protocol, fan-out, live group sessions."""

@@ -1,0 +1,1 @@
+"""Shared primitives for Kindred; imports no feature package."""

@@ -1,0 +1,109 @@
+"""Rate limits for member actions, on the `limits` library.
+
+Counters live in memory by default and in Redis when one is configured, so that every
+worker shares them. Keys are opaque: a member id or a keyed hash of a client network,
+never a raw address.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+from limits import RateLimitItem, parse
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+
+from core.settings import ConfigError
+
+log = logging.getLogger("kindred.ratelimit")
+
+# Every limited action, with its default. Operators override any of them with
+# KINDRED_RATE_LIMITS="action=N/period;...".
+DEFAULT_LIMITS: dict[str, str] = {
+    "login_member": "10/15minutes",  # failed sign-ins against one pseudonym
+    "login_network": "30/15minutes",  # failed sign-ins from one client network
+    "signup_network": "10/hour",  # accounts created from one client network
+    "recover_network": "10/hour",  # recovery-code attempts from one client network
+    "post": "30/10minutes",  # forum threads and replies by one member
+    "report": "20/hour",  # reports filed by one member
+    "chat_send": "20/30seconds",  # chat messages by one member (bursts of 20)
+}
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """An action refused for now, with how long until it is allowed again."""
+
+    retry_after: int  # seconds
+
+    @property
+    def minutes(self) -> int:
+        return max(1, math.ceil(self.retry_after / 60))
+
+
+def parse_limits(spec: str) -> tuple[bool, dict[str, RateLimitItem]]:
+    """Parse KINDRED_RATE_LIMITS: 'on', 'off', or 'action=limit;action=limit'."""
+    spec = spec.strip()
+    if spec.lower() == "off":
+        return False, {}
+    chosen = dict(DEFAULT_LIMITS)
+    if spec.lower() not in ("", "on"):
+        for part in filter(None, (p.strip() for p in spec.split(";"))):
+            action, _, value = part.partition("=")
+            action = action.strip()
+            if action not in DEFAULT_LIMITS or not value:
+                known = ", ".join(sorted(DEFAULT_LIMITS))
+                raise ConfigError(
+                    f"KINDRED_RATE_LIMITS: unknown action or missing limit in {part!r} "
+                    f"(actions: {known})"
+                )
+            chosen[action] = value.strip()
+    try:
+        return True, {action: parse(value) for action, value in chosen.items()}
+    except ValueError as exc:
+        raise ConfigError(f"KINDRED_RATE_LIMITS: {exc}") from None
+
+
+class RateLimits:
+    def __init__(self, spec: str, redis_url: str = "") -> None:
+        self.enabled, self.items = parse_limits(spec)
+        self.storage: Storage = (
+            RedisStorage(_limits_redis_uri(redis_url), implementation="redispy")
+            if redis_url
+            else MemoryStorage()
+        )
+        self._limiter = MovingWindowRateLimiter(self.storage)
+
+    async def hit(self, action: str, key: str) -> Blocked | None:
+        """Count one use of `action` by `key`; return Blocked when it is over the limit."""
+        if not self.enabled:
+            return None
+        item = self.items[action]
+        if await self._limiter.hit(item, action, key):
+            return None
+        return await self._blocked(item, action, key)
+
+    async def check(self, action: str, key: str) -> Blocked | None:
+        """Would one more use be refused? Counts nothing."""
+        if not self.enabled:
+            return None
+        item = self.items[action]
+        if await self._limiter.test(item, action, key):
+            return None
+        return await self._blocked(item, action, key)
+
+    async def clear(self, action: str, key: str) -> None:
+        if self.enabled:
+            await self._limiter.clear(self.items[action], action, key)
+
+    async def _blocked(self, item: RateLimitItem, action: str, key: str) -> Blocked:
+        stats = await self._limiter.get_window_stats(item, action, key)
+        return Blocked(retry_after=max(1, math.ceil(stats.reset_time - time.time())))
+
+
+def _limits_redis_uri(url: str) -> str:
+    # `limits` names its async Redis storage with an "async+" prefix.
+    return url if url.startswith("async+") else "async+" + url

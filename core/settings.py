@@ -1,0 +1,202 @@
+"""Settings: every one declared once, with its environment variable, default and help.
+
+Values come from ``KINDRED_*`` environment variables. Nothing is read at import time:
+``Settings.from_env()`` is called by the composition root (``kindred.app``) or the CLI.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+
+class ConfigError(Exception):
+    """A setting is unusable; the message is one line an operator can act on."""
+
+
+def setting(default: Any, help: str, *, secret: bool = False) -> Any:
+    return field(default=default, metadata={"help": help, "secret": secret})
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = setting(
+        Path("data"), "Where the embedded database and the generated secret key live."
+    )
+    database_url: str = setting(
+        "",
+        "Database URL. Empty: an SQLite file in the data directory (WAL mode). "
+        "PostgreSQL: postgresql://user@host/db (driven by asyncpg).",
+        secret=True,
+    )
+    redis_url: str = setting(
+        "", "Redis URL for chat fan-out, presence and shared rate limits (optional).", secret=True
+    )
+    secret_key: str = setting(
+        "",
+        "Key for signing CSRF tokens and keyed hashes. Empty: generated once and kept in "
+        "<data dir>/secret_key with 0600 permissions.",
+        secret=True,
+    )
+    site_url: str = setting(
+        "http://127.0.0.1:8000",
+        "The public origin members use; CSRF and WebSocket origin checks compare against it.",
+    )
+    allowed_origins: tuple[str, ...] = setting(
+        (), "Extra origins (comma-separated) accepted besides the site URL's."
+    )
+    secure_cookies: str = setting(
+        "auto",
+        "auto | on | off. auto: Secure, __Host- prefixed cookies whenever the site URL is https.",
+    )
+    trusted_proxies: tuple[str, ...] = setting(
+        (),
+        "Addresses or networks (comma-separated) of reverse proxies whose X-Forwarded-For "
+        "is believed. Empty: the header is ignored.",
+    )
+    rate_limits: str = setting(
+        "on",
+        "on | off | per-action overrides such as 'login_member=5/15minutes;chat_send=20/30seconds'."
+        " off is for load tests on a private machine only.",
+    )
+    session_idle_minutes: int = setting(
+        3 * 24 * 60, "A session unused for this long ends (minutes)."
+    )
+    session_max_days: int = setting(30, "A session ends this many days after sign-in, used or not.")
+    max_body_bytes: int = setting(1024 * 1024, "Largest request body accepted (bytes); over: 413.")
+    log_format: str = setting("text", "text | json (one JSON object a line).")
+    log_level: str = setting("info", "debug | info | warning | error.")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = env.get(env_name(f.name))
+            if raw is not None and raw.strip() != "":
+                values[f.name] = _parse(f, raw.strip())
+        values.update(overrides)
+        return cls(**values).validated()
+
+    def validated(self) -> Settings:
+        site = urlsplit(self.site_url)
+        if site.scheme not in ("http", "https") or not site.netloc:
+            raise ConfigError(
+                f"KINDRED_SITE_URL must be an http(s) origin such as https://kindred.example, "
+                f"not {self.site_url!r}"
+            )
+        if self.secure_cookies not in ("auto", "on", "off"):
+            raise ConfigError("KINDRED_SECURE_COOKIES must be auto, on or off")
+        if self.log_format not in ("text", "json"):
+            raise ConfigError("KINDRED_LOG_FORMAT must be text or json")
+        from core.ratelimit import parse_limits  # here: ratelimit imports ConfigError from us
+
+        parse_limits(self.rate_limits)
+        for name in ("session_idle_minutes", "session_max_days", "max_body_bytes"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{env_name(name)} must be a positive number")
+        return self
+
+    # Derived values -------------------------------------------------------------------------
+
+    @property
+    def origin(self) -> str:
+        site = urlsplit(self.site_url)
+        return f"{site.scheme}://{site.netloc}".lower()
+
+    @property
+    def origins(self) -> frozenset[str]:
+        return frozenset({self.origin, *(o.rstrip("/").lower() for o in self.allowed_origins)})
+
+    @property
+    def https(self) -> bool:
+        return self.secure_cookies == "on" or (
+            self.secure_cookies == "auto" and self.origin.startswith("https:")
+        )
+
+    @property
+    def effective_database_url(self) -> str:
+        url = self.database_url or f"sqlite:///{(self.data_dir / 'kindred.db').resolve()}"
+        for plain, driver in (
+            ("sqlite://", "sqlite+aiosqlite://"),
+            ("postgresql://", "postgresql+asyncpg://"),
+            ("postgres://", "postgresql+asyncpg://"),
+        ):
+            if url.startswith(plain):
+                return driver + url.removeprefix(plain)
+        return url
+
+    @property
+    def uses_embedded_database(self) -> bool:
+        return not self.database_url
+
+    def with_secret(self) -> Settings:
+        """Return settings whose secret key is set, generating and keeping one if needed."""
+        if self.secret_key:
+            return self
+        return dataclasses.replace(self, secret_key=load_or_create_secret(self.data_dir))
+
+    def describe(self) -> list[tuple[str, str, str]]:
+        """(variable, effective value with secrets masked, help) for `kindred check` and docs."""
+        rows = []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            shown = ",".join(value) if isinstance(value, tuple) else str(value)
+            if f.metadata["secret"] and shown:
+                shown = _mask(shown)
+            rows.append((env_name(f.name), shown, f.metadata["help"]))
+        return rows
+
+
+def env_name(field_name: str) -> str:
+    return "KINDRED_" + field_name.upper()
+
+
+def _parse(f: dataclasses.Field[Any], raw: str) -> Any:
+    kind = f.type if isinstance(f.type, str) else f.type.__name__
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "Path":
+            return Path(raw)
+        if kind.startswith("tuple"):
+            return tuple(part.strip() for part in raw.split(",") if part.strip())
+    except ValueError:
+        raise ConfigError(f"{env_name(f.name)} must be a whole number, not {raw!r}") from None
+    return raw
+
+
+def _mask(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme and parts.password:
+        return value.replace(parts.password, "****")
+    if parts.scheme:
+        return value
+    return "****"
+
+
+def load_or_create_secret(data_dir: Path) -> str:
+    path = data_dir / "secret_key"
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            return path.read_text().strip()
+        key = secrets.token_urlsafe(48)
+        # O_EXCL so two workers starting together cannot both write; 0600 so only we can read it.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(key + "\n")
+        return key
+    except FileExistsError:
+        return path.read_text().strip()
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot keep the secret key in {data_dir}: {exc.strerror}. "
+            "Make the data directory writable or set KINDRED_SECRET_KEY."
+        ) from None

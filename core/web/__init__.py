@@ -1,0 +1,1 @@
+"""Web plumbing shared by every feature: templates, CSRF, headers, errors, client networks."""

@@ -1,0 +1,143 @@
+"""Cross-site request forgery defence, in two layers.
+
+1. Origin: any state-changing request whose Origin is not ours, or whose Sec-Fetch-Site is
+   cross-site, is refused before anything reads it.
+2. Token: cookie-authenticated state changes must carry a token bound to the session cookie
+   (or, before sign-in, to a random pre-session cookie) in the X-CSRF-Token header or a
+   `csrf_token` form field. The token is an HMAC of that cookie, so it changes whenever the
+   session does and a token from an earlier session is worthless. Bearer-token clients send
+   no cookies and need no CSRF token.
+
+The middleware reads urlencoded form bodies itself and replays them to the app, so no
+view can forget the check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from http.cookies import SimpleCookie
+from urllib.parse import parse_qs
+
+from starlette.datastructures import Headers
+from starlette.requests import HTTPConnection
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from core.settings import Settings
+from core.web.cookies import cookie_options, presession_cookie_name, session_cookie_name
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+FORM_TYPE = "application/x-www-form-urlencoded"
+NEW_PRESESSION = "kindred.new_presession"
+
+
+def _sign(secret: str, value: str) -> str:
+    return hmac.new(secret.encode(), b"csrf:" + value.encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_token(conn: HTTPConnection) -> str:
+    """The token for forms and scripts on this page (creating a pre-session cookie if needed)."""
+    settings: Settings = conn.app.state.ctx.settings
+    scope_state = conn.scope.setdefault("state", {})
+    value = (
+        scope_state.get("kindred.session_cookie_override")
+        or conn.cookies.get(session_cookie_name(settings))
+        or scope_state.get(NEW_PRESESSION)
+        or conn.cookies.get(presession_cookie_name(settings))
+    )
+    if not value:
+        value = secrets.token_urlsafe(24)
+        scope_state[NEW_PRESESSION] = value
+    return _sign(settings.secret_key, value)
+
+
+def origin_allowed(headers: Headers, settings: Settings) -> bool:
+    origin = headers.get("origin")
+    if origin is not None and origin != "null":
+        return origin.rstrip("/").lower() in settings.origins
+    # Under our Referrer-Policy (no-referrer) browsers send "Origin: null" even for our own
+    # forms; Sec-Fetch-Site still says where the request came from.
+    return headers.get("sec-fetch-site", "") != "cross-site"
+
+
+class CSRFMiddleware:
+    def __init__(self, app: ASGIApp, settings: Settings, exempt_paths: frozenset[str]) -> None:
+        self.app = app
+        self.settings = settings
+        self.exempt_paths = exempt_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        send = self._with_presession_cookie(scope, send)
+        if scope["method"] in SAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        if not origin_allowed(headers, self.settings):
+            await self._refuse(scope, receive, send, "cross_site", "cross-site request refused")
+            return
+        cookie_auth = not headers.get("authorization", "").lower().startswith("bearer ")
+        if cookie_auth and scope["path"] not in self.exempt_paths:
+            token = headers.get("x-csrf-token")
+            if token is None and headers.get("content-type", "").startswith(FORM_TYPE):
+                body, receive = await _read_body(receive)
+                token = (parse_qs(body.decode("latin-1")).get("csrf_token") or [None])[0]
+            if not token or not hmac.compare_digest(token, self._expected(headers)):
+                await self._refuse(scope, receive, send, "csrf_failed", "missing or stale token")
+                return
+        await self.app(scope, receive, send)
+
+    def _expected(self, headers: Headers) -> str:
+        cookies = SimpleCookie()
+        cookies.load(headers.get("cookie", ""))
+        for name in (session_cookie_name(self.settings), presession_cookie_name(self.settings)):
+            if name in cookies:
+                return _sign(self.settings.secret_key, cookies[name].value)
+        return ""  # no cookie at all: nothing can match
+
+    def _with_presession_cookie(self, scope: Scope, send: Send) -> Send:
+        async def wrapped(message: Message) -> None:
+            value = scope.get("state", {}).get(NEW_PRESESSION)
+            if message["type"] == "http.response.start" and value:
+                response = Response()
+                response.set_cookie(
+                    presession_cookie_name(self.settings), value, **cookie_options(self.settings)
+                )
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], *response.raw_headers[-1:]]
+            await send(message)
+
+        return wrapped
+
+    async def _refuse(
+        self, scope: Scope, receive: Receive, send: Send, code: str, detail: str
+    ) -> None:
+        handler = scope["app"].state.csrf_refusal
+        response = await handler(HTTPConnection(scope), code, detail)
+        await response(scope, receive, send)
+
+
+async def _read_body(receive: Receive) -> tuple[bytes, Receive]:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    body = b"".join(chunks)
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return body, replay

@@ -1,0 +1,47 @@
+"""Reading JSON request bodies with errors a client can act on."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from starlette.requests import Request
+
+from core.web.errors import ApiError
+
+T = TypeVar("T")
+
+
+async def read_json(request: Request) -> dict[str, Any]:
+    body = await request.body()
+    if not body:
+        raise ApiError(400, "malformed_json", "The request body must be a JSON object.")
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "malformed_json", "The request body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "malformed_json", "The request body must be a JSON object.")
+    return data
+
+
+def field(data: dict[str, Any], name: str, kind: type[T], *, default: Any = ...) -> T:
+    """A typed field of a JSON body; a missing or mistyped one is a 422 naming the field."""
+    if name not in data or data[name] is None:
+        if default is not ...:
+            return default
+        raise ApiError(422, "missing_field", f"The field '{name}' is required.", field=name)
+    value = data[name]
+    if kind is int and isinstance(value, bool):
+        value = None
+    if not isinstance(value, kind):
+        raise ApiError(
+            422,
+            "invalid_field",
+            f"The field '{name}' must be a {_NAMES.get(kind, kind.__name__)}.",
+            field=name,
+        )
+    return value
+
+
+_NAMES = {str: "string", int: "whole number", bool: "true or false", list: "list", dict: "object"}

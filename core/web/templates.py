@@ -1,0 +1,48 @@
+"""The one Jinja2 environment: autoescaped, with CSRF tokens and cache-busted static URLs."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.requests import Request
+from starlette.templating import Jinja2Templates
+
+from core.web.csrf import csrf_token
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES_DIR = ROOT / "templates"
+STATIC_DIR = ROOT / "static"
+
+
+@cache
+def _static_version(path: str) -> str:
+    target = (STATIC_DIR / path).resolve()
+    if not target.is_relative_to(STATIC_DIR) or not target.is_file():
+        return "0"
+    return hashlib.sha256(target.read_bytes()).hexdigest()[:10]
+
+
+def static_url(path: str) -> str:
+    """URL of a static file with its content hash, so it can be cached for a year."""
+    return f"/static/{path}?v={_static_version(path)}"
+
+
+def member_context(request: Request) -> dict[str, object]:
+    state = request.scope.get("state", {})
+    return {"member": state.get("member"), "request": request}
+
+
+def make_templates(extra_globals: dict[str, object] | None = None) -> Jinja2Templates:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(["html", "xml", "svg"], default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    env.globals.update(csrf_token=csrf_token, static=static_url, **(extra_globals or {}))
+    return Jinja2Templates(env=env, context_processors=[member_context])

@@ -1,0 +1,1 @@
+"""Communities, threads, posts, reactions, help requests and offers, search, notifications."""

@@ -1,0 +1,1 @@
+"""Identity: pseudonyms, passphrases, recovery codes and accounts for anonymous members."""

@@ -1,0 +1,337 @@
+"""Identity pages: sign up, sign in and out, recovery, and the member's own account page.
+
+Every form works without JavaScript. On an error the form comes back with the member's
+input kept (never the passphrase) and a message beside the field that needs attention.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from core.context import get_context
+from identity import service
+from identity.api import network_of
+from identity.auth import (
+    clear_session_cookie,
+    current_member,
+    current_session,
+    device_label,
+    enter_session,
+    require_member,
+    set_session_cookie,
+)
+from identity.service import IdentityError
+
+DONE_MESSAGES = {
+    "passphrase": "Your passphrase is changed. Every other session has been signed out.",
+    "revoked": "That session is signed out.",
+    "others": "All your other sessions are signed out.",
+    "blocked": "Blocked. You won't see their posts or messages any more.",
+    "unblocked": "Unblocked.",
+}
+
+
+def render(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
+    return get_context(request).templates.TemplateResponse(
+        request, template, context, status_code=status
+    )
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths: never an open redirect to another site."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return "/"
+    return target
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def _error_context(exc: IdentityError) -> dict[str, Any]:
+    return {"errors": {exc.field or "form": exc.message}}
+
+
+async def signup_page(request: Request) -> Response:
+    ctx = get_context(request)
+    if request.method == "GET":
+        return render(
+            request,
+            "identity/signup.html",
+            {
+                "values": {"pseudonym": request.query_params.get("pseudonym", "")[:32]},
+                "errors": {},
+                "suggestions": await service.free_suggestions(ctx.db),
+            },
+        )
+    form = await request.form()
+    values = {"pseudonym": _text(form, "pseudonym")}
+    passphrase = _text(form, "passphrase")
+
+    async def again(errors: dict[str, str], status: int) -> Response:
+        suggestions = await service.free_suggestions(ctx.db)
+        return render(
+            request,
+            "identity/signup.html",
+            {"values": values, "errors": errors, "suggestions": suggestions},
+            status,
+        )
+
+    if passphrase != _text(form, "passphrase_confirm"):
+        return await again(
+            {"passphrase_confirm": "The two passphrases are different. Type them again."}, 422
+        )
+    blocked = await ctx.rate_limits.hit("signup_network", network_of(request))
+    if blocked:
+        message = (
+            f"Too many new accounts from your network. Try again in {blocked.minutes} minutes."
+        )
+        return await again({"form": message}, 429)
+    try:
+        account = await service.sign_up(
+            ctx.db,
+            ctx.settings,
+            values["pseudonym"],
+            passphrase,
+            label=device_label(request.headers.get("user-agent")),
+        )
+    except IdentityError as exc:
+        return await again(_error_context(exc)["errors"], exc.status)
+    enter_session(request, account.signed_in)
+    response = render(
+        request,
+        "identity/recovery_codes.html",
+        {"codes": account.recovery_codes, "new_account": True},
+        201,
+    )
+    set_session_cookie(request, response, account.signed_in)
+    return response
+
+
+async def login_page(request: Request) -> Response:
+    ctx = get_context(request)
+    next_url = safe_next(request.query_params.get("next"))
+    if request.method == "GET":
+        if current_member(request):
+            return RedirectResponse(next_url, 303)
+        return render(
+            request, "identity/login.html", {"values": {}, "errors": {}, "next": next_url}
+        )
+    form = await request.form()
+    next_url = safe_next(_text(form, "next") or next_url)
+    values = {"pseudonym": _text(form, "pseudonym")}
+    try:
+        signed_in = await service.log_in(
+            ctx.db,
+            ctx.settings,
+            ctx.rate_limits,
+            values["pseudonym"],
+            _text(form, "passphrase"),
+            network=network_of(request),
+            label=device_label(request.headers.get("user-agent")),
+        )
+    except IdentityError as exc:
+        context = {"values": values, "errors": {"form": exc.message}, "next": next_url}
+        return render(request, "identity/login.html", context, exc.status)
+    response = RedirectResponse(next_url, 303)
+    set_session_cookie(request, response, signed_in)
+    return response
+
+
+async def logout(request: Request) -> Response:
+    session = current_session(request)
+    if session is not None:
+        await service.end_session(get_context(request).db, session.token_hash)
+    response = RedirectResponse("/?signed_out=1", 303)
+    clear_session_cookie(request, response)
+    # Wipe what this browser kept of the member's visit: caches, cookies, local storage.
+    response.headers["clear-site-data"] = '"cache", "cookies", "storage"'
+    return response
+
+
+async def account_page(request: Request, **extra: Any) -> Response:
+    member = require_member(request)
+    ctx = get_context(request)
+    context = {
+        "sessions": await service.list_sessions(ctx.db, member),
+        "this_session": current_session(request),
+        "codes_left": await service.remaining_recovery_codes(ctx.db, member),
+        "blocked": await service.blocked_members(ctx.db, member),
+        "done": DONE_MESSAGES.get(request.query_params.get("done", "")),
+        "errors": {},
+        "values": {},
+    }
+    status = extra.pop("status", 200)
+    context.update(extra)
+    return render(request, "identity/account.html", context, status)
+
+
+async def revoke_session(request: Request) -> Response:
+    member = require_member(request)
+    session_id = request.path_params["session_id"]
+    await service.revoke_session(get_context(request).db, member, session_id)
+    this = current_session(request)
+    if this is not None and this.id == session_id:
+        return await logout(request)
+    return RedirectResponse("/account?done=revoked", 303)
+
+
+async def revoke_sessions(request: Request) -> Response:
+    member = require_member(request)
+    form = await request.form()
+    this = current_session(request)
+    if _text(form, "scope") == "everywhere" or this is None:
+        await service.revoke_all_sessions(get_context(request).db, member)
+        return await logout(request)
+    await service.revoke_all_sessions(get_context(request).db, member, keep=this.id)
+    return RedirectResponse("/account?done=others", 303)
+
+
+async def change_passphrase(request: Request) -> Response:
+    member = require_member(request)
+    ctx = get_context(request)
+    form = await request.form()
+    new = _text(form, "new_passphrase")
+    if new != _text(form, "new_passphrase_confirm"):
+        errors = {"new_passphrase_confirm": "The two new passphrases are different."}
+        return await account_page(request, errors=errors, status=422)
+    try:
+        signed_in = await service.change_passphrase(
+            ctx.db,
+            ctx.settings,
+            member,
+            _text(form, "current_passphrase"),
+            new,
+            label=device_label(request.headers.get("user-agent")),
+        )
+    except IdentityError as exc:
+        return await account_page(request, status=exc.status, **_error_context(exc))
+    response = RedirectResponse("/account?done=passphrase", 303)
+    set_session_cookie(request, response, signed_in)
+    return response
+
+
+async def recovery_codes(request: Request) -> Response:
+    member = require_member(request)
+    form = await request.form()
+    try:
+        codes = await service.new_recovery_codes(
+            get_context(request).db, member, _text(form, "passphrase")
+        )
+    except IdentityError as exc:
+        errors = {"codes_passphrase": exc.message}
+        return await account_page(request, errors=errors, status=exc.status)
+    return render(request, "identity/recovery_codes.html", {"codes": codes, "new_account": False})
+
+
+async def export(request: Request) -> Response:
+    member = require_member(request)
+    ctx = get_context(request)
+    data = await service.export_account(ctx.db, ctx.extensions["member_content"], member)
+    filename = quote(f"kindred-{member.pseudonym}.json")
+    return JSONResponse(
+        data, headers={"content-disposition": f"attachment; filename*=UTF-8''{filename}"}
+    )
+
+
+async def delete_page(request: Request) -> Response:
+    member = require_member(request)
+    ctx = get_context(request)
+    if request.method == "GET":
+        return render(request, "identity/delete.html", {"errors": {}, "values": {}})
+    form = await request.form()
+    choice = _text(form, "content")
+    values = {"content": choice}
+    errors: dict[str, str] = {}
+    if choice not in ("erase", "keep"):
+        errors["content"] = "Choose what should happen to what you wrote."
+    if _text(form, "confirm") != "yes":
+        errors["confirm"] = "Tick the box to confirm you want to delete your account."
+    if not errors:
+        try:
+            await service.delete_account(
+                ctx.db,
+                ctx.extensions["member_content"],
+                member,
+                _text(form, "passphrase"),
+                erase=choice == "erase",
+            )
+        except IdentityError as exc:
+            errors = _error_context(exc)["errors"]
+    if errors:
+        return render(request, "identity/delete.html", {"errors": errors, "values": values}, 422)
+    response = render(request, "identity/deleted.html", {"erased": choice == "erase"})
+    clear_session_cookie(request, response)
+    response.headers["clear-site-data"] = '"cache", "cookies", "storage"'
+    return response
+
+
+async def recover_page(request: Request) -> Response:
+    ctx = get_context(request)
+    if request.method == "GET":
+        return render(request, "identity/recover.html", {"errors": {}, "values": {}})
+    form = await request.form()
+    values = {"pseudonym": _text(form, "pseudonym")}
+    new = _text(form, "new_passphrase")
+    if new != _text(form, "new_passphrase_confirm"):
+        errors = {"new_passphrase_confirm": "The two new passphrases are different."}
+        return render(request, "identity/recover.html", {"errors": errors, "values": values}, 422)
+    try:
+        signed_in = await service.recover_account(
+            ctx.db,
+            ctx.settings,
+            ctx.rate_limits,
+            values["pseudonym"],
+            _text(form, "recovery_code"),
+            new,
+            network=network_of(request),
+            label=device_label(request.headers.get("user-agent")),
+        )
+    except IdentityError as exc:
+        context = {"values": values, **_error_context(exc)}
+        return render(request, "identity/recover.html", context, exc.status)
+    response = RedirectResponse("/account?done=passphrase", 303)
+    set_session_cookie(request, response, signed_in)
+    return response
+
+
+async def block(request: Request) -> Response:
+    member = require_member(request)
+    form = await request.form()
+    try:
+        await service.block_member(get_context(request).db, member, _text(form, "block"))
+    except IdentityError as exc:
+        return await account_page(
+            request, errors={"block": exc.message}, values={"block": _text(form, "block")}
+        )
+    return RedirectResponse("/account?done=blocked", 303)
+
+
+async def unblock(request: Request) -> Response:
+    member = require_member(request)
+    await service.unblock_member(get_context(request).db, member, request.path_params["member_id"])
+    return RedirectResponse("/account?done=unblocked", 303)
+
+
+routes = [
+    Route("/signup", signup_page, methods=["GET", "POST"]),
+    Route("/login", login_page, methods=["GET", "POST"]),
+    Route("/logout", logout, methods=["POST"]),
+    Route("/recover", recover_page, methods=["GET", "POST"]),
+    Route("/account", account_page, methods=["GET"]),
+    Route("/account/sessions/{session_id:int}/revoke", revoke_session, methods=["POST"]),
+    Route("/account/sessions/revoke", revoke_sessions, methods=["POST"]),
+    Route("/account/passphrase", change_passphrase, methods=["POST"]),
+    Route("/account/recovery-codes", recovery_codes, methods=["POST"]),
+    Route("/account/export", export, methods=["GET"]),
+    Route("/account/delete", delete_page, methods=["GET", "POST"]),
+    Route("/account/blocks", block, methods=["POST"]),
+    Route("/account/blocks/{member_id:int}/remove", unblock, methods=["POST"]),
+]

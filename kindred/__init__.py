@@ -1,0 +1,1 @@
+"""Kindred's composition root: the app factory, the lifespan and the CLI."""

@@ -1,0 +1,127 @@
+"""create_app(settings): the one place where Kindred's parts are put together."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from urllib.parse import quote
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from core.context import AppContext
+from core.db import Database
+from core.logs import configure_logging
+from core.ratelimit import RateLimits
+from core.settings import Settings
+from core.web.accesslog import AccessLogMiddleware
+from core.web.bodylimit import BodySizeLimitMiddleware
+from core.web.client import parse_networks
+from core.web.csrf import CSRFMiddleware
+from core.web.errors import EXCEPTION_HANDLERS, error_response, wants_json
+from core.web.headers import SecurityHeadersMiddleware
+from core.web.templates import STATIC_DIR, make_templates
+from identity import api as identity_api
+from identity import pages as identity_pages
+from identity.auth import MemberSessionMiddleware, SignInRequired
+from identity.hashing import warm_up
+from identity.lifecycle import MemberContentHooks
+from kindred import pages
+
+log = logging.getLogger("kindred")
+
+
+def create_app(settings: Settings) -> Starlette:
+    settings = settings.with_secret()
+    ctx = AppContext(
+        settings=settings,
+        db=Database(settings.effective_database_url),
+        rate_limits=RateLimits(settings.rate_limits, settings.redis_url),
+        templates=make_templates({"site_name": "Kindred"}),
+    )
+    ctx.extensions["member_content"] = MemberContentHooks()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if not ctx.rate_limits.enabled:
+            log.warning(
+                "RATE LIMITS ARE OFF (KINDRED_RATE_LIMITS=off): for load tests on a private "
+                "machine only; never run a public site like this"
+            )
+        warm_up()
+        try:
+            yield
+        finally:
+            await ctx.db.close()
+
+    routes = [
+        *pages.routes,
+        *identity_pages.routes,
+        *identity_api.routes,
+        Route("/healthz", healthz, methods=["GET"]),
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+    ]
+    middleware = [
+        Middleware(AccessLogMiddleware),
+        Middleware(SecurityHeadersMiddleware, settings=settings),
+        Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
+        Middleware(CSRFMiddleware, settings=settings, exempt_paths=identity_api.CSRF_EXEMPT),
+        Middleware(MemberSessionMiddleware, ctx=ctx),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        exception_handlers={**EXCEPTION_HANDLERS, SignInRequired: sign_in_required},
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
+    app.state.csrf_refusal = csrf_refusal
+    app.state.too_large_refusal = too_large_refusal
+    return app
+
+
+def app_from_env() -> Starlette:
+    """Factory for `uvicorn --factory` and `kindred serve`: settings from the environment."""
+    settings = Settings.from_env()
+    configure_logging(settings.log_format, settings.log_level)
+    return create_app(settings)
+
+
+async def healthz(request: Request) -> Response:
+    try:
+        await request.app.state.ctx.db.ping()
+    except Exception:
+        return PlainTextResponse("database unreachable", 503, headers={"retry-after": "5"})
+    return PlainTextResponse("ok")
+
+
+async def sign_in_required(request: Request, exc: Exception) -> Response:
+    if wants_json(request):
+        return JSONResponse(
+            {"error": {"code": "not_signed_in", "message": "Sign in to do this."}}, 401
+        )
+    # After a form post there is no page to come back to; go home after signing in.
+    path = request.url.path if request.method == "GET" else "/"
+    return RedirectResponse(f"/login?next={quote(path)}", 303)
+
+
+async def csrf_refusal(conn: HTTPConnection, code: str, detail: str) -> Response:
+    message = (
+        "This request came from another site, so it was refused to protect your account."
+        if code == "cross_site"
+        else "This form had expired or was missing its security token. Go back, reload the "
+        "page and send it again — copy your text first if it's long."
+    )
+    return error_response(conn, 403, code, message)
+
+
+async def too_large_refusal(conn: HTTPConnection, max_bytes: int) -> Response:
+    return error_response(
+        conn, 413, "too_large", f"That was larger than the {max_bytes // 1024} KiB we accept."
+    )

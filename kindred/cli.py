@@ -1,0 +1,216 @@
+"""`kindred …`: serve, migrate, create-admin, seed-demo, check.
+
+Misconfiguration ends in one line that says what to change and a non-zero exit, never a
+traceback wall.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from core.logs import configure_logging
+from core.settings import ConfigError, Settings
+
+
+class CliError(Exception):
+    """A one-line explanation for the operator."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        configure_logging(settings.log_format, settings.log_level)
+        return args.run(settings, args)
+    except (CliError, ConfigError) as exc:
+        print(f"kindred: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kindred", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(required=True, metavar="command")
+
+    def command(name: str, run: Callable[..., int], help: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help)
+        sub.set_defaults(run=run)
+        return sub
+
+    serve = command("serve", cmd_serve, "Run the web server (migrates the embedded database).")
+    serve.add_argument("--host", default=os.environ.get("HOST") or "127.0.0.1")
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8000))
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--reload", action="store_true", help="Restart on code changes (dev).")
+    serve.add_argument("--demo", action="store_true", help="Seed demo communities if empty.")
+    command("migrate", cmd_migrate, "Bring the database schema up to date.")
+    admin = command("create-admin", cmd_create_admin, "Create a site admin (or promote one).")
+    admin.add_argument("pseudonym")
+    admin.add_argument(
+        "--passphrase-stdin", action="store_true", help="Read the passphrase from standard input."
+    )
+    command("seed-demo", cmd_seed_demo, "Add the demo communities (only those missing).")
+    command("check", cmd_check, "Show effective settings (secrets masked) and test connections.")
+    return parser
+
+
+def _prepare_database(settings: Settings) -> None:
+    from kindred.migrate import pending, upgrade
+
+    if settings.uses_embedded_database:
+        _ensure_data_dir(settings)
+        upgrade(settings.effective_database_url)
+        return
+    try:
+        behind = pending(settings.effective_database_url)
+    except Exception as exc:
+        raise CliError(f"cannot reach the database: {_one_line(exc)}") from None
+    if behind:
+        raise CliError("the database schema is out of date: run `kindred migrate` first")
+
+
+def _ensure_data_dir(settings: Settings) -> None:
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        probe = settings.data_dir / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise CliError(
+            f"the data directory {settings.data_dir} is not writable ({exc.strerror}); "
+            "set KINDRED_DATA_DIR to a writable directory"
+        ) from None
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    if args.workers > 1 and not settings.redis_url:
+        raise CliError(
+            "--workers above 1 needs KINDRED_REDIS_URL: chat rooms, presence and rate limits "
+            "must be shared between worker processes"
+        )
+    if args.workers > 1 and settings.uses_embedded_database:
+        raise CliError("--workers above 1 needs PostgreSQL (KINDRED_DATABASE_URL)")
+    settings.with_secret()  # create the key once, before workers race to
+    _prepare_database(settings)
+    if args.demo:
+        cmd_seed_demo(settings, args, only_if_empty=True)
+    uvicorn.run(
+        "kindred.app:app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        reload=args.reload,
+        ws="websockets",
+        ws_max_size=16 * 1024,
+        access_log=False,  # ours leaves out addresses
+        log_config=None,
+        server_header=False,
+        proxy_headers=False,  # X-Forwarded-For is handled by KINDRED_TRUSTED_PROXIES
+    )
+    return 0
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from kindred.migrate import upgrade
+
+    if settings.uses_embedded_database:
+        _ensure_data_dir(settings)
+    try:
+        upgrade(settings.effective_database_url)
+    except Exception as exc:
+        raise CliError(f"migration failed: {_one_line(exc)}") from None
+    print("database is up to date")
+    return 0
+
+
+def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
+    from core.db import Database
+    from identity import service
+
+    _prepare_database(settings)
+    if args.passphrase_stdin:
+        passphrase = sys.stdin.readline().rstrip("\n")
+    else:
+        passphrase = getpass.getpass("Passphrase for the new admin: ")
+    settings = settings.with_secret()
+
+    async def run() -> int:
+        db = Database(settings.effective_database_url)
+        try:
+            if await service.find_member(db, args.pseudonym):
+                await service.set_roles(db, args.pseudonym, admin=True)
+                print(f"{args.pseudonym} is now an admin (their passphrase is unchanged)")
+                return 0
+            account = await service.sign_up(
+                db, settings, args.pseudonym, passphrase, is_admin=True, label="created by CLI"
+            )
+            await service.revoke_all_sessions(db, account.signed_in.member)
+        except service.IdentityError as exc:
+            raise CliError(exc.message) from None
+        finally:
+            await db.close()
+        print(f"admin {args.pseudonym} created. Recovery codes (shown once):")
+        print("\n".join(f"  {code}" for code in account.recovery_codes))
+        return 0
+
+    return asyncio.run(run())
+
+
+def cmd_seed_demo(
+    settings: Settings, args: argparse.Namespace, *, only_if_empty: bool = False
+) -> int:
+    from core.db import Database
+    from kindred.demo import seed_demo
+
+    _prepare_database(settings)
+
+    async def run() -> int:
+        db = Database(settings.effective_database_url)
+        try:
+            added = await seed_demo(db, only_if_empty=only_if_empty)
+        finally:
+            await db.close()
+        if added:
+            print(f"demo: added {', '.join(added)}")
+        return 0
+
+    return asyncio.run(run())
+
+
+def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
+    from kindred.health import check_services
+
+    width = max(len(name) for name, _, _ in settings.describe())
+    for name, value, _help in settings.describe():
+        print(f"{name:<{width}}  {value or '(not set)'}")
+    print(f"{'database (effective)':<{width}}  {_masked_url(settings.effective_database_url)}")
+    problems = asyncio.run(check_services(settings))
+    for service_name, problem in problems.items():
+        print(f"{service_name:<{width}}  {'ok' if problem is None else 'FAILED: ' + problem}")
+    return 1 if any(problems.values()) else 0
+
+
+def _masked_url(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return url.replace(parts.password, "****") if parts.password else url
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"[:300]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,7 @@
+"""Every table's model, imported in one place so the metadata (and Alembic) sees them all."""
+
+from sqlmodel import SQLModel
+
+import identity.models  # noqa: F401
+
+metadata = SQLModel.metadata

@@ -1,0 +1,18 @@
+"""Site-wide pages that belong to no feature: home and about."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from core.context import get_context
+
+
+async def home(request: Request) -> Response:
+    return get_context(request).templates.TemplateResponse(
+        request, "kindred/home.html", {"signed_out": "signed_out" in request.query_params}
+    )
+
+
+routes = [Route("/", home, methods=["GET"])]

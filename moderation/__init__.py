@@ -1,0 +1,1 @@
+"""Moderation: the content pipeline (render, sanitise, policy filters) and moderator tools."""
