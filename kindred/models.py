@@ -2,6 +2,8 @@
 
 from sqlmodel import SQLModel
 
+import forum.models  # noqa: F401
 import identity.models  # noqa: F401
+import moderation.models  # noqa: F401
 
 metadata = SQLModel.metadata

@@ -14,12 +14,18 @@ from kindred.models import metadata
 config = context.config
 
 
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    # The full-text search tables are made by hand (FTS5 / tsvector), not from models.
+    return not (type_ == "table" and name is not None and name.startswith("post_search"))
+
+
 def run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()
