@@ -85,6 +85,7 @@ class Post(SQLModel, table=True):
     # published | held (waiting for a moderator) | removed (by a moderator) | deleted (by author)
     status: str = Field(default="published", max_length=12)
     hold_reason: str | None = Field(default=None, max_length=32)
+    hold_message: str | None = Field(default=None, sa_type=sa.Text)  # shown to the author
     crisis: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     edited_at: datetime | None = Field(default=None, sa_type=UtcDateTime)

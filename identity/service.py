@@ -118,7 +118,10 @@ async def sign_up(
     try:
         name = check_pseudonym(pseudonym, staff)
     except PseudonymError as exc:
-        raise IdentityError(exc.code, exc.message, field="pseudonym") from None
+        # Staff created by an operator may carry staff words; that is what they are for.
+        if not (is_admin and exc.code in ("reserved", "impersonation")):
+            raise IdentityError(exc.code, exc.message, field="pseudonym") from None
+        name = pseudonym.strip()
     try:
         check_passphrase(passphrase, name)
     except PassphraseError as exc:

@@ -26,6 +26,9 @@ from core.web.csrf import CSRFMiddleware
 from core.web.errors import EXCEPTION_HANDLERS, error_response, wants_json
 from core.web.headers import SecurityHeadersMiddleware
 from core.web.templates import STATIC_DIR, make_templates
+from forum import api as forum_api
+from forum import pages as forum_pages
+from forum.lifecycle import erase_content, export_content
 from identity import api as identity_api
 from identity import pages as identity_pages
 from identity.auth import MemberSessionMiddleware, SignInRequired
@@ -44,7 +47,8 @@ def create_app(settings: Settings) -> Starlette:
         rate_limits=RateLimits(settings.rate_limits, settings.redis_url),
         templates=make_templates({"site_name": "Kindred"}),
     )
-    ctx.extensions["member_content"] = MemberContentHooks()
+    ctx.extensions["member_content"] = hooks = MemberContentHooks()
+    hooks.register("forum", export_content, erase_content)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -63,6 +67,8 @@ def create_app(settings: Settings) -> Starlette:
         *pages.routes,
         *identity_pages.routes,
         *identity_api.routes,
+        *forum_pages.routes,
+        *forum_api.routes,
         Route("/healthz", healthz, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]

@@ -7,11 +7,18 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from core.context import get_context
+from forum.queries import list_communities
 
 
 async def home(request: Request) -> Response:
-    return get_context(request).templates.TemplateResponse(
-        request, "kindred/home.html", {"signed_out": "signed_out" in request.query_params}
+    ctx = get_context(request)
+    return ctx.templates.TemplateResponse(
+        request,
+        "kindred/home.html",
+        {
+            "signed_out": "signed_out" in request.query_params,
+            "communities": await list_communities(ctx.db),
+        },
     )
 
 

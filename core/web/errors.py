@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -104,7 +105,10 @@ def error_response(
 
 async def http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    response = error_response(request, exc.status_code, message=None)
+    # A view may raise HTTPException(status, "message for the member"); the default detail
+    # is just the status phrase, which our own page text replaces.
+    custom = exc.detail if exc.detail != HTTPStatus(exc.status_code).phrase else None
+    response = error_response(request, exc.status_code, message=custom)
     for name, value in (exc.headers or {}).items():
         response.headers[name] = value
     return response

@@ -108,6 +108,7 @@ def upgrade() -> None:
     sa.Column('html', sa.Text(), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
     sa.Column('hold_reason', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('hold_message', sa.Text(), nullable=True),
     sa.Column('crisis', sa.Boolean(), nullable=False),
     sa.Column('created_at', core.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('edited_at', core.db.UtcDateTime(timezone=True), nullable=True),

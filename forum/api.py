@@ -1,0 +1,330 @@
+"""The forum part of the JSON API (/api/v1), as PROTOCOL.md describes it.
+
+Publishing answers 201 with the object (plus "notice" when the pipeline has something to
+tell the author), 202 {"status": "held", "reason": …} when it waits for a moderator, or the
+error's status (422 for refusals) with its code and message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from core.web.errors import ApiError
+from core.web.jsonapi import field, read_json
+from forum import queries, search, service
+from forum.errors import ForumError
+from forum.models import Community, Post, Thread
+from forum.queries import PostView, ThreadSummary
+from forum.web import context, region_of
+from identity.auth import current_member, require_member
+from moderation import api as moderation
+
+
+def as_api_error(exc: ForumError) -> ApiError:
+    extra = dict(exc.extra)
+    if exc.field:
+        extra["field"] = exc.field
+    code = "not_signed_in" if exc.status == 401 else exc.code
+    return ApiError(exc.status, code, exc.message, **extra)
+
+
+def community_json(c: Community) -> dict[str, Any]:
+    return {
+        "slug": c.slug,
+        "name": c.name,
+        "description": c.description,
+        "visibility": c.visibility,
+        "allow_anonymous": c.allow_anonymous,
+        "content_warnings": c.warning_list,
+    }
+
+
+def thread_json(t: Thread, author: str, community_slug: str | None = None) -> dict[str, Any]:
+    data = {
+        "id": t.id,
+        "title": t.title,
+        "kind": t.kind,
+        "help_type": t.help_type,
+        "content_warning": t.content_warning,
+        "author": author,
+        "status": t.status,
+        "locked": t.locked,
+        "resolved_post_id": t.resolved_post_id,
+        "reply_count": t.reply_count,
+        "created_at": t.created_at.isoformat(),
+        "last_activity_at": t.last_activity_at.isoformat(),
+    }
+    if community_slug:
+        data["community"] = community_slug
+    return data
+
+
+def post_json(p: PostView) -> dict[str, Any]:
+    post = p.post
+    data: dict[str, Any] = {
+        "id": post.id,
+        "author": p.author,
+        "opening": post.is_opening,
+        "status": post.status,
+        "html": post.html if post.status in ("published", "held") else "",
+        "created_at": post.created_at.isoformat(),
+        "edited_at": post.edited_at.isoformat() if post.edited_at else None,
+        "reactions": p.reactions,
+        "my_reactions": sorted(p.my_reactions),
+    }
+    if p.author_pseudonym:
+        data["author_pseudonym"] = p.author_pseudonym
+    return data
+
+
+def published_response(published: service.Published, body: dict[str, Any]) -> Response:
+    decision = published.decision
+    if published.held:
+        reason = decision.reason
+        return JSONResponse(
+            {
+                "status": "held",
+                "id": published.post.id,
+                "reason": {"code": reason.code, "message": reason.message} if reason else None,
+            },
+            202,
+        )
+    if decision.notice:
+        body["notice"] = decision.notice
+    return JSONResponse(body, 201)
+
+
+async def _community(request: Request) -> Community:
+    try:
+        return await queries.community_by_slug(
+            context(request).db, request.path_params["slug"], current_member(request)
+        )
+    except ForumError as exc:
+        raise as_api_error(exc) from None
+
+
+async def communities(request: Request) -> Response:
+    found = await queries.list_communities(context(request).db)
+    return JSONResponse({"communities": [community_json(c) for c in found]})
+
+
+async def threads(request: Request) -> Response:
+    community = await _community(request)
+    summaries, next_cursor = await queries.list_threads(
+        context(request).db,
+        community,
+        current_member(request),
+        kind=request.query_params.get("kind") or None,
+        help_type=request.query_params.get("help_type") or None,
+        cursor=request.query_params.get("cursor"),
+    )
+    return JSONResponse(
+        {"threads": [_summary_json(s) for s in summaries], "next_cursor": next_cursor}
+    )
+
+
+def _summary_json(summary: ThreadSummary) -> dict[str, Any]:
+    return {**thread_json(summary.thread, summary.author), "has_new": summary.has_new}
+
+
+async def start_thread(request: Request) -> Response:
+    member = require_member(request)
+    community = await _community(request)
+    data = await read_json(request)
+    try:
+        published = await service.start_thread(
+            context(request),
+            member,
+            community,
+            title=field(data, "title", str),
+            body=field(data, "body", str),
+            kind=field(data, "kind", str, default="discussion"),
+            help_type=field(data, "help_type", str, default=None),
+            content_warning=field(data, "content_warning", str, default=None),
+            anonymous=field(data, "anonymous", bool, default=False),
+            region=region_of(request),
+        )
+    except ForumError as exc:
+        raise as_api_error(exc) from None
+    view = await queries.thread_view(context(request).db, published.thread.id, member)  # type: ignore[arg-type]
+    body = {**thread_json(view.thread, view.author, community.slug)}
+    body["posts"] = [post_json(p) for p in view.posts]
+    return published_response(published, body)
+
+
+async def thread(request: Request) -> Response:
+    try:
+        after = int(request.query_params.get("after", "0") or 0)
+    except ValueError:
+        raise ApiError(422, "invalid_field", "'after' must be a post id.", field="after") from None
+    try:
+        view = await queries.thread_view(
+            context(request).db,
+            request.path_params["thread_id"],
+            current_member(request),
+            after=after,
+        )
+    except ForumError as exc:
+        raise as_api_error(exc) from None
+    body = thread_json(view.thread, view.author, view.community.slug)
+    body["posts"] = [post_json(p) for p in view.posts]
+    body["next_after"] = view.next_after
+    return JSONResponse(body)
+
+
+async def reply(request: Request) -> Response:
+    member = require_member(request)
+    data = await read_json(request)
+    try:
+        published = await service.reply(
+            context(request),
+            member,
+            request.path_params["thread_id"],
+            body=field(data, "body", str),
+            anonymous=field(data, "anonymous", bool, default=False),
+            region=region_of(request),
+        )
+    except ForumError as exc:
+        raise as_api_error(exc) from None
+    return published_response(published, await _post_body(request, published.post, member))
+
+
+async def _post_body(request: Request, post: Post, member) -> dict[str, Any]:
+    async with context(request).db.read() as s:
+        author = await service.display_name(s, post.thread_id, member, post.anonymous)
+    view = PostView(post, author, None, True, False)
+    return {**post_json(view), "thread_id": post.thread_id}
+
+
+async def edit_post(request: Request) -> Response:
+    member = require_member(request)
+    data = await read_json(request)
+    try:
+        published = await service.edit_post(
+            context(request),
+            member,
+            request.path_params["post_id"],
+            body=field(data, "body", str),
+            region=region_of(request),
+        )
+    except ForumError as exc:
+        raise as_api_error(exc) from None
+    response = published_response(published, await _post_body(request, published.post, member))
+    if response.status_code == 201:
+        response.status_code = 200
+    return response
+
+
+async def delete_post(request: Request) -> Response:
+    member = require_member(request)
+    try:
+        await service.delete_post(context(request), member, request.path_params["post_id"])
+    except ForumError as exc:
+        raise as_api_error(exc) from None
+    return JSONResponse({"status": "deleted"})
+
+
+async def react(request: Request) -> Response:
+    member = require_member(request)
+    data = await read_json(request)
+    try:
+        await service.react(
+            context(request), member, request.path_params["post_id"], field(data, "kind", str)
+        )
+    except ForumError as exc:
+        raise as_api_error(exc) from None
+    return JSONResponse({"status": "ok"}, 201)
+
+
+async def unreact(request: Request) -> Response:
+    member = require_member(request)
+    await service.unreact(
+        context(request), member, request.path_params["post_id"], request.path_params["kind"]
+    )
+    return JSONResponse({"status": "ok"})
+
+
+async def helped(request: Request) -> Response:
+    member = require_member(request)
+    try:
+        thread = await service.mark_helped(context(request), member, request.path_params["post_id"])
+    except ForumError as exc:
+        raise as_api_error(exc) from None
+    return JSONResponse({"thread_id": thread.id, "resolved_post_id": thread.resolved_post_id})
+
+
+async def preview(request: Request) -> Response:
+    data = await read_json(request)
+    body = field(data, "body", str)
+    slug = field(data, "community", str, default=None)
+    community_id = None
+    if slug:
+        request.path_params["slug"] = slug
+        community_id = (await _community(request)).id
+    async with context(request).db.read() as s:
+        policy = await moderation.load_policy(s, community_id)
+    return JSONResponse(moderation.preview(body, policy, region=region_of(request)))
+
+
+async def search_api(request: Request) -> Response:
+    query = request.query_params.get("q", "").strip()[:200]
+    viewer = current_member(request)
+    async with context(request).db.read() as s:
+        hits = await search.search(s, query, viewer_id=viewer.id if viewer else None)
+    return JSONResponse(
+        {
+            "results": [
+                {
+                    "post_id": h.post_id,
+                    "thread_id": h.thread_id,
+                    "title": h.title,
+                    "community": h.community_slug,
+                    "snippet_html": h.snippet_html,
+                }
+                for h in hits
+            ]
+        }
+    )
+
+
+async def notifications(request: Request) -> Response:
+    member = require_member(request)
+    items = await queries.notifications(context(request).db, member)
+    return JSONResponse(
+        {
+            "notifications": [
+                {
+                    "id": i.notification.id,
+                    "kind": i.notification.kind,
+                    "actor": i.notification.actor,
+                    "thread_id": i.notification.thread_id,
+                    "thread_title": i.thread_title,
+                    "post_id": i.notification.post_id,
+                    "read": i.notification.read_at is not None,
+                    "created_at": i.notification.created_at.isoformat(),
+                }
+                for i in items
+            ]
+        }
+    )
+
+
+routes = [
+    Route("/api/v1/communities", communities, methods=["GET"]),
+    Route("/api/v1/communities/{slug}/threads", threads, methods=["GET"]),
+    Route("/api/v1/communities/{slug}/threads", start_thread, methods=["POST"]),
+    Route("/api/v1/threads/{thread_id:int}", thread, methods=["GET"]),
+    Route("/api/v1/threads/{thread_id:int}/posts", reply, methods=["POST"]),
+    Route("/api/v1/posts/{post_id:int}", edit_post, methods=["PATCH"]),
+    Route("/api/v1/posts/{post_id:int}", delete_post, methods=["DELETE"]),
+    Route("/api/v1/posts/{post_id:int}/reactions", react, methods=["POST"]),
+    Route("/api/v1/posts/{post_id:int}/reactions/{kind}", unreact, methods=["DELETE"]),
+    Route("/api/v1/posts/{post_id:int}/helped", helped, methods=["POST"]),
+    Route("/api/v1/preview", preview, methods=["POST"]),
+    Route("/api/v1/search", search_api, methods=["GET"]),
+    Route("/api/v1/notifications", notifications, methods=["GET"]),
+]

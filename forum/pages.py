@@ -1,0 +1,403 @@
+"""Forum pages. Everything works with plain forms and links; JavaScript only adds previews
+and conveniences. On an error the form comes back with the member's draft in it."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from forum import queries, service
+from forum.errors import ForumError
+from forum.models import HELP_TYPES, REACTIONS, THREAD_KINDS, WARNING_MODES
+from forum.web import context, region_of
+from identity.auth import SignInRequired, current_member, require_member
+from moderation import api as moderation
+
+
+def render(request: Request, template: str, data: dict[str, Any], status: int = 200) -> Response:
+    data.setdefault("kinds", THREAD_KINDS)
+    data.setdefault("help_types", HELP_TYPES)
+    data.setdefault("reaction_names", REACTIONS)
+    return context(request).templates.TemplateResponse(request, template, data, status_code=status)
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def _page_error(exc: ForumError) -> Exception:
+    if exc.status == 401:
+        return SignInRequired()
+    return HTTPException(exc.status, exc.message)
+
+
+async def _community(request: Request):
+    try:
+        return await queries.community_by_slug(
+            context(request).db, request.path_params["slug"], current_member(request)
+        )
+    except ForumError as exc:
+        raise _page_error(exc) from None
+
+
+def _thread_url(thread_id: int, **params: object) -> str:
+    query = urlencode({k: v for k, v in params.items() if v is not None})
+    return f"/t/{thread_id}" + (f"?{query}" if query else "")
+
+
+def _after_publish_url(published: service.Published) -> str:
+    post = published.post
+    notice = "crisis" if moderation.is_crisis(published.decision) else None
+    if published.held:
+        return _thread_url(published.thread.id, held=post.id, notice=notice) + f"#p{post.id}"  # type: ignore[arg-type]
+    return _thread_url(published.thread.id, notice=notice) + f"#p{post.id}"  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- communities
+
+
+async def community_page(request: Request) -> Response:
+    community = await _community(request)
+    kind = request.query_params.get("kind") or None
+    help_type = request.query_params.get("help_type") or None
+    kind = kind if kind in THREAD_KINDS else None
+    help_type = help_type if help_type in HELP_TYPES else None
+    threads, next_cursor = await queries.list_threads(
+        context(request).db,
+        community,
+        current_member(request),
+        kind=kind,
+        help_type=help_type,
+        cursor=request.query_params.get("cursor"),
+    )
+    next_url = None
+    if next_cursor:
+        next_url = "?" + urlencode(
+            {
+                k: v
+                for k, v in {"kind": kind, "help_type": help_type, "cursor": next_cursor}.items()
+                if v
+            }
+        )
+    return render(
+        request,
+        "forum/community.html",
+        {
+            "community": community,
+            "threads": threads,
+            "next_url": next_url,
+            "filter_kind": kind,
+            "filter_help_type": help_type,
+        },
+    )
+
+
+async def rules_page(request: Request) -> Response:
+    return render(request, "forum/rules.html", {"community": await _community(request)})
+
+
+async def new_thread_page(request: Request) -> Response:
+    member = require_member(request)
+    community = await _community(request)
+    ctx = context(request)
+    values: dict[str, Any] = {"kind": request.query_params.get("kind", "request")}
+    errors: dict[str, str] = {}
+    preview = None
+    if request.method == "POST":
+        form = await request.form()
+        values = {
+            name: _text(form, name)
+            for name in ("title", "body", "kind", "help_type", "content_warning")
+        }
+        values["anonymous"] = _text(form, "anonymous") == "yes"
+        if _text(form, "action") == "preview":
+            async with ctx.db.read() as s:
+                policy = await moderation.load_policy(s, community.id)
+            preview = moderation.preview(values["body"], policy, region=region_of(request))
+        else:
+            try:
+                published = await service.start_thread(
+                    ctx,
+                    member,
+                    community,
+                    title=values["title"],
+                    body=values["body"],
+                    kind=values["kind"],
+                    help_type=values["help_type"] or None,
+                    content_warning=values["content_warning"] or None,
+                    anonymous=values["anonymous"],
+                    region=region_of(request),
+                )
+            except ForumError as exc:
+                errors = {exc.field or "form": exc.message}
+            else:
+                return RedirectResponse(_after_publish_url(published), 303)
+    return render(
+        request,
+        "forum/new_thread.html",
+        {"community": community, "values": values, "errors": errors, "preview": preview},
+        422 if errors else 200,
+    )
+
+
+# --------------------------------------------------------------------------- threads
+
+
+async def thread_page(request: Request, **extra: Any) -> Response:
+    ctx = context(request)
+    viewer = current_member(request)
+    try:
+        after = int(request.query_params.get("after", "0") or 0)
+    except ValueError:
+        after = 0
+    try:
+        view = await queries.thread_view(
+            ctx.db, request.path_params["thread_id"], viewer, after=after
+        )
+    except ForumError as exc:
+        raise _page_error(exc) from None
+    if viewer is not None and view.posts:
+        newest = max(p.post.id for p in view.posts)  # type: ignore[type-var]
+        await queries.record_visit(ctx.db, viewer, view.thread.id, newest)  # type: ignore[arg-type]
+    notice = request.query_params.get("notice")
+    data = {
+        "view": view,
+        "held_id": request.query_params.get("held"),
+        "crisis_resources": moderation.crisis_resources(region_of(request))
+        if notice == "crisis"
+        else None,
+        "values": {},
+        "errors": {},
+        "preview": None,
+    }
+    data.update(extra)
+    status = data.pop("status", 200)
+    return render(request, "forum/thread.html", data, status)
+
+
+async def reply_page(request: Request) -> Response:
+    member = require_member(request)
+    ctx = context(request)
+    thread_id = request.path_params["thread_id"]
+    form = await request.form()
+    values = {"body": _text(form, "body"), "anonymous": _text(form, "anonymous") == "yes"}
+    if _text(form, "action") == "preview":
+        view = await queries.thread_view(ctx.db, thread_id, member)
+        async with ctx.db.read() as s:
+            policy = await moderation.load_policy(s, view.community.id)
+        preview = moderation.preview(values["body"], policy, region=region_of(request))
+        return await thread_page(request, values=values, preview=preview)
+    try:
+        published = await service.reply(
+            ctx,
+            member,
+            thread_id,
+            body=values["body"],
+            anonymous=values["anonymous"],
+            region=region_of(request),
+        )
+    except ForumError as exc:
+        if exc.status == 404:
+            raise _page_error(exc) from None
+        return await thread_page(
+            request, values=values, errors={exc.field or "form": exc.message}, status=exc.status
+        )
+    return RedirectResponse(_after_publish_url(published), 303)
+
+
+async def follow(request: Request) -> Response:
+    member = require_member(request)
+    form = await request.form()
+    thread_id = request.path_params["thread_id"]
+    try:
+        await service.set_follow(
+            context(request), member, thread_id, _text(form, "follow") == "yes"
+        )
+    except ForumError as exc:
+        raise _page_error(exc) from None
+    return RedirectResponse(_thread_url(thread_id), 303)
+
+
+# --------------------------------------------------------------------------- posts
+
+
+async def edit_page(request: Request) -> Response:
+    member = require_member(request)
+    ctx = context(request)
+    post_id = request.path_params["post_id"]
+    thread_id = await queries.post_thread_id(ctx.db, post_id)
+    view = await queries.thread_view(ctx.db, thread_id, member)
+    mine = next((p for p in view.posts if p.post.id == post_id and p.mine), None)
+    if mine is None or mine.post.status in ("deleted", "removed"):
+        raise HTTPException(403, "You can only edit your own posts.")
+    values = {"body": mine.post.body}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        form = await request.form()
+        values = {"body": _text(form, "body")}
+        try:
+            published = await service.edit_post(
+                ctx, member, post_id, body=values["body"], region=region_of(request)
+            )
+        except ForumError as exc:
+            errors = {exc.field or "form": exc.message}
+        else:
+            return RedirectResponse(_after_publish_url(published), 303)
+    return render(
+        request,
+        "forum/edit.html",
+        {"view": view, "post": mine.post, "values": values, "errors": errors},
+        422 if errors else 200,
+    )
+
+
+async def delete_post(request: Request) -> Response:
+    member = require_member(request)
+    try:
+        thread = await service.delete_post(context(request), member, request.path_params["post_id"])
+    except ForumError as exc:
+        raise _page_error(exc) from None
+    return RedirectResponse(_thread_url(thread.id), 303)  # type: ignore[arg-type]
+
+
+async def react(request: Request) -> Response:
+    member = require_member(request)
+    form = await request.form()
+    post_id = request.path_params["post_id"]
+    kind = _text(form, "kind")
+    ctx = context(request)
+    try:
+        if _text(form, "remove") == "yes":
+            await service.unreact(ctx, member, post_id, kind)
+        else:
+            await service.react(ctx, member, post_id, kind)
+    except ForumError as exc:
+        raise _page_error(exc) from None
+    thread_id = await queries.post_thread_id(ctx.db, post_id)
+    return RedirectResponse(_thread_url(thread_id) + f"#p{post_id}", 303)
+
+
+async def helped(request: Request) -> Response:
+    member = require_member(request)
+    post_id = request.path_params["post_id"]
+    try:
+        thread = await service.mark_helped(context(request), member, post_id)
+    except ForumError as exc:
+        raise _page_error(exc) from None
+    return RedirectResponse(_thread_url(thread.id) + f"#p{post_id}", 303)  # type: ignore[arg-type]
+
+
+async def history_page(request: Request) -> Response:
+    member = require_member(request)
+    ctx = context(request)
+    post_id = request.path_params["post_id"]
+    view = await queries.thread_view(ctx.db, await queries.post_thread_id(ctx.db, post_id), member)
+    if not view.moderator:
+        raise HTTPException(403, "Only this community's moderators can read edit histories.")
+    post = next((p.post for p in view.posts if p.post.id == post_id), None)
+    revisions = await queries.edit_history(ctx.db, post_id)
+    return render(
+        request, "forum/history.html", {"view": view, "post": post, "revisions": revisions}
+    )
+
+
+# --------------------------------------------------------------------------- member pages
+
+
+async def search_page(request: Request) -> Response:
+    from forum import search
+
+    query = request.query_params.get("q", "").strip()[:200]
+    viewer = current_member(request)
+    hits = []
+    if query:
+        async with context(request).db.read() as s:
+            hits = await search.search(s, query, viewer_id=viewer.id if viewer else None)
+    return render(request, "forum/search.html", {"query": query, "hits": hits})
+
+
+async def notifications_page(request: Request) -> Response:
+    member = require_member(request)
+    ctx = context(request)
+    if request.method == "POST":
+        await service.mark_notifications_read(ctx, member)
+        return RedirectResponse("/notifications", 303)
+    items = await queries.notifications(ctx.db, member)
+    return render(request, "forum/notifications.html", {"items": items})
+
+
+async def warnings_page(request: Request) -> Response:
+    member = require_member(request)
+    ctx = context(request)
+    communities = await queries.list_communities(ctx.db)
+    warnings = sorted({w for c in communities for w in c.warning_list})
+    if request.method == "POST":
+        form = await request.form()
+        for index, warning in enumerate(warnings):
+            mode = _text(form, f"mode-{index}")
+            if mode in WARNING_MODES:
+                await service.set_warning_preference(ctx, member, warning, mode)
+        return RedirectResponse("/settings/content-warnings?saved=1", 303)
+    prefs = await queries.warning_preferences(ctx.db, member)
+    return render(
+        request,
+        "forum/warnings.html",
+        {"warnings": warnings, "prefs": prefs, "saved": "saved" in request.query_params},
+    )
+
+
+async def new_community_page(request: Request) -> Response:
+    member = require_member(request)
+    if not member.is_admin:
+        raise HTTPException(403, "Only site admins can create communities.")
+    values: dict[str, Any] = {"visibility": "public", "allow_anonymous": True}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        form = await request.form()
+        values = {
+            name: _text(form, name)
+            for name in ("slug", "name", "description", "rules", "visibility", "content_warnings")
+        }
+        values["allow_anonymous"] = _text(form, "allow_anonymous") == "yes"
+        values["visibility"] = values["visibility"] or "public"
+        try:
+            community = await service.create_community(context(request), member, **values)
+        except ForumError as exc:
+            errors = {exc.field or "form": exc.message}
+        else:
+            hook = context(request).extensions.get("community_created")
+            if hook:
+                await hook(community)
+            return RedirectResponse(f"/c/{community.slug}", 303)
+    return render(
+        request,
+        "forum/new_community.html",
+        {"values": values, "errors": errors},
+        422 if errors else 200,
+    )
+
+
+routes = [
+    Route("/c/{slug}", community_page, methods=["GET"]),
+    Route("/c/{slug}/rules", rules_page, methods=["GET"]),
+    Route("/c/{slug}/new", new_thread_page, methods=["GET", "POST"]),
+    Route("/t/{thread_id:int}", thread_page, methods=["GET"]),
+    Route("/t/{thread_id:int}/reply", reply_page, methods=["POST"]),
+    Route("/t/{thread_id:int}/follow", follow, methods=["POST"]),
+    Route("/p/{post_id:int}/edit", edit_page, methods=["GET", "POST"]),
+    Route("/p/{post_id:int}/delete", delete_post, methods=["POST"]),
+    Route("/p/{post_id:int}/react", react, methods=["POST"]),
+    Route("/p/{post_id:int}/helped", helped, methods=["POST"]),
+    Route("/p/{post_id:int}/history", history_page, methods=["GET"]),
+    Route("/search", search_page, methods=["GET"]),
+    Route("/notifications", notifications_page, methods=["GET", "POST"]),
+    Route("/settings/content-warnings", warnings_page, methods=["GET", "POST"]),
+    Route("/admin/communities/new", new_community_page, methods=["GET", "POST"]),
+]

@@ -1,0 +1,130 @@
+"""Full-text search over published posts: SQLite FTS5 or PostgreSQL's own full-text search.
+
+The index holds only visible text of published posts; the write paths keep it in step.
+Queries still join back to posts, threads and communities so results respect status and
+visibility at read time as well.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from forum.models import Post
+from moderation.api import visible_text
+
+# Control characters never survive the pipeline, so they are safe snippet markers.
+MARK_START, MARK_END = "\x02", "\x03"
+MAX_TERMS = 12
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    post_id: int
+    thread_id: int
+    title: str
+    community_slug: str
+    community_name: str
+    snippet_html: str  # escaped, with <mark> around the matched words
+
+
+async def _dialect(s: AsyncSession) -> str:
+    return (await s.connection()).dialect.name
+
+
+async def index_post(s: AsyncSession, post: Post, title: str) -> None:
+    body = visible_text(post.html)
+    # Only the opening post carries the thread title, so a title match finds the thread once.
+    title = title if post.is_opening else ""
+    if await _dialect(s) == "sqlite":
+        await s.exec(text("DELETE FROM post_search WHERE rowid = :id").bindparams(id=post.id))
+        await s.exec(
+            text(
+                "INSERT INTO post_search (rowid, title, body) VALUES (:id, :title, :body)"
+            ).bindparams(id=post.id, title=title, body=body)
+        )
+    else:
+        await s.exec(
+            text(
+                "INSERT INTO post_search (post_id, document) VALUES (:id, "
+                "setweight(to_tsvector('english', :title), 'A') || to_tsvector('english', :body)) "
+                "ON CONFLICT (post_id) DO UPDATE SET document = EXCLUDED.document"
+            ).bindparams(id=post.id, title=title, body=body)
+        )
+
+
+async def unindex_post(s: AsyncSession, post_id: int) -> None:
+    column = "rowid" if await _dialect(s) == "sqlite" else "post_id"
+    await s.exec(text(f"DELETE FROM post_search WHERE {column} = :id").bindparams(id=post_id))
+
+
+def _terms(query: str) -> list[str]:
+    return re.findall(r"\w+", query.casefold())[:MAX_TERMS]
+
+
+_VISIBLE = """
+    JOIN post p ON p.id = {key}
+    JOIN thread t ON t.id = p.thread_id
+    JOIN community c ON c.id = t.community_id
+    WHERE p.status = 'published' AND t.status = 'published'
+      AND (c.visibility = 'public' OR :signed_in)
+      AND p.author_id NOT IN (SELECT blocked_id FROM member_block WHERE blocker_id = :viewer)
+"""
+
+
+async def search(
+    s: AsyncSession, query: str, *, viewer_id: int | None, limit: int = 20, offset: int = 0
+) -> list[SearchHit]:
+    terms = _terms(query)
+    if not terms:
+        return []
+    params = {
+        "signed_in": viewer_id is not None,
+        "viewer": viewer_id or 0,
+        "limit": limit,
+        "offset": offset,
+    }
+    if await _dialect(s) == "sqlite":
+        # Each word quoted (no FTS syntax from members), all required, the last as a prefix.
+        match = " ".join(f'"{t}"' for t in terms[:-1]) + f' "{terms[-1]}"*'
+        # Only our own constants are formatted in; member input goes through bind parameters.
+        sql = (
+            "SELECT p.id, t.id, t.title, c.slug, c.name, "
+            f"snippet(post_search, -1, '{MARK_START}', '{MARK_END}', '…', 16) "
+            "FROM post_search"
+            + _VISIBLE.format(key="post_search.rowid")
+            + " AND post_search MATCH :match ORDER BY bm25(post_search, 4.0, 1.0) "
+            "LIMIT :limit OFFSET :offset"
+        )
+        params["match"] = match.strip()
+    else:
+        sql = (
+            "SELECT p.id, t.id, t.title, c.slug, c.name, "
+            # Headline the stored HTML with its tags stripped; entities are decoded below.
+            "ts_headline('english', regexp_replace(p.html, '<[^>]+>', ' ', 'g'), "
+            "to_tsquery('english', :match), "
+            f"'StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=30, MinWords=10') "
+            "FROM post_search ps"
+            + _VISIBLE.format(key="ps.post_id")
+            + " AND ps.document @@ to_tsquery('english', :match) "
+            "ORDER BY ts_rank(ps.document, to_tsquery('english', :match)) DESC, p.id DESC "
+            "LIMIT :limit OFFSET :offset"
+        )
+        params["match"] = " & ".join([*terms[:-1], f"{terms[-1]}:*"])
+    rows = await s.exec(text(sql).bindparams(**params))
+    from_html = await _dialect(s) != "sqlite"
+    return [
+        SearchHit(row[0], row[1], row[2], row[3], row[4], _snippet(row[5], from_html))
+        for row in rows
+    ]
+
+
+def _snippet(raw: str, from_html: bool) -> str:
+    if from_html:
+        raw = " ".join(html_lib.unescape(raw).split())
+    escaped = html_lib.escape(raw)
+    return escaped.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")

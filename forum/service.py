@@ -1,0 +1,554 @@
+"""Forum writes: communities, threads, replies, edits, reactions, "this helped", follows.
+
+Validate, then write, then tell: member text runs through the moderation pipeline (on a
+worker thread: Markdown and bleach are CPU work) before the short write transaction opens;
+notifications are written in the same transaction as the post they are about.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+import anyio.to_thread
+from sqlalchemy import delete, func, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from core.context import AppContext
+from core.db import utcnow
+from forum import search
+from forum.errors import ForumError, not_found
+from forum.models import (
+    HELP_TYPES,
+    REACTIONS,
+    THREAD_KINDS,
+    WARNING_MODES,
+    AnonymousAlias,
+    Community,
+    Notification,
+    Post,
+    PostRevision,
+    Reaction,
+    Thread,
+    ThreadFollow,
+    WarningPreference,
+)
+from identity.models import Member, MemberBlock
+from moderation import api as moderation
+from moderation.api import ContentKind, Decision
+
+SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])?$")
+MENTION = re.compile(r"(?<![\w@/])@([A-Za-z0-9_-]{3,32})")
+
+
+@dataclass(frozen=True)
+class Published:
+    """What became of a member's text: published or held (refusals raise ForumError)."""
+
+    thread: Thread
+    post: Post
+    decision: Decision
+
+    @property
+    def held(self) -> bool:
+        return self.post.status == "held"
+
+
+# --------------------------------------------------------------------------- communities
+
+
+async def create_community(
+    ctx: AppContext,
+    admin: Member,
+    *,
+    slug: str,
+    name: str,
+    description: str = "",
+    rules: str = "",
+    visibility: str = "public",
+    allow_anonymous: bool = True,
+    content_warnings: str = "",
+) -> Community:
+    if not admin.is_admin:
+        raise ForumError("forbidden", "Only site admins can create communities.", status=403)
+    slug = slug.strip().lower()
+    if not SLUG.match(slug):
+        raise ForumError(
+            "invalid",
+            "The address name needs 3–40 lowercase letters, digits or dashes.",
+            field="slug",
+        )
+    if not name.strip():
+        raise ForumError("invalid", "Give the community a name.", field="name")
+    if visibility not in ("public", "members"):
+        raise ForumError("invalid", "Visibility is public or members.", field="visibility")
+    rules_decision = await _check(rules or "-", ContentKind.POST, moderation.CommunityPolicy())
+    community = Community(
+        slug=slug,
+        name=name.strip()[:80],
+        description=description.strip()[:500],
+        rules=rules,
+        rules_html=rules_decision.html if rules else "",
+        visibility=visibility,
+        allow_anonymous=allow_anonymous,
+        content_warnings=content_warnings,
+    )
+    try:
+        async with ctx.db.transaction() as s:
+            s.add(community)
+    except IntegrityError:
+        raise ForumError(
+            "slug_taken", "A community already uses that address.", status=409, field="slug"
+        ) from None
+    return community
+
+
+# --------------------------------------------------------------------------- the pipeline
+
+
+async def _check(
+    text: str,
+    kind: ContentKind,
+    policy: moderation.CommunityPolicy,
+    region: str | None = None,
+) -> Decision:
+    run = functools.partial(moderation.check_text, text, kind, policy, region=region)
+    return await anyio.to_thread.run_sync(run)
+
+
+def _refused(decision: Decision, field: str) -> ForumError:
+    assert decision.reason is not None
+    return ForumError(decision.reason.code, decision.reason.message, field=field)
+
+
+async def _rate_check(ctx: AppContext, member: Member) -> None:
+    blocked = await ctx.rate_limits.hit("post", f"m:{member.id}")
+    if blocked:
+        raise ForumError(
+            "rate_limited",
+            f"You're posting faster than we allow. Please wait {blocked.minutes} "
+            f"minute{'s' if blocked.minutes != 1 else ''} and send it again — your text is kept.",
+            status=429,
+            retry_after=blocked.retry_after,
+        )
+
+
+# --------------------------------------------------------------------------- threads
+
+
+async def start_thread(
+    ctx: AppContext,
+    member: Member,
+    community: Community,
+    *,
+    title: str,
+    body: str,
+    kind: str = "discussion",
+    help_type: str | None = None,
+    content_warning: str | None = None,
+    anonymous: bool = False,
+    region: str | None = None,
+) -> Published:
+    kind = kind or "discussion"
+    if kind not in THREAD_KINDS:
+        raise ForumError(
+            "invalid", "Choose asking for help, offering help or discussion.", field="kind"
+        )
+    if kind == "discussion":
+        help_type = None
+    elif help_type not in HELP_TYPES:
+        raise ForumError(
+            "invalid",
+            "Say what kind of help: emotional, practical, information or financial.",
+            field="help_type",
+        )
+    content_warning = (content_warning or "").strip() or None
+    if content_warning and content_warning not in community.warning_list:
+        raise ForumError(
+            "invalid",
+            "Choose a content warning from this community's list.",
+            field="content_warning",
+        )
+    _check_anonymous(community, anonymous)
+    async with ctx.db.read() as s:
+        policy = await moderation.load_policy(s, community.id)
+    title_decision = await _check(title, ContentKind.TITLE, policy)
+    if title_decision.refused:
+        raise _refused(title_decision, "title")
+    decision = await _check(body, ContentKind.POST, policy, region)
+    if decision.refused:
+        raise _refused(decision, "body")
+    await _rate_check(ctx, member)
+    held = title_decision.held or decision.held
+    status = "held" if held else "published"
+    now = utcnow()
+    async with ctx.db.transaction() as s:
+        thread = Thread(
+            community_id=community.id,  # type: ignore[arg-type]
+            author_id=member.id,  # type: ignore[arg-type]
+            anonymous=anonymous,
+            title=title_decision.text,
+            kind=kind,
+            help_type=help_type,
+            content_warning=content_warning,
+            status=status,
+            created_at=now,
+            last_activity_at=now,
+        )
+        s.add(thread)
+        await s.flush()
+        held_by = title_decision if title_decision.held else decision
+        post = _new_post(thread, member, decision, anonymous, opening=True, held_by=held_by)
+        s.add(post)
+        await s.flush()
+        if anonymous:
+            await _alias(s, thread.id, member.id)  # type: ignore[arg-type]
+        s.add(ThreadFollow(thread_id=thread.id, member_id=member.id))  # type: ignore[arg-type]
+        if not held:
+            await search.index_post(s, post, thread.title)
+            await _notify_mentions(s, thread, post, member)
+    return Published(thread, post, title_decision if title_decision.held else decision)
+
+
+def _check_anonymous(community: Community, anonymous: bool) -> None:
+    if anonymous and not community.allow_anonymous:
+        raise ForumError(
+            "anonymous_not_allowed",
+            "This community doesn't allow anonymous posts. Untick 'post anonymously' to post "
+            "under your pseudonym.",
+            field="anonymous",
+        )
+
+
+def _new_post(
+    thread: Thread,
+    member: Member,
+    decision: Decision,
+    anonymous: bool,
+    *,
+    opening: bool,
+    held_by: Decision,
+) -> Post:
+    held = held_by.held
+    return Post(
+        thread_id=thread.id,  # type: ignore[arg-type]
+        author_id=member.id,  # type: ignore[arg-type]
+        is_opening=opening,
+        anonymous=anonymous,
+        body=decision.text,
+        html=decision.html,
+        status="held" if held else "published",
+        hold_reason=held_by.reason.code if held and held_by.reason else None,
+        hold_message=held_by.reason.message if held and held_by.reason else None,
+        crisis=moderation.is_crisis(decision),
+    )
+
+
+def alias_label(index: int) -> str:
+    """0 → A, 25 → Z, 26 → AA: a stable letter per anonymous member in a thread."""
+    label = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        label = chr(65 + rest) + label
+    return label
+
+
+async def _alias(s: AsyncSession, thread_id: int, member_id: int) -> str:
+    existing = await s.get(AnonymousAlias, (thread_id, member_id))
+    if existing is not None:
+        return existing.label
+    count = await s.exec(
+        select(func.count())
+        .select_from(AnonymousAlias)
+        .where(AnonymousAlias.thread_id == thread_id)
+    )
+    label = alias_label(int(count.one()))
+    s.add(AnonymousAlias(thread_id=thread_id, member_id=member_id, label=label))
+    await s.flush()
+    return label
+
+
+async def _thread_for_write(
+    s: AsyncSession, thread_id: int, member: Member
+) -> tuple[Thread, Community]:
+    row = (
+        await s.exec(
+            select(Thread, Community)
+            .join(Community, Community.id == Thread.community_id)  # type: ignore[arg-type]
+            .where(Thread.id == thread_id)
+        )
+    ).first()
+    if row is None:
+        raise not_found("thread")
+    thread, community = row
+    hidden = thread.status != "published" and thread.author_id != member.id
+    if hidden and not await moderation.is_moderator(s, member, community.id):  # type: ignore[arg-type]
+        raise not_found("thread")
+    return thread, community
+
+
+async def reply(
+    ctx: AppContext,
+    member: Member,
+    thread_id: int,
+    *,
+    body: str,
+    anonymous: bool = False,
+    region: str | None = None,
+) -> Published:
+    async with ctx.db.read() as s:
+        thread, community = await _thread_for_write(s, thread_id, member)
+        policy = await moderation.load_policy(s, community.id)
+    if thread.locked:
+        raise ForumError(
+            "locked", "This thread is locked, so no new replies can be added.", status=409
+        )
+    if thread.status != "published":
+        raise ForumError(
+            "not_open",
+            "This thread is waiting for a moderator; replies open once it's up.",
+            status=409,
+        )
+    _check_anonymous(community, anonymous)
+    decision = await _check(body, ContentKind.POST, policy, region)
+    if decision.refused:
+        raise _refused(decision, "body")
+    await _rate_check(ctx, member)
+    async with ctx.db.transaction() as s:
+        post = _new_post(thread, member, decision, anonymous, opening=False, held_by=decision)
+        s.add(post)
+        await s.flush()
+        if anonymous:
+            await _alias(s, thread.id, member.id)  # type: ignore[arg-type]
+        if await s.get(ThreadFollow, (thread.id, member.id)) is None:
+            s.add(ThreadFollow(thread_id=thread.id, member_id=member.id))  # type: ignore[arg-type]
+        if not decision.held:
+            await _after_publish(s, thread, post, member)
+    return Published(thread, post, decision)
+
+
+async def _after_publish(s: AsyncSession, thread: Thread, post: Post, author: Member) -> None:
+    """Bump the thread, index the post and notify followers and mentioned members."""
+    await s.exec(
+        update(Thread)
+        .where(Thread.id == thread.id)
+        .values(reply_count=Thread.reply_count + 1, last_activity_at=post.created_at)
+    )
+    await search.index_post(s, post, thread.title)
+    notified = await _notify_mentions(s, thread, post, author)
+    followers = await s.exec(
+        select(ThreadFollow.member_id).where(
+            ThreadFollow.thread_id == thread.id, ThreadFollow.member_id != author.id
+        )
+    )
+    blockers = await _blockers_of(s, author.id)  # type: ignore[arg-type]
+    actor = await display_name(s, thread.id, author, post.anonymous)  # type: ignore[arg-type]
+    for follower in set(followers) - notified - blockers:
+        s.add(
+            Notification(
+                member_id=follower, kind="reply", thread_id=thread.id, post_id=post.id, actor=actor
+            )
+        )
+
+
+async def _blockers_of(s: AsyncSession, member_id: int) -> set[int]:
+    rows = await s.exec(select(MemberBlock.blocker_id).where(MemberBlock.blocked_id == member_id))
+    return set(rows)
+
+
+async def display_name(s: AsyncSession, thread_id: int, member: Member, anonymous: bool) -> str:
+    if not anonymous:
+        return member.display_name
+    alias = await s.get(AnonymousAlias, (thread_id, member.id))
+    return f"Anonymous member {alias.label if alias else ''}".strip()
+
+
+async def _notify_mentions(s: AsyncSession, thread: Thread, post: Post, author: Member) -> set[int]:
+    """Notify members @mentioned in a post (not those who blocked the author)."""
+    names = {m.casefold() for m in MENTION.findall(post.body)}
+    if not names:
+        return set()
+    rows = await s.exec(
+        select(Member.id).where(
+            Member.pseudonym_key.in_(list(names)[:20]),  # type: ignore[attr-defined]
+            Member.deleted_at.is_(None),  # type: ignore[union-attr]
+            Member.id != author.id,
+        )
+    )
+    mentioned = set(rows) - await _blockers_of(s, author.id)  # type: ignore[arg-type]
+    actor = await display_name(s, thread.id, author, post.anonymous)  # type: ignore[arg-type]
+    for member_id in mentioned:
+        s.add(
+            Notification(
+                member_id=member_id,
+                kind="mention",
+                thread_id=thread.id,
+                post_id=post.id,
+                actor=actor,
+            )
+        )
+    return mentioned
+
+
+# --------------------------------------------------------------------------- posts
+
+
+async def _own_post(s: AsyncSession, member: Member, post_id: int) -> tuple[Post, Thread]:
+    row = (
+        await s.exec(
+            select(Post, Thread)
+            .join(Thread, Thread.id == Post.thread_id)  # type: ignore[arg-type]
+            .where(Post.id == post_id)
+        )
+    ).first()
+    if row is None or row[0].status in ("deleted", "removed"):
+        raise not_found()
+    post, thread = row
+    if post.author_id != member.id:
+        raise ForumError("forbidden", "You can only change your own posts.", status=403)
+    return post, thread
+
+
+async def edit_post(
+    ctx: AppContext, member: Member, post_id: int, *, body: str, region: str | None = None
+) -> Published:
+    async with ctx.db.read() as s:
+        post, thread = await _own_post(s, member, post_id)
+        policy = await moderation.load_policy(s, thread.community_id)
+    decision = await _check(body, ContentKind.POST, policy, region)
+    if decision.refused:
+        raise _refused(decision, "body")
+    async with ctx.db.transaction() as s:
+        s.add(PostRevision(post_id=post.id, body=post.body, html=post.html))  # type: ignore[arg-type]
+        post.body, post.html, post.edited_at = decision.text, decision.html, utcnow()
+        if decision.held:
+            post.status, post.hold_reason = (
+                "held",
+                decision.reason.code if decision.reason else None,
+            )
+        post.crisis = post.crisis or moderation.is_crisis(decision)
+        s.add(post)
+        if post.status == "published":
+            await search.index_post(s, post, thread.title)
+        else:
+            await search.unindex_post(s, post.id)  # type: ignore[arg-type]
+    return Published(thread, post, decision)
+
+
+async def delete_post(ctx: AppContext, member: Member, post_id: int) -> Thread:
+    """The author withdraws a post: its text is erased; a marker keeps the thread readable."""
+    async with ctx.db.transaction() as s:
+        post, thread = await _own_post(s, member, post_id)
+        was_published = post.status == "published"
+        post.status, post.body, post.html = "deleted", "", ""
+        s.add(post)
+        await s.exec(delete(PostRevision).where(PostRevision.post_id == post.id))
+        await search.unindex_post(s, post.id)  # type: ignore[arg-type]
+        if was_published and not post.is_opening:
+            await s.exec(
+                update(Thread)
+                .where(Thread.id == thread.id)
+                .values(reply_count=Thread.reply_count - 1)
+            )
+        if thread.resolved_post_id == post.id:
+            await s.exec(update(Thread).where(Thread.id == thread.id).values(resolved_post_id=None))
+    return thread
+
+
+async def _visible_post(s: AsyncSession, member: Member, post_id: int) -> tuple[Post, Thread]:
+    row = (
+        await s.exec(
+            select(Post, Thread)
+            .join(Thread, Thread.id == Post.thread_id)  # type: ignore[arg-type]
+            .where(Post.id == post_id)
+        )
+    ).first()
+    if row is None or row[0].status != "published" or row[1].status != "published":
+        raise not_found()
+    return row[0], row[1]
+
+
+async def react(ctx: AppContext, member: Member, post_id: int, kind: str) -> Post:
+    if kind not in REACTIONS:
+        raise ForumError("invalid", "Reactions are thank you, me too and sending strength.")
+    try:
+        async with ctx.db.transaction() as s:
+            post, _thread = await _visible_post(s, member, post_id)
+            s.add(Reaction(post_id=post.id, member_id=member.id, kind=kind))  # type: ignore[arg-type]
+    except IntegrityError:
+        raise ForumError(
+            "already_reacted", f"You've already sent “{REACTIONS[kind]}” to this post.", status=409
+        ) from None
+    return post
+
+
+async def unreact(ctx: AppContext, member: Member, post_id: int, kind: str) -> None:
+    async with ctx.db.transaction() as s:
+        await s.exec(
+            delete(Reaction).where(
+                Reaction.post_id == post_id, Reaction.member_id == member.id, Reaction.kind == kind
+            )
+        )
+
+
+async def mark_helped(ctx: AppContext, member: Member, post_id: int) -> Thread:
+    """The author of a request marks the reply that helped; the thread shows as resolved."""
+    async with ctx.db.transaction() as s:
+        post, thread = await _visible_post(s, member, post_id)
+        if thread.author_id != member.id:
+            raise ForumError(
+                "forbidden", "Only the person who asked can mark what helped.", status=403
+            )
+        if thread.kind != "request":
+            raise ForumError("invalid", "Only requests for help can be marked as helped.")
+        if post.is_opening or post.author_id == member.id:
+            raise ForumError("invalid", "Mark a reply from someone else as the one that helped.")
+        thread.resolved_post_id = post.id
+        s.add(thread)
+        if post.author_id != member.id:
+            s.add(
+                Notification(
+                    member_id=post.author_id,
+                    kind="helped",
+                    thread_id=thread.id,
+                    post_id=post.id,
+                    actor=await display_name(s, thread.id, member, thread.anonymous),  # type: ignore[arg-type]
+                )
+            )
+    return thread
+
+
+async def set_follow(ctx: AppContext, member: Member, thread_id: int, follow: bool) -> None:
+    async with ctx.db.transaction() as s:
+        await _thread_for_write(s, thread_id, member)
+        existing = await s.get(ThreadFollow, (thread_id, member.id))
+        if follow and existing is None:
+            s.add(ThreadFollow(thread_id=thread_id, member_id=member.id))  # type: ignore[arg-type]
+        elif not follow and existing is not None:
+            await s.delete(existing)
+
+
+async def set_warning_preference(ctx: AppContext, member: Member, warning: str, mode: str) -> None:
+    if mode not in WARNING_MODES:
+        raise ForumError("invalid", "Choose collapse, show or hide.")
+    warning = warning.strip()[:60]
+    async with ctx.db.transaction() as s:
+        existing = await s.get(WarningPreference, (member.id, warning))
+        if existing is None:
+            s.add(WarningPreference(member_id=member.id, warning=warning, mode=mode))  # type: ignore[arg-type]
+        else:
+            existing.mode = mode
+            s.add(existing)
+
+
+async def mark_notifications_read(ctx: AppContext, member: Member) -> None:
+    async with ctx.db.transaction() as s:
+        await s.exec(
+            update(Notification)
+            .where(Notification.member_id == member.id, Notification.read_at.is_(None))  # type: ignore[union-attr]
+            .values(read_at=utcnow())
+        )

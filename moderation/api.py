@@ -1,0 +1,150 @@
+"""Moderation's public face: the only module forum and chat import.
+
+Checking member text is two steps: load the community's policy (a read), then run the
+pipeline (pure CPU, no I/O), so callers can keep the check out of their write transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from identity.models import Member
+from moderation.contact import contact_filter
+from moderation.crisis import crisis_filter, crisis_resources
+from moderation.models import CommunityModerator, WatchedWordEntry
+from moderation.pipeline import (
+    Action,
+    Content,
+    ContentKind,
+    ContentPolicy,
+    Decision,
+    Filter,
+    Reason,
+    WatchedWord,
+    _visible_text,
+    moderate,
+    watched_words_filter,
+)
+
+__all__ = [
+    "Action",
+    "CommunityPolicy",
+    "ContentKind",
+    "Decision",
+    "Reason",
+    "check_text",
+    "crisis_resources",
+    "is_crisis",
+    "is_moderator",
+    "load_policy",
+    "moderated_community_ids",
+    "preview",
+    "visible_text",
+]
+
+# The community table belongs to forum; moderation reads the two policy columns it needs
+# by name rather than importing forum.
+_community = sa.table(
+    "community",
+    sa.column("id", sa.Integer),
+    sa.column("contact_policy", sa.String),
+    sa.column("crisis_action", sa.String),
+)
+
+MAX_POST_CHARS = 20_000
+MAX_TITLE_CHARS = 200
+
+
+@dataclass(frozen=True)
+class CommunityPolicy:
+    community_id: int | None = None
+    watched_words: tuple[WatchedWord, ...] = ()
+    contact_policy: str = "hold"  # hold | refuse | allow
+    crisis_action: str = "publish"  # publish | hold
+
+
+async def load_policy(s: AsyncSession, community_id: int | None) -> CommunityPolicy:
+    if community_id is None:
+        return CommunityPolicy()
+    row = (
+        await s.exec(
+            sa.select(_community.c.contact_policy, _community.c.crisis_action).where(
+                _community.c.id == community_id
+            )
+        )
+    ).first()
+    words = await s.exec(
+        select(WatchedWordEntry).where(WatchedWordEntry.community_id == community_id)
+    )
+    watched = tuple(
+        WatchedWord(w.pattern, w.action, w.replacement)  # type: ignore[arg-type]
+        for w in words
+    )
+    if row is None:
+        return CommunityPolicy(community_id, watched)
+    return CommunityPolicy(community_id, watched, row[0], row[1])
+
+
+def check_text(
+    text: str,
+    kind: ContentKind,
+    policy: CommunityPolicy,
+    *,
+    max_chars: int | None = None,
+    region: str | None = None,
+) -> Decision:
+    """Run member text through the whole pipeline under a community's policy."""
+    limit = max_chars or (MAX_TITLE_CHARS if kind is ContentKind.TITLE else MAX_POST_CHARS)
+    filters: list[Filter] = [watched_words_filter]
+    if policy.contact_policy != "allow":
+        filters.append(contact_filter(policy.contact_policy))  # type: ignore[arg-type]
+    if kind is not ContentKind.TITLE:
+        filters.append(
+            crisis_filter(lambda: crisis_resources(region), policy.crisis_action)  # type: ignore[arg-type]
+        )
+    content = Content(
+        text, kind, ContentPolicy(max_chars=limit, watched_words=policy.watched_words)
+    )
+    return moderate(content, filters)
+
+
+def preview(text: str, policy: CommunityPolicy, *, region: str | None = None) -> dict:
+    """The content's own verdict, as POST /api/v1/preview returns it."""
+    decision = check_text(text, ContentKind.POST, policy, region=region)
+    body: dict = {"html": decision.html, "decision": decision.action.value}
+    if decision.reason:
+        body["reason"] = {"code": decision.reason.code, "message": decision.reason.message}
+    if decision.notice:
+        body["notice"] = decision.notice
+    return body
+
+
+async def is_moderator(s: AsyncSession, member: Member | None, community_id: int) -> bool:
+    """Admins moderate everywhere; moderators where they are appointed."""
+    if member is None:
+        return False
+    if member.is_admin:
+        return True
+    found = await s.get(CommunityModerator, (community_id, member.id))
+    return found is not None
+
+
+async def moderated_community_ids(s: AsyncSession, member: Member) -> set[int]:
+    rows = await s.exec(
+        select(CommunityModerator.community_id).where(CommunityModerator.member_id == member.id)
+    )
+    return set(rows)
+
+
+def is_crisis(decision: Decision) -> bool:
+    """True when the crisis filter flagged the text: it goes to the top of the review queue."""
+    return bool(decision.notice and decision.notice.get("code") == "crisis")
+
+
+def visible_text(html: str) -> str:
+    """The text a reader sees in stored HTML (for search indexing and snippets)."""
+    return _visible_text(html)
