@@ -8,6 +8,7 @@ from typing import Any
 from starlette.requests import HTTPConnection
 from starlette.templating import Jinja2Templates
 
+from core.broker import Broker, MemoryBroker
 from core.db import Database
 from core.ratelimit import RateLimits
 from core.settings import Settings
@@ -22,6 +23,8 @@ class AppContext:
     # Registries that feature packages fill in at composition time (keyed by package name),
     # so that lower layers can call into higher ones without importing them.
     extensions: dict[str, Any] = field(default_factory=dict)
+    # Pub/sub for chat fan-out: in-process by default, Redis when configured.
+    broker: Broker = field(default_factory=MemoryBroker)
 
 
 def get_context(conn: HTTPConnection) -> AppContext:

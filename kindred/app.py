@@ -14,6 +14,12 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from chat import pages as chat_pages
+from chat import runtime as chat_runtime
+from chat import service as chat_service
+from chat import ws as chat_ws
+from chat.lifecycle import erase_messages, export_messages
+from core.broker import make_broker
 from core.context import AppContext
 from core.db import Database
 from core.logs import configure_logging
@@ -29,6 +35,7 @@ from core.web.templates import STATIC_DIR, make_templates
 from forum import api as forum_api
 from forum import pages as forum_pages
 from forum.lifecycle import erase_content, export_content
+from forum.models import Community
 from identity import api as identity_api
 from identity import pages as identity_pages
 from identity.auth import MemberSessionMiddleware, SignInRequired
@@ -46,9 +53,25 @@ def create_app(settings: Settings) -> Starlette:
         db=Database(settings.effective_database_url),
         rate_limits=RateLimits(settings.rate_limits, settings.redis_url),
         templates=make_templates({"site_name": "Kindred"}),
+        broker=make_broker(settings.redis_url),
     )
     ctx.extensions["member_content"] = hooks = MemberContentHooks()
     hooks.register("forum", export_content, erase_content)
+    hooks.register("chat", export_messages, erase_messages)
+    chat = chat_runtime.install(ctx)
+
+    async def open_community_room(community: Community) -> None:
+        # Every community has its own chat room (chat and forum never import each other).
+        await chat_service.ensure_room(
+            ctx.db,
+            slug=community.slug,
+            name=community.name,
+            description=community.description,
+            community_id=community.id,
+            members_only=community.members_only,
+        )
+
+    ctx.extensions["community_created"] = open_community_room
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -58,9 +81,13 @@ def create_app(settings: Settings) -> Starlette:
                 "machine only; never run a public site like this"
             )
         warm_up()
+        await ctx.broker.start()
+        await chat.start()
         try:
             yield
         finally:
+            await chat.close()
+            await ctx.broker.close()
             await ctx.db.close()
 
     routes = [
@@ -69,6 +96,8 @@ def create_app(settings: Settings) -> Starlette:
         *identity_api.routes,
         *forum_pages.routes,
         *forum_api.routes,
+        *chat_pages.routes,
+        *chat_ws.routes,
         Route("/healthz", healthz, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]

@@ -111,7 +111,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         workers=args.workers,
         reload=args.reload,
         ws="websockets",
-        ws_max_size=16 * 1024,
+        ws_max_size=16 * 1024,  # larger frames close with 1009
+        ws_ping_interval=30,  # keeps carriers' and routers' NAT entries alive …
+        ws_ping_timeout=20,  # … and notices a dead peer within a minute
+        ws_per_message_deflate=False,  # chat frames are encoded once per room, not per member
         access_log=False,  # ours leaves out addresses
         log_config=None,
         server_header=False,

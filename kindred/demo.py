@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from chat.service import ensure_room
 from core.db import Database
 from forum.models import Community
 from moderation.render import render_markdown
@@ -81,4 +82,15 @@ async def seed_demo(db: Database, *, only_if_empty: bool = False) -> list[str]:
                 )
             )
             added.append(name)
+    async with db.read() as s:
+        communities = list(await s.exec(select(Community)))
+    for community in communities:
+        await ensure_room(
+            db,
+            slug=community.slug,
+            name=community.name,
+            description=community.description,
+            community_id=community.id,
+            members_only=community.members_only,
+        )
     return added

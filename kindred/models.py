@@ -2,6 +2,7 @@
 
 from sqlmodel import SQLModel
 
+import chat.models  # noqa: F401
 import forum.models  # noqa: F401
 import identity.models  # noqa: F401
 import moderation.models  # noqa: F401

@@ -1,0 +1,265 @@
+"""The fan-out hub: one per process, between the broker and this process's WebSockets.
+
+For each room with someone connected here, the hub holds one broker subscription and
+delivers each event to every local connection's bounded send queue. A message frame is
+encoded once by its publisher and handed to every connection as the same string.
+
+Order. Ids in a room are committed in order (chat/service.py), but publishers in several
+processes can reach the broker out of order, and a full subscription drops events. So the
+hub delivers a room's messages strictly in id order: an early arrival waits in `pending`,
+and a gap still open after `gap_wait` seconds is filled from the database. A connection that
+joins gets `last_seq`, the id up to which the hub has delivered; everything after it reaches
+the connection's queue, in order, exactly once; the endpoint sends the backlog up to
+`last_seq` from the database itself.
+
+Presence. Each hub knows its own connections and tells the others through the room's channel
+(its whole local member list on every change, again every `presence_every` seconds, and on
+request when another hub opens the room); a hub not heard from for three rounds is forgotten,
+so a crashed worker's members drop out of the list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+import time
+from typing import Any
+
+from chat import service
+from core.broker import Broker, Subscription
+from core.db import Database
+
+log = logging.getLogger("kindred.chat.hub")
+
+Members = dict[str, str | None]  # member id (as text) → pseudonym, or None when hidden
+
+
+class Listener:
+    """One WebSocket as the hub sees it: whom it is, whose messages it hides, its queue."""
+
+    def __init__(
+        self, member_id: int, pseudonym: str | None, hidden: frozenset[int], queue_size: int
+    ) -> None:
+        self.member_id = member_id
+        self.pseudonym = pseudonym  # None: shown in the member list as "a member"
+        self.hidden = hidden
+        self.queue: asyncio.Queue[str] = asyncio.Queue(queue_size)
+        self.overflowed = asyncio.Event()  # fell behind: the endpoint closes with 1013
+
+    def offer(self, frame: str) -> None:
+        if self.overflowed.is_set():
+            return
+        try:
+            self.queue.put_nowait(frame)
+        except asyncio.QueueFull:
+            self.overflowed.set()
+
+
+class RoomChannel:
+    def __init__(self, hub: Hub, room_id: int, sub: Subscription, last_seq: int) -> None:
+        self.hub = hub
+        self.room_id = room_id
+        self.sub = sub
+        self.last_seq = last_seq
+        self.pending: dict[int, dict[str, Any]] = {}
+        self.listeners: set[Listener] = set()
+        self.remote: dict[str, tuple[Members, float]] = {}  # origin → (members, heard at)
+        self.view: Members = {}
+        self.reader = asyncio.create_task(self._read(), name=f"chat-room-{room_id}")
+        self.filler: asyncio.Task[None] | None = None
+
+    # ------------------------------------------------------------------- messages, in order
+
+    async def _read(self) -> None:
+        async for event in self.sub:
+            try:
+                await self._handle(event)
+            except Exception:
+                log.exception("chat hub: event for room %s failed", self.room_id)
+
+    async def _handle(self, event: dict[str, Any]) -> None:
+        kind = event.get("kind")
+        if kind == "message":
+            self.on_message(event)
+        elif kind == "removed":
+            self.broadcast(event["frame"])
+        elif kind == "presence" and event.get("origin") != self.hub.id:
+            self.remote[event["origin"]] = (event["members"], time.monotonic())
+            if not event["members"]:
+                del self.remote[event["origin"]]
+            self.refresh_view()
+        elif kind == "presence_sync" and event.get("origin") != self.hub.id:
+            await self.announce()
+
+    def on_message(self, event: dict[str, Any]) -> None:
+        seq = event["seq"]
+        if seq <= self.last_seq:
+            return  # already delivered (a gap fill got there first)
+        self.pending[seq] = event
+        self._drain()
+        if self.pending and (self.filler is None or self.filler.done()):
+            self.filler = asyncio.create_task(self._fill_gap())
+
+    def _drain(self) -> None:
+        while (event := self.pending.pop(self.last_seq + 1, None)) is not None:
+            self.last_seq += 1
+            if event["frame"] is not None:  # None: removed before we saw it
+                for listener in tuple(self.listeners):
+                    if event["author"] not in listener.hidden:
+                        listener.offer(event["frame"])
+
+    async def _fill_gap(self) -> None:
+        await asyncio.sleep(self.hub.gap_wait)  # the missing event is usually on its way
+        attempts = 0
+        while self.pending:
+            upto = min(self.pending) - 1
+            before = self.last_seq
+            if upto > self.last_seq:
+                for event in await service.events_between(
+                    self.hub.db, self.room_id, self.last_seq, upto
+                ):
+                    self.pending.setdefault(event["seq"], event)
+            self._drain()
+            if self.last_seq == before:
+                attempts += 1
+                if attempts > 5:  # cannot happen while ids commit in order; never stall
+                    log.error("chat hub: room %s skips ids up to %s", self.room_id, upto)
+                    self.last_seq = upto
+                    self._drain()
+                await asyncio.sleep(self.hub.gap_wait)
+
+    def broadcast(self, frame: str, *, skip: Listener | None = None) -> None:
+        for listener in tuple(self.listeners):
+            if listener is not skip:
+                listener.offer(frame)
+
+    # ------------------------------------------------------------------- presence
+
+    def local_members(self) -> Members:
+        members: Members = {}
+        for listener in self.listeners:
+            key = str(listener.member_id)
+            members[key] = members.get(key) or listener.pseudonym
+        return members
+
+    def refresh_view(self, *, skip: Listener | None = None) -> None:
+        """Recompute who is here across all hubs and tell local connections what changed."""
+        view = self.local_members()
+        for members, _heard in self.remote.values():
+            for key, name in members.items():
+                view[key] = view.get(key) or name
+        old, self.view = self.view, view
+        changed = {k for k in old.keys() | view.keys() if old.get(k, 0) != view.get(k, 0)}
+        left = [{"pseudonym": old[k]} for k in changed if k in old]
+        joined = [{"pseudonym": view[k]} for k in changed if k in view]
+        if joined or left:
+            frame = {"type": "presence", "joined": joined, "left": left}
+            self.broadcast(json.dumps(frame, ensure_ascii=False), skip=skip)
+
+    def forget_silent_hubs(self, older_than: float) -> None:
+        stale = [origin for origin, (_, heard) in self.remote.items() if heard < older_than]
+        for origin in stale:
+            del self.remote[origin]
+        if stale:
+            self.refresh_view()
+
+    async def announce(self) -> None:
+        event = {"kind": "presence", "origin": self.hub.id, "members": self.local_members()}
+        with contextlib.suppress(Exception):  # presence is best effort; the next round fixes it
+            await self.hub.broker.publish(service.room_channel(self.room_id), event)
+
+    def members(self) -> list[dict[str, str | None]]:
+        return [{"pseudonym": name} for name in self.view.values()]
+
+
+class Hub:
+    def __init__(
+        self,
+        broker: Broker,
+        db: Database,
+        *,
+        queue_size: int = 256,
+        gap_wait: float = 0.25,
+        presence_every: float = 30.0,
+    ) -> None:
+        self.broker = broker
+        self.db = db
+        self.queue_size = queue_size
+        self.gap_wait = gap_wait
+        self.presence_every = presence_every
+        self.id = secrets.token_hex(6)
+        self.rooms: dict[int, RoomChannel] = {}
+        self._lock = asyncio.Lock()
+        self._heartbeat: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._heartbeat = asyncio.create_task(self._presence_rounds(), name="chat-presence")
+
+    async def close(self) -> None:
+        if self._heartbeat:
+            self._heartbeat.cancel()
+        for room_id in list(self.rooms):
+            await self._close_room(room_id)
+
+    def listener(self, member_id: int, pseudonym: str | None, hidden: frozenset[int]) -> Listener:
+        return Listener(member_id, pseudonym, hidden, self.queue_size)
+
+    async def join(self, room_id: int, listener: Listener) -> tuple[int, list[dict[str, Any]]]:
+        """Start delivering the room to `listener`. Returns the id up to which the room was
+        delivered (everything after it will reach the listener) and who is here."""
+        async with self._lock:
+            channel = self.rooms.get(room_id) or await self._open_room(room_id)
+            # No await from here on: the snapshot, the presence frame to the others and the
+            # new listener's place in the room are taken together.
+            channel.listeners.add(listener)
+            channel.refresh_view(skip=listener)
+            last_seq, members = channel.last_seq, channel.members()
+        await channel.announce()
+        return last_seq, members
+
+    async def leave(self, room_id: int, listener: Listener) -> None:
+        async with self._lock:
+            channel = self.rooms.get(room_id)
+            if channel is None or listener not in channel.listeners:
+                return
+            channel.listeners.discard(listener)
+            if channel.listeners:
+                channel.refresh_view()
+            else:
+                await self._close_room(room_id)
+                return
+        await channel.announce()
+
+    def connections(self, room_id: int) -> int:
+        channel = self.rooms.get(room_id)
+        return len(channel.listeners) if channel else 0
+
+    async def _open_room(self, room_id: int) -> RoomChannel:
+        channel_name = service.room_channel(room_id)
+        sub = await self.broker.subscribe(channel_name)
+        # Read after subscribing: every id above this one is published after we listen.
+        last_seq = await service.last_message_id(self.db, room_id)
+        channel = self.rooms[room_id] = RoomChannel(self, room_id, sub, last_seq)
+        with contextlib.suppress(Exception):
+            await self.broker.publish(channel_name, {"kind": "presence_sync", "origin": self.id})
+        return channel
+
+    async def _close_room(self, room_id: int) -> None:
+        channel = self.rooms.pop(room_id)
+        channel.listeners.clear()
+        await channel.announce()  # an empty list: the other hubs drop our members
+        for task in (channel.reader, channel.filler):
+            if task is not None:
+                task.cancel()
+        await self.broker.unsubscribe(channel.sub)
+
+    async def _presence_rounds(self) -> None:
+        while True:
+            await asyncio.sleep(self.presence_every)
+            cutoff = time.monotonic() - 3 * self.presence_every
+            for channel in list(self.rooms.values()):
+                channel.forget_silent_hubs(cutoff)
+                await channel.announce()

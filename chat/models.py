@@ -1,0 +1,60 @@
+"""Chat rooms and their messages.
+
+A message's public id is its `seq`: a number per room, taken from the room's counter row in
+the same transaction that inserts the message. Only published messages take one, so a
+room's ids run 1, 2, 3… without holes, and an id is committed no later than every id below
+it (see chat/service.py for why that matters).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from core.db import UtcDateTime, utcnow
+
+SLOW_MODE_CHOICES = (0, 5, 10, 30, 60, 300)  # seconds between one member's messages
+
+
+class Room(SQLModel, table=True):
+    __tablename__ = "chat_room"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # The community the room belongs to (forum's table, referred to by name only); rooms
+    # without one are site-wide and moderated by admins.
+    community_id: int | None = Field(
+        default=None, foreign_key="community.id", index=True, ondelete="CASCADE"
+    )
+    slug: str = Field(max_length=40, unique=True)
+    name: str = Field(max_length=80)
+    description: str = Field(default="", max_length=500)
+    # Members-only rooms are not shown to signed-out visitors at all; open rooms' history
+    # can be read by anyone (taking part always needs an account).
+    members_only: bool = False
+    slow_mode_seconds: int = 0
+    last_message_id: int = 0  # the counter the next message's seq is taken from
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class ChatMessage(SQLModel, table=True):
+    __tablename__ = "chat_message"
+    __table_args__ = (
+        sa.UniqueConstraint("room_id", "seq", name="uq_chat_message_room_seq"),
+        # A resent client_id finds the original instead of making a second message.
+        sa.UniqueConstraint(
+            "room_id", "author_id", "client_id", name="uq_chat_message_room_author_client"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    room_id: int = Field(foreign_key="chat_room.id", ondelete="CASCADE")
+    seq: int | None = None  # public id; None while held for review
+    author_id: int = Field(foreign_key="member.id", index=True)
+    client_id: str | None = Field(default=None, max_length=64)
+    body: str = Field(sa_type=sa.Text)  # the source, as the pipeline normalised it
+    html: str = Field(sa_type=sa.Text)  # sanitised once, at write time
+    status: str = Field(default="published", max_length=12)  # published | held | removed | erased
+    hold_reason: str | None = Field(default=None, max_length=40)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)

@@ -1,0 +1,179 @@
+"""Chat pages: the room list, a room with its recent history (readable and writable without
+JavaScript; static/js/chat.js upgrades it to live chat), moderators' controls and the form
+admins add rooms with."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from chat import service
+from chat.models import SLOW_MODE_CHOICES, Room
+from chat.runtime import chat_runtime, region_of
+from chat.service import ChatError
+from core.context import get_context
+from identity.auth import SignInRequired, current_member, require_admin, require_member
+
+
+def _render(request: Request, template: str, data: dict[str, Any], status: int = 200) -> Response:
+    return get_context(request).templates.TemplateResponse(
+        request, template, data, status_code=status
+    )
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+async def _room(request: Request) -> Room:
+    try:
+        return await service.room_by_slug(
+            get_context(request).db, request.path_params["slug"], current_member(request)
+        )
+    except ChatError as exc:
+        if current_member(request) is None:
+            raise SignInRequired from None  # it may be a members-only room
+        raise HTTPException(exc.status, exc.message) from None
+
+
+async def rooms_page(request: Request) -> Response:
+    rooms = await service.list_rooms(get_context(request).db, current_member(request))
+    return _render(request, "chat/rooms.html", {"rooms": rooms})
+
+
+async def room_page(request: Request) -> Response:
+    room = await _room(request)
+    if request.method == "POST":
+        return await _post_message(request, room)
+    return await _show_room(request, room)
+
+
+async def _show_room(
+    request: Request,
+    room: Room,
+    *,
+    draft: str = "",
+    error: ChatError | None = None,
+    notice: dict[str, Any] | None = None,
+    status: int = 200,
+) -> Response:
+    ctx = get_context(request)
+    member = current_member(request)
+    before = request.query_params.get("before")
+    before_id = int(before) if before and before.isdigit() else None
+    messages = await service.recent_messages(ctx.db, room, member, before=before_id)
+    async with ctx.db.read() as s:
+        moderator = await service.is_room_moderator(s, member, room)
+    data = {
+        "room": room,
+        "messages": messages,
+        "older": messages[0]["id"] if len(messages) == service.PAGE_MESSAGES else None,
+        "paged": before_id is not None,
+        "moderator": moderator,
+        "slow_mode_choices": SLOW_MODE_CHOICES,
+        "client_id": str(uuid.uuid4()),  # a resubmitted form never posts twice
+        "draft": draft,
+        "error": error,
+        "notice": notice,
+        "max_chars": chat_runtime(request).max_chars,
+        "can_chat": service.can_chat(member),
+    }
+    return _render(request, "chat/room.html", data, status)
+
+
+async def _post_message(request: Request, room: Room) -> Response:
+    member = require_member(request)
+    form = await request.form()
+    body = form.get("body")
+    body = body if isinstance(body, str) else ""
+    client_id = _text(form, "client_id") or None
+    ctx = get_context(request)
+    try:
+        sent = await service.send_message(
+            ctx,
+            member,
+            room,
+            body,
+            client_id,
+            region=region_of(request),
+            max_chars=chat_runtime(request).max_chars,
+        )
+    except ChatError as exc:
+        keep = "" if exc.code == "held" else body  # a held message is stored: don't resend it
+        return await _show_room(
+            request, room, draft=keep, error=exc, notice=exc.notice, status=exc.status
+        )
+    if sent.notice:
+        return await _show_room(request, room, notice=sent.notice)
+    return RedirectResponse(f"/chat/{room.slug}#m{sent.frame['id']}", 303)
+
+
+async def slow_mode(request: Request) -> Response:
+    member = require_member(request)
+    room = await _room(request)
+    form = await request.form()
+    seconds = _text(form, "seconds")
+    try:
+        await service.set_slow_mode(
+            get_context(request), member, room, int(seconds) if seconds.isdigit() else -1
+        )
+    except ChatError as exc:
+        raise HTTPException(exc.status, exc.message) from None
+    return RedirectResponse(f"/chat/{room.slug}", 303)
+
+
+async def remove_message(request: Request) -> Response:
+    member = require_member(request)
+    room = await _room(request)
+    try:
+        await service.remove_message(
+            get_context(request), member, room, int(request.path_params["seq"])
+        )
+    except ChatError as exc:
+        raise HTTPException(exc.status, exc.message) from None
+    return RedirectResponse(f"/chat/{room.slug}", 303)
+
+
+async def new_room(request: Request) -> Response:
+    member = require_admin(request)
+    ctx = get_context(request)
+    values: dict[str, Any] = {"members_only": False}
+    error = None
+    if request.method == "POST":
+        form = await request.form()
+        values = {k: _text(form, k) for k in ("slug", "name", "description", "community")}
+        values["members_only"] = _text(form, "members_only") == "yes"
+        community = values["community"]
+        try:
+            room = await service.create_room(
+                ctx.db,
+                member,
+                slug=values["slug"],
+                name=values["name"],
+                description=values["description"],
+                community_id=int(community) if community.isdigit() else None,
+                members_only=values["members_only"],
+            )
+        except ChatError as exc:
+            error = exc
+        else:
+            return RedirectResponse(f"/chat/{room.slug}", 303)
+    communities = await service.community_choices(ctx.db)
+    data = {"values": values, "error": error, "communities": communities}
+    return _render(request, "chat/new_room.html", data, 422 if error else 200)
+
+
+routes = [
+    Route("/chat", rooms_page, methods=["GET"]),
+    Route("/chat/new", new_room, methods=["GET", "POST"]),
+    Route("/chat/{slug}", room_page, methods=["GET", "POST"]),
+    Route("/chat/{slug}/slow-mode", slow_mode, methods=["POST"]),
+    Route("/chat/{slug}/messages/{seq:int}/remove", remove_message, methods=["POST"]),
+]

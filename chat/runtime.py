@@ -1,0 +1,49 @@
+"""Chat's parts that live as long as the app: the hub and its limits, put in place by
+kindred.app through `install`, and started and stopped by its lifespan."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from starlette.requests import HTTPConnection
+
+from chat.hub import Hub
+from chat.service import MAX_CHARS
+from core.context import AppContext, get_context
+
+_REGION = re.compile(r"^[a-z]{2,3}-([A-Za-z]{2})\b")
+
+
+@dataclass
+class ChatRuntime:
+    hub: Hub
+    max_chars: int = MAX_CHARS  # longest message body, in characters
+    max_frame_bytes: int = 16 * 1024  # uvicorn enforces it too (ws_max_size): close 1009
+    flood_frames: int = 60  # frames per flood_window seconds before frames are refused …
+    flood_window: float = 10.0
+    flood_close: int = 180  # … and before the connection is closed (1008)
+
+    async def start(self) -> None:
+        await self.hub.start()
+
+    async def close(self) -> None:
+        await self.hub.close()
+
+
+def install(ctx: AppContext) -> ChatRuntime:
+    runtime = ChatRuntime(Hub(ctx.broker, ctx.db))
+    ctx.extensions["chat"] = runtime
+    return runtime
+
+
+def chat_runtime(conn: HTTPConnection) -> ChatRuntime:
+    return get_context(conn).extensions["chat"]
+
+
+def region_of(conn: HTTPConnection) -> str | None:
+    """The member's country, coarsely, from their browser's language (en-GB → GB), to choose
+    crisis helplines. Read per connection, never stored."""
+    first = conn.headers.get("accept-language", "").split(",")[0].strip()
+    match = _REGION.match(first)
+    return match.group(1).upper() if match else None

@@ -1,0 +1,506 @@
+"""Chat's rules: rooms, sending, history and moderators' actions. No HTTP or WebSocket here,
+so the room page's plain form and the WebSocket endpoint share every rule.
+
+Validate, then write, then publish. Sending a message:
+1. checks that needed no write (a resent client_id, rate limit, slow mode), then runs the
+   content pipeline (CPU-bound, in a worker thread) before any transaction is open;
+2. takes the room's next id and inserts the message in one short transaction: the
+   ``UPDATE chat_room SET last_message_id = last_message_id + 1 … RETURNING`` row-locks the
+   room until commit, so ids in a room are committed in id order (a plain sequence would
+   hand out 11 before 10 commits, and a client resuming after 11 would miss 10 for good);
+3. publishes to the room's broker channel only after the commit.
+Publishers in different processes may still reach the broker out of order; each process's
+hub (chat/hub.py) puts the room back in order and fills any gap from the database.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import anyio
+import sqlalchemy as sa
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from chat.models import SLOW_MODE_CHOICES, ChatMessage, Room
+from core.broker import Broker
+from core.context import AppContext
+from core.db import Database, utcnow
+from identity.models import DELETED_NAME, Member
+from identity.service import blocked_ids
+from moderation import api as moderation
+
+log = logging.getLogger("kindred.chat")
+
+MAX_CHARS = 4000
+HISTORY_LIMIT = 100  # most messages one history request returns
+PAGE_MESSAGES = 50  # messages on the room page
+SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
+CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+# Forum owns the community table; chat reads the two columns it shows by name.
+_community = sa.table("community", sa.column("id", sa.Integer), sa.column("name", sa.String))
+
+
+class ChatError(Exception):
+    """Something a member tried was not done; `message` tells them why and what to do."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        status: int = 422,
+        retry_after: int | None = None,
+        notice: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.retry_after = retry_after
+        self.notice = notice
+
+
+@dataclass(frozen=True)
+class Sent:
+    frame: dict[str, Any]  # the message frame, as everyone in the room receives it
+    notice: dict[str, Any] | None = None  # for the author alone (e.g. crisis resources)
+    duplicate: bool = False  # the client_id was already used: this is the original
+    delivered: bool = True  # False when the broker failed: the caller tells the author itself
+
+
+# --------------------------------------------------------------------------- who may do what
+
+
+def can_chat(member: Member | None) -> bool:
+    """May this member take part in chat at all? Sanctions (muted, suspended) arrive with a
+    later moderation issue and extend this check; the WebSocket refuses before the upgrade
+    when it is false."""
+    return member is not None and member.deleted_at is None
+
+
+def can_see(room: Room, member: Member | None) -> bool:
+    return member is not None or not room.members_only
+
+
+async def is_room_moderator(s: AsyncSession, member: Member | None, room: Room) -> bool:
+    if member is None:
+        return False
+    if room.community_id is None:
+        return member.is_admin
+    return await moderation.is_moderator(s, member, room.community_id)
+
+
+# --------------------------------------------------------------------------- rooms
+
+
+async def ensure_room(
+    db: Database,
+    *,
+    slug: str,
+    name: str,
+    description: str = "",
+    community_id: int | None = None,
+    members_only: bool = False,
+) -> Room:
+    """The room with this slug, created if missing (for seeding and new communities)."""
+    async with db.transaction() as s:
+        room = (await s.exec(select(Room).where(Room.slug == slug))).first()
+        if room is None:
+            room = Room(
+                slug=slug,
+                name=name,
+                description=description,
+                community_id=community_id,
+                members_only=members_only,
+            )
+            s.add(room)
+            await s.flush()
+        return room
+
+
+async def create_room(
+    db: Database,
+    member: Member,
+    *,
+    slug: str,
+    name: str,
+    description: str = "",
+    community_id: int | None = None,
+    members_only: bool = False,
+) -> Room:
+    if not member.is_admin:
+        raise ChatError("forbidden", "Only site administrators can add rooms.", status=403)
+    slug, name, description = slug.strip().lower(), name.strip(), description.strip()
+    if not SLUG.match(slug):
+        raise ChatError(
+            "invalid",
+            "Use 1–40 lowercase letters, digits and dashes for the address, e.g. evening-circle.",
+        )
+    if not name or len(name) > 80:
+        raise ChatError("invalid", "Give the room a name of at most 80 characters.")
+    if len(description) > 500:
+        raise ChatError("invalid", "Keep the description to 500 characters.")
+    room = Room(
+        slug=slug,
+        name=name,
+        description=description,
+        community_id=community_id,
+        members_only=members_only,
+    )
+    try:
+        async with db.transaction() as s:
+            s.add(room)
+    except IntegrityError:
+        raise ChatError("slug_taken", "A room already uses that address.", status=409) from None
+    return room
+
+
+async def room_by_slug(db: Database, slug: str, member: Member | None) -> Room:
+    async with db.read() as s:
+        room = (await s.exec(select(Room).where(Room.slug == slug))).first()
+    if room is None or not can_see(room, member):
+        # Members-only rooms are not admitted to exist for visitors.
+        raise ChatError("not_found", "There's no chat room at this address.", status=404)
+    return room
+
+
+async def list_rooms(db: Database, member: Member | None) -> list[Room]:
+    async with db.read() as s:
+        rooms = list(await s.exec(select(Room).order_by(col(Room.name))))
+    return [room for room in rooms if can_see(room, member)]
+
+
+async def community_choices(db: Database) -> list[tuple[int, str]]:
+    async with db.read() as s:
+        rows = await s.exec(sa.select(_community.c.id, _community.c.name).order_by("name"))
+        return [(row[0], row[1]) for row in rows]
+
+
+# --------------------------------------------------------------------------- frames and events
+
+
+def room_channel(room_id: int) -> str:
+    return f"kindred:room:{room_id}"
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def message_frame(message: ChatMessage, author: str, room_slug: str) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "id": message.seq,
+        "room": room_slug,
+        "author": {"pseudonym": author},
+        "html": message.html,
+        "created_at": iso(message.created_at),
+        "client_id": message.client_id,
+    }
+
+
+def room_summary(room: Room) -> dict[str, Any]:
+    return {
+        "slug": room.slug,
+        "name": room.name,
+        "description": room.description,
+        "members_only": room.members_only,
+        "slow_mode_seconds": room.slow_mode_seconds,
+    }
+
+
+def message_event(seq: int, author_id: int, frame: dict[str, Any] | None) -> dict[str, Any]:
+    """What goes on the broker: the frame is encoded here, once for the whole room; the
+    author's id (never sent to members) lets each connection hide blocked members."""
+    text = json.dumps(frame, separators=(",", ":"), ensure_ascii=False) if frame else None
+    return {"kind": "message", "seq": seq, "author": author_id, "frame": text}
+
+
+async def _publish(broker: Broker, room_id: int, event: dict[str, Any]) -> bool:
+    try:
+        await broker.publish(room_channel(room_id), event)
+    except Exception as exc:  # stored already: resuming clients will still get it
+        log.error("chat fan-out failed for room %s: %s", room_id, type(exc).__name__)
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _author_name(member: Member) -> str:
+    return DELETED_NAME if member.deleted_at else member.pseudonym
+
+
+def _with_authors():  # type: ignore[no-untyped-def]
+    return select(ChatMessage, Member).join(Member, col(Member.id) == ChatMessage.author_id)
+
+
+async def recent_messages(
+    db: Database,
+    room: Room,
+    viewer: Member | None,
+    *,
+    before: int | None = None,
+    limit: int = PAGE_MESSAGES,
+) -> list[dict[str, Any]]:
+    """The newest published messages (older than `before`), oldest first, as frames."""
+    limit = max(1, min(limit, HISTORY_LIMIT))
+    async with db.read() as s:
+        hidden = await blocked_ids(s, viewer.id) if viewer else set()  # type: ignore[arg-type]
+        query = _with_authors().where(
+            ChatMessage.room_id == room.id, ChatMessage.status == "published"
+        )
+        if before is not None:
+            query = query.where(col(ChatMessage.seq) < before)
+        if hidden:
+            query = query.where(col(ChatMessage.author_id).not_in(hidden))
+        rows = list(await s.exec(query.order_by(col(ChatMessage.seq).desc()).limit(limit)))
+    return [message_frame(m, _author_name(a), room.slug) for m, a in reversed(rows)]
+
+
+async def messages_after(
+    db: Database, room: Room, after: int, upto: int, hidden: frozenset[int]
+) -> list[dict[str, Any]]:
+    """Published messages with after < id <= upto, in order: what a resuming client missed."""
+    async with db.read() as s:
+        query = _with_authors().where(
+            ChatMessage.room_id == room.id,
+            ChatMessage.status == "published",
+            col(ChatMessage.seq) > after,
+            col(ChatMessage.seq) <= upto,
+        )
+        if hidden:
+            query = query.where(col(ChatMessage.author_id).not_in(hidden))
+        rows = await s.exec(query.order_by(col(ChatMessage.seq)))
+        return [message_frame(m, _author_name(a), room.slug) for m, a in rows]
+
+
+async def events_between(db: Database, room_id: int, after: int, upto: int) -> list[dict[str, Any]]:
+    """Broker events for ids after < id <= upto, for the hub to fill a gap. Removed messages
+    come with no frame, so the hub moves past them without showing them."""
+    async with db.read() as s:
+        slug = (await s.exec(select(Room.slug).where(Room.id == room_id))).one()
+        rows = await s.exec(
+            _with_authors()
+            .where(
+                ChatMessage.room_id == room_id,
+                col(ChatMessage.seq) > after,
+                col(ChatMessage.seq) <= upto,
+            )
+            .order_by(col(ChatMessage.seq))
+        )
+        return [
+            message_event(
+                m.seq,  # type: ignore[arg-type]
+                m.author_id,
+                message_frame(m, _author_name(a), slug) if m.status == "published" else None,
+            )
+            for m, a in rows
+        ]
+
+
+async def last_message_id(db: Database, room_id: int) -> int:
+    async with db.read() as s:
+        return (await s.exec(select(Room.last_message_id).where(Room.id == room_id))).one()
+
+
+async def hidden_authors(db: Database, member: Member) -> frozenset[int]:
+    async with db.read() as s:
+        return frozenset(await blocked_ids(s, member.id))  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- sending
+
+
+async def send_message(
+    ctx: AppContext,
+    member: Member,
+    room: Room,
+    body: str,
+    client_id: str | None,
+    *,
+    region: str | None = None,
+    max_chars: int = MAX_CHARS,
+) -> Sent:
+    """Publish a message, or raise ChatError saying why not (held messages are stored)."""
+    if not can_chat(member):
+        raise ChatError("forbidden", "You can't send messages here.", status=403)
+    if client_id is not None and not CLIENT_ID.match(client_id):
+        raise ChatError("invalid", "client_id must be 1–64 letters, digits, dashes or _.")
+    if client_id and (original := await _find_original(ctx.db, room, member, client_id)):
+        return original
+    blocked = await ctx.rate_limits.hit("chat_send", f"m:{member.id}")
+    if blocked:
+        raise ChatError(
+            "rate_limited",
+            f"You're sending messages faster than we allow. Wait {blocked.retry_after} "
+            "seconds and send it again — your text is kept.",
+            status=429,
+            retry_after=blocked.retry_after,
+        )
+    async with ctx.db.read() as s:
+        policy = await moderation.load_policy(s, room.community_id)
+        if room.slow_mode_seconds and not await is_room_moderator(s, member, room):
+            await _check_slow_mode(s, room, member)
+    check = functools.partial(
+        moderation.check_text,
+        body,
+        moderation.ContentKind.CHAT,
+        policy,
+        max_chars=max_chars,
+        region=region,
+    )
+    decision = await anyio.to_thread.run_sync(check)
+    if decision.reason and decision.refused:
+        raise ChatError(decision.reason.code, decision.reason.message)
+    try:
+        message = await _store(ctx.db, room, member, client_id, decision)
+    except IntegrityError:
+        # The same client_id arrived twice at once (say, from two connections): the first won.
+        original = await _find_original(ctx.db, room, member, client_id or "")
+        if original is None:
+            raise
+        return original
+    if decision.held:
+        raise ChatError("held", _held_message(decision), status=202, notice=decision.notice)
+    frame = message_frame(message, member.pseudonym, room.slug)
+    delivered = await _publish(
+        ctx.broker,
+        room.id,  # type: ignore[arg-type]
+        message_event(message.seq, member.id, frame),  # type: ignore[arg-type]
+    )
+    return Sent(frame, decision.notice, delivered=delivered)
+
+
+def _held_message(decision: moderation.Decision) -> str:
+    reason = decision.reason.message if decision.reason else ""
+    return reason or "Your message is waiting for a moderator to look at it before others see it."
+
+
+async def _store(
+    db: Database,
+    room: Room,
+    member: Member,
+    client_id: str | None,
+    decision: moderation.Decision,
+) -> ChatMessage:
+    async with db.transaction() as s:
+        seq = None
+        if decision.published:
+            seq = (
+                await s.exec(
+                    update(Room)
+                    .where(col(Room.id) == room.id)
+                    .values(last_message_id=Room.last_message_id + 1)
+                    .returning(Room.last_message_id)
+                )
+            ).scalar_one()
+        message = ChatMessage(
+            room_id=room.id,  # type: ignore[arg-type]
+            seq=seq,
+            author_id=member.id,  # type: ignore[arg-type]
+            client_id=client_id,
+            body=decision.text,
+            html=decision.html,
+            status="published" if decision.published else "held",
+            hold_reason=decision.reason.code if decision.held and decision.reason else None,
+        )
+        s.add(message)
+        await s.flush()
+        return message
+
+
+async def _find_original(db: Database, room: Room, member: Member, client_id: str) -> Sent | None:
+    async with db.read() as s:
+        message = (
+            await s.exec(
+                select(ChatMessage).where(
+                    ChatMessage.room_id == room.id,
+                    ChatMessage.author_id == member.id,
+                    ChatMessage.client_id == client_id,
+                )
+            )
+        ).first()
+    if message is None:
+        return None
+    if message.status == "held":
+        raise ChatError(
+            "held",
+            "This message is already waiting for a moderator; there's no need to send it again.",
+            status=202,
+        )
+    if message.status != "published":
+        raise ChatError("removed", "A moderator removed this message.", status=409)
+    return Sent(message_frame(message, member.pseudonym, room.slug), duplicate=True)
+
+
+async def _check_slow_mode(s: AsyncSession, room: Room, member: Member) -> None:
+    since = utcnow() - timedelta(seconds=room.slow_mode_seconds)
+    last = (
+        await s.exec(
+            select(ChatMessage.created_at)
+            .where(
+                ChatMessage.room_id == room.id,
+                ChatMessage.author_id == member.id,
+                col(ChatMessage.created_at) > since,
+            )
+            .order_by(col(ChatMessage.created_at).desc())
+            .limit(1)
+        )
+    ).first()
+    if last is not None:
+        wait = max(1, room.slow_mode_seconds - int((utcnow() - last).total_seconds()))
+        raise ChatError(
+            "slow_mode",
+            f"This room is in slow mode: one message every {room.slow_mode_seconds} seconds. "
+            f"You can send again in {wait} seconds — your text is kept.",
+            status=429,
+            retry_after=wait,
+        )
+
+
+# --------------------------------------------------------------------------- moderators
+
+
+async def _require_moderator(db: Database, member: Member | None, room: Room) -> None:
+    async with db.read() as s:
+        if not await is_room_moderator(s, member, room):
+            raise ChatError("forbidden", "Only this room's moderators can do that.", status=403)
+
+
+async def remove_message(ctx: AppContext, moderator: Member, room: Room, seq: int) -> None:
+    """Take a message down; every connected client is told to drop it."""
+    await _require_moderator(ctx.db, moderator, room)
+    async with ctx.db.transaction() as s:
+        result = await s.exec(
+            update(ChatMessage)
+            .where(
+                col(ChatMessage.room_id) == room.id,
+                col(ChatMessage.seq) == seq,
+                col(ChatMessage.status) == "published",
+            )
+            .values(status="removed", html="")
+        )
+    if result.rowcount:  # type: ignore[attr-defined]
+        frame = json.dumps({"type": "removed", "id": seq})
+        await _publish(ctx.broker, room.id, {"kind": "removed", "seq": seq, "frame": frame})  # type: ignore[arg-type]
+
+
+async def set_slow_mode(ctx: AppContext, moderator: Member, room: Room, seconds: int) -> None:
+    await _require_moderator(ctx.db, moderator, room)
+    if seconds not in SLOW_MODE_CHOICES:
+        raise ChatError("invalid", "Choose one of the slow mode settings offered.")
+    async with ctx.db.transaction() as s:
+        await s.exec(update(Room).where(col(Room.id) == room.id).values(slow_mode_seconds=seconds))
+    room.slow_mode_seconds = seconds

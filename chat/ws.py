@@ -1,0 +1,296 @@
+"""GET /ws/rooms/{slug}: the chat WebSocket (the frames are documented in docs/protocol.md).
+
+Thin on purpose: check who is asking before the upgrade, then turn frames into calls to
+chat.service and answers into frames. Every frame gets an answer or a documented close code;
+nothing a client sends can end the handler with an exception.
+
+After the upgrade one task writes (the listener's queue, which the hub and this handler both
+fill) and one reads; a queue that fills up means the client is not keeping up, and it is
+closed with 1013 so that it resumes with ?after= instead of slowing the room.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from typing import Any
+
+from starlette.responses import JSONResponse
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from chat import service
+from chat.hub import Listener
+from chat.models import Room
+from chat.runtime import ChatRuntime, chat_runtime, region_of
+from chat.service import ChatError
+from core.context import get_context
+from core.web.csrf import origin_allowed
+from identity.auth import current_member
+from identity.models import Member
+
+log = logging.getLogger("kindred.chat.ws")
+
+BACKLOG_CHUNK = 500  # ids read from the database at a time when a client resumes
+
+CLOSE_POLICY = 1008  # flooding
+CLOSE_TOO_BIG = 1009
+CLOSE_SERVER_ERROR = 1011  # we could not join the room: reconnect later
+CLOSE_TRY_AGAIN = 1013  # fell behind: reconnect with ?after=<last id>
+
+
+class FrameError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+async def room_socket(websocket: WebSocket) -> None:
+    ctx = get_context(websocket)
+    runtime = chat_runtime(websocket)
+    if not origin_allowed(websocket.headers, ctx.settings):
+        return await _deny(
+            websocket, 403, "cross_site", "Connections from other sites are refused."
+        )
+    member = current_member(websocket)
+    if member is None or not service.can_chat(member):
+        return await _deny(websocket, 403, "forbidden", "Sign in to take part in chat.")
+    try:
+        room = await service.room_by_slug(ctx.db, websocket.path_params["slug"], member)
+    except ChatError as exc:
+        return await _deny(websocket, exc.status, exc.code, exc.message)
+    params = websocket.query_params
+    hidden = await service.hidden_authors(ctx.db, member)
+    anonymous = params.get("presence") in ("hidden", "anonymous")
+    listener = runtime.hub.listener(member.id, None if anonymous else member.pseudonym, hidden)  # type: ignore[arg-type]
+    await websocket.accept()
+    try:
+        last_seq, members = await runtime.hub.join(room.id, listener)  # type: ignore[arg-type]
+    except Exception:  # the broker or database is unreachable: let the client retry
+        log.exception("chat: cannot join room %s", room.slug)
+        await websocket.close(CLOSE_SERVER_ERROR)
+        return
+    try:
+        session = RoomSession(websocket, runtime, room, member, listener)
+        await session.run(_after(params.get("after")), last_seq, members, anonymous)
+    finally:
+        await runtime.hub.leave(room.id, listener)  # type: ignore[arg-type]
+
+
+async def _deny(websocket: WebSocket, status: int, code: str, message: str) -> None:
+    """Refuse before the upgrade: an HTTP answer, never an open socket."""
+    body = {"error": {"code": code, "message": message}}
+    try:
+        await websocket.send_denial_response(JSONResponse(body, status))
+    except RuntimeError:  # the server cannot send a response: a plain 403 it is
+        await websocket.close()
+
+
+def _after(value: str | None) -> int | None:
+    try:
+        after = int(value) if value is not None else None
+    except ValueError:
+        return None
+    return after if after is not None and after >= 0 else None
+
+
+def _dump(frame: dict[str, Any]) -> str:
+    return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+
+
+class RoomSession:
+    def __init__(
+        self,
+        websocket: WebSocket,
+        runtime: ChatRuntime,
+        room: Room,
+        member: Member,
+        listener: Listener,
+    ) -> None:
+        self.websocket = websocket
+        self.ctx = get_context(websocket)
+        self.runtime = runtime
+        self.room = room
+        self.member = member
+        self.listener = listener
+        self.region = region_of(websocket)
+        self.close_code: int | None = None
+        self.window_start = time.monotonic()
+        self.window_frames = 0
+        self.handlers = {"send": self.on_send, "history": self.on_history, "ping": self.on_ping}
+
+    async def run(
+        self, after: int | None, last_seq: int, members: list[dict[str, Any]], anonymous: bool
+    ) -> None:
+        you = {"pseudonym": self.member.pseudonym, "presence": "hidden" if anonymous else "shown"}
+        hello = {
+            "type": "hello",
+            "room": service.room_summary(self.room),
+            "you": you,
+            "members": members,
+            "last_id": last_seq,
+            "limits": {
+                "max_chars": self.runtime.max_chars,
+                "max_frame_bytes": self.runtime.max_frame_bytes,
+            },
+        }
+        await self.websocket.send_text(_dump(hello))
+        if after is not None:
+            await self._send_backlog(after, last_seq)
+        tasks = [
+            asyncio.create_task(self._write()),
+            asyncio.create_task(self._read()),
+            asyncio.create_task(self.listener.overflowed.wait()),
+        ]
+        done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)  # a closed socket is no error
+        if tasks[2] in done:
+            self.close_code = CLOSE_TRY_AGAIN
+        if self.close_code is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.websocket.close(self.close_code), timeout=10)
+
+    async def _send_backlog(self, after: int, upto: int) -> None:
+        """Everything after `after` up to where the hub's delivery starts, in order."""
+        cursor = after
+        while cursor < upto:
+            end = min(cursor + BACKLOG_CHUNK, upto)
+            for frame in await service.messages_after(
+                self.ctx.db, self.room, cursor, end, self.listener.hidden
+            ):
+                await self.websocket.send_text(_dump(frame))
+            cursor = end
+
+    async def _write(self) -> None:
+        while True:
+            frame = await self.listener.queue.get()
+            await self.websocket.send_text(frame)
+
+    def reply(self, frame: dict[str, Any]) -> None:
+        self.listener.offer(_dump(frame))
+
+    def error(self, code: str, message: str, client_id: Any = None, **extra: Any) -> None:
+        frame = {"type": "error", "code": code, "message": message, "client_id": client_id}
+        self.reply({**frame, **{k: v for k, v in extra.items() if v is not None}})
+
+    # ------------------------------------------------------------------- reading frames
+
+    async def _read(self) -> None:
+        with contextlib.suppress(WebSocketDisconnect):
+            while self.close_code is None:
+                message = await self.websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    return
+                await self._frame(message.get("text"), message.get("bytes"))
+
+    async def _frame(self, text: str | None, data: bytes | None) -> None:
+        size = len(text.encode()) if text is not None else len(data or b"")
+        if size > self.runtime.max_frame_bytes:  # uvicorn's ws_max_size normally got there first
+            self.close_code = CLOSE_TOO_BIG
+            return
+        if text is None:
+            return self.error("bad_frame", "Send JSON text frames, not binary ones.")
+        try:
+            frame = json.loads(text)
+        except ValueError:
+            return self.error("bad_json", "That frame was not valid JSON.")
+        if not isinstance(frame, dict):
+            return self.error("bad_frame", 'A frame must be a JSON object with a "type".')
+        client_id = frame.get("client_id")
+        if self._flooding():
+            return self.error(
+                "rate_limited",
+                "Too many frames at once. Wait a few seconds; nothing you sent was published.",
+                client_id,
+                retry_after=int(self.runtime.flood_window),
+            )
+        handler = self.handlers.get(frame.get("type"))  # type: ignore[arg-type]
+        if handler is None:
+            return self.error(
+                "unknown_type", f"Unknown frame type {str(frame.get('type'))[:40]!r}.", client_id
+            )
+        try:
+            await handler(frame)
+        except FrameError as exc:
+            self.error(exc.code, exc.message, client_id)
+        except Exception:
+            log.exception("chat frame %s failed", frame.get("type"))
+            self.error(
+                "server_error",
+                "Something went wrong on our side and this was not done. Please try again.",
+                client_id,
+            )
+
+    def _flooding(self) -> bool:
+        if not self.ctx.rate_limits.enabled:  # KINDRED_RATE_LIMITS=off: load tests
+            return False
+        now = time.monotonic()
+        if now - self.window_start > self.runtime.flood_window:
+            self.window_start, self.window_frames = now, 0
+        self.window_frames += 1
+        if self.window_frames > self.runtime.flood_close:
+            self.close_code = CLOSE_POLICY
+        return self.window_frames > self.runtime.flood_frames
+
+    # ------------------------------------------------------------------- frame types
+
+    async def on_send(self, frame: dict[str, Any]) -> None:
+        body, client_id = frame.get("body"), frame.get("client_id")
+        if client_id is not None and not isinstance(client_id, str):
+            raise FrameError("invalid", "client_id must be a string (a UUID).")
+        if not isinstance(body, str) or not body.strip():
+            raise FrameError("invalid", "Write a message before sending it.")
+        # Shielded: once a send has started, its commit and fan-out finish even if the
+        # connection drops meanwhile.
+        try:
+            sent = await asyncio.shield(
+                service.send_message(
+                    self.ctx,
+                    self.member,
+                    self.room,
+                    body,
+                    client_id,
+                    region=self.region,
+                    max_chars=self.runtime.max_chars,
+                )
+            )
+        except ChatError as exc:
+            self.error(exc.code, exc.message, client_id, retry_after=exc.retry_after)
+            if exc.notice:
+                self.reply({"type": "notice", **exc.notice, "client_id": client_id})
+            return
+        if sent.duplicate or not sent.delivered:
+            self.reply(sent.frame)  # the original: the room saw it already (or never will)
+        if sent.notice:
+            self.reply({"type": "notice", **sent.notice, "client_id": client_id})
+
+    async def on_history(self, frame: dict[str, Any]) -> None:
+        room, before, limit = frame.get("room"), frame.get("before"), frame.get("limit", 50)
+        if room is not None and room != self.room.slug:
+            raise FrameError("not_found", "You can only ask for this room's history here.")
+        if before is not None and (not isinstance(before, int) or isinstance(before, bool)):
+            raise FrameError("invalid", '"before" must be a message id (a whole number).')
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 100:
+            raise FrameError("invalid", '"limit" must be a whole number from 1 to 100.')
+        messages = await service.recent_messages(
+            self.ctx.db, self.room, self.member, before=before, limit=limit
+        )
+        self.reply(
+            {
+                "type": "history",
+                "before": before,
+                "messages": messages,
+                "more": len(messages) == limit,
+            }
+        )
+
+    async def on_ping(self, frame: dict[str, Any]) -> None:
+        self.reply({"type": "pong"})
+
+
+routes = [WebSocketRoute("/ws/rooms/{slug}", room_socket)]

@@ -1,0 +1,416 @@
+/* Live chat for a room page (templates/chat/room.html). Without this script the page still
+   works: it shows the recent history and posts with a plain form.
+
+   What it adds: messages arrive live; what you send goes into an outbox (kept in
+   localStorage) until the server echoes it back with its id, so nothing typed while offline
+   is lost and a resend after a reconnect never duplicates (the server knows each client_id).
+   It reconnects with jittered exponential backoff, resuming with ?after=<last id seen>, and
+   sends a ping every 25 s so a dead connection is noticed even when the network says
+   nothing. The protocol is described in docs/protocol.md. */
+(function () {
+  "use strict";
+
+  var root = document.getElementById("chat");
+  if (!root || root.dataset.live !== "yes" || !("WebSocket" in window)) return;
+
+  var slug = root.dataset.room;
+  var list = document.getElementById("chat-messages");
+  var stateEl = document.getElementById("chat-state");
+  var errorBox = document.getElementById("chat-error");
+  var form = document.getElementById("chat-form");
+  var textarea = document.getElementById("chat-body");
+  var hideMe = document.getElementById("chat-hide-me");
+  var side = document.getElementById("chat-side");
+  var membersEl = document.getElementById("chat-members");
+  var older = document.getElementById("chat-older");
+  var crisis = document.getElementById("chat-crisis");
+  var outboxKey = "kindred.chat.outbox." + slug;
+  var hiddenKey = "kindred.chat.hidden";
+
+  var PING_EVERY = 25000;
+  var PONG_WITHIN = 10000;
+  var MAX_DELAY = 30000;
+
+  var lastId = Number(root.dataset.lastId) || 0;
+  var socket = null;
+  var live = false;
+  var attempts = 0;
+  var retryTimer = null;
+  var pingTimer = null;
+  var pongTimer = null;
+  var flushTimer = null;
+  var members = [];
+  var outbox = loadOutbox();
+
+  // ------------------------------------------------------------------ small helpers
+
+  function loadOutbox() {
+    try {
+      var items = JSON.parse(localStorage.getItem(outboxKey) || "[]");
+      return Array.isArray(items) ? items : [];
+    } catch (e) {
+      return [];
+    }
+  }
+
+  function saveOutbox() {
+    try {
+      localStorage.setItem(outboxKey, JSON.stringify(outbox));
+    } catch (e) { /* private mode: the outbox lives in memory only */ }
+  }
+
+  function uuid() {
+    var b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 15) | 64;
+    b[8] = (b[8] & 63) | 128;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function setState(text, kind) {
+    stateEl.textContent = text;
+    stateEl.dataset.state = kind;
+    root.dataset.connection = kind;
+  }
+
+  function showError(text) {
+    errorBox.textContent = "";
+    errorBox.appendChild(el("p", "", text));
+    errorBox.hidden = false;
+  }
+
+  function clearError() {
+    errorBox.hidden = true;
+    errorBox.textContent = "";
+  }
+
+  function nearBottom() {
+    return window.innerHeight + window.scrollY >= document.body.scrollHeight - 120;
+  }
+
+  // ------------------------------------------------------------------ rendering messages
+
+  function messageItem(m) {
+    var li = el("li", "chat-message");
+    li.id = "m" + m.id;
+    li.dataset.id = m.id;
+    var meta = el("p", "chat-meta");
+    meta.appendChild(el("span", "author", m.author.pseudonym));
+    meta.appendChild(document.createTextNode(" "));
+    var time = el("time", "", m.created_at.slice(11, 16) + " UTC");
+    time.setAttribute("datetime", m.created_at);
+    meta.appendChild(time);
+    li.appendChild(meta);
+    var body = el("div", "chat-body");
+    body.innerHTML = m.html; // sanitised by the server's content pipeline
+    li.appendChild(body);
+    if (root.dataset.moderator === "yes" && form) li.appendChild(removeForm(m.id));
+    return li;
+  }
+
+  function removeForm(id) {
+    var f = el("form", "inline chat-remove");
+    f.method = "post";
+    f.action = "/chat/" + encodeURIComponent(slug) + "/messages/" + id + "/remove";
+    var token = form.querySelector('input[name="csrf_token"]').cloneNode();
+    var button = el("button", "link-button", "Remove");
+    button.type = "submit";
+    button.appendChild(el("span", "visually-hidden", " message " + id));
+    f.appendChild(token);
+    f.appendChild(button);
+    return f;
+  }
+
+  function insertMessage(m) {
+    var stick = nearBottom();
+    var li = messageItem(m);
+    var after = null;
+    var items = list.querySelectorAll("li.chat-message[data-id]");
+    for (var i = 0; i < items.length; i++) {
+      if (Number(items[i].dataset.id) > m.id) { after = items[i]; break; }
+    }
+    var firstPending = list.querySelector("li.pending");
+    list.insertBefore(li, after || firstPending);
+    var empty = document.getElementById("chat-empty");
+    if (empty) empty.remove();
+    if (stick) li.scrollIntoView({ block: "end" });
+  }
+
+  function onMessage(m) {
+    settle(m.client_id);
+    if (document.getElementById("m" + m.id)) return; // already shown: never twice
+    insertMessage(m);
+    if (m.id > lastId) lastId = m.id;
+  }
+
+  function pendingItem(item) {
+    var li = el("li", "chat-message pending");
+    li.id = "pending-" + item.client_id;
+    var meta = el("p", "chat-meta");
+    meta.appendChild(el("span", "author", "You"));
+    meta.appendChild(document.createTextNode(" "));
+    meta.appendChild(el("span", "chat-pending-state", live ? "Sending…" : "Waiting for the connection…"));
+    li.appendChild(meta);
+    li.appendChild(el("div", "chat-body", item.body));
+    list.appendChild(li);
+    li.scrollIntoView({ block: "end" });
+    var empty = document.getElementById("chat-empty");
+    if (empty) empty.remove();
+  }
+
+  function pendingState(clientId, text) {
+    var li = document.getElementById("pending-" + clientId);
+    var span = li && li.querySelector(".chat-pending-state");
+    if (span) span.textContent = text;
+  }
+
+  // The server has answered for this client_id: it leaves the outbox.
+  function settle(clientId) {
+    if (!clientId) return null;
+    var found = null;
+    outbox = outbox.filter(function (item) {
+      if (item.client_id === clientId) { found = item; return false; }
+      return true;
+    });
+    if (found) saveOutbox();
+    var li = document.getElementById("pending-" + clientId);
+    if (li) li.remove();
+    return found;
+  }
+
+  // ------------------------------------------------------------------ members here
+
+  function renderMembers() {
+    membersEl.textContent = "";
+    var names = members.map(function (m) { return m.pseudonym; });
+    var shown = names.filter(Boolean).sort(function (a, b) { return a.localeCompare(b); });
+    shown.forEach(function (name) { membersEl.appendChild(el("li", "", name)); });
+    var hidden = names.length - shown.length;
+    if (hidden) membersEl.appendChild(el("li", "chat-anonymous", hidden === 1 ? "a member" : hidden + " members"));
+    side.hidden = false;
+  }
+
+  function onPresence(frame) {
+    frame.left.forEach(function (gone) {
+      for (var i = 0; i < members.length; i++) {
+        if (members[i].pseudonym === gone.pseudonym) { members.splice(i, 1); break; }
+      }
+    });
+    members = members.concat(frame.joined);
+    renderMembers();
+  }
+
+  // ------------------------------------------------------------------ frames in
+
+  var handlers = {
+    hello: function (f) {
+      live = true;
+      attempts = 0;
+      members = f.members;
+      renderMembers();
+      setState("Live", "live");
+      startHeartbeat();
+      outbox.forEach(function (item) { pendingState(item.client_id, "Sending…"); });
+      flush();
+    },
+    message: onMessage,
+    presence: onPresence,
+    removed: function (f) {
+      var li = document.getElementById("m" + f.id);
+      if (li) li.remove();
+    },
+    error: function (f) {
+      var item = f.client_id ? outbox.find(function (i) { return i.client_id === f.client_id; }) : null;
+      if (item && (f.code === "rate_limited" || f.code === "slow_mode") && f.retry_after) {
+        item.retryAt = Date.now() + f.retry_after * 1000;
+        saveOutbox();
+        pendingState(item.client_id, "Will send in " + f.retry_after + " s");
+        showError(f.message);
+        scheduleFlush(f.retry_after * 1000);
+        return;
+      }
+      if (item) {
+        settle(item.client_id);
+        if (f.code !== "held" && !textarea.value.trim()) textarea.value = item.body; // edit and retry
+      }
+      showError(f.code === "held" ? "Waiting for a moderator. " + f.message : "Not sent. " + f.message);
+    },
+    notice: function (f) {
+      if (f.code !== "crisis") return;
+      crisis.textContent = "";
+      crisis.className = "crisis-panel";
+      crisis.setAttribute("tabindex", "-1");
+      crisis.appendChild(el("h2", "", "You're not alone"));
+      crisis.appendChild(el("p", "", f.message || "If you might act on these thoughts, please talk to someone now — these services are free and confidential:"));
+      var ul = el("ul", "resources");
+      (f.resources || []).forEach(function (r) {
+        var parts = [r.name, r.phone && "call " + r.phone, r.text, r.url].filter(Boolean);
+        ul.appendChild(el("li", "", parts.join(" — ")));
+      });
+      crisis.appendChild(ul);
+      crisis.hidden = false;
+      crisis.focus();
+    },
+    history: function (f) {
+      f.messages.forEach(function (m) { if (!document.getElementById("m" + m.id)) insertMessage(m); });
+      if (older) {
+        if (!f.more || !f.messages.length) older.parentNode.hidden = true;
+        else older.dataset.before = f.messages[0].id;
+      }
+    },
+    pong: function () {}
+  };
+
+  // ------------------------------------------------------------------ sending
+
+  function sendItem(item) {
+    socket.send(JSON.stringify({ type: "send", body: item.body, client_id: item.client_id }));
+  }
+
+  function flush() {
+    if (!live) return;
+    var now = Date.now();
+    var wait = null;
+    outbox.forEach(function (item) {
+      if (!item.retryAt || item.retryAt <= now) {
+        delete item.retryAt;
+        sendItem(item);
+      } else {
+        wait = Math.min(wait === null ? Infinity : wait, item.retryAt - now);
+      }
+    });
+    saveOutbox();
+    if (wait !== null) scheduleFlush(wait);
+  }
+
+  function scheduleFlush(ms) {
+    clearTimeout(flushTimer);
+    flushTimer = setTimeout(flush, ms + 50);
+  }
+
+  function submit(event) {
+    event.preventDefault();
+    var text = textarea.value;
+    if (!text.trim()) return;
+    clearError();
+    var item = { client_id: uuid(), body: text };
+    outbox.push(item);
+    saveOutbox();
+    pendingItem(item);
+    textarea.value = "";
+    textarea.focus();
+    if (live) sendItem(item);
+  }
+
+  // ------------------------------------------------------------------ the connection
+
+  function connect() {
+    clearTimeout(retryTimer);
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    var url = scheme + location.host + "/ws/rooms/" + encodeURIComponent(slug) + "?after=" + lastId;
+    if (hideMe && hideMe.checked) url += "&presence=hidden";
+    setState(attempts ? "Reconnecting…" : "Connecting…", "connecting");
+    var ws = new WebSocket(url);
+    socket = ws;
+    ws.onmessage = function (event) {
+      if (ws !== socket) return;
+      clearTimeout(pongTimer); // any frame shows the connection is alive
+      var frame;
+      try { frame = JSON.parse(event.data); } catch (e) { return; }
+      var handle = handlers[frame.type];
+      if (handle) handle(frame);
+    };
+    ws.onclose = function (event) {
+      if (ws === socket) lost(event.code);
+    };
+  }
+
+  // Stop using the current socket now (a dead network may never report its end).
+  function abandon() {
+    var ws = socket;
+    socket = null;
+    if (ws) {
+      try { ws.close(); } catch (e) { /* already closed */ }
+      lost(1006);
+    }
+  }
+
+  function lost(code) {
+    socket = null;
+    live = false;
+    stopHeartbeat();
+    outbox.forEach(function (item) { pendingState(item.client_id, "Waiting for the connection…"); });
+    if (code === 1009) showError("A message was too large to send. Shorten it and try again.");
+    attempts += 1;
+    // Full jitter: a room's clients don't all come back at the same moment after an outage.
+    var cap = Math.min(MAX_DELAY, 1000 * Math.pow(2, attempts));
+    var delay = code === 1013 ? 300 : 300 + Math.floor(Math.random() * cap);
+    if (navigator.onLine === false) {
+      setState("Offline — what you write will be sent when you're back", "offline");
+    } else {
+      setState("Connection lost — reconnecting in " + Math.ceil(delay / 1000) + " s", "offline");
+    }
+    retryTimer = setTimeout(connect, delay);
+  }
+
+  function startHeartbeat() {
+    stopHeartbeat();
+    pingTimer = setInterval(function () {
+      if (!socket || !live) return;
+      socket.send('{"type":"ping"}');
+      clearTimeout(pongTimer);
+      pongTimer = setTimeout(abandon, PONG_WITHIN);
+    }, PING_EVERY);
+  }
+
+  function stopHeartbeat() {
+    clearInterval(pingTimer);
+    clearTimeout(pongTimer);
+  }
+
+  // ------------------------------------------------------------------ start
+
+  window.addEventListener("offline", function () { if (socket) abandon(); });
+  window.addEventListener("online", function () {
+    if (!socket) { attempts = 0; connect(); }
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible" && !socket) connect();
+  });
+
+  if (form) {
+    form.addEventListener("submit", submit);
+    textarea.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) submit(event);
+    });
+    var hint = document.getElementById("chat-body-hint");
+    if (hint) hint.appendChild(document.createTextNode(" Enter sends; Shift+Enter starts a new line."));
+  }
+  if (hideMe) {
+    hideMe.checked = localStorage.getItem(hiddenKey) === "yes";
+    hideMe.closest("label").hidden = false;
+    hideMe.addEventListener("change", function () {
+      try { localStorage.setItem(hiddenKey, hideMe.checked ? "yes" : "no"); } catch (e) { /* ignore */ }
+      abandon(); // reconnect to be listed the new way
+      attempts = 0;
+      clearTimeout(retryTimer);
+      connect();
+    });
+  }
+  if (older) {
+    older.addEventListener("click", function (event) {
+      if (!live) return; // the plain link still works
+      event.preventDefault();
+      socket.send(JSON.stringify({ type: "history", before: Number(older.dataset.before), limit: 50 }));
+    });
+  }
+  outbox.forEach(pendingItem);
+  connect();
+})();
