@@ -131,7 +131,7 @@ class serve:  # used like a function: `async with serve(settings) as server:`
         app = create_app(dataclasses.replace(self.settings, site_url=url))
         config = uvicorn.Config(
             app,
-            ws="websockets",
+            ws="websockets-sansio",
             ws_max_size=16 * 1024,
             ws_per_message_deflate=False,
             lifespan="on",
