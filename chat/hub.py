@@ -194,15 +194,33 @@ class Hub:
         self.rooms: dict[int, RoomChannel] = {}
         self._lock = asyncio.Lock()
         self._heartbeat: asyncio.Task[None] | None = None
+        self._notices: asyncio.Task[None] | None = None
+        self._members: Subscription | None = None
 
     async def start(self) -> None:
         self._heartbeat = asyncio.create_task(self._presence_rounds(), name="chat-presence")
+        self._members = await self.broker.subscribe(service.MEMBERS_CHANNEL)
+        self._notices = asyncio.create_task(self._member_notices(), name="chat-members")
 
     async def close(self) -> None:
-        if self._heartbeat:
-            self._heartbeat.cancel()
+        for task in (self._heartbeat, self._notices):
+            if task is not None:
+                task.cancel()
+        if self._members is not None:
+            await self.broker.unsubscribe(self._members)
         for room_id in list(self.rooms):
             await self._close_room(room_id)
+
+    async def _member_notices(self) -> None:
+        """Frames for one member wherever they are connected (a sanction, say): every hub
+        hears them and hands them to that member's local connections."""
+        assert self._members is not None
+        async for event in self._members:
+            frame = event.get("frame")
+            for channel in list(self.rooms.values()):
+                for listener in tuple(channel.listeners):
+                    if listener.member_id == event.get("member_id") and frame:
+                        listener.offer(frame)
 
     def listener(self, member_id: int, pseudonym: str | None, hidden: frozenset[int]) -> Listener:
         return Listener(member_id, pseudonym, hidden, self.queue_size)

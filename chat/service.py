@@ -81,11 +81,19 @@ class Sent:
 # --------------------------------------------------------------------------- who may do what
 
 
+MEMBERS_CHANNEL = "kindred:chat:members"
+
+
 def can_chat(member: Member | None) -> bool:
-    """May this member take part in chat at all? Sanctions (muted, suspended) arrive with a
-    later moderation issue and extend this check; the WebSocket refuses before the upgrade
-    when it is false."""
+    """May this member connect to chat at all? The WebSocket refuses before the upgrade when
+    it is false; a banned member has no session left to connect with. Mutes and suspensions
+    are checked on every send (send_message), so they apply the moment they are made."""
     return member is not None and member.deleted_at is None
+
+
+async def tell_member(broker: Broker, member_id: int, frame: dict[str, Any]) -> None:
+    """Send a frame to every chat connection the member has open, on any worker."""
+    await broker.publish(MEMBERS_CHANNEL, {"member_id": member_id, "frame": json.dumps(frame)})
 
 
 def can_see(room: Room, member: Member | None) -> bool:
@@ -350,6 +358,9 @@ async def send_message(
             retry_after=blocked.retry_after,
         )
     async with ctx.db.read() as s:
+        refusal = (await moderation.standing(s, member.id, room.community_id)).refusal()  # type: ignore[arg-type]
+        if refusal:
+            raise ChatError(refusal[0], refusal[1], status=403)
         policy = await moderation.load_policy(s, room.community_id)
         if room.slow_mode_seconds and not await is_room_moderator(s, member, room):
             await _check_slow_mode(s, room, member)
@@ -418,6 +429,17 @@ async def _store(
         )
         s.add(message)
         await s.flush()
+        crisis = moderation.is_crisis(decision)
+        if decision.held or crisis:  # to the review queue; crisis ones to its top
+            await moderation.open_case(
+                s,
+                kind="chat_message",
+                target_id=message.id,  # type: ignore[arg-type]
+                community_id=room.community_id,
+                author_id=member.id,
+                held=decision.held,
+                crisis=crisis,
+            )
         return message
 
 

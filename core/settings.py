@@ -70,6 +70,12 @@ class Settings:
     )
     session_max_days: int = setting(30, "A session ends this many days after sign-in, used or not.")
     max_body_bytes: int = setting(1024 * 1024, "Largest request body accepted (bytes); over: 413.")
+    new_member_posts: int = setting(
+        2, "A member's first N posts in each community are held for a moderator (0: off)."
+    )
+    link_posts: int = setting(
+        3, "Links are refused until a member has N published posts and a day-old account (0: off)."
+    )
     log_format: str = setting("text", "text | json (one JSON object a line).")
     log_level: str = setting("info", "debug | info | warning | error.")
 
@@ -98,6 +104,8 @@ class Settings:
         from core.ratelimit import parse_limits  # here: ratelimit imports ConfigError from us
 
         parse_limits(self.rate_limits)
+        if self.new_member_posts < 0 or self.link_posts < 0:
+            raise ConfigError("KINDRED_NEW_MEMBER_POSTS and KINDRED_LINK_POSTS can't be negative")
         for name in ("session_idle_minutes", "session_max_days", "max_body_bytes"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{env_name(name)} must be a positive number")

@@ -170,6 +170,9 @@ async def thread(request: Request) -> Response:
         )
     except ForumError as exc:
         raise as_api_error(exc) from None
+    viewer = current_member(request)
+    if viewer is not None and view.moderator:
+        await queries.audit_anonymous_reveal(context(request).db, viewer, view)
     body = thread_json(view.thread, view.author, view.community.slug)
     body["posts"] = [post_json(p) for p in view.posts]
     body["next_after"] = view.next_after

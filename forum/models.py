@@ -82,7 +82,8 @@ class Post(SQLModel, table=True):
     anonymous: bool = False
     body: str = Field(sa_type=sa.Text)  # the member's source text
     html: str = Field(sa_type=sa.Text)  # sanitised once, at write time
-    # published | held (waiting for a moderator) | removed (by a moderator) | deleted (by author)
+    # published | held (waiting for a moderator) | hidden (by reports, pending review)
+    # | removed (by a moderator) | deleted (by its author)
     status: str = Field(default="published", max_length=12)
     hold_reason: str | None = Field(default=None, max_length=32)
     hold_message: str | None = Field(default=None, sa_type=sa.Text)  # shown to the author

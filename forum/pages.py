@@ -86,11 +86,14 @@ async def community_page(request: Request) -> Response:
                 if v
             }
         )
+    async with context(request).db.read() as s:
+        moderator = await moderation.is_moderator(s, current_member(request), community.id)  # type: ignore[arg-type]
     return render(
         request,
         "forum/community.html",
         {
             "community": community,
+            "moderator": moderator,
             "threads": threads,
             "next_url": next_url,
             "filter_kind": kind,
@@ -166,6 +169,8 @@ async def thread_page(request: Request, **extra: Any) -> Response:
     if viewer is not None and view.posts:
         newest = max(p.post.id for p in view.posts)  # type: ignore[type-var]
         await queries.record_visit(ctx.db, viewer, view.thread.id, newest)  # type: ignore[arg-type]
+        if view.moderator:
+            await queries.audit_anonymous_reveal(ctx.db, viewer, view)
     notice = request.query_params.get("notice")
     data = {
         "view": view,

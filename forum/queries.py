@@ -393,3 +393,21 @@ async def edit_history(db: Database, post_id: int) -> list:
             .order_by(PostRevision.id.desc())  # type: ignore[union-attr]
         )
         return list(rows)
+
+
+async def audit_anonymous_reveal(db: Database, viewer: Member, view: ThreadView) -> None:
+    """Moderators see who wrote anonymous posts; every time they do, the audit log says so."""
+    revealed = [p.post.id for p in view.posts if p.author_pseudonym]
+    if not revealed:
+        return
+    async with db.transaction() as s:
+        for post_id in revealed:
+            await moderation.record(
+                s,
+                viewer,
+                "view_anonymous_author",
+                "post",
+                post_id,
+                view.community.id,
+                f"thread {view.thread.id}",
+            )

@@ -7,6 +7,7 @@ notifications are written in the same transaction as the post they are about.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from dataclasses import dataclass
@@ -114,9 +115,21 @@ async def _check(
     kind: ContentKind,
     policy: moderation.CommunityPolicy,
     region: str | None = None,
+    trust: moderation.Trust | None = None,
 ) -> Decision:
-    run = functools.partial(moderation.check_text, text, kind, policy, region=region)
+    run = functools.partial(moderation.check_text, text, kind, policy, region=region, trust=trust)
     return await anyio.to_thread.run_sync(run)
+
+
+async def _author_context(
+    ctx: AppContext, s: AsyncSession, member: Member, community_id: int
+) -> tuple[moderation.CommunityPolicy, moderation.Trust]:
+    """The community's policy and the author's trust, refusing members who may not post."""
+    refusal = (await moderation.standing(s, member.id, community_id)).refusal()  # type: ignore[arg-type]
+    if refusal and refusal[0] != "muted":  # a chat mute doesn't stop forum posts
+        raise ForumError(refusal[0], refusal[1], status=403)
+    policy = await moderation.load_policy(s, community_id)
+    return policy, await moderation.trust_for(s, member, community_id, ctx.settings)
 
 
 def _refused(decision: Decision, field: str) -> ForumError:
@@ -174,11 +187,11 @@ async def start_thread(
         )
     _check_anonymous(community, anonymous)
     async with ctx.db.read() as s:
-        policy = await moderation.load_policy(s, community.id)
+        policy, trust = await _author_context(ctx, s, member, community.id)  # type: ignore[arg-type]
     title_decision = await _check(title, ContentKind.TITLE, policy)
     if title_decision.refused:
         raise _refused(title_decision, "title")
-    decision = await _check(body, ContentKind.POST, policy, region)
+    decision = await _check(body, ContentKind.POST, policy, region, trust)
     if decision.refused:
         raise _refused(decision, "body")
     await _rate_check(ctx, member)
@@ -210,7 +223,37 @@ async def start_thread(
         if not held:
             await search.index_post(s, post, thread.title)
             await _notify_mentions(s, thread, post, member)
+        await _open_case_if_needed(s, community.id, post)  # type: ignore[arg-type]
     return Published(thread, post, title_decision if title_decision.held else decision)
+
+
+async def _open_case_if_needed(s: AsyncSession, community_id: int, post: Post) -> None:
+    """Held or crisis-flagged posts go to the review queue (crisis ones to its top)."""
+    if post.status == "held" or post.crisis:
+        await moderation.open_case(
+            s,
+            kind="post",
+            target_id=post.id,  # type: ignore[arg-type]
+            community_id=community_id,
+            author_id=post.author_id,
+            held=post.status == "held",
+            crisis=post.crisis,
+        )
+
+
+async def publish_held(s: AsyncSession, thread: Thread, post: Post) -> None:
+    """A moderator approved held content: publish it as if it had gone straight through."""
+    author = await s.get(Member, post.author_id)
+    assert author is not None
+    post.status, post.hold_reason, post.hold_message = "published", None, None
+    s.add(post)
+    if post.is_opening:
+        thread.status = "published"
+        s.add(thread)
+        await search.index_post(s, post, thread.title)
+        await _notify_mentions(s, thread, post, author)
+    else:
+        await _after_publish(s, thread, post, author)
 
 
 def _check_anonymous(community: Community, anonymous: bool) -> None:
@@ -302,7 +345,7 @@ async def reply(
 ) -> Published:
     async with ctx.db.read() as s:
         thread, community = await _thread_for_write(s, thread_id, member)
-        policy = await moderation.load_policy(s, community.id)
+        policy, trust = await _author_context(ctx, s, member, community.id)  # type: ignore[arg-type]
     if thread.locked:
         raise ForumError(
             "locked", "This thread is locked, so no new replies can be added.", status=409
@@ -314,7 +357,7 @@ async def reply(
             status=409,
         )
     _check_anonymous(community, anonymous)
-    decision = await _check(body, ContentKind.POST, policy, region)
+    decision = await _check(body, ContentKind.POST, policy, region, trust)
     if decision.refused:
         raise _refused(decision, "body")
     await _rate_check(ctx, member)
@@ -328,6 +371,7 @@ async def reply(
             s.add(ThreadFollow(thread_id=thread.id, member_id=member.id))  # type: ignore[arg-type]
         if not decision.held:
             await _after_publish(s, thread, post, member)
+        await _open_case_if_needed(s, community.id, post)  # type: ignore[arg-type]
     return Published(thread, post, decision)
 
 
@@ -418,8 +462,10 @@ async def edit_post(
 ) -> Published:
     async with ctx.db.read() as s:
         post, thread = await _own_post(s, member, post_id)
-        policy = await moderation.load_policy(s, thread.community_id)
-    decision = await _check(body, ContentKind.POST, policy, region)
+        policy, trust = await _author_context(ctx, s, member, thread.community_id)
+    # An edit is not a first post: only the link rule of the author's trust applies.
+    trust = dataclasses.replace(trust, hold_first=0)
+    decision = await _check(body, ContentKind.POST, policy, region, trust)
     if decision.refused:
         raise _refused(decision, "body")
     async with ctx.db.transaction() as s:
@@ -436,6 +482,7 @@ async def edit_post(
             await search.index_post(s, post, thread.title)
         else:
             await search.unindex_post(s, post.id)  # type: ignore[arg-type]
+        await _open_case_if_needed(s, thread.community_id, post)
     return Published(thread, post, decision)
 
 

@@ -19,6 +19,7 @@ from chat import runtime as chat_runtime
 from chat import service as chat_service
 from chat import ws as chat_ws
 from chat.lifecycle import erase_messages, export_messages
+from chat.moderation_target import ChatMessageTarget
 from core.broker import make_broker
 from core.context import AppContext
 from core.db import Database
@@ -36,12 +37,16 @@ from forum import api as forum_api
 from forum import pages as forum_pages
 from forum.lifecycle import erase_content, export_content
 from forum.models import Community
+from forum.moderation_target import PostTarget
 from identity import api as identity_api
 from identity import pages as identity_pages
 from identity.auth import MemberSessionMiddleware, SignInRequired
 from identity.hashing import warm_up
 from identity.lifecycle import MemberContentHooks
 from kindred import pages
+from moderation import pages as moderation_pages
+from moderation import web_api as moderation_api
+from moderation.targets import ModerationRegistry
 
 log = logging.getLogger("kindred")
 
@@ -57,6 +62,23 @@ def create_app(settings: Settings) -> Starlette:
     )
     ctx.extensions["member_content"] = hooks = MemberContentHooks()
     hooks.register("forum", export_content, erase_content)
+    ctx.extensions["moderation"] = moderation = ModerationRegistry()
+    moderation.register(PostTarget())
+    moderation.register(ChatMessageTarget(ctx.broker))
+
+    async def tell_chat(member_id: int, kind: str, reason: str) -> None:
+        # A sanction reaches the member's open chat connections at once, on every worker.
+        if kind in ("mute", "suspend", "ban"):
+            code = "muted" if kind == "mute" else "suspended"
+            words = {"mute": "muted in chat", "suspend": "suspended", "ban": "banned"}[kind]
+            message = f"A moderator has {words} you" + (f": {reason}" if reason else ".")
+            await chat_service.tell_member(
+                ctx.broker,
+                member_id,
+                {"type": "error", "code": code, "message": message, "client_id": None},
+            )
+
+    moderation.sanction_listeners.append(tell_chat)
     hooks.register("chat", export_messages, erase_messages)
     chat = chat_runtime.install(ctx)
 
@@ -96,6 +118,8 @@ def create_app(settings: Settings) -> Starlette:
         *identity_api.routes,
         *forum_pages.routes,
         *forum_api.routes,
+        *moderation_pages.routes,
+        *moderation_api.routes,
         *chat_pages.routes,
         *chat_ws.routes,
         Route("/healthz", healthz, methods=["GET"]),

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.settings import Settings
 from identity.models import Member
 from moderation.contact import contact_filter
 from moderation.crisis import crisis_filter, crisis_resources
@@ -29,20 +30,41 @@ from moderation.pipeline import (
     moderate,
     watched_words_filter,
 )
+from moderation.service import (
+    ModerationError,
+    Standing,
+    can_moderate,
+    open_case,
+    record,
+    standing,
+)
+from moderation.targets import AfterCommit, ContentTarget, ModerationRegistry, TargetView
+from moderation.trust import Trust, trust_filter, trust_of
 
 __all__ = [
     "Action",
+    "AfterCommit",
     "CommunityPolicy",
     "ContentKind",
+    "ContentTarget",
     "Decision",
+    "ModerationError",
+    "ModerationRegistry",
     "Reason",
+    "Standing",
+    "TargetView",
+    "Trust",
     "check_text",
     "crisis_resources",
     "is_crisis",
     "is_moderator",
     "load_policy",
     "moderated_community_ids",
+    "open_case",
     "preview",
+    "record",
+    "standing",
+    "trust_for",
     "visible_text",
 ]
 
@@ -96,10 +118,15 @@ def check_text(
     *,
     max_chars: int | None = None,
     region: str | None = None,
+    trust: Trust | None = None,
 ) -> Decision:
-    """Run member text through the whole pipeline under a community's policy."""
+    """Run member text through the whole pipeline under a community's policy. With `trust`
+    (the author's standing), new-member holds and the link rule apply too; without it the
+    verdict is the content's own (as the preview gives it)."""
     limit = max_chars or (MAX_TITLE_CHARS if kind is ContentKind.TITLE else MAX_POST_CHARS)
     filters: list[Filter] = [watched_words_filter]
+    if trust is not None:
+        filters.append(trust_filter(trust))
     if policy.contact_policy != "allow":
         filters.append(contact_filter(policy.contact_policy))  # type: ignore[arg-type]
     if kind is not ContentKind.TITLE:
@@ -124,13 +151,9 @@ def preview(text: str, policy: CommunityPolicy, *, region: str | None = None) ->
 
 
 async def is_moderator(s: AsyncSession, member: Member | None, community_id: int) -> bool:
-    """Admins moderate everywhere; moderators where they are appointed."""
-    if member is None:
-        return False
-    if member.is_admin:
-        return True
-    found = await s.get(CommunityModerator, (community_id, member.id))
-    return found is not None
+    """Admins moderate everywhere; moderators where they are appointed. The same check
+    guards pages, the JSON API and chat frames."""
+    return await can_moderate(s, member, community_id)
 
 
 async def moderated_community_ids(s: AsyncSession, member: Member) -> set[int]:
@@ -148,3 +171,15 @@ def is_crisis(decision: Decision) -> bool:
 def visible_text(html: str) -> str:
     """The text a reader sees in stored HTML (for search indexing and snippets)."""
     return _visible_text(html)
+
+
+async def trust_for(
+    s: AsyncSession, member: Member, community_id: int | None, settings: Settings
+) -> Trust:
+    return await trust_of(
+        s,
+        member,
+        community_id,
+        hold_first=settings.new_member_posts,
+        link_after=settings.link_posts,
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from core.db import UtcDateTime, utcnow
@@ -29,4 +30,104 @@ class WatchedWordEntry(SQLModel, table=True):
     pattern: str = Field(max_length=100)
     action: str = Field(max_length=8)  # block | hold | replace
     replacement: str = Field(default="***", max_length=40)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class ModerationCase(SQLModel, table=True):
+    """One piece of content (or one member) that needs a moderator's eyes: held by the
+    pipeline, flagged as crisis, or reported. The review queue is the open cases, crisis
+    first, then by report weight, then oldest first."""
+
+    __tablename__ = "moderation_case"
+    __table_args__ = (
+        # At most one open case per piece of content (NULLs never collide in a plain unique
+        # constraint, hence the partial index).
+        sa.Index(
+            "uq_case_open_target",
+            "target_kind",
+            "target_id",
+            unique=True,
+            sqlite_where=sa.text("closed_at IS NULL"),
+            postgresql_where=sa.text("closed_at IS NULL"),
+        ),
+        sa.Index("ix_case_queue", "community_id", "closed_at", "crisis", "report_weight"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    target_kind: str = Field(max_length=16)  # post | chat_message | member
+    target_id: int
+    community_id: int | None = Field(default=None, foreign_key="community.id", ondelete="CASCADE")
+    author_id: int | None = Field(default=None, foreign_key="member.id", ondelete="CASCADE")
+    held: bool = False
+    crisis: bool = False
+    auto_hidden: bool = False  # hidden by reports, waiting for a moderator
+    report_weight: int = 0
+    opened_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    resolution: str | None = Field(default=None, max_length=16)
+
+
+class Report(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("reporter_id", "target_kind", "target_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="moderation_case.id", index=True, ondelete="CASCADE")
+    reporter_id: int = Field(foreign_key="member.id", ondelete="CASCADE")
+    target_kind: str = Field(max_length=16)
+    target_id: int
+    reason: str = Field(max_length=20)
+    rule: str | None = Field(default=None, max_length=200)
+    note: str = Field(default="", sa_type=sa.Text)
+    weight: int = 1
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class Sanction(SQLModel, table=True):
+    """warn | mute (chat) | suspend (no posting or chat) | ban; community-wide or site-wide
+    (community_id is None)."""
+
+    __table_args__ = (sa.Index("ix_sanction_member", "member_id", "ends_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", ondelete="CASCADE")
+    community_id: int | None = Field(default=None, foreign_key="community.id", ondelete="CASCADE")
+    kind: str = Field(max_length=8)
+    reason: str = Field(default="", sa_type=sa.Text)
+    moderator_id: int | None = Field(default=None, foreign_key="member.id", ondelete="SET NULL")
+    starts_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    ends_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    confirmed: bool = True  # a proposed ban waits for a second moderator to confirm
+    revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class ModeratorNote(SQLModel, table=True):
+    """A moderator's private note on a member, visible to that community's moderators."""
+
+    __tablename__ = "moderator_note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True, ondelete="CASCADE")
+    community_id: int | None = Field(default=None, foreign_key="community.id", ondelete="CASCADE")
+    author_id: int | None = Field(default=None, foreign_key="member.id", ondelete="SET NULL")
+    body: str = Field(sa_type=sa.Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class AuditEntry(SQLModel, table=True):
+    """Every moderator and admin action, append-only (database triggers refuse UPDATE and
+    DELETE). `public_summary` is what the community's public log may show: what was done
+    and why, never the content or the member."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (sa.Index("ix_audit_community", "community_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    actor_id: int | None = Field(default=None, foreign_key="member.id", ondelete="SET NULL")
+    actor_name: str = Field(max_length=40)
+    action: str = Field(max_length=32)
+    target_kind: str = Field(max_length=16)
+    target_id: int | None = None
+    community_id: int | None = Field(default=None, foreign_key="community.id", ondelete="SET NULL")
+    reason: str = Field(default="", sa_type=sa.Text)
+    public_summary: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)

@@ -39,7 +39,15 @@ def settings(tmp_path: Path, migrated_sqlite: Path) -> Settings:
     data = tmp_path / "data"
     data.mkdir()
     shutil.copy(migrated_sqlite, data / "kindred.db")
-    return Settings(data_dir=data, secret_key="test-secret-" + "k" * 40, site_url=SITE)
+    # New-member holds and the link rule are off here so tests can post as established
+    # members; tests of those rules (tests/moderation/test_trust.py) turn them on.
+    return Settings(
+        data_dir=data,
+        secret_key="test-secret-" + "k" * 40,
+        site_url=SITE,
+        new_member_posts=0,
+        link_posts=0,
+    )
 
 
 @pytest.fixture

@@ -67,6 +67,10 @@ def start_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> Ser
         **os.environ,
         "KINDRED_DATA_DIR": str(data_dir),
         "KINDRED_SITE_URL": url,
+        # Members in these flows act as established members; the new-member hold and link
+        # rule have their own tests.
+        "KINDRED_NEW_MEMBER_POSTS": "0",
+        "KINDRED_LINK_POSTS": "0",
         **(extra_env or {}),
     }
     env.pop("KINDRED_DATABASE_URL", None) if "KINDRED_DATABASE_URL" not in (

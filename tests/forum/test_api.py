@@ -270,3 +270,23 @@ async def test_figures_of_speech_are_not_crisis(alice) -> None:
     response = await ask(alice, body="This commute is killing me, honestly.")
     assert response.status_code == 201
     assert "notice" not in response.json()
+
+
+async def test_moderator_view_of_anonymous_author_is_audited(alice, app) -> None:
+    from sqlmodel import select
+
+    from moderation.models import AuditEntry
+    from tests.conftest import make_client
+    from tests.helpers import PASSPHRASE
+
+    thread = (await ask(alice, anonymous=True)).json()
+    async with make_client(app) as admin:
+        await admin.post(
+            "/api/v1/login", json={"pseudonym": "Site-Keeper", "passphrase": PASSPHRASE}
+        )
+        await admin.get(f"/t/{thread['id']}")
+    async with app.state.ctx.db.read() as s:
+        entries = (await s.exec(select(AuditEntry))).all()
+    assert [(e.action, e.actor_name, e.target_id) for e in entries] == [
+        ("view_anonymous_author", "Site-Keeper", thread["posts"][0]["id"])
+    ]

@@ -81,6 +81,8 @@ def pg_settings(tmp_path: Path, postgres_url: str) -> Settings:
         database_url=postgres_url,
         secret_key="test-secret-" + "k" * 40,
         site_url=SITE,
+        new_member_posts=0,
+        link_posts=0,
     )
 
 

@@ -1,0 +1,134 @@
+"""Chat messages as moderation sees them: the ContentTarget that kindred.app registers.
+
+Taking a message down tells every connected client to drop it (a `removed` frame through
+the broker, after commit). Approving a held message gives it the room's next id and fans it
+out after commit, exactly as sending does.
+"""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from chat.models import ChatMessage, Room
+from chat.service import _publish, message_event, message_frame
+from core.broker import Broker
+from identity.models import Member
+from moderation.api import AfterCommit, TargetView
+
+
+class ChatMessageTarget:
+    kind = "chat_message"
+    label = "chat message"
+
+    def __init__(self, broker: Broker) -> None:
+        self.broker = broker
+
+    async def lookup(self, s: AsyncSession, public_id: str) -> int | None:
+        slug, _, seq = public_id.rpartition(":")
+        if not seq.isdigit():
+            return None
+        found = await s.exec(
+            select(ChatMessage.id)
+            .join(Room, col(Room.id) == ChatMessage.room_id)
+            .where(col(Room.slug) == slug, col(ChatMessage.seq) == int(seq))
+        )
+        return found.first()
+
+    async def view(self, s: AsyncSession, ids: list[int]) -> dict[int, TargetView]:
+        rows = await s.exec(
+            select(ChatMessage, Room, Member)
+            .join(Room, col(Room.id) == ChatMessage.room_id)
+            .join(Member, col(Member.id) == ChatMessage.author_id)
+            .where(col(ChatMessage.id).in_(ids))
+        )
+        return {
+            message.id: TargetView(
+                kind=self.kind,
+                id=message.id,  # type: ignore[arg-type]
+                community_id=room.community_id,
+                author_id=message.author_id,
+                author_name=member.display_name,
+                html=message.html,
+                status=message.status,
+                context_title=f"Chat: {room.name}",
+                context_url=f"/chat/{room.slug}",
+            )
+            for message, room, member in rows
+        }
+
+    async def _message(self, s: AsyncSession, target_id: int) -> tuple[ChatMessage, Room]:
+        row = (
+            await s.exec(
+                select(ChatMessage, Room)
+                .join(Room, col(Room.id) == ChatMessage.room_id)
+                .where(col(ChatMessage.id) == target_id)
+            )
+        ).one()
+        return row[0], row[1]
+
+    def _withdraw(self, room: Room, seq: int | None, after_commit: AfterCommit) -> None:
+        if seq is None:
+            return
+        frame = json.dumps({"type": "removed", "id": seq})
+
+        async def publish() -> None:
+            await _publish(self.broker, room.id, {"kind": "removed", "seq": seq, "frame": frame})  # type: ignore[arg-type]
+
+        after_commit.append(publish)
+
+    async def set_hidden(
+        self, s: AsyncSession, target_id: int, hidden: bool, after_commit: AfterCommit
+    ) -> None:
+        message, room = await self._message(s, target_id)
+        if hidden and message.status == "published":
+            message.status = "hidden"
+            self._withdraw(room, message.seq, after_commit)
+        elif not hidden and message.status == "hidden":
+            # Clients that dropped it see it again on their next load of the room.
+            message.status = "published"
+        s.add(message)
+
+    async def approve(self, s: AsyncSession, target_id: int, after_commit: AfterCommit) -> None:
+        message, room = await self._message(s, target_id)
+        if message.status != "held":
+            return
+        message.seq = (
+            await s.exec(
+                update(Room)
+                .where(col(Room.id) == room.id)
+                .values(last_message_id=Room.last_message_id + 1)
+                .returning(Room.last_message_id)  # type: ignore[arg-type]
+            )
+        ).scalar_one()
+        message.status, message.hold_reason = "published", None
+        s.add(message)
+        author = await s.get(Member, message.author_id)
+        frame = message_frame(message, author.display_name if author else "", room.slug)
+        event = message_event(message.seq, message.author_id, frame)  # type: ignore[arg-type]
+
+        async def publish() -> None:
+            await _publish(self.broker, room.id, event)  # type: ignore[arg-type]
+
+        after_commit.append(publish)
+
+    async def remove(self, s: AsyncSession, target_id: int, after_commit: AfterCommit) -> None:
+        message, room = await self._message(s, target_id)
+        was_visible = message.status == "published"
+        message.status, message.html = "removed", ""
+        s.add(message)
+        if was_visible:
+            self._withdraw(room, message.seq, after_commit)
+
+    async def edit(
+        self, s: AsyncSession, target_id: int, text: str, html: str, after_commit: AfterCommit
+    ) -> None:
+        message, _room = await self._message(s, target_id)
+        message.body, message.html = text, html
+        s.add(message)
+
+    async def lock(self, s: AsyncSession, target_id: int, after_commit: AfterCommit) -> None:
+        """Chat has no threads to lock; slow mode and removal are its tools."""

@@ -1,0 +1,740 @@
+"""Moderation's rules: reports, the review queue, actions, sanctions, notes and the audit log.
+
+No HTTP here. Every action a moderator or admin takes writes an audit row in the same
+transaction, so there is no action without a row; effects outside the database (telling
+chat clients) run only after commit.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from core.context import AppContext
+from core.db import utcnow
+from identity.models import Member, MemberSession
+from moderation.models import (
+    AuditEntry,
+    CommunityModerator,
+    ModerationCase,
+    ModeratorNote,
+    Report,
+    Sanction,
+)
+from moderation.targets import AfterCommit, ModerationRegistry, TargetView
+from moderation.trust import report_weight
+
+REPORT_REASONS = {
+    "harassment": "Harassment or bullying",
+    "contact_details": "Sharing contact details",
+    "crisis": "Someone may be in crisis",
+    "spam": "Spam or advertising",
+    "off_topic": "Off-topic",
+    "other": "Something else",
+}
+AUTO_HIDE_WEIGHT = 3  # reports from this much combined trust hide content pending review
+SANCTIONS = ("warn", "mute", "suspend", "ban")
+MAX_DURATION = timedelta(days=365)
+# The default escalation ladder, proposed from a member's sanctions in the last 90 days.
+LADDER: list[tuple[str, timedelta | None]] = [
+    ("warn", None),
+    ("mute", timedelta(hours=24)),
+    ("suspend", timedelta(days=7)),
+    ("ban", None),
+]
+CONTENT_ACTIONS = ("approve", "dismiss", "hide", "delete", "edit", "lock")
+
+
+class ModerationError(Exception):
+    def __init__(self, code: str, message: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+# --------------------------------------------------------------------------- standing
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What a member may do right now, given their active sanctions."""
+
+    muted_until: datetime | None = None
+    suspended_until: datetime | None = None
+    banned: bool = False
+    muted: bool = False
+    suspended: bool = False
+
+    @property
+    def can_post(self) -> bool:
+        return not (self.banned or self.suspended)
+
+    @property
+    def can_chat(self) -> bool:
+        return self.can_post and not self.muted
+
+    def refusal(self) -> tuple[str, str] | None:
+        """(code, message) for the member when they may not post, else None."""
+        if self.banned:
+            return "suspended", "Your account has been banned, so you can't post or chat."
+        if self.suspended:
+            return "suspended", "Your account is suspended" + _until(self.suspended_until) + "."
+        if self.muted:
+            return "muted", "You've been muted in chat" + _until(self.muted_until) + "."
+        return None
+
+
+def _until(when: datetime | None) -> str:
+    return f" until {when.strftime('%d %b %Y %H:%M')} UTC" if when else ""
+
+
+async def standing(s: AsyncSession, member_id: int, community_id: int | None = None) -> Standing:
+    now = utcnow()
+    scope = Sanction.community_id.is_(None)  # type: ignore[union-attr]
+    if community_id is not None:
+        scope = or_(scope, Sanction.community_id == community_id)
+    rows = await s.exec(
+        select(Sanction).where(
+            Sanction.member_id == member_id,
+            Sanction.revoked_at.is_(None),  # type: ignore[union-attr]
+            Sanction.confirmed,
+            Sanction.kind.in_(("mute", "suspend", "ban")),  # type: ignore[attr-defined]
+            Sanction.starts_at <= now,
+            or_(Sanction.ends_at.is_(None), Sanction.ends_at > now),  # type: ignore[union-attr]
+            scope,
+        )
+    )
+    muted = suspended = banned = False
+    muted_until = suspended_until = None
+    for sanction in rows:
+        if sanction.kind == "ban":
+            banned = True
+        elif sanction.kind == "suspend":
+            suspended = True
+            suspended_until = _later(suspended_until, sanction.ends_at)
+        else:
+            muted = True
+            muted_until = _later(muted_until, sanction.ends_at)
+    return Standing(muted_until, suspended_until, banned, muted, suspended)
+
+
+def _later(a: datetime | None, b: datetime | None) -> datetime | None:
+    return b if a is None or (b is not None and b > a) else a
+
+
+# --------------------------------------------------------------------------- audit
+
+
+async def record(
+    s: AsyncSession,
+    actor: Member | None,
+    action: str,
+    target_kind: str,
+    target_id: int | None,
+    community_id: int | None,
+    reason: str = "",
+    public_summary: str | None = None,
+) -> None:
+    s.add(
+        AuditEntry(
+            actor_id=actor.id if actor else None,
+            actor_name=actor.pseudonym if actor else "Kindred (automatic)",
+            action=action,
+            target_kind=target_kind,
+            target_id=target_id,
+            community_id=community_id,
+            reason=reason[:2000],
+            public_summary=public_summary,
+        )
+    )
+
+
+# --------------------------------------------------------------------------- permissions
+
+
+async def can_moderate(s: AsyncSession, member: Member | None, community_id: int | None) -> bool:
+    """The one permission check: admins everywhere, moderators in their communities."""
+    if member is None:
+        return False
+    if member.is_admin:
+        return True
+    if community_id is None:
+        return False
+    return await s.get(CommunityModerator, (community_id, member.id)) is not None
+
+
+async def require_moderator(s: AsyncSession, member: Member, community_id: int | None) -> None:
+    if not await can_moderate(s, member, community_id):
+        raise ModerationError(
+            "forbidden", "Only this community's moderators can do that.", status=403
+        )
+
+
+async def moderated_communities(s: AsyncSession, member: Member) -> set[int] | None:
+    """The communities a member moderates; None means all (an admin)."""
+    if member.is_admin:
+        return None
+    rows = await s.exec(
+        select(CommunityModerator.community_id).where(CommunityModerator.member_id == member.id)
+    )
+    return set(rows)
+
+
+# --------------------------------------------------------------------------- cases
+
+
+async def open_case(
+    s: AsyncSession,
+    *,
+    kind: str,
+    target_id: int,
+    community_id: int | None,
+    author_id: int | None,
+    held: bool = False,
+    crisis: bool = False,
+) -> ModerationCase:
+    """Find or open the case for a piece of content (inside the caller's transaction)."""
+    case = (
+        await s.exec(
+            select(ModerationCase).where(
+                ModerationCase.target_kind == kind,
+                ModerationCase.target_id == target_id,
+                ModerationCase.closed_at.is_(None),  # type: ignore[union-attr]
+            )
+        )
+    ).first()
+    if case is None:
+        case = ModerationCase(
+            target_kind=kind, target_id=target_id, community_id=community_id, author_id=author_id
+        )
+    case.held = case.held or held
+    case.crisis = case.crisis or crisis
+    s.add(case)
+    await s.flush()
+    return case
+
+
+async def report(
+    ctx: AppContext,
+    registry: ModerationRegistry,
+    reporter: Member,
+    *,
+    kind: str,
+    public_id: str,
+    reason: str,
+    note: str = "",
+    rule: str | None = None,
+) -> Report:
+    if reason not in REPORT_REASONS:
+        raise ModerationError("invalid", "Choose a reason for the report.")
+    if reason == "other" and not note.strip():
+        raise ModerationError("invalid", "Tell the moderators a little about what's wrong.")
+    after: AfterCommit = []
+    try:
+        async with ctx.db.transaction() as s:
+            target_id = await _resolve(s, registry, kind, public_id)
+            community_id, author_id, target = await _reportable(
+                s, registry, reporter, kind, target_id
+            )
+            blocked = await ctx.rate_limits.hit("report", f"m:{reporter.id}")
+            if blocked:
+                raise ModerationError(
+                    "rate_limited",
+                    f"You've sent a lot of reports. Please wait {blocked.minutes} minutes.",
+                    status=429,
+                )
+            case = await open_case(
+                s,
+                kind=kind,
+                target_id=target_id,
+                community_id=community_id,
+                author_id=author_id,
+                crisis=reason == "crisis",
+            )
+            weight = await report_weight(s, reporter)
+            filed = Report(
+                case_id=case.id,  # type: ignore[arg-type]
+                reporter_id=reporter.id,  # type: ignore[arg-type]
+                target_kind=kind,
+                target_id=target_id,
+                reason=reason,
+                rule=(rule or None) and rule[:200],
+                note=note[:2000],
+                weight=weight,
+            )
+            s.add(filed)
+            await s.flush()
+            case.report_weight += weight
+            if (
+                target is not None
+                and case.report_weight >= AUTO_HIDE_WEIGHT
+                and not case.auto_hidden
+            ):
+                case.auto_hidden = True
+                await target.set_hidden(s, target_id, True, after)
+                await record(
+                    s,
+                    None,
+                    "auto_hide",
+                    kind,
+                    target_id,
+                    community_id,
+                    f"{case.report_weight} report weight",
+                    f"A {target.label} was hidden after several members reported it; "
+                    "a moderator will review it.",
+                )
+            s.add(case)
+    except IntegrityError:
+        raise ModerationError(
+            "already_reported", "You've already reported this. Moderators will look at it.", 409
+        ) from None
+    for effect in after:
+        await effect()
+    return filed
+
+
+async def _resolve(s: AsyncSession, registry: ModerationRegistry, kind: str, public_id: str) -> int:
+    if kind == "member":
+        found = int(public_id) if public_id.isdigit() else None
+    elif kind in registry.targets:
+        found = await registry.targets[kind].lookup(s, public_id)
+    else:
+        raise ModerationError("invalid", "That kind of content can't be reported.")
+    if found is None:
+        raise ModerationError("not_found", "That content doesn't exist or you can't see it.", 404)
+    return found
+
+
+async def _reportable(
+    s: AsyncSession, registry: ModerationRegistry, reporter: Member, kind: str, target_id: int
+):
+    if kind == "member":
+        member = await s.get(Member, target_id)
+        if member is None or member.deleted_at is not None:
+            raise ModerationError("not_found", "There's no such member.", 404)
+        if member.id == reporter.id:
+            raise ModerationError("invalid", "You can't report yourself.")
+        return None, member.id, None
+    target = registry.targets.get(kind)
+    if target is None:
+        raise ModerationError("invalid", "That kind of content can't be reported.")
+    view = (await target.view(s, [target_id])).get(target_id)
+    # Content you cannot see (held, hidden, removed, or not there) cannot be reported by you.
+    if view is None or view.status != "published":
+        raise ModerationError("not_found", "That content doesn't exist or you can't see it.", 404)
+    if view.author_id == reporter.id:
+        raise ModerationError("invalid", "You can't report your own post.")
+    return view.community_id, view.author_id, target
+
+
+# --------------------------------------------------------------------------- the queue
+
+
+@dataclass
+class QueueItem:
+    case: ModerationCase
+    view: TargetView | None
+    author: Member | None
+    reports: list[Report] = field(default_factory=list)
+    prior_sanctions: list[Sanction] = field(default_factory=list)
+    proposed: tuple[str, timedelta | None] | None = None
+
+
+async def queue(
+    ctx: AppContext,
+    registry: ModerationRegistry,
+    moderator: Member,
+    *,
+    community_id: int | None = None,
+    limit: int = 50,
+) -> list[QueueItem]:
+    """Open cases the moderator may act on: crisis first, then report weight, then age."""
+    async with ctx.db.read() as s:
+        scope = await moderated_communities(s, moderator)
+        query = select(ModerationCase).where(ModerationCase.closed_at.is_(None))  # type: ignore[union-attr]
+        if scope is not None:
+            allowed = scope if community_id is None else scope & {community_id}
+            query = query.where(ModerationCase.community_id.in_(allowed))  # type: ignore[union-attr]
+        elif community_id is not None:
+            query = query.where(ModerationCase.community_id == community_id)
+        query = query.order_by(
+            ModerationCase.crisis.desc(),  # type: ignore[attr-defined]
+            ModerationCase.report_weight.desc(),  # type: ignore[attr-defined]
+            ModerationCase.opened_at,
+        ).limit(limit)
+        cases = list(await s.exec(query))
+        return await _queue_items(s, registry, cases)
+
+
+async def _queue_items(
+    s: AsyncSession, registry: ModerationRegistry, cases: list[ModerationCase]
+) -> list[QueueItem]:
+    by_kind: dict[str, list[int]] = defaultdict(list)
+    for case in cases:
+        by_kind[case.target_kind].append(case.target_id)
+    views: dict[tuple[str, int], TargetView] = {}
+    for kind, ids in by_kind.items():
+        if kind in registry.targets:
+            for target_id, view in (await registry.targets[kind].view(s, ids)).items():
+                views[(kind, target_id)] = view
+    case_ids = [c.id for c in cases]
+    author_ids = {c.author_id for c in cases if c.author_id}
+    reports: dict[int, list[Report]] = defaultdict(list)
+    for r in await s.exec(select(Report).where(Report.case_id.in_(case_ids))):  # type: ignore[attr-defined]
+        reports[r.case_id].append(r)
+    members = {
+        m.id: m
+        for m in await s.exec(select(Member).where(Member.id.in_(author_ids)))  # type: ignore[union-attr]
+    }
+    sanctions: dict[int, list[Sanction]] = defaultdict(list)
+    for sanction in await s.exec(
+        select(Sanction).where(Sanction.member_id.in_(author_ids)).order_by(Sanction.id.desc())  # type: ignore[attr-defined, union-attr]
+    ):
+        sanctions[sanction.member_id].append(sanction)
+    return [
+        QueueItem(
+            case,
+            views.get((case.target_kind, case.target_id)),
+            members.get(case.author_id),  # type: ignore[arg-type]
+            reports[case.id],  # type: ignore[index]
+            sanctions[case.author_id] if case.author_id else [],
+            propose(sanctions[case.author_id]) if case.author_id else None,
+        )
+        for case in cases
+    ]
+
+
+def propose(history: list[Sanction]) -> tuple[str, timedelta | None]:
+    """The next step on the ladder, from the member's sanctions in the last 90 days."""
+    since = utcnow() - timedelta(days=90)
+    recent = [x for x in history if x.starts_at >= since and x.revoked_at is None]
+    return LADDER[min(len(recent), len(LADDER) - 1)]
+
+
+# --------------------------------------------------------------------------- actions
+
+
+def parse_duration(hours: int | None, kind: str) -> timedelta | None:
+    if kind in ("warn", "ban"):
+        return None
+    if hours is None or hours <= 0:
+        raise ModerationError("invalid_duration", "Choose how long the sanction lasts.")
+    duration = timedelta(hours=hours)
+    if duration > MAX_DURATION:
+        raise ModerationError(
+            "invalid_duration", "A sanction can last at most a year; use a ban for longer."
+        )
+    return duration
+
+
+async def act(
+    ctx: AppContext,
+    registry: ModerationRegistry,
+    moderator: Member,
+    case_id: int,
+    action: str,
+    *,
+    reason: str = "",
+    hours: int | None = None,
+    text: str | None = None,
+    html: str | None = None,
+) -> ModerationCase:
+    """Apply a moderator's decision on a case. All or nothing, always audited."""
+    if action not in CONTENT_ACTIONS + SANCTIONS:
+        raise ModerationError("invalid", "Unknown moderation action.")
+    if action in SANCTIONS:
+        parse_duration(hours, action)
+    if action == "edit" and not (text and html):
+        raise ModerationError("invalid", "Give the edited text.")
+    after: AfterCommit = []
+    async with ctx.db.transaction() as s:
+        case = await s.get(ModerationCase, case_id)
+        if case is None or case.closed_at is not None:
+            raise ModerationError("not_found", "That case is already closed or doesn't exist.", 404)
+        await require_moderator(s, moderator, case.community_id)
+        target = registry.targets.get(case.target_kind)
+        label = target.label if target else "member"
+        if action in SANCTIONS:
+            if case.author_id is None:
+                raise ModerationError("invalid", "This case has no member to sanction.")
+            await _sanction(
+                s,
+                registry,
+                moderator,
+                case.author_id,
+                action,
+                hours,
+                case.community_id,
+                reason,
+                after,
+            )
+        elif target is None and action != "dismiss":
+            raise ModerationError("invalid", "Only dismiss or sanction applies to a member report.")
+        elif action == "approve":
+            await target.approve(s, case.target_id, after)  # type: ignore[union-attr]
+            if case.auto_hidden:
+                await target.set_hidden(s, case.target_id, False, after)  # type: ignore[union-attr]
+        elif action == "hide":
+            await target.set_hidden(s, case.target_id, True, after)  # type: ignore[union-attr]
+        elif action == "delete":
+            await target.remove(s, case.target_id, after)  # type: ignore[union-attr]
+        elif action == "edit":
+            await target.edit(s, case.target_id, text, html, after)  # type: ignore[arg-type, union-attr]
+            if case.auto_hidden or case.held:
+                await target.approve(s, case.target_id, after)  # type: ignore[union-attr]
+                await target.set_hidden(s, case.target_id, False, after)  # type: ignore[union-attr]
+        elif action == "lock":
+            await target.lock(s, case.target_id, after)  # type: ignore[union-attr]
+        elif action == "dismiss" and case.auto_hidden and target is not None:
+            await target.set_hidden(s, case.target_id, False, after)
+        if action not in SANCTIONS:
+            await record(
+                s,
+                moderator,
+                action,
+                case.target_kind,
+                case.target_id,
+                case.community_id,
+                reason,
+                _public_summary(action, label, reason),
+            )
+        # A sanction or a lock leaves the content's case open for its own decision.
+        if action not in SANCTIONS and action != "lock":
+            case.closed_at, case.resolution = utcnow(), action
+        s.add(case)
+    for effect in after:
+        await effect()
+    return case
+
+
+def _public_summary(action: str, label: str, reason: str) -> str | None:
+    summary = {
+        "hide": f"A {label} was hidden",
+        "delete": f"A {label} was removed",
+        "edit": f"A {label} was edited by a moderator",
+        "lock": "A thread was locked",
+    }.get(action)
+    return f"{summary}: {reason}" if summary and reason else summary
+
+
+async def sanction_member(
+    ctx: AppContext,
+    registry: ModerationRegistry,
+    moderator: Member,
+    member_id: int,
+    kind: str,
+    *,
+    hours: int | None = None,
+    community_id: int | None = None,
+    reason: str = "",
+) -> Sanction:
+    if kind not in SANCTIONS:
+        raise ModerationError("invalid", "Sanctions are warn, mute, suspend or ban.")
+    parse_duration(hours, kind)
+    after: AfterCommit = []
+    async with ctx.db.transaction() as s:
+        await require_moderator(s, moderator, community_id)
+        sanction = await _sanction(
+            s, registry, moderator, member_id, kind, hours, community_id, reason, after
+        )
+    for effect in after:
+        await effect()
+    return sanction
+
+
+async def _sanction(
+    s: AsyncSession,
+    registry: ModerationRegistry,
+    moderator: Member,
+    member_id: int,
+    kind: str,
+    hours: int | None,
+    community_id: int | None,
+    reason: str,
+    after: AfterCommit,
+) -> Sanction:
+    target = await s.get(Member, member_id)
+    if target is None or target.deleted_at is not None:
+        raise ModerationError("not_found", "There's no such member.", 404)
+    if target.is_admin:
+        raise ModerationError("forbidden", "Site admins can't be sanctioned.", 403)
+    if target.id == moderator.id:
+        raise ModerationError("invalid", "You can't sanction yourself.")
+    if not moderator.is_admin and await can_moderate(s, target, community_id):
+        raise ModerationError(
+            "forbidden", "Only an admin can sanction another moderator of this community.", 403
+        )
+    duration = parse_duration(hours, kind)
+    now = utcnow()
+    # A ban proposed by a moderator waits for a second moderator (or an admin) to confirm.
+    confirmed = kind != "ban" or moderator.is_admin
+    sanction = Sanction(
+        member_id=member_id,
+        community_id=community_id,
+        kind=kind,
+        reason=reason[:2000],
+        moderator_id=moderator.id,
+        starts_at=now,
+        ends_at=now + duration if duration else None,
+        confirmed=confirmed,
+    )
+    s.add(sanction)
+    if kind == "ban" and confirmed and community_id is None:
+        await s.exec(  # type: ignore[call-overload]
+            MemberSession.__table__.delete().where(MemberSession.member_id == member_id)  # type: ignore[attr-defined]
+        )
+    words = {"warn": "warned", "mute": "muted in chat", "suspend": "suspended", "ban": "banned"}
+    span = f" for {_span(duration)}" if duration else ""
+    await record(
+        s,
+        moderator,
+        kind if confirmed else "propose_ban",
+        "member",
+        member_id,
+        community_id,
+        reason,
+        f"A member was {words[kind]}{span}" + (f": {reason}" if reason else "")
+        if confirmed
+        else None,
+    )
+    await s.flush()
+
+    async def notify() -> None:
+        for listener in registry.sanction_listeners:
+            await listener(member_id, kind, reason)
+
+    if confirmed:
+        after.append(notify)
+    return sanction
+
+
+def _span(duration: timedelta) -> str:
+    hours = int(duration.total_seconds() // 3600)
+    if hours % 24 == 0:
+        days = hours // 24
+        return f"{days} day{'s' if days != 1 else ''}"
+    return f"{hours} hour{'s' if hours != 1 else ''}"
+
+
+async def confirm_ban(
+    ctx: AppContext, registry: ModerationRegistry, moderator: Member, sanction_id: int
+) -> Sanction:
+    async with ctx.db.transaction() as s:
+        sanction = await s.get(Sanction, sanction_id)
+        if sanction is None or sanction.kind != "ban" or sanction.confirmed:
+            raise ModerationError("not_found", "There's no ban waiting for confirmation.", 404)
+        await require_moderator(s, moderator, sanction.community_id)
+        if sanction.moderator_id == moderator.id and not moderator.is_admin:
+            raise ModerationError(
+                "forbidden", "Another moderator must confirm a ban you proposed.", 403
+            )
+        sanction.confirmed = True
+        s.add(sanction)
+        await record(
+            s,
+            moderator,
+            "confirm_ban",
+            "member",
+            sanction.member_id,
+            sanction.community_id,
+            sanction.reason,
+            "A member was banned" + (f": {sanction.reason}" if sanction.reason else ""),
+        )
+    for listener in registry.sanction_listeners:
+        await listener(sanction.member_id, "ban", sanction.reason)
+    return sanction
+
+
+async def revoke_sanction(
+    ctx: AppContext, moderator: Member, sanction_id: int, reason: str
+) -> None:
+    async with ctx.db.transaction() as s:
+        sanction = await s.get(Sanction, sanction_id)
+        if sanction is None or sanction.revoked_at is not None:
+            raise ModerationError("not_found", "That sanction isn't active.", 404)
+        await require_moderator(s, moderator, sanction.community_id)
+        sanction.revoked_at = utcnow()
+        s.add(sanction)
+        await record(
+            s,
+            moderator,
+            "revoke_" + sanction.kind,
+            "member",
+            sanction.member_id,
+            sanction.community_id,
+            reason,
+            "A sanction was lifted",
+        )
+
+
+# --------------------------------------------------------------------------- notes & history
+
+
+async def add_note(
+    ctx: AppContext, moderator: Member, member_id: int, community_id: int | None, body: str
+) -> ModeratorNote:
+    if not body.strip():
+        raise ModerationError("invalid", "Write the note first.")
+    async with ctx.db.transaction() as s:
+        await require_moderator(s, moderator, community_id)
+        note = ModeratorNote(
+            member_id=member_id, community_id=community_id, author_id=moderator.id, body=body[:4000]
+        )
+        s.add(note)
+        await record(s, moderator, "add_note", "member", member_id, community_id)
+    return note
+
+
+@dataclass
+class MemberRecord:
+    member: Member
+    sanctions: list[Sanction]
+    notes: list[ModeratorNote]
+    reports_against: int
+    standing: Standing
+    proposed: tuple[str, timedelta | None]
+
+
+async def member_record(ctx: AppContext, moderator: Member, member_id: int) -> MemberRecord:
+    async with ctx.db.read() as s:
+        member = await s.get(Member, member_id)
+        if member is None:
+            raise ModerationError("not_found", "There's no such member.", 404)
+        scope = await moderated_communities(s, moderator)
+        if scope is not None and not scope:
+            raise ModerationError("forbidden", "Only moderators can see member records.", 403)
+        sanctions = list(
+            await s.exec(
+                select(Sanction).where(Sanction.member_id == member_id).order_by(Sanction.id.desc())  # type: ignore[union-attr]
+            )
+        )
+        notes_query = select(ModeratorNote).where(ModeratorNote.member_id == member_id)
+        if scope is not None:
+            notes_query = notes_query.where(ModeratorNote.community_id.in_(scope))  # type: ignore[union-attr]
+            sanctions = [x for x in sanctions if x.community_id is None or x.community_id in scope]
+        notes = list(await s.exec(notes_query.order_by(ModeratorNote.id.desc())))  # type: ignore[union-attr]
+        reports = await s.exec(
+            select(func.count())
+            .select_from(ModerationCase)
+            .where(ModerationCase.author_id == member_id, ModerationCase.report_weight > 0)
+        )
+        now_standing = await standing(s, member_id)
+        return MemberRecord(
+            member, sanctions, notes, int(reports.one()), now_standing, propose(sanctions)
+        )
+
+
+async def audit_entries(
+    s: AsyncSession, *, community_id: int | None = None, limit: int = 200
+) -> list[AuditEntry]:
+    query = select(AuditEntry)
+    if community_id is not None:
+        query = query.where(AuditEntry.community_id == community_id)
+    return list(await s.exec(query.order_by(AuditEntry.id.desc()).limit(limit)))  # type: ignore[union-attr]

@@ -1,0 +1,74 @@
+"""How moderation acts on content it does not own.
+
+Forum posts and chat messages live in packages that moderation must not import. Each of
+them implements `ContentTarget`, and the composition root (kindred.app) registers the
+implementations by kind. Methods run inside moderation's transaction; anything that must
+happen only after commit (fanning a `removed` frame out to chat clients, say) is appended
+to `after_commit` as a coroutine function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+AfterCommit = list[Callable[[], Awaitable[None]]]
+
+
+@dataclass(frozen=True)
+class TargetView:
+    """What a moderator (or a reporter) needs to know about one piece of content."""
+
+    kind: str
+    id: int
+    community_id: int | None
+    author_id: int | None
+    author_name: str
+    html: str
+    status: str  # published | held | hidden | removed | deleted
+    context_title: str
+    context_url: str
+    anonymous: bool = False
+
+
+class ContentTarget(Protocol):
+    kind: str
+    label: str  # "post", "chat message": how members and moderators read the kind
+
+    async def lookup(self, s: AsyncSession, public_id: str) -> int | None:
+        """The target's id from the id members see (a post id; "room-slug:seq" in chat)."""
+        ...
+
+    async def view(self, s: AsyncSession, ids: list[int]) -> dict[int, TargetView]: ...
+
+    async def set_hidden(
+        self, s: AsyncSession, target_id: int, hidden: bool, after_commit: AfterCommit
+    ) -> None: ...
+
+    async def approve(self, s: AsyncSession, target_id: int, after_commit: AfterCommit) -> None: ...
+
+    async def remove(self, s: AsyncSession, target_id: int, after_commit: AfterCommit) -> None: ...
+
+    async def edit(
+        self, s: AsyncSession, target_id: int, text: str, html: str, after_commit: AfterCommit
+    ) -> None: ...
+
+    async def lock(self, s: AsyncSession, target_id: int, after_commit: AfterCommit) -> None: ...
+
+
+@dataclass
+class ModerationRegistry:
+    """Content kinds moderation can act on, and who wants to hear about sanctions."""
+
+    targets: dict[str, ContentTarget] = field(default_factory=dict)
+    # Called after a sanction commits: chat uses it to tell a muted member's open
+    # connections at once (across workers, through the broker).
+    sanction_listeners: list[Callable[[int, str, str], Awaitable[None]]] = field(
+        default_factory=list
+    )
+
+    def register(self, target: ContentTarget) -> None:
+        self.targets[target.kind] = target

@@ -1,0 +1,135 @@
+"""New-member trust: how much standing a member has, and what that allows.
+
+Levels (documented for members and moderators in docs/moderators.md):
+- **new** — fewer than 2 (KINDRED_NEW_MEMBER_POSTS) published posts in this community:
+  posts are held for a moderator.
+- **links** — links are refused until a member has 3 (KINDRED_LINK_POSTS) published posts
+  anywhere on Kindred and a day-old account (spam and grooming both start with a link).
+- **trusted** — 20 published posts, 30 days, and no sanction in the last 90 days: their
+  reports weigh double towards hiding content.
+Standing relaxes by itself as a member takes part without being sanctioned.
+
+Forum tables are read by name here (moderation never imports forum).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from core.db import utcnow
+from identity.models import Member
+from moderation.models import Sanction
+from moderation.pipeline import Action, ContentKind, Filter, FilterInput, FilterResult, Reason
+
+LINK_AGE = timedelta(days=1)
+TRUSTED_POSTS = 20
+TRUSTED_AGE = timedelta(days=30)
+
+_post = sa.table(
+    "post",
+    sa.column("author_id", sa.Integer),
+    sa.column("thread_id", sa.Integer),
+    sa.column("status", sa.String),
+)
+_thread = sa.table("thread", sa.column("id", sa.Integer), sa.column("community_id", sa.Integer))
+
+
+@dataclass(frozen=True)
+class Trust:
+    posts_here: int
+    posts_anywhere: int
+    account_age: timedelta
+    recently_sanctioned: bool
+    staff: bool = False
+    hold_first: int = 2  # KINDRED_NEW_MEMBER_POSTS
+    link_after: int = 3  # KINDRED_LINK_POSTS
+
+    @property
+    def new_here(self) -> bool:
+        return not self.staff and self.posts_here < self.hold_first
+
+    @property
+    def may_link(self) -> bool:
+        if self.staff or self.link_after == 0:
+            return True
+        return self.posts_anywhere >= self.link_after and self.account_age >= LINK_AGE
+
+    @property
+    def trusted(self) -> bool:
+        return self.staff or (
+            self.posts_anywhere >= TRUSTED_POSTS
+            and self.account_age >= TRUSTED_AGE
+            and not self.recently_sanctioned
+        )
+
+
+async def trust_of(
+    s: AsyncSession,
+    member: Member,
+    community_id: int | None,
+    *,
+    hold_first: int = 2,
+    link_after: int = 3,
+) -> Trust:
+    published = (
+        sa.select(sa.func.count())
+        .select_from(_post)
+        .where(_post.c.author_id == member.id, _post.c.status == "published")
+    )
+    anywhere = (await s.exec(published)).one()[0]  # type: ignore[call-overload]
+    here = 0
+    if community_id is not None:
+        here_query = published.join(_thread, _thread.c.id == _post.c.thread_id).where(
+            _thread.c.community_id == community_id
+        )
+        here = (await s.exec(here_query)).one()[0]  # type: ignore[call-overload]
+    since = utcnow() - timedelta(days=90)
+    sanctioned = (
+        await s.exec(
+            select(Sanction.id).where(Sanction.member_id == member.id, Sanction.starts_at >= since)
+        )
+    ).first() is not None
+    staff = member.is_admin or member.is_peer_supporter
+    age = utcnow() - member.created_at
+    return Trust(int(here), int(anywhere), age, sanctioned, staff, hold_first, link_after)
+
+
+async def report_weight(s: AsyncSession, reporter: Member) -> int:
+    trust = await trust_of(s, reporter, None)
+    return 2 if trust.trusted else 1
+
+
+def trust_filter(trust: Trust) -> Filter:
+    """Hold a new member's first posts in a community; refuse links until they have standing."""
+
+    def check(item: FilterInput) -> FilterResult | None:
+        if item.kind is ContentKind.TITLE:
+            return None
+        if "<a " in item.html and not trust.may_link:
+            return FilterResult(
+                Action.REFUSE,
+                Reason(
+                    "links_not_allowed",
+                    "New members can't post links yet — it keeps spam and scams out. Take the "
+                    "link out (you can describe where to find it) and send again. Links open "
+                    "up once you've taken part for a little while.",
+                ),
+            )
+        if trust.new_here and item.kind is ContentKind.POST:
+            return FilterResult(
+                Action.HOLD,
+                Reason(
+                    "new_member",
+                    "Welcome! Your first posts in each community are read by a moderator "
+                    "before they appear — usually within a few hours. You'll get a "
+                    "notification when it's up.",
+                ),
+            )
+        return None
+
+    return check

@@ -1,0 +1,162 @@
+"""Moderation's JSON endpoints: reports (any member) and the moderators' queue and actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from core.context import get_context
+from core.web.errors import ApiError
+from core.web.jsonapi import field, read_json
+from identity.auth import require_member
+from moderation import service
+from moderation.api import check_text
+from moderation.pipeline import ContentKind
+from moderation.service import ModerationError, QueueItem
+from moderation.targets import ModerationRegistry
+
+
+def registry(request: Request) -> ModerationRegistry:
+    return get_context(request).extensions["moderation"]
+
+
+def as_api_error(exc: ModerationError) -> ApiError:
+    return ApiError(exc.status, exc.code, exc.message)
+
+
+async def report(request: Request) -> Response:
+    member = require_member(request)
+    data = await read_json(request)
+    kind = field(data, "kind", str)
+    # Chat message ids are per room: {"kind": "chat_message", "room": slug, "id": n}.
+    public_id = str(field(data, "id", int))
+    if kind == "chat_message":
+        public_id = f"{field(data, 'room', str)}:{public_id}"
+    try:
+        await service.report(
+            get_context(request),
+            registry(request),
+            member,
+            kind=kind,
+            public_id=public_id,
+            reason=field(data, "reason", str),
+            note=field(data, "note", str, default=""),
+            rule=field(data, "rule", str, default=None),
+        )
+    except ModerationError as exc:
+        raise as_api_error(exc) from None
+    return JSONResponse(
+        {"status": "received", "message": "Thank you. The moderators will look at it."}, 201
+    )
+
+
+def item_json(item: QueueItem) -> dict[str, Any]:
+    case, view = item.case, item.view
+    return {
+        "case_id": case.id,
+        "kind": case.target_kind,
+        "target_id": case.target_id,
+        "community_id": case.community_id,
+        "crisis": case.crisis,
+        "held": case.held,
+        "auto_hidden": case.auto_hidden,
+        "report_weight": case.report_weight,
+        "opened_at": case.opened_at.isoformat(),
+        "content": None
+        if view is None
+        else {"html": view.html, "status": view.status, "context_url": view.context_url},
+        "author": item.author.pseudonym if item.author else None,
+        "reports": [
+            {"reason": r.reason, "note": r.note, "rule": r.rule, "weight": r.weight}
+            for r in item.reports
+        ],
+        "prior_sanctions": [
+            {"kind": x.kind, "starts_at": x.starts_at.isoformat(), "reason": x.reason}
+            for x in item.prior_sanctions
+        ],
+        "proposed_sanction": item.proposed[0] if item.proposed else None,
+    }
+
+
+async def queue(request: Request) -> Response:
+    member = require_member(request)
+    raw = request.query_params.get("community")
+    community_id = int(raw) if raw and raw.isdigit() else None
+    items = await service.queue(
+        get_context(request), registry(request), member, community_id=community_id
+    )
+    if not items and not member.is_admin:
+        async with get_context(request).db.read() as s:
+            if not await service.moderated_communities(s, member):
+                raise ApiError(403, "forbidden", "Only moderators can see the review queue.")
+    return JSONResponse({"items": [item_json(i) for i in items]})
+
+
+async def act(request: Request) -> Response:
+    member = require_member(request)
+    data = await read_json(request)
+    action = field(data, "action", str)
+    text = field(data, "text", str, default=None)
+    html = None
+    if action == "edit" and text:
+        html = check_text(text, ContentKind.POST, service_policy()).html
+    try:
+        case = await service.act(
+            get_context(request),
+            registry(request),
+            member,
+            request.path_params["case_id"],
+            action,
+            reason=field(data, "reason", str, default=""),
+            hours=field(data, "hours", int, default=None),
+            text=text,
+            html=html,
+        )
+    except ModerationError as exc:
+        raise as_api_error(exc) from None
+    return JSONResponse({"case_id": case.id, "closed": case.closed_at is not None})
+
+
+def service_policy():
+    from moderation.api import CommunityPolicy
+
+    # A moderator's edit is sanitised like any text, without the filters that would hold it.
+    return CommunityPolicy(contact_policy="allow")
+
+
+async def sanction(request: Request) -> Response:
+    member = require_member(request)
+    data = await read_json(request)
+    try:
+        result = await service.sanction_member(
+            get_context(request),
+            registry(request),
+            member,
+            request.path_params["member_id"],
+            field(data, "kind", str),
+            hours=field(data, "hours", int, default=None),
+            community_id=field(data, "community_id", int, default=None),
+            reason=field(data, "reason", str, default=""),
+        )
+    except ModerationError as exc:
+        raise as_api_error(exc) from None
+    return JSONResponse(
+        {
+            "id": result.id,
+            "kind": result.kind,
+            "confirmed": result.confirmed,
+            "ends_at": result.ends_at.isoformat() if result.ends_at else None,
+        },
+        201,
+    )
+
+
+routes = [
+    Route("/api/v1/reports", report, methods=["POST"]),
+    Route("/api/v1/moderation/queue", queue, methods=["GET"]),
+    Route("/api/v1/moderation/cases/{case_id:int}/actions", act, methods=["POST"]),
+    Route("/api/v1/moderation/members/{member_id:int}/sanctions", sanction, methods=["POST"]),
+]

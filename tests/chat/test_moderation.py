@@ -1,0 +1,95 @@
+"""Moderation reaches chat at once: a mute is pushed to the member's open connection and
+their next message is refused; a reported message removed from the queue is withdrawn from
+every connected client; held and crisis messages reach the queue."""
+
+from __future__ import annotations
+
+import httpx
+
+from identity import service as identity
+from moderation import service as moderation
+from tests.chat.conftest import messages, next_frame, send
+from tests.helpers import PASSPHRASE
+
+
+async def moderator_client(live) -> httpx.AsyncClient:
+    ctx = live.ctx
+    await identity.sign_up(ctx.db, ctx.settings, "Chat-Admin", PASSPHRASE, is_admin=True)
+    client = httpx.AsyncClient(base_url=live.url)
+    response = await client.post(
+        "/api/v1/login", json={"pseudonym": "Chat-Admin", "passphrase": PASSPHRASE, "token": True}
+    )
+    client.headers["authorization"] = f"Bearer {response.json()['token']}"
+    return client
+
+
+async def test_mute_is_live_and_the_next_message_is_refused(live) -> None:
+    await live.room()
+    noisy = await live.member("Noisy")
+    admin = await moderator_client(live)
+    async with live.connect(noisy) as ws:
+        await next_frame(ws, "hello")
+        await send(ws, "first", "c1")
+        assert (await messages(ws, 1))[0]["client_id"] == "c1"
+        muted = await admin.post(
+            f"/api/v1/moderation/members/{noisy.id}/sanctions",
+            json={"kind": "mute", "hours": 24, "reason": "flooding the room"},
+        )
+        assert muted.status_code == 201, muted.text
+        pushed = await next_frame(ws, "error")
+        assert pushed["code"] == "muted" and "flooding the room" in pushed["message"]
+        await send(ws, "second", "c2")
+        refused = await next_frame(ws, "error")
+        assert (refused["code"], refused["client_id"]) == ("muted", "c2")
+    await admin.aclose()
+    async with live.ctx.db.read() as s:
+        entries = await moderation.audit_entries(s)
+    assert [(e.action, e.actor_name) for e in entries] == [("mute", "Chat-Admin")]
+
+
+async def test_reported_message_removed_from_the_queue_is_withdrawn(live) -> None:
+    await live.room()
+    author = await live.member("Author")
+    reader = await live.member("Reader")
+    admin = await moderator_client(live)
+    async with live.connect(author) as a, live.connect(reader) as r:
+        await next_frame(a, "hello")
+        await next_frame(r, "hello")
+        await send(a, "something unkind", "k1")
+        [message] = await messages(r, 1)
+        report = await httpx.AsyncClient(
+            base_url=live.url, headers={"authorization": f"Bearer {reader.token}"}
+        ).post(
+            "/api/v1/reports",
+            json={
+                "kind": "chat_message",
+                "room": "lobby",
+                "id": message["id"],
+                "reason": "harassment",
+            },
+        )
+        assert report.status_code == 201, report.text
+        [item] = (await admin.get("/api/v1/moderation/queue")).json()["items"]
+        assert item["kind"] == "chat_message"
+        done = await admin.post(
+            f"/api/v1/moderation/cases/{item['case_id']}/actions",
+            json={"action": "delete", "reason": "be kind"},
+        )
+        assert done.status_code == 200
+        assert (await next_frame(r, "removed")) == {"type": "removed", "id": message["id"]}
+        assert (await next_frame(a, "removed"))["id"] == message["id"]
+    await admin.aclose()
+
+
+async def test_crisis_chat_message_goes_to_the_top_of_the_queue(live) -> None:
+    await live.room()
+    member = await live.member("Struggling")
+    admin = await moderator_client(live)
+    async with live.connect(member) as ws:
+        await next_frame(ws, "hello")
+        await send(ws, "I want to kill myself tonight", "x1")
+        notice = await next_frame(ws, "notice")
+        assert notice["code"] == "crisis" and notice["resources"]
+    [item] = (await admin.get("/api/v1/moderation/queue")).json()["items"]
+    assert item["crisis"] is True and item["kind"] == "chat_message"
+    await admin.aclose()

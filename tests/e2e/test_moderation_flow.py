@@ -1,0 +1,101 @@
+"""Boundaries in a real browser: contact details held with an explanation, crisis language
+met with resources while moderators see it first, three reports hide a post, and the
+audit log shows every step."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import assert_accessible, screenshot
+
+PASSPHRASE = "kettle garden morning light"
+
+
+def join(page: Page, name: str) -> None:
+    page.goto("/signup")
+    page.get_by_label("Pseudonym").fill(name)
+    page.get_by_label("Passphrase", exact=True).fill(PASSPHRASE)
+    page.get_by_label("Passphrase again").fill(PASSPHRASE)
+    page.get_by_role("button", name="Create my account").click()
+    page.get_by_role("link", name="I've saved them — continue").click()
+
+
+def start_thread(page: Page, title: str, body: str) -> None:
+    page.goto("/c/recovery/new")
+    page.get_by_label("Discussion").check()
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("Your post").fill(body)
+    page.get_by_role("button", name="Post thread").click()
+
+
+def make_admin(server, name: str) -> None:
+    kindred = Path(sys.executable).parent / "kindred"
+    subprocess.run(
+        [str(kindred), "create-admin", name, "--passphrase-stdin"],
+        input=PASSPHRASE + "\n",
+        env=server.env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_boundaries_reports_and_audit(server, new_context) -> None:
+    make_admin(server, "Kindred-Admin")
+    admin = new_context().new_page()
+    admin.goto("/login")
+    admin.get_by_label("Pseudonym").fill("Kindred-Admin")
+    admin.get_by_label("Passphrase").fill(PASSPHRASE)
+    admin.get_by_role("button", name="Sign in").click()
+
+    sharer = new_context().new_page()
+    join(sharer, "e2e-sharer")
+    start_thread(sharer, "Anyone want to talk?", "Text me on 07700 900123 any time.")
+    expect(sharer.get_by_text("Waiting for a moderator.")).to_be_visible()
+    expect(sharer.get_by_text("identifiable")).to_be_visible()
+    assert_accessible(sharer, "held post")
+    screenshot(sharer, "held-contact-details")
+
+    struggling = new_context(locale="en-GB").new_page()
+    join(struggling, "e2e-struggling")
+    start_thread(struggling, "Tonight", "I can't go on anymore. I want to end my life.")
+    expect(struggling.get_by_role("heading", name="You're not alone")).to_be_visible()
+    expect(struggling.get_by_text("116 123").first).to_be_visible()
+    assert_accessible(struggling, "crisis panel")
+    screenshot(struggling, "crisis-resources")
+
+    admin.goto("/moderation")
+    first_case = admin.locator("li.case").first
+    expect(first_case.get_by_text("Crisis")).to_be_visible()
+    expect(admin.locator("li.case").nth(1).get_by_text("Held")).to_be_visible()
+    assert_accessible(admin, "review queue")
+    screenshot(admin, "review-queue")
+
+    troll = new_context().new_page()
+    join(troll, "e2e-troll")
+    start_thread(troll, "Opinions", "Everyone here is pathetic.")
+    thread_url = troll.url.split("#")[0]
+    for name in ("e2e-rep-one", "e2e-rep-two", "e2e-rep-three"):
+        reporter = new_context().new_page()
+        join(reporter, name)
+        reporter.goto(thread_url)
+        reporter.get_by_role("link", name="Report this post").click()
+        reporter.get_by_label("Harassment or bullying").check()
+        assert_accessible(reporter, "report form")
+        reporter.get_by_role("button", name="Send report").click()
+        expect(reporter.get_by_role("heading", name="Thank you")).to_be_visible()
+    bystander = new_context().new_page()
+    bystander.goto(thread_url)
+    expect(bystander.get_by_text("hidden while a moderator reviews it")).to_be_visible()
+    expect(bystander.get_by_text("Everyone here is pathetic.")).to_have_count(0)
+
+    admin.goto("/moderation/audit")
+    expect(admin.get_by_role("cell", name="auto hide")).to_be_visible()
+    assert_accessible(admin, "audit log")
+    admin.goto("/moderation/dashboard")
+    assert_accessible(admin, "dashboard")
