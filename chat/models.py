@@ -15,7 +15,18 @@ from sqlmodel import Field, SQLModel
 
 from core.db import UtcDateTime, utcnow
 
-SLOW_MODE_CHOICES = (0, 5, 10, 30, 60, 300)  # seconds between one member's messages
+# Seconds between one member's messages: off, then 10 seconds to 24 hours (staff exempt).
+SLOW_MODE_CHOICES = (0, 10, 30, 60, 300, 900, 3600, 21600, 86400)
+
+
+def slow_mode_label(seconds: int) -> str:
+    if seconds == 0:
+        return "Off"
+    for unit, size in (("hour", 3600), ("minute", 60), ("second", 1)):
+        if seconds % size == 0:
+            count = seconds // size
+            return f"One message every {count} {unit}{'s' if count != 1 else ''}"
+    return f"One message every {seconds} seconds"
 
 
 class Room(SQLModel, table=True):
@@ -34,6 +45,7 @@ class Room(SQLModel, table=True):
     # can be read by anyone (taking part always needs an account).
     members_only: bool = False
     slow_mode_seconds: int = 0
+    locked: bool = False  # moderators locked it: members can read but not post
     last_message_id: int = 0  # the counter the next message's seq is taken from
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 

@@ -14,11 +14,12 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from chat import service
-from chat.models import SLOW_MODE_CHOICES, Room
+from chat.models import SLOW_MODE_CHOICES, Room, slow_mode_label
 from chat.runtime import chat_runtime, region_of
 from chat.service import ChatError
 from core.context import get_context
 from identity.auth import SignInRequired, current_member, require_admin, require_member
+from moderation import api as moderation
 
 
 def _render(request: Request, template: str, data: dict[str, Any], status: int = 200) -> Response:
@@ -71,13 +72,18 @@ async def _show_room(
     messages = await service.recent_messages(ctx.db, room, member, before=before_id)
     async with ctx.db.read() as s:
         moderator = await service.is_room_moderator(s, member, room)
+        rules_html = await moderation.community_rules_html(s, room.community_id)
+        first_visit = member is not None and not await service.has_posted(s, room, member)
     data = {
         "room": room,
+        "rules_html": rules_html,
+        "first_visit": first_visit,
+        "slow_mode_label": slow_mode_label,
         "messages": messages,
         "older": messages[0]["id"] if len(messages) == service.PAGE_MESSAGES else None,
         "paged": before_id is not None,
         "moderator": moderator,
-        "slow_mode_choices": SLOW_MODE_CHOICES,
+        "slow_mode_choices": [(x, slow_mode_label(x)) for x in SLOW_MODE_CHOICES],
         "client_id": str(uuid.uuid4()),  # a resubmitted form never posts twice
         "draft": draft,
         "error": error,
@@ -123,6 +129,30 @@ async def slow_mode(request: Request) -> Response:
     try:
         await service.set_slow_mode(
             get_context(request), member, room, int(seconds) if seconds.isdigit() else -1
+        )
+    except ChatError as exc:
+        raise HTTPException(exc.status, exc.message) from None
+    return RedirectResponse(f"/chat/{room.slug}", 303)
+
+
+async def lock_room(request: Request) -> Response:
+    member = require_member(request)
+    room = await _room(request)
+    form = await request.form()
+    try:
+        await service.set_locked(get_context(request), member, room, _text(form, "locked") == "yes")
+    except ChatError as exc:
+        raise HTTPException(exc.status, exc.message) from None
+    return RedirectResponse(f"/chat/{room.slug}", 303)
+
+
+async def clear_messages(request: Request) -> Response:
+    member = require_member(request)
+    room = await _room(request)
+    form = await request.form()
+    try:
+        await service.clear_member_messages(
+            get_context(request), member, room, _text(form, "pseudonym")
         )
     except ChatError as exc:
         raise HTTPException(exc.status, exc.message) from None
@@ -176,4 +206,6 @@ routes = [
     Route("/chat/{slug}", room_page, methods=["GET", "POST"]),
     Route("/chat/{slug}/slow-mode", slow_mode, methods=["POST"]),
     Route("/chat/{slug}/messages/{seq:int}/remove", remove_message, methods=["POST"]),
+    Route("/chat/{slug}/lock", lock_room, methods=["POST"]),
+    Route("/chat/{slug}/clear", clear_messages, methods=["POST"]),
 ]

@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from chat.models import SLOW_MODE_CHOICES, ChatMessage, Room
+from chat.models import SLOW_MODE_CHOICES, ChatMessage, Room, slow_mode_label
 from core.broker import Broker
 from core.context import AppContext
 from core.db import Database, utcnow
@@ -362,7 +362,19 @@ async def send_message(
         if refusal:
             raise ChatError(refusal[0], refusal[1], status=403)
         policy = await moderation.load_policy(s, room.community_id)
-        if room.slow_mode_seconds and not await is_room_moderator(s, member, room):
+        # A connection holds the room it joined; lock and slow mode may have changed since.
+        current = await s.get(Room, room.id)
+        if current is not None:
+            room.locked, room.slow_mode_seconds = current.locked, current.slow_mode_seconds
+        staff = (room.locked or room.slow_mode_seconds) and await is_room_moderator(s, member, room)
+        if room.locked and not staff:
+            raise ChatError(
+                "locked",
+                "The moderators have locked this room for now: you can read, but not post. "
+                "Your text is kept.",
+                status=403,
+            )
+        if room.slow_mode_seconds and not staff:
             await _check_slow_mode(s, room, member)
     check = functools.partial(
         moderation.check_text,
@@ -467,6 +479,14 @@ async def _find_original(db: Database, room: Room, member: Member, client_id: st
     return Sent(message_frame(message, member.pseudonym, room.slug), duplicate=True)
 
 
+def _wait_words(seconds: int) -> str:
+    for unit, size in (("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = -(-seconds // size)  # round up: never tell someone to come back too early
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} second{'s' if seconds != 1 else ''}"
+
+
 async def _check_slow_mode(s: AsyncSession, room: Room, member: Member) -> None:
     since = utcnow() - timedelta(seconds=room.slow_mode_seconds)
     last = (
@@ -485,8 +505,8 @@ async def _check_slow_mode(s: AsyncSession, room: Room, member: Member) -> None:
         wait = max(1, room.slow_mode_seconds - int((utcnow() - last).total_seconds()))
         raise ChatError(
             "slow_mode",
-            f"This room is in slow mode: one message every {room.slow_mode_seconds} seconds. "
-            f"You can send again in {wait} seconds — your text is kept.",
+            f"This room is in slow mode: {slow_mode_label(room.slow_mode_seconds).lower()}. "
+            f"You can send again in {_wait_words(wait)} — your text is kept.",
             status=429,
             retry_after=wait,
         )
@@ -505,18 +525,105 @@ async def remove_message(ctx: AppContext, moderator: Member, room: Room, seq: in
     """Take a message down; every connected client is told to drop it."""
     await _require_moderator(ctx.db, moderator, room)
     async with ctx.db.transaction() as s:
-        result = await s.exec(
-            update(ChatMessage)
-            .where(
-                col(ChatMessage.room_id) == room.id,
-                col(ChatMessage.seq) == seq,
-                col(ChatMessage.status) == "published",
+        removed = await _remove(s, room, [seq])
+        if removed:
+            await moderation.record(
+                s,
+                moderator,
+                "remove_chat_message",
+                "chat_message",
+                removed[0],
+                room.community_id,
+                public_summary="A chat message was removed",
             )
-            .values(status="removed", html="")
+    await _withdraw(ctx.broker, room, [seq] if removed else [])
+
+
+async def has_posted(s: AsyncSession, room: Room, member: Member) -> bool:
+    found = await s.exec(
+        select(ChatMessage.id).where(
+            col(ChatMessage.room_id) == room.id, col(ChatMessage.author_id) == member.id
         )
-    if result.rowcount:  # type: ignore[attr-defined]
+    )
+    return found.first() is not None
+
+
+async def clear_member_messages(
+    ctx: AppContext, moderator: Member, room: Room, pseudonym: str, *, hours: int = 24
+) -> int:
+    """Remove a member's messages in this room from the last `hours`; returns how many."""
+    await _require_moderator(ctx.db, moderator, room)
+    since = utcnow() - timedelta(hours=hours)
+    async with ctx.db.transaction() as s:
+        author = (
+            await s.exec(
+                select(Member).where(col(Member.pseudonym_key) == pseudonym.strip().casefold())
+            )
+        ).first()
+        if author is None:
+            raise ChatError("not_found", "There's no member with that pseudonym.", status=404)
+        seqs = list(
+            await s.exec(
+                select(ChatMessage.seq).where(
+                    col(ChatMessage.room_id) == room.id,
+                    col(ChatMessage.author_id) == author.id,
+                    col(ChatMessage.status) == "published",
+                    col(ChatMessage.created_at) >= since,
+                )
+            )
+        )
+        await _remove(s, room, seqs)  # type: ignore[arg-type]
+        await moderation.record(
+            s,
+            moderator,
+            "clear_chat_messages",
+            "member",
+            author.id,
+            room.community_id,
+            f"{len(seqs)} messages in {room.slug}",
+            f"{len(seqs)} recent chat messages from one member were removed",
+        )
+    await _withdraw(ctx.broker, room, seqs)  # type: ignore[arg-type]
+    return len(seqs)
+
+
+async def _remove(s: AsyncSession, room: Room, seqs: list[int]) -> list[int]:
+    """Mark published messages removed; returns their database ids."""
+    if not seqs:
+        return []
+    result = await s.exec(
+        update(ChatMessage)
+        .where(
+            col(ChatMessage.room_id) == room.id,
+            col(ChatMessage.seq).in_(seqs),
+            col(ChatMessage.status) == "published",
+        )
+        .values(status="removed", html="")
+        .returning(ChatMessage.id)  # type: ignore[arg-type]
+    )
+    return list(result.scalars())
+
+
+async def _withdraw(broker: Broker, room: Room, seqs: list[int]) -> None:
+    for seq in seqs:
         frame = json.dumps({"type": "removed", "id": seq})
-        await _publish(ctx.broker, room.id, {"kind": "removed", "seq": seq, "frame": frame})  # type: ignore[arg-type]
+        await _publish(broker, room.id, {"kind": "removed", "seq": seq, "frame": frame})  # type: ignore[arg-type]
+
+
+async def set_locked(ctx: AppContext, moderator: Member, room: Room, locked: bool) -> None:
+    await _require_moderator(ctx.db, moderator, room)
+    async with ctx.db.transaction() as s:
+        await s.exec(update(Room).where(col(Room.id) == room.id).values(locked=locked))
+        await moderation.record(
+            s,
+            moderator,
+            "lock_room" if locked else "unlock_room",
+            "chat_room",
+            room.id,
+            room.community_id,
+            public_summary="The chat room was locked" if locked else "The chat room was reopened",
+        )
+    room.locked = locked
 
 
 async def set_slow_mode(ctx: AppContext, moderator: Member, room: Room, seconds: int) -> None:
@@ -525,4 +632,14 @@ async def set_slow_mode(ctx: AppContext, moderator: Member, room: Room, seconds:
         raise ChatError("invalid", "Choose one of the slow mode settings offered.")
     async with ctx.db.transaction() as s:
         await s.exec(update(Room).where(col(Room.id) == room.id).values(slow_mode_seconds=seconds))
+        await moderation.record(
+            s,
+            moderator,
+            "slow_mode",
+            "chat_room",
+            room.id,
+            room.community_id,
+            str(seconds),
+            f"Slow mode in the chat room: {slow_mode_label(seconds).lower()}",
+        )
     room.slow_mode_seconds = seconds

@@ -142,10 +142,20 @@ async def new_thread_page(request: Request) -> Response:
                 errors = {exc.field or "form": exc.message}
             else:
                 return RedirectResponse(_after_publish_url(published), 303)
+    async with ctx.db.read() as s:
+        first_post = (
+            await moderation.trust_for(s, member, community.id, ctx.settings)
+        ).posts_here == 0
     return render(
         request,
         "forum/new_thread.html",
-        {"community": community, "values": values, "errors": errors, "preview": preview},
+        {
+            "community": community,
+            "values": values,
+            "errors": errors,
+            "preview": preview,
+            "first_post": first_post,
+        },
         422 if errors else 200,
     )
 

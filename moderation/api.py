@@ -55,6 +55,7 @@ __all__ = [
     "TargetView",
     "Trust",
     "check_text",
+    "community_rules_html",
     "crisis_resources",
     "is_crisis",
     "is_moderator",
@@ -183,3 +184,21 @@ async def trust_for(
         hold_first=settings.new_member_posts,
         link_after=settings.link_posts,
     )
+
+
+_community_rules = sa.table(
+    "community", sa.column("id", sa.Integer), sa.column("rules_html", sa.Text)
+)
+
+
+async def community_rules_html(s: AsyncSession, community_id: int | None) -> str:
+    """A community's rules (sanitised HTML), shown when a member first posts or joins its
+    room; reports can cite them."""
+    if community_id is None:
+        return ""
+    row = (
+        await s.exec(
+            sa.select(_community_rules.c.rules_html).where(_community_rules.c.id == community_id)
+        )
+    ).first()
+    return row[0] if row else ""

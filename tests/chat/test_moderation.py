@@ -93,3 +93,35 @@ async def test_crisis_chat_message_goes_to_the_top_of_the_queue(live) -> None:
     [item] = (await admin.get("/api/v1/moderation/queue")).json()["items"]
     assert item["crisis"] is True and item["kind"] == "chat_message"
     await admin.aclose()
+
+
+async def test_lock_clear_and_slow_mode_are_audited(live) -> None:
+    await live.room()
+    talker = await live.member("Talker")
+    admin = await moderator_client(live)
+    room = await live.room()
+    ctx = live.ctx
+    from chat import service as chat
+    from identity.service import find_member
+
+    moderator = await find_member(ctx.db, "Chat-Admin")
+    async with live.connect(talker) as ws:
+        await next_frame(ws, "hello")
+        for n in range(3):
+            await send(ws, f"message {n}", f"m{n}")
+        sent = await messages(ws, 3)
+        assert await chat.clear_member_messages(ctx, moderator, room, "talker") == 3
+        withdrawn = {(await next_frame(ws, "removed"))["id"] for _ in range(3)}
+        assert withdrawn == {m["id"] for m in sent}
+        await chat.set_locked(ctx, moderator, room, True)
+        await send(ws, "still here?", "m9")
+        refused = await next_frame(ws, "error")
+        assert (refused["code"], refused["client_id"]) == ("locked", "m9")
+        await chat.set_locked(ctx, moderator, room, False)
+        await chat.set_slow_mode(ctx, moderator, room, 86400)  # the longest preset: a day
+        await send(ws, "again", "s1")  # the member spoke minutes ago
+        assert (await next_frame(ws, "error"))["code"] == "slow_mode"
+    async with ctx.db.read() as s:
+        actions = [e.action for e in await moderation.audit_entries(s)]
+    assert actions == ["slow_mode", "unlock_room", "lock_room", "clear_chat_messages"]
+    await admin.aclose()

@@ -99,3 +99,52 @@ def test_boundaries_reports_and_audit(server, new_context) -> None:
     assert_accessible(admin, "audit log")
     admin.goto("/moderation/dashboard")
     assert_accessible(admin, "dashboard")
+
+
+def _member_id(server, pseudonym: str) -> int:
+    import sqlite3
+
+    with sqlite3.connect(server.data_dir / "kindred.db") as db:
+        (found,) = db.execute(
+            "SELECT id FROM member WHERE pseudonym_key = ?", (pseudonym.casefold(),)
+        ).fetchone()
+    return found
+
+
+def test_a_moderator_mutes_a_member_connected_to_chat(server, new_context) -> None:
+    make_admin(server, "Kindred-Admin")
+    admin = new_context().new_page()
+    admin.goto("/login")
+    admin.get_by_label("Pseudonym").fill("Kindred-Admin")
+    admin.get_by_label("Passphrase").fill(PASSPHRASE)
+    admin.get_by_role("button", name="Sign in").click()
+
+    chatty = new_context().new_page()
+    join(chatty, "e2e-chatty")
+    chatty.goto("/chat/recovery")  # every demo community has a room
+    expect(chatty.locator("#chat-state")).to_have_text("Live")
+    expect(chatty.get_by_text("Rules of this community")).to_be_visible()
+    chatty.get_by_label("Your message").fill("Hello everyone")
+    chatty.get_by_label("Your message").press("Enter")
+    expect(chatty.locator("#chat-messages")).to_contain_text("Hello everyone")
+
+    admin.goto(f"/moderation/members/{_member_id(server, 'e2e-chatty')}")
+    assert_accessible(admin, "member record")
+    admin.get_by_label("Sanction").select_option("mute")
+    admin.get_by_label("For", exact=True).select_option("24")
+    admin.get_by_label("Where").select_option(label="Recovery")
+    admin.get_by_label("Reason", exact=True).fill("please take a break")
+    admin.get_by_role("button", name="Apply").click()
+    expect(admin.get_by_text("please take a break")).to_be_visible()
+
+    # Pushed to the open connection at once, without a reload…
+    expect(chatty.locator("#chat-error")).to_contain_text("please take a break")
+    # …and the next message is refused live, with the text kept for the member.
+    chatty.get_by_label("Your message").fill("Can I still talk?")
+    chatty.get_by_label("Your message").press("Enter")
+    expect(chatty.locator("#chat-error")).to_contain_text("muted in chat")
+    expect(chatty.get_by_label("Your message")).to_have_value("Can I still talk?")
+    screenshot(chatty, "muted-in-chat")
+
+    admin.goto("/moderation/audit")
+    expect(admin.get_by_role("cell", name="mute", exact=True)).to_be_visible()
