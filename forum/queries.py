@@ -184,6 +184,7 @@ class PostView:
     is_new: bool
     reactions: dict[str, int] = field(default_factory=dict)
     my_reactions: set[str] = field(default_factory=set)
+    peer_supporter: bool = False  # badge: a trained peer supporter (never on anonymous posts)
 
 
 @dataclass
@@ -263,6 +264,7 @@ async def thread_view(
                 viewer_id is not None and seen > 0 and post.id > seen,  # type: ignore[operator]
                 counts.get(post.id, {}),  # type: ignore[arg-type]
                 mine.get(post.id, set()),  # type: ignore[arg-type]
+                member.is_peer_supporter and not post.anonymous,
             )
         )
     if not opening_author:

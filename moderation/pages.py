@@ -164,8 +164,8 @@ async def queue_page(request: Request) -> Response:
     ctx = get_context(request)
     async with ctx.db.read() as s:
         scope = await service.moderated_communities(s, member)
-    if scope is not None and not scope:
-        raise HTTPException(403, "Only moderators can see the review queue.")
+    if scope is not None and not scope and not member.is_peer_supporter:
+        raise HTTPException(403, "Only moderators and peer supporters can see the review queue.")
     community_id = _int(request.query_params.get("community", ""))
     items = await service.queue(ctx, registry(request), member, community_id=community_id)
     communities = [c for c in await _communities(request) if scope is None or c.id in scope]
@@ -257,6 +257,10 @@ async def member_action(request: Request) -> Response:
             )
         elif what == "notes":
             await service.add_note(ctx, member, member_id, community_id, _text(form, "body"))
+        elif what == "role":
+            await service.set_peer_supporter(
+                ctx, member, member_id, _text(form, "peer_supporter") == "yes"
+            )
         else:
             raise HTTPException(404)
     except ModerationError as exc:

@@ -345,6 +345,7 @@ class QueueItem:
     reports: list[Report] = field(default_factory=list)
     prior_sanctions: list[Sanction] = field(default_factory=list)
     proposed: tuple[str, timedelta | None] | None = None
+    can_act: bool = True  # False for a peer supporter looking at a crisis flag
 
 
 async def queue(
@@ -361,7 +362,15 @@ async def queue(
         query = select(ModerationCase).where(ModerationCase.closed_at.is_(None))  # type: ignore[union-attr]
         if scope is not None:
             allowed = scope if community_id is None else scope & {community_id}
-            query = query.where(ModerationCase.community_id.in_(allowed))  # type: ignore[union-attr]
+            visible = ModerationCase.community_id.in_(allowed)  # type: ignore[union-attr]
+            if moderator.is_peer_supporter:
+                # Peer supporters see every crisis flag, to reach out; they act only where
+                # they also moderate.
+                crisis = ModerationCase.crisis
+                if community_id is not None:
+                    crisis = crisis & (ModerationCase.community_id == community_id)  # type: ignore[assignment]
+                visible = or_(visible, crisis)  # type: ignore[assignment]
+            query = query.where(visible)
         elif community_id is not None:
             query = query.where(ModerationCase.community_id == community_id)
         query = query.order_by(
@@ -370,7 +379,10 @@ async def queue(
             ModerationCase.opened_at,
         ).limit(limit)
         cases = list(await s.exec(query))
-        return await _queue_items(s, registry, cases)
+        items = await _queue_items(s, registry, cases)
+    for item in items:
+        item.can_act = scope is None or item.case.community_id in scope
+    return items
 
 
 async def _queue_items(
@@ -675,6 +687,24 @@ async def revoke_sanction(
 
 
 # --------------------------------------------------------------------------- notes & history
+
+
+async def set_peer_supporter(
+    ctx: AppContext, admin: Member, member_id: int, peer_supporter: bool
+) -> Member:
+    """Admins give or take the peer supporter role (trained members who facilitate
+    sessions, take 1:1 requests and see crisis flags)."""
+    if not admin.is_admin:
+        raise ModerationError("forbidden", "Only admins change roles.", 403)
+    async with ctx.db.transaction() as s:
+        member = await s.get(Member, member_id)
+        if member is None or member.deleted_at is not None:
+            raise ModerationError("not_found", "There's no such member.", 404)
+        member.is_peer_supporter = peer_supporter
+        s.add(member)
+        action = "grant_peer_supporter" if peer_supporter else "revoke_peer_supporter"
+        await record(s, admin, action, "member", member_id, None)
+    return member
 
 
 async def add_note(

@@ -78,6 +78,7 @@ def item_json(item: QueueItem) -> dict[str, Any]:
             for x in item.prior_sanctions
         ],
         "proposed_sanction": item.proposed[0] if item.proposed else None,
+        "can_act": item.can_act,
     }
 
 
@@ -88,7 +89,7 @@ async def queue(request: Request) -> Response:
     items = await service.queue(
         get_context(request), registry(request), member, community_id=community_id
     )
-    if not items and not member.is_admin:
+    if not items and not member.is_admin and not member.is_peer_supporter:
         async with get_context(request).db.read() as s:
             if not await service.moderated_communities(s, member):
                 raise ApiError(403, "forbidden", "Only moderators can see the review queue.")

@@ -227,3 +227,38 @@ async def test_report_page_and_watched_words_page(members, moderator) -> None:
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "watched_word"
     dashboard = await moderator.get("/moderation/dashboard")
     assert dashboard.status_code == 200 and "<svg" in dashboard.text
+
+
+async def test_peer_supporters_see_crisis_flags_and_wear_a_badge(members, admin, app) -> None:
+    from identity import service as identity
+
+    supporter = await identity.find_member(app.state.ctx.db, "reporter-one")
+    made = await submit(
+        admin,
+        f"/moderation/members/{supporter.id}",
+        f"/moderation/members/{supporter.id}/role",
+        {"peer_supporter": "yes"},
+    )
+    assert made.status_code == 303
+    calm = await post(members["the-author"], "Spam!")
+    await report(members["reporter-two"], calm["posts"][0]["id"], "spam")
+    crisis = await post(members["reporter-three"], "I want to end my life.")
+    queue = (await members["reporter-one"].get("/api/v1/moderation/queue")).json()["items"]
+    assert [(i["target_id"], i["can_act"]) for i in queue] == [(crisis["posts"][0]["id"], False)]
+    denied = await api_post(
+        members["reporter-one"],
+        f"/api/v1/moderation/cases/{queue[0]['case_id']}/actions",
+        {"action": "delete"},
+    )
+    assert denied.status_code == 403
+    reply = await api_post(
+        members["reporter-one"],
+        f"/api/v1/threads/{crisis['id']}/posts",
+        {"body": "I'm here. Can we talk?"},
+    )
+    assert reply.status_code == 201
+    page = await members["reporter-three"].get(f"/t/{crisis['id']}")
+    assert "Peer supporter" in page.text
+    async with app.state.ctx.db.read() as s:
+        actions = [e.action for e in await s.exec(select(AuditEntry))]
+    assert "grant_peer_supporter" in actions
