@@ -3,7 +3,6 @@ kindred.app through `install`, and started and stopped by its lifespan."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from starlette.requests import HTTPConnection
@@ -11,8 +10,7 @@ from starlette.requests import HTTPConnection
 from chat.hub import Hub
 from chat.service import MAX_CHARS
 from core.context import AppContext, get_context
-
-_REGION = re.compile(r"^[a-z]{2,3}-([A-Za-z]{2})\b")
+from core.web.client import region_of as client_region
 
 
 @dataclass
@@ -42,8 +40,4 @@ def chat_runtime(conn: HTTPConnection) -> ChatRuntime:
 
 
 def region_of(conn: HTTPConnection) -> str | None:
-    """The member's country, coarsely, from their browser's language (en-GB → GB), to choose
-    crisis helplines. Read per connection, never stored."""
-    first = conn.headers.get("accept-language", "").split(",")[0].strip()
-    match = _REGION.match(first)
-    return match.group(1).upper() if match else None
+    return client_region(conn.headers)

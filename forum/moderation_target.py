@@ -9,7 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from core.db import utcnow
 from forum import search
 from forum.models import AnonymousAlias, Notification, Post, PostRevision, Thread
-from forum.queries import author_label
+from forum.queries import author_label, post_and_thread
 from identity.models import Member
 from moderation.api import AfterCommit, TargetView
 
@@ -50,14 +50,7 @@ class PostTarget:
         }
 
     async def _post(self, s: AsyncSession, post_id: int) -> tuple[Post, Thread]:
-        row = (
-            await s.exec(
-                select(Post, Thread)
-                .join(Thread, Thread.id == Post.thread_id)  # type: ignore[arg-type]
-                .where(Post.id == post_id)
-            )
-        ).one()
-        return row[0], row[1]
+        return await post_and_thread(s, post_id)
 
     async def set_hidden(
         self, s: AsyncSession, target_id: int, hidden: bool, after_commit: AfterCommit

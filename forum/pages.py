@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from core.web.forms import form_text
 from forum import queries, service
 from forum.errors import ForumError
 from forum.models import HELP_TYPES, REACTIONS, THREAD_KINDS, WARNING_MODES
@@ -25,11 +25,6 @@ def render(request: Request, template: str, data: dict[str, Any], status: int = 
     data.setdefault("help_types", HELP_TYPES)
     data.setdefault("reaction_names", REACTIONS)
     return context(request).templates.TemplateResponse(request, template, data, status_code=status)
-
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
 
 
 def _page_error(exc: ForumError) -> Exception:
@@ -116,11 +111,11 @@ async def new_thread_page(request: Request) -> Response:
     if request.method == "POST":
         form = await request.form()
         values = {
-            name: _text(form, name)
+            name: form_text(form, name)
             for name in ("title", "body", "kind", "help_type", "content_warning")
         }
-        values["anonymous"] = _text(form, "anonymous") == "yes"
-        if _text(form, "action") == "preview":
+        values["anonymous"] = form_text(form, "anonymous") == "yes"
+        if form_text(form, "action") == "preview":
             async with ctx.db.read() as s:
                 policy = await moderation.load_policy(s, community.id)
             preview = moderation.preview(values["body"], policy, region=region_of(request))
@@ -202,8 +197,8 @@ async def reply_page(request: Request) -> Response:
     ctx = context(request)
     thread_id = request.path_params["thread_id"]
     form = await request.form()
-    values = {"body": _text(form, "body"), "anonymous": _text(form, "anonymous") == "yes"}
-    if _text(form, "action") == "preview":
+    values = {"body": form_text(form, "body"), "anonymous": form_text(form, "anonymous") == "yes"}
+    if form_text(form, "action") == "preview":
         view = await queries.thread_view(ctx.db, thread_id, member)
         async with ctx.db.read() as s:
             policy = await moderation.load_policy(s, view.community.id)
@@ -233,7 +228,7 @@ async def follow(request: Request) -> Response:
     thread_id = request.path_params["thread_id"]
     try:
         await service.set_follow(
-            context(request), member, thread_id, _text(form, "follow") == "yes"
+            context(request), member, thread_id, form_text(form, "follow") == "yes"
         )
     except ForumError as exc:
         raise _page_error(exc) from None
@@ -256,7 +251,7 @@ async def edit_page(request: Request) -> Response:
     errors: dict[str, str] = {}
     if request.method == "POST":
         form = await request.form()
-        values = {"body": _text(form, "body")}
+        values = {"body": form_text(form, "body")}
         try:
             published = await service.edit_post(
                 ctx, member, post_id, body=values["body"], region=region_of(request)
@@ -286,10 +281,10 @@ async def react(request: Request) -> Response:
     member = require_member(request)
     form = await request.form()
     post_id = request.path_params["post_id"]
-    kind = _text(form, "kind")
+    kind = form_text(form, "kind")
     ctx = context(request)
     try:
-        if _text(form, "remove") == "yes":
+        if form_text(form, "remove") == "yes":
             await service.unreact(ctx, member, post_id, kind)
         else:
             await service.react(ctx, member, post_id, kind)
@@ -356,7 +351,7 @@ async def warnings_page(request: Request) -> Response:
     if request.method == "POST":
         form = await request.form()
         for index, warning in enumerate(warnings):
-            mode = _text(form, f"mode-{index}")
+            mode = form_text(form, f"mode-{index}")
             if mode in WARNING_MODES:
                 await service.set_warning_preference(ctx, member, warning, mode)
         return RedirectResponse("/settings/content-warnings?saved=1", 303)
@@ -377,10 +372,10 @@ async def new_community_page(request: Request) -> Response:
     if request.method == "POST":
         form = await request.form()
         values = {
-            name: _text(form, name)
+            name: form_text(form, name)
             for name in ("slug", "name", "description", "rules", "visibility", "content_warnings")
         }
-        values["allow_anonymous"] = _text(form, "allow_anonymous") == "yes"
+        values["allow_anonymous"] = form_text(form, "allow_anonymous") == "yes"
         values["visibility"] = values["visibility"] or "public"
         try:
             community = await service.create_community(context(request), member, **values)

@@ -38,6 +38,35 @@ def author_label(member: Member, anonymous: bool, alias: str | None) -> str:
     return member.display_name
 
 
+# --------------------------------------------------------------------------- lookups
+
+
+async def thread_and_community(s: AsyncSession, thread_id: int) -> tuple[Thread, Community]:
+    row = (
+        await s.exec(
+            select(Thread, Community)
+            .join(Community, Community.id == Thread.community_id)  # type: ignore[arg-type]
+            .where(Thread.id == thread_id)
+        )
+    ).first()
+    if row is None:
+        raise not_found("thread")
+    return row[0], row[1]
+
+
+async def post_and_thread(s: AsyncSession, post_id: int) -> tuple[Post, Thread]:
+    row = (
+        await s.exec(
+            select(Post, Thread)
+            .join(Thread, Thread.id == Post.thread_id)  # type: ignore[arg-type]
+            .where(Post.id == post_id)
+        )
+    ).first()
+    if row is None:
+        raise not_found()
+    return row[0], row[1]
+
+
 # --------------------------------------------------------------------------- communities
 
 
@@ -205,16 +234,7 @@ async def thread_view(
     db: Database, thread_id: int, viewer: Member | None, *, after: int = 0
 ) -> ThreadView:
     async with db.read() as s:
-        row = (
-            await s.exec(
-                select(Thread, Community)
-                .join(Community, Community.id == Thread.community_id)  # type: ignore[arg-type]
-                .where(Thread.id == thread_id)
-            )
-        ).first()
-        if row is None:
-            raise not_found("thread")
-        thread, community = row
+        thread, community = await thread_and_community(s, thread_id)
         if community.members_only and viewer is None:
             raise ForumError(
                 "members_only",

@@ -37,6 +37,7 @@ from forum.models import (
     ThreadFollow,
     WarningPreference,
 )
+from forum.queries import post_and_thread, thread_and_community
 from identity.models import Member, MemberBlock
 from moderation import api as moderation
 from moderation.api import ContentKind, Decision
@@ -318,16 +319,7 @@ async def _alias(s: AsyncSession, thread_id: int, member_id: int) -> str:
 async def _thread_for_write(
     s: AsyncSession, thread_id: int, member: Member
 ) -> tuple[Thread, Community]:
-    row = (
-        await s.exec(
-            select(Thread, Community)
-            .join(Community, Community.id == Thread.community_id)  # type: ignore[arg-type]
-            .where(Thread.id == thread_id)
-        )
-    ).first()
-    if row is None:
-        raise not_found("thread")
-    thread, community = row
+    thread, community = await thread_and_community(s, thread_id)
     hidden = thread.status != "published" and thread.author_id != member.id
     if hidden and not await moderation.is_moderator(s, member, community.id):  # type: ignore[arg-type]
         raise not_found("thread")
@@ -442,16 +434,9 @@ async def _notify_mentions(s: AsyncSession, thread: Thread, post: Post, author: 
 
 
 async def _own_post(s: AsyncSession, member: Member, post_id: int) -> tuple[Post, Thread]:
-    row = (
-        await s.exec(
-            select(Post, Thread)
-            .join(Thread, Thread.id == Post.thread_id)  # type: ignore[arg-type]
-            .where(Post.id == post_id)
-        )
-    ).first()
-    if row is None or row[0].status in ("deleted", "removed"):
+    post, thread = await post_and_thread(s, post_id)
+    if post.status in ("deleted", "removed"):
         raise not_found()
-    post, thread = row
     if post.author_id != member.id:
         raise ForumError("forbidden", "You can only change your own posts.", status=403)
     return post, thread
@@ -507,16 +492,10 @@ async def delete_post(ctx: AppContext, member: Member, post_id: int) -> Thread:
 
 
 async def _visible_post(s: AsyncSession, member: Member, post_id: int) -> tuple[Post, Thread]:
-    row = (
-        await s.exec(
-            select(Post, Thread)
-            .join(Thread, Thread.id == Post.thread_id)  # type: ignore[arg-type]
-            .where(Post.id == post_id)
-        )
-    ).first()
-    if row is None or row[0].status != "published" or row[1].status != "published":
+    post, thread = await post_and_thread(s, post_id)
+    if post.status != "published" or thread.status != "published":
         raise not_found()
-    return row[0], row[1]
+    return post, thread
 
 
 async def react(ctx: AppContext, member: Member, post_id: int, kind: str) -> Post:

@@ -9,12 +9,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from core.context import get_context
+from core.web.forms import form_text
 from identity import service
 from identity.api import network_of
 from identity.auth import (
@@ -50,11 +50,6 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
-
-
 def _error_context(exc: IdentityError) -> dict[str, Any]:
     return {"errors": {exc.field or "form": exc.message}}
 
@@ -72,8 +67,8 @@ async def signup_page(request: Request) -> Response:
             },
         )
     form = await request.form()
-    values = {"pseudonym": _text(form, "pseudonym")}
-    passphrase = _text(form, "passphrase")
+    values = {"pseudonym": form_text(form, "pseudonym")}
+    passphrase = form_text(form, "passphrase")
 
     async def again(errors: dict[str, str], status: int) -> Response:
         suggestions = await service.free_suggestions(ctx.db)
@@ -84,7 +79,7 @@ async def signup_page(request: Request) -> Response:
             status,
         )
 
-    if passphrase != _text(form, "passphrase_confirm"):
+    if passphrase != form_text(form, "passphrase_confirm"):
         return await again(
             {"passphrase_confirm": "The two passphrases are different. Type them again."}, 422
         )
@@ -125,15 +120,15 @@ async def login_page(request: Request) -> Response:
             request, "identity/login.html", {"values": {}, "errors": {}, "next": next_url}
         )
     form = await request.form()
-    next_url = safe_next(_text(form, "next") or next_url)
-    values = {"pseudonym": _text(form, "pseudonym")}
+    next_url = safe_next(form_text(form, "next") or next_url)
+    values = {"pseudonym": form_text(form, "pseudonym")}
     try:
         signed_in = await service.log_in(
             ctx.db,
             ctx.settings,
             ctx.rate_limits,
             values["pseudonym"],
-            _text(form, "passphrase"),
+            form_text(form, "passphrase"),
             network=network_of(request),
             label=device_label(request.headers.get("user-agent")),
         )
@@ -187,7 +182,7 @@ async def revoke_sessions(request: Request) -> Response:
     member = require_member(request)
     form = await request.form()
     this = current_session(request)
-    if _text(form, "scope") == "everywhere" or this is None:
+    if form_text(form, "scope") == "everywhere" or this is None:
         await service.revoke_all_sessions(get_context(request).db, member)
         return await logout(request)
     await service.revoke_all_sessions(get_context(request).db, member, keep=this.id)
@@ -198,8 +193,8 @@ async def change_passphrase(request: Request) -> Response:
     member = require_member(request)
     ctx = get_context(request)
     form = await request.form()
-    new = _text(form, "new_passphrase")
-    if new != _text(form, "new_passphrase_confirm"):
+    new = form_text(form, "new_passphrase")
+    if new != form_text(form, "new_passphrase_confirm"):
         errors = {"new_passphrase_confirm": "The two new passphrases are different."}
         return await account_page(request, errors=errors, status=422)
     try:
@@ -207,7 +202,7 @@ async def change_passphrase(request: Request) -> Response:
             ctx.db,
             ctx.settings,
             member,
-            _text(form, "current_passphrase"),
+            form_text(form, "current_passphrase"),
             new,
             label=device_label(request.headers.get("user-agent")),
         )
@@ -223,7 +218,7 @@ async def recovery_codes(request: Request) -> Response:
     form = await request.form()
     try:
         codes = await service.new_recovery_codes(
-            get_context(request).db, member, _text(form, "passphrase")
+            get_context(request).db, member, form_text(form, "passphrase")
         )
     except IdentityError as exc:
         errors = {"codes_passphrase": exc.message}
@@ -247,12 +242,12 @@ async def delete_page(request: Request) -> Response:
     if request.method == "GET":
         return render(request, "identity/delete.html", {"errors": {}, "values": {}})
     form = await request.form()
-    choice = _text(form, "content")
+    choice = form_text(form, "content")
     values = {"content": choice}
     errors: dict[str, str] = {}
     if choice not in ("erase", "keep"):
         errors["content"] = "Choose what should happen to what you wrote."
-    if _text(form, "confirm") != "yes":
+    if form_text(form, "confirm") != "yes":
         errors["confirm"] = "Tick the box to confirm you want to delete your account."
     if not errors:
         try:
@@ -260,7 +255,7 @@ async def delete_page(request: Request) -> Response:
                 ctx.db,
                 ctx.extensions["member_content"],
                 member,
-                _text(form, "passphrase"),
+                form_text(form, "passphrase"),
                 erase=choice == "erase",
             )
         except IdentityError as exc:
@@ -278,9 +273,9 @@ async def recover_page(request: Request) -> Response:
     if request.method == "GET":
         return render(request, "identity/recover.html", {"errors": {}, "values": {}})
     form = await request.form()
-    values = {"pseudonym": _text(form, "pseudonym")}
-    new = _text(form, "new_passphrase")
-    if new != _text(form, "new_passphrase_confirm"):
+    values = {"pseudonym": form_text(form, "pseudonym")}
+    new = form_text(form, "new_passphrase")
+    if new != form_text(form, "new_passphrase_confirm"):
         errors = {"new_passphrase_confirm": "The two new passphrases are different."}
         return render(request, "identity/recover.html", {"errors": errors, "values": values}, 422)
     try:
@@ -289,7 +284,7 @@ async def recover_page(request: Request) -> Response:
             ctx.settings,
             ctx.rate_limits,
             values["pseudonym"],
-            _text(form, "recovery_code"),
+            form_text(form, "recovery_code"),
             new,
             network=network_of(request),
             label=device_label(request.headers.get("user-agent")),
@@ -306,10 +301,10 @@ async def block(request: Request) -> Response:
     member = require_member(request)
     form = await request.form()
     try:
-        await service.block_member(get_context(request).db, member, _text(form, "block"))
+        await service.block_member(get_context(request).db, member, form_text(form, "block"))
     except IdentityError as exc:
         return await account_page(
-            request, errors={"block": exc.message}, values={"block": _text(form, "block")}
+            request, errors={"block": exc.message}, values={"block": form_text(form, "block")}
         )
     return RedirectResponse("/account?done=blocked", 303)
 

@@ -19,12 +19,14 @@ from starlette.routing import Route
 
 from core.context import get_context
 from core.db import utcnow
+from core.web.forms import form_text
 from identity.auth import require_member
 from identity.models import Member
 from moderation import service
+from moderation.api import check_text
 from moderation.charts import bar_chart
 from moderation.models import AuditEntry, CommunityModerator, ModerationCase, WatchedWordEntry
-from moderation.pipeline import WatchedWord
+from moderation.pipeline import ContentKind, WatchedWord
 from moderation.service import REPORT_REASONS, ModerationError
 from moderation.web_api import registry, service_policy
 
@@ -57,11 +59,6 @@ def render(request: Request, template: str, data: dict[str, Any], status: int = 
     return get_context(request).templates.TemplateResponse(
         request, template, data, status_code=status
     )
-
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
 
 
 def _int(value: str) -> int | None:
@@ -186,13 +183,10 @@ async def queue_page(request: Request) -> Response:
 async def act_page(request: Request) -> Response:
     member = require_member(request)
     form = await request.form()
-    action = _text(form, "action")
-    text = _text(form, "text") or None
+    action = form_text(form, "action")
+    text = form_text(form, "text") or None
     html = None
     if action == "edit" and text:
-        from moderation.api import check_text
-        from moderation.pipeline import ContentKind
-
         html = check_text(text, ContentKind.POST, service_policy()).html
     try:
         await service.act(
@@ -201,8 +195,8 @@ async def act_page(request: Request) -> Response:
             member,
             request.path_params["case_id"],
             action,
-            reason=_text(form, "reason"),
-            hours=_int(_text(form, "hours")),
+            reason=form_text(form, "reason"),
+            hours=_int(form_text(form, "hours")),
             text=text,
             html=html,
         )
@@ -242,7 +236,7 @@ async def member_action(request: Request) -> Response:
     member_id = request.path_params["member_id"]
     form = await request.form()
     what = request.path_params["what"]
-    community_id = _int(_text(form, "community_id"))
+    community_id = _int(form_text(form, "community_id"))
     try:
         if what == "sanctions":
             await service.sanction_member(
@@ -250,16 +244,16 @@ async def member_action(request: Request) -> Response:
                 registry(request),
                 member,
                 member_id,
-                _text(form, "kind"),
-                hours=_int(_text(form, "hours")),
+                form_text(form, "kind"),
+                hours=_int(form_text(form, "hours")),
                 community_id=community_id,
-                reason=_text(form, "reason"),
+                reason=form_text(form, "reason"),
             )
         elif what == "notes":
-            await service.add_note(ctx, member, member_id, community_id, _text(form, "body"))
+            await service.add_note(ctx, member, member_id, community_id, form_text(form, "body"))
         elif what == "role":
             await service.set_peer_supporter(
-                ctx, member, member_id, _text(form, "peer_supporter") == "yes"
+                ctx, member, member_id, form_text(form, "peer_supporter") == "yes"
             )
         else:
             raise HTTPException(404)
@@ -277,11 +271,11 @@ async def sanction_action(request: Request) -> Response:
         if request.path_params["what"] == "confirm":
             sanction = await service.confirm_ban(ctx, registry(request), member, sanction_id)
         else:
-            await service.revoke_sanction(ctx, member, sanction_id, _text(form, "reason"))
+            await service.revoke_sanction(ctx, member, sanction_id, form_text(form, "reason"))
             sanction = None
     except ModerationError as exc:
         raise _fail(exc) from None
-    target = _int(_text(form, "member_id")) or (sanction.member_id if sanction else 0)
+    target = _int(form_text(form, "member_id")) or (sanction.member_id if sanction else 0)
     return RedirectResponse(f"/moderation/members/{target}?done=sanction", 303)
 
 
@@ -333,14 +327,14 @@ async def community_settings(request: Request) -> Response:
 
 async def _apply_setting(request: Request, member: Member, community: Any, form: FormData) -> None:
     ctx = get_context(request)
-    what = _text(form, "what")
+    what = form_text(form, "what")
     async with ctx.db.transaction() as s:
         if what == "add_word":
             try:
                 word = WatchedWord(
-                    _text(form, "pattern"),
-                    _text(form, "action"),
-                    _text(form, "replacement") or "***",
+                    form_text(form, "pattern"),
+                    form_text(form, "action"),
+                    form_text(form, "replacement") or "***",
                 )  # type: ignore[arg-type]
             except ValueError as exc:
                 raise ModerationError(
@@ -364,7 +358,7 @@ async def _apply_setting(request: Request, member: Member, community: Any, form:
                 f"{word.action}: {word.pattern}",
             )
         elif what == "remove_word":
-            entry = await s.get(WatchedWordEntry, _int(_text(form, "word_id")) or 0)
+            entry = await s.get(WatchedWordEntry, _int(form_text(form, "word_id")) or 0)
             if entry is None or entry.community_id != community.id:
                 raise ModerationError("not_found", "That watched word is already gone.", 404)
             await s.delete(entry)
@@ -383,7 +377,7 @@ async def _apply_setting(request: Request, member: Member, community: Any, form:
             target = (
                 await s.exec(
                     select(Member).where(
-                        Member.pseudonym_key == _text(form, "pseudonym").strip().casefold()
+                        Member.pseudonym_key == form_text(form, "pseudonym").strip().casefold()
                     )
                 )
             ).first()
@@ -396,8 +390,8 @@ async def _apply_setting(request: Request, member: Member, community: Any, form:
                 await s.delete(existing)
             await service.record(s, member, what, "member", target.id, community.id)
         elif what == "policy":
-            contact = _text(form, "contact_policy")
-            crisis = _text(form, "crisis_action")
+            contact = form_text(form, "contact_policy")
+            crisis = form_text(form, "crisis_action")
             if contact not in ("hold", "refuse", "allow") or crisis not in ("publish", "hold"):
                 raise ModerationError("invalid", "Choose one of the listed options.")
             await s.exec(

@@ -9,8 +9,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import re
 from collections.abc import Iterable
 
+from starlette.datastructures import Headers
 from starlette.types import Scope
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -60,3 +62,14 @@ def _address(value: str) -> Address | None:
 
 def _in(address: Address, networks: tuple[Network, ...]) -> bool:
     return any(address in net for net in networks if net.version == address.version)
+
+
+_REGION = re.compile(r"^[a-z]{2,3}-([A-Za-z]{2})\b")
+
+
+def region_of(headers: Headers) -> str | None:
+    """The member's country, coarsely, from their browser's first language (en-GB → GB), to
+    choose crisis helplines. Read per request, never stored."""
+    first = headers.get("accept-language", "").split(",")[0].strip()
+    match = _REGION.match(first)
+    return match.group(1).upper() if match else None
