@@ -7,10 +7,10 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help run install dev test test-fast lint format bench clean
+.PHONY: help run install dev test test-postgres test-fast lint format bench clean
 
 help: ## Show this help
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 run: install ## Create .venv, install, migrate, seed demo communities, serve on http://$(HOST):$(PORT)
 	$(BIN)/kindred serve --host $(HOST) --port $(PORT) --demo
@@ -34,6 +34,9 @@ node_modules/.installed: package.json package-lock.json
 
 test: dev lint ## Install dev tools and run the whole suite (lint, unit, services, browser)
 	$(BIN)/pytest
+
+test-postgres: dev ## The suite again on PostgreSQL + Redis (127.0.0.1; CI runs it after `make test`)
+	KINDRED_TEST_BACKEND=postgres $(BIN)/pytest -m "not e2e"
 
 test-fast: dev ## Run the suite without the browser and service tests
 	$(BIN)/pytest -m "not e2e and not services"

@@ -78,6 +78,11 @@ class Settings:
     )
     log_format: str = setting("text", "text | json (one JSON object a line).")
     log_level: str = setting("info", "debug | info | warning | error.")
+    metrics_token: str = setting(
+        "",
+        "Bearer token that /metrics (Prometheus text format) answers. Empty: no /metrics.",
+        secret=True,
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

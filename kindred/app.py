@@ -32,6 +32,8 @@ from core.web.client import parse_networks
 from core.web.csrf import CSRFMiddleware
 from core.web.errors import EXCEPTION_HANDLERS, error_response, wants_json
 from core.web.headers import SecurityHeadersMiddleware
+from core.web.outage import HANDLED as DATABASE_ERRORS
+from core.web.outage import DatabaseOutageMiddleware, database_error
 from core.web.templates import STATIC_DIR, make_templates
 from forum import api as forum_api
 from forum import pages as forum_pages
@@ -44,6 +46,8 @@ from identity.auth import MemberSessionMiddleware, SignInRequired
 from identity.hashing import warm_up
 from identity.lifecycle import MemberContentHooks
 from kindred import pages
+from kindred.health import readyz
+from kindred.metrics import Metrics, MetricsMiddleware
 from moderation import pages as moderation_pages
 from moderation import web_api as moderation_api
 from moderation.targets import ModerationRegistry
@@ -112,6 +116,7 @@ def create_app(settings: Settings) -> Starlette:
             await ctx.broker.close()
             await ctx.db.close()
 
+    metrics = Metrics()
     routes = [
         *pages.routes,
         *identity_pages.routes,
@@ -123,11 +128,15 @@ def create_app(settings: Settings) -> Starlette:
         *chat_pages.routes,
         *chat_ws.routes,
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        *([metrics.route(settings.metrics_token)] if settings.metrics_token else []),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     middleware = [
+        Middleware(MetricsMiddleware, metrics=metrics),
         Middleware(AccessLogMiddleware),
         Middleware(SecurityHeadersMiddleware, settings=settings),
+        Middleware(DatabaseOutageMiddleware),
         Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
         Middleware(CSRFMiddleware, settings=settings, exempt_paths=identity_api.CSRF_EXEMPT),
         Middleware(MemberSessionMiddleware, ctx=ctx),
@@ -135,10 +144,16 @@ def create_app(settings: Settings) -> Starlette:
     app = Starlette(
         routes=routes,
         middleware=middleware,
-        exception_handlers={**EXCEPTION_HANDLERS, SignInRequired: sign_in_required},
+        exception_handlers={
+            **EXCEPTION_HANDLERS,
+            SignInRequired: sign_in_required,
+            # An unreachable database answers 503 + Retry-After; SQL bugs stay 500s.
+            **dict.fromkeys(DATABASE_ERRORS, database_error),
+        },
         lifespan=lifespan,
     )
     app.state.ctx = ctx
+    app.state.metrics = metrics
     app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
     app.state.csrf_refusal = csrf_refusal
     app.state.too_large_refusal = too_large_refusal

@@ -10,8 +10,10 @@ import argparse
 import asyncio
 import getpass
 import os
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from core.logs import configure_logging
 from core.settings import ConfigError, Settings
@@ -58,6 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     command("seed-demo", cmd_seed_demo, "Add the demo communities (only those missing).")
     command("check", cmd_check, "Show effective settings (secrets masked) and test connections.")
+    backup = command("backup", cmd_backup, "Back up the embedded database to PATH.")
+    backup.add_argument("path", type=Path)
+    restore = command("restore", cmd_restore, "Replace the embedded database with a backup.")
+    restore.add_argument("path", type=Path)
+    restore.add_argument("--yes", action="store_true", help="Confirm replacing the database.")
     return parser
 
 
@@ -203,6 +210,34 @@ def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
     for service_name, problem in problems.items():
         print(f"{service_name:<{width}}  {'ok' if problem is None else 'FAILED: ' + problem}")
     return 1 if any(problems.values()) else 0
+
+
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    from kindred.backup import BackupError, backup, progress_bar
+
+    if not settings.uses_embedded_database:
+        raise CliError("on PostgreSQL, back up with pg_dump (see docs/deploy.md)")
+    try:
+        backup(settings.data_dir / "kindred.db", args.path, progress_bar())
+    except (BackupError, OSError, sqlite3.Error) as exc:
+        raise CliError(f"backup failed: {exc}") from None
+    print(f"backed up to {args.path}")
+    return 0
+
+
+def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    from kindred.backup import BackupError, restore
+    from kindred.migrate import head_revision
+
+    if not settings.uses_embedded_database:
+        raise CliError("on PostgreSQL, restore with pg_restore (see docs/deploy.md)")
+    head = head_revision(settings.effective_database_url)
+    try:
+        restore(args.path, settings.data_dir / "kindred.db", head, confirmed=args.yes)
+    except (BackupError, OSError, sqlite3.Error) as exc:
+        raise CliError(f"restore failed: {exc}") from None
+    print(f"restored {args.path}")
+    return 0
 
 
 def _masked_url(url: str) -> str:

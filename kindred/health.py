@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Awaitable
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from core.context import AppContext
 from core.db import Database
 from core.settings import Settings
+
+log = logging.getLogger("kindred.health")
+PROBE_TIMEOUT = 3  # seconds: a probe that hangs is as bad as one that fails
+RETRY_AFTER = 5
 
 
 async def check_services(settings: Settings) -> dict[str, str | None]:
@@ -35,3 +47,41 @@ async def check_services(settings: Settings) -> dict[str, str | None]:
         finally:
             await client.aclose()
     return results
+
+
+async def readiness(ctx: AppContext) -> dict[str, bool]:
+    """Whether each service this app uses answers now (Redis only when configured)."""
+    ready = {"database": await _answers(ctx.db.ping())}
+    if ctx.settings.redis_url:
+        ready["redis"] = await _answers(_ping_redis(ctx.settings.redis_url))
+    return ready
+
+
+async def readyz(request: Request) -> Response:
+    """200 when the database (and Redis, if set) answer; else 503 naming what is down."""
+    ready = await readiness(request.app.state.ctx)
+    down = [name for name, ok in ready.items() if not ok]
+    if down:
+        # Names only: never a URL, hostname or driver message (they can carry passwords).
+        body = "".join(f"{name}: down\n" for name in down)
+        return PlainTextResponse(body, 503, headers={"retry-after": str(RETRY_AFTER)})
+    return PlainTextResponse("ready\n")
+
+
+async def _answers(check: Awaitable[None]) -> bool:
+    try:
+        await asyncio.wait_for(check, PROBE_TIMEOUT)
+    except Exception as exc:
+        log.warning("readiness: %s", type(exc).__name__)
+        return False
+    return True
+
+
+async def _ping_redis(url: str) -> None:
+    import redis.asyncio as redis
+
+    client = redis.from_url(url, socket_connect_timeout=PROBE_TIMEOUT)
+    try:
+        await client.ping()
+    finally:
+        await client.aclose()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 from core.settings import Settings
 from kindred.app import create_app
 from kindred.migrate import upgrade
+from tests import backends
 
 SITE = "http://testserver"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -34,10 +35,39 @@ def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def suite_postgres() -> Iterator[str | None]:
+    """With KINDRED_TEST_BACKEND=postgres, one migrated PostgreSQL database for the run."""
+    if not backends.WHOLE_SUITE_ON_POSTGRES:
+        yield None
+        return
+    try:
+        name, url = backends.create_database()
+    except Exception as exc:
+        pytest.fail(f"KINDRED_TEST_BACKEND=postgres but PostgreSQL is unreachable: {exc}")
+    try:
+        yield url
+    finally:
+        backends.drop_database(name)
+
+
 @pytest.fixture
-def settings(tmp_path: Path, migrated_sqlite: Path) -> Settings:
+def settings(tmp_path: Path, migrated_sqlite: Path, suite_postgres: str | None) -> Settings:
     data = tmp_path / "data"
     data.mkdir()
+    if suite_postgres:
+        # The whole suite again on PostgreSQL and Redis: emptied before every test.
+        backends.empty_database(suite_postgres)
+        backends.flush_redis()
+        return Settings(
+            data_dir=data,
+            database_url=suite_postgres,
+            redis_url=backends.REDIS_URL,
+            secret_key="test-secret-" + "k" * 40,
+            site_url=SITE,
+            new_member_posts=0,
+            link_posts=0,
+        )
     shutil.copy(migrated_sqlite, data / "kindred.db")
     # New-member holds and the link rule are off here so tests can post as established
     # members; tests of those rules (tests/moderation/test_trust.py) turn them on.

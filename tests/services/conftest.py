@@ -6,9 +6,6 @@ once; each test starts from empty tables.
 
 from __future__ import annotations
 
-import asyncio
-import os
-import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -18,13 +15,10 @@ from starlette.applications import Starlette
 
 from core.settings import Settings
 from kindred.app import create_app
-from kindred.migrate import blocking, upgrade
+from tests import backends
 from tests.conftest import SITE, make_client, skip_or_fail
 
-POSTGRES_URL = os.environ.get(
-    "KINDRED_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
-REDIS_URL = os.environ.get("KINDRED_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_URL = backends.REDIS_URL
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -33,30 +27,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.services)
 
 
-async def _admin(sql: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(POSTGRES_URL, timeout=5)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    name = f"kindred_test_{secrets.token_hex(4)}"
     try:
-        blocking(asyncio.run, _admin(f'CREATE DATABASE "{name}"'))
+        name, url = backends.create_database()
     except Exception as exc:
-        skip_or_fail(f"PostgreSQL is not reachable at {POSTGRES_URL}: {exc}")
-    base = POSTGRES_URL.rsplit("/", 1)[0]
-    url = f"{base}/{name}".replace("postgresql://", "postgresql+asyncpg://", 1)
-    upgrade(url)
+        skip_or_fail(f"PostgreSQL is not reachable at {backends.POSTGRES_URL}: {exc}")
     try:
         yield url
     finally:
-        blocking(asyncio.run, _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        backends.drop_database(name)
 
 
 @pytest.fixture
