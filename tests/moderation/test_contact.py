@@ -7,6 +7,7 @@ import pytest
 from moderation import contact
 from moderation.contact import ContactMatch, contact_filter, find_contact_details
 from moderation.pipeline import Action, Content, ContentKind, Decision, moderate
+from tests.moderation.labelled import assert_big_and_balanced, load_labelled, score_and_print
 
 LABELLED = Path(__file__).parent / "data" / "contact_labelled.tsv"
 
@@ -17,18 +18,6 @@ LABELLED = Path(__file__).parent / "data" / "contact_labelled.tsv"
 # Those are the better guide to real-world performance; the set's own figures are optimistic.
 MIN_PRECISION = 0.98
 MIN_RECALL = 0.97
-
-
-def load_labelled(path: Path) -> list[tuple[bool, str]]:
-    rows = []
-    lines = path.read_text(encoding="utf-8").splitlines()
-    assert lines[0] == "label\ttext"
-    for number, line in enumerate(lines[1:], start=2):
-        label, sep, text = line.partition("\t")
-        assert sep and label in ("0", "1") and text, f"{path.name}:{number}: bad row {line!r}"
-        # "\n" in a row stands for a line break, so multi-line posts fit on one line.
-        rows.append((label == "1", text.replace("\\n", "\n")))
-    return rows
 
 
 def post(text: str, kind: ContentKind = ContentKind.POST, action: str = "hold") -> Decision:
@@ -43,34 +32,14 @@ def shown(text: str) -> list[tuple[str, str]]:
 
 
 def test_labelled_set_is_big_and_balanced_enough() -> None:
-    rows = load_labelled(LABELLED)
-    positives = sum(label for label, _ in rows)
-    assert len(rows) >= 120
-    assert 0.35 <= positives / len(rows) <= 0.65
-    texts = [text for _, text in rows]
-    assert len(set(texts)) == len(texts), "duplicate rows"
+    assert_big_and_balanced(load_labelled(LABELLED))
 
 
 def test_precision_and_recall_on_the_labelled_set(capsys: pytest.CaptureFixture[str]) -> None:
-    rows = load_labelled(LABELLED)
-    tp = fp = fn = 0
-    wrong: list[str] = []
-    for expected, text in rows:
-        # Through the whole pipeline, so entity-encoded text and link targets count.
-        held = post(text).held
-        if held and expected:
-            tp += 1
-        elif held:
-            fp += 1
-            wrong.append(f"  false positive: {text!r} {shown(text)}")
-        elif expected:
-            fn += 1
-            wrong.append(f"  false negative: {text!r}")
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    with capsys.disabled():
-        print(f"\ncontact details: precision {precision:.2f} recall {recall:.2f} (n={len(rows)})")
-        print("\n".join(wrong))
+    # Through the whole pipeline, so entity-encoded text and link targets count.
+    precision, recall = score_and_print(
+        "contact details", load_labelled(LABELLED), lambda text: post(text).held, shown, capsys
+    )
     assert precision >= MIN_PRECISION
     assert recall >= MIN_RECALL
 

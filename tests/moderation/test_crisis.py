@@ -17,6 +17,7 @@ from moderation.crisis import (
     find_crisis_language,
 )
 from moderation.pipeline import Content, ContentKind, Decision, moderate
+from tests.moderation.labelled import assert_big_and_balanced, load_labelled, score_and_print
 
 LABELLED = Path(__file__).parent / "data" / "crisis_labelled.tsv"
 
@@ -29,17 +30,6 @@ MIN_PRECISION = 0.98
 MIN_RECALL = 0.95
 
 RESOURCES = [{"region": "GB", "name": "Samaritans", "phone": "116 123"}]
-
-
-def load_labelled(path: Path) -> list[tuple[bool, str]]:
-    rows = []
-    lines = path.read_text(encoding="utf-8").splitlines()
-    assert lines[0] == "label\ttext"
-    for number, line in enumerate(lines[1:], start=2):
-        label, sep, text = line.partition("\t")
-        assert sep and label in ("0", "1") and text, f"{path.name}:{number}: bad row {line!r}"
-        rows.append((label == "1", text.replace("\\n", "\n")))
-    return rows
 
 
 def post(
@@ -60,33 +50,18 @@ def flagged(decision: Decision) -> bool:
 
 
 def test_labelled_set_is_big_and_balanced_enough() -> None:
-    rows = load_labelled(LABELLED)
-    positives = sum(label for label, _ in rows)
-    assert len(rows) >= 120
-    assert 0.35 <= positives / len(rows) <= 0.65
-    texts = [text for _, text in rows]
-    assert len(set(texts)) == len(texts), "duplicate rows"
+    assert_big_and_balanced(load_labelled(LABELLED))
 
 
 def test_precision_and_recall_on_the_labelled_set(capsys: pytest.CaptureFixture[str]) -> None:
-    rows = load_labelled(LABELLED)
-    tp = fp = fn = 0
-    wrong: list[str] = []
-    for expected, text in rows:
-        hit = flagged(post(text))
-        if hit and expected:
-            tp += 1
-        elif hit:
-            fp += 1
-            wrong.append(f"  false positive: {text!r} (matched {find_crisis_language(text)})")
-        elif expected:
-            fn += 1
-            wrong.append(f"  false negative: {text!r}")
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    with capsys.disabled():
-        print(f"\ncrisis language: precision {precision:.2f} recall {recall:.2f} (n={len(rows)})")
-        print("\n".join(wrong))
+    # Through the whole pipeline, so entity-encoded text and link targets count.
+    precision, recall = score_and_print(
+        "crisis language",
+        load_labelled(LABELLED),
+        lambda text: flagged(post(text)),
+        lambda text: f"matched {find_crisis_language(text)}",
+        capsys,
+    )
     assert precision >= MIN_PRECISION
     assert recall >= MIN_RECALL
 
