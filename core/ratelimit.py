@@ -29,6 +29,7 @@ DEFAULT_LIMITS: dict[str, str] = {
     "recover_network": "10/hour",  # recovery-code attempts from one client network
     "post": "30/10minutes",  # forum threads and replies by one member
     "report": "20/hour",  # reports filed by one member
+    "preview": "60/minute",  # pipeline previews from one client network (CPU work)
     "chat_send": "20/30seconds",  # chat messages by one member (bursts of 20)
 }
 

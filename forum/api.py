@@ -20,6 +20,7 @@ from forum.errors import ForumError
 from forum.models import Community, Post, Thread
 from forum.queries import PostView, ThreadSummary
 from forum.web import context, region_of
+from identity.api import network_of
 from identity.auth import current_member, require_member
 from moderation import api as moderation
 
@@ -261,6 +262,14 @@ async def helped(request: Request) -> Response:
 
 
 async def preview(request: Request) -> Response:
+    blocked = await context(request).rate_limits.hit("preview", network_of(request))
+    if blocked:
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"Too many previews. Wait {blocked.retry_after} seconds; your text is kept.",
+            retry_after=blocked.retry_after,
+        )
     data = await read_json(request)
     body = field(data, "body", str)
     slug = field(data, "community", str, default=None)
@@ -270,7 +279,7 @@ async def preview(request: Request) -> Response:
         community_id = (await _community(request)).id
     async with context(request).db.read() as s:
         policy = await moderation.load_policy(s, community_id)
-    return JSONResponse(moderation.preview(body, policy, region=region_of(request)))
+    return JSONResponse(await moderation.preview(body, policy, region=region_of(request)))
 
 
 async def search_api(request: Request) -> Response:

@@ -118,7 +118,7 @@ async def new_thread_page(request: Request) -> Response:
         if form_text(form, "action") == "preview":
             async with ctx.db.read() as s:
                 policy = await moderation.load_policy(s, community.id)
-            preview = moderation.preview(values["body"], policy, region=region_of(request))
+            preview = await moderation.preview(values["body"], policy, region=region_of(request))
         else:
             try:
                 published = await service.start_thread(
@@ -202,7 +202,7 @@ async def reply_page(request: Request) -> Response:
         view = await queries.thread_view(ctx.db, thread_id, member)
         async with ctx.db.read() as s:
             policy = await moderation.load_policy(s, view.community.id)
-        preview = moderation.preview(values["body"], policy, region=region_of(request))
+        preview = await moderation.preview(values["body"], policy, region=region_of(request))
         return await thread_page(request, values=values, preview=preview)
     try:
         published = await service.reply(

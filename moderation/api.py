@@ -6,8 +6,10 @@ pipeline (pure CPU, no I/O), so callers can keep the check out of their write tr
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
+import anyio.to_thread
 import sqlalchemy as sa
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -140,9 +142,11 @@ def check_text(
     return moderate(content, filters)
 
 
-def preview(text: str, policy: CommunityPolicy, *, region: str | None = None) -> dict:
-    """The content's own verdict, as POST /api/v1/preview returns it."""
-    decision = check_text(text, ContentKind.POST, policy, region=region)
+async def preview(text: str, policy: CommunityPolicy, *, region: str | None = None) -> dict:
+    """The content's own verdict, as POST /api/v1/preview returns it. Markdown and bleach
+    are CPU work, so they run on a worker thread, never on the event loop."""
+    run = functools.partial(check_text, text, ContentKind.POST, policy, region=region)
+    decision = await anyio.to_thread.run_sync(run)
     body: dict = {"html": decision.html, "decision": decision.action.value}
     if decision.reason:
         body["reason"] = {"code": decision.reason.code, "message": decision.reason.message}

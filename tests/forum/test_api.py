@@ -290,3 +290,16 @@ async def test_moderator_view_of_anonymous_author_is_audited(alice, app) -> None
     assert [(e.action, e.actor_name, e.target_id) for e in entries] == [
         ("view_anonymous_author", "Site-Keeper", thread["posts"][0]["id"])
     ]
+
+
+async def test_previews_are_rate_limited_per_network(alice, app) -> None:
+    from core.ratelimit import RateLimits
+
+    ctx = app.state.ctx
+    ctx.rate_limits = RateLimits("preview=3/minute")
+    for _ in range(3):
+        assert (await api_post(alice, "/api/v1/preview", {"body": "draft"})).status_code == 200
+    blocked = await api_post(alice, "/api/v1/preview", {"body": "draft"})
+    assert blocked.status_code == 429
+    assert blocked.json()["error"]["code"] == "rate_limited"
+    assert int(blocked.headers["retry-after"]) > 0
