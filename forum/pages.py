@@ -199,9 +199,9 @@ async def reply_page(request: Request) -> Response:
     form = await request.form()
     values = {"body": form_text(form, "body"), "anonymous": form_text(form, "anonymous") == "yes"}
     if form_text(form, "action") == "preview":
-        view = await queries.thread_view(ctx.db, thread_id, member)
         async with ctx.db.read() as s:
-            policy = await moderation.load_policy(s, view.community.id)
+            _thread, community = await queries.thread_and_community(s, thread_id)
+            policy = await moderation.load_policy(s, community.id)
         preview = await moderation.preview(values["body"], policy, region=region_of(request))
         return await thread_page(request, values=values, preview=preview)
     try:
@@ -242,12 +242,13 @@ async def edit_page(request: Request) -> Response:
     member = require_member(request)
     ctx = context(request)
     post_id = request.path_params["post_id"]
-    thread_id = await queries.post_thread_id(ctx.db, post_id)
-    view = await queries.thread_view(ctx.db, thread_id, member)
-    mine = next((p for p in view.posts if p.post.id == post_id and p.mine), None)
-    if mine is None or mine.post.status in ("deleted", "removed"):
+    try:
+        found = await queries.post_in_context(ctx.db, post_id, member)
+    except ForumError as exc:
+        raise _page_error(exc) from None
+    if found.post.author_id != member.id or found.post.status in ("deleted", "removed"):
         raise HTTPException(403, "You can only edit your own posts.")
-    values = {"body": mine.post.body}
+    values = {"body": found.post.body}
     errors: dict[str, str] = {}
     if request.method == "POST":
         form = await request.form()
@@ -263,7 +264,7 @@ async def edit_page(request: Request) -> Response:
     return render(
         request,
         "forum/edit.html",
-        {"view": view, "post": mine.post, "values": values, "errors": errors},
+        {"thread": found.thread, "post": found.post, "values": values, "errors": errors},
         422 if errors else 200,
     )
 
@@ -308,13 +309,17 @@ async def history_page(request: Request) -> Response:
     member = require_member(request)
     ctx = context(request)
     post_id = request.path_params["post_id"]
-    view = await queries.thread_view(ctx.db, await queries.post_thread_id(ctx.db, post_id), member)
-    if not view.moderator:
+    try:
+        found = await queries.post_in_context(ctx.db, post_id, member)
+    except ForumError as exc:
+        raise _page_error(exc) from None
+    if not found.moderator:
         raise HTTPException(403, "Only this community's moderators can read edit histories.")
-    post = next((p.post for p in view.posts if p.post.id == post_id), None)
     revisions = await queries.edit_history(ctx.db, post_id)
     return render(
-        request, "forum/history.html", {"view": view, "post": post, "revisions": revisions}
+        request,
+        "forum/history.html",
+        {"thread": found.thread, "post": found.post, "revisions": revisions},
     )
 
 

@@ -67,6 +67,25 @@ async def post_and_thread(s: AsyncSession, post_id: int) -> tuple[Post, Thread]:
     return row[0], row[1]
 
 
+@dataclass(frozen=True)
+class PostInContext:
+    post: Post
+    thread: Thread
+    community: Community
+    moderator: bool
+
+
+async def post_in_context(db: Database, post_id: int, viewer: Member) -> PostInContext:
+    """One post with its thread and community, for pages about that post alone (edit,
+    history): never the whole thread page."""
+    async with db.read() as s:
+        post, thread = await post_and_thread(s, post_id)
+        community = await s.get(Community, thread.community_id)
+        assert community is not None
+        moderator = await moderation.is_moderator(s, viewer, community.id)  # type: ignore[arg-type]
+    return PostInContext(post, thread, community, moderator)
+
+
 # --------------------------------------------------------------------------- communities
 
 

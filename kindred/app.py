@@ -30,7 +30,7 @@ from core.web.accesslog import AccessLogMiddleware
 from core.web.bodylimit import BodySizeLimitMiddleware
 from core.web.client import parse_networks
 from core.web.csrf import CSRFMiddleware
-from core.web.errors import EXCEPTION_HANDLERS, error_response, wants_json
+from core.web.errors import EXCEPTION_HANDLERS, draft_of, error_response, wants_json
 from core.web.headers import SecurityHeadersMiddleware
 from core.web.outage import HANDLED as DATABASE_ERRORS
 from core.web.outage import DatabaseOutageMiddleware, database_error
@@ -180,19 +180,30 @@ async def sign_in_required(request: Request, exc: Exception) -> Response:
         return JSONResponse(
             {"error": {"code": "not_signed_in", "message": "Sign in to do this."}}, 401
         )
-    # After a form post there is no page to come back to; go home after signing in.
-    path = request.url.path if request.method == "GET" else "/"
-    return RedirectResponse(f"/login?next={quote(path)}", 303)
-
-
-async def csrf_refusal(conn: HTTPConnection, code: str, detail: str) -> Response:
+    if request.method == "GET":
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", 303)
+    # A post from someone whose session has ended: don't redirect their writing away.
+    draft = draft_of(await request.form())
     message = (
-        "This request came from another site, so it was refused to protect your account."
-        if code == "cross_site"
-        else "This form had expired or was missing its security token. Go back, reload the "
-        "page and send it again — copy your text first if it's long."
+        "Your session has ended, so this wasn't sent. Sign in again, then send it once more"
+        + (" — your text is below." if draft else ".")
     )
-    return error_response(conn, 403, code, message)
+    return error_response(request, 401, "not_signed_in", message, draft=draft)
+
+
+async def csrf_refusal(
+    conn: HTTPConnection, code: str, detail: str, fields: dict[str, str]
+) -> Response:
+    if code == "cross_site":
+        message = "This request came from another site, so it was refused to protect your account."
+        return error_response(conn, 403, code, message)
+    draft = draft_of(fields)
+    message = (
+        "This form had expired or was missing its security token (you may have signed in or "
+        "out in another tab), so it wasn't sent. Reload the page and send it again"
+        + (" — your text is below." if draft else ".")
+    )
+    return error_response(conn, 403, code, message, draft=draft)
 
 
 async def too_large_refusal(conn: HTTPConnection, max_bytes: int) -> Response:

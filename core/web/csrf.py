@@ -83,11 +83,15 @@ class CSRFMiddleware:
         cookie_auth = not headers.get("authorization", "").lower().startswith("bearer ")
         if cookie_auth and scope["path"] not in self.exempt_paths:
             token = headers.get("x-csrf-token")
+            fields: dict[str, str] = {}
             if token is None and headers.get("content-type", "").startswith(FORM_TYPE):
                 body, receive = await _read_body(receive)
-                token = (parse_qs(body.decode("latin-1")).get("csrf_token") or [None])[0]
+                fields = {k: v[0] for k, v in parse_qs(body.decode("latin-1")).items()}
+                token = fields.get("csrf_token")
             if not token or not hmac.compare_digest(token, self._expected(headers)):
-                await self._refuse(scope, receive, send, "csrf_failed", "missing or stale token")
+                await self._refuse(
+                    scope, receive, send, "csrf_failed", "missing or stale token", fields
+                )
                 return
         await self.app(scope, receive, send)
 
@@ -107,17 +111,23 @@ class CSRFMiddleware:
                 response.set_cookie(
                     presession_cookie_name(self.settings), value, **cookie_options(self.settings)
                 )
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], *response.raw_headers[-1:]]
+                cookie = [(k, v) for k, v in response.raw_headers if k == b"set-cookie"]
+                message["headers"] = [*message.get("headers", []), *cookie]
             await send(message)
 
         return wrapped
 
     async def _refuse(
-        self, scope: Scope, receive: Receive, send: Send, code: str, detail: str
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        code: str,
+        detail: str,
+        fields: dict[str, str] | None = None,
     ) -> None:
         handler = scope["app"].state.csrf_refusal
-        response = await handler(HTTPConnection(scope), code, detail)
+        response = await handler(HTTPConnection(scope), code, detail, fields or {})
         await response(scope, receive, send)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -14,6 +15,7 @@ log = logging.getLogger("kindred.errors")
 
 PAGE_TEXT: dict[int, tuple[str, str]] = {
     400: ("That request didn't make sense", "Go back, check what you entered and try again."),
+    401: ("Please sign in again", "Sign in to continue."),
     403: (
         "You can't do that here",
         "If you think you should be able to, sign in and try again, or ask a moderator.",
@@ -74,22 +76,42 @@ def json_error(
     )
 
 
+# Form fields that hold what a member wrote. When a post is refused before any view can keep
+# the draft (an ended session, an expired form), the error page gives these back; other
+# fields (passphrases, tokens) are never echoed.
+DRAFT_FIELDS = ("title", "body", "text", "note")
+
+
+def draft_of(fields: Mapping[str, Any]) -> str:
+    """The member's writing in a submitted form, ready to copy back into a new one."""
+    parts = [fields.get(name) for name in DRAFT_FIELDS]
+    return "\n\n".join(p.strip() for p in parts if isinstance(p, str) and p.strip())
+
+
 def error_page(
-    conn: HTTPConnection, status: int, message: str | None = None, headers: dict | None = None
+    conn: HTTPConnection,
+    status: int,
+    message: str | None = None,
+    headers: dict | None = None,
+    draft: str = "",
 ) -> Response:
     title, hint = PAGE_TEXT.get(status, PAGE_TEXT[400] if status < 500 else PAGE_TEXT[500])
     templates = conn.app.state.ctx.templates
     return templates.TemplateResponse(
         conn,  # type: ignore[arg-type]
         "errors/error.html",
-        {"status": status, "title": title, "hint": message or hint},
+        {"status": status, "title": title, "hint": message or hint, "draft": draft},
         status_code=status,
         headers=headers,
     )
 
 
 def error_response(
-    conn: HTTPConnection, status: int, code: str | None = None, message: str | None = None
+    conn: HTTPConnection,
+    status: int,
+    code: str | None = None,
+    message: str | None = None,
+    draft: str = "",
 ) -> Response:
     headers = {"retry-after": "30"} if status == 503 else None
     if wants_json(conn):
@@ -100,7 +122,7 @@ def error_response(
             message or f"{title}. {hint}".strip(),
             headers=headers,
         )
-    return error_page(conn, status, message, headers=headers)
+    return error_page(conn, status, message, headers=headers, draft=draft)
 
 
 async def http_exception(request: Request, exc: Exception) -> Response:

@@ -7,7 +7,7 @@ import re
 import httpx
 from sqlalchemy import event
 
-from tests.helpers import api_post, submit
+from tests.helpers import api_post, form_token, submit
 
 
 async def start(client: httpx.AsyncClient, **fields: str) -> httpx.Response:
@@ -215,3 +215,56 @@ async def test_crisis_panel_shows_resources_after_posting(alice) -> None:
     page = await alice.get(response.headers["location"], headers={"accept-language": "en-US"})
     assert "You're not alone" in page.text
     assert "988" in page.text
+
+
+async def test_a_reply_sent_after_the_session_ended_keeps_the_text(alice, bob, app) -> None:
+    from sqlalchemy import delete
+
+    from identity.models import MemberSession
+
+    url = (await start(alice)).headers["location"].split("#")[0]
+    page = await bob.get(url)
+    async with app.state.ctx.db.transaction() as s:
+        await s.exec(delete(MemberSession))  # the session ends while bob is writing
+    draft = "A long, careful reply that took twenty minutes to write."
+    response = await bob.post(
+        url + "/reply", data={"csrf_token": form_token(page.text), "body": draft, "action": "post"}
+    )
+    assert response.status_code == 401
+    assert "Your session has ended" in response.text
+    assert draft in response.text
+    assert 'href="/login"' in response.text
+
+
+async def test_an_expired_form_keeps_the_text_but_never_a_passphrase(alice) -> None:
+    url = (await start(alice)).headers["location"].split("#")[0]
+    draft = "Words I do not want to lose, & more."
+    stale = await alice.post(
+        url + "/reply", data={"csrf_token": "stale", "body": draft, "action": "post"}
+    )
+    assert stale.status_code == 403
+    assert "Words I do not want to lose, &amp; more." in stale.text
+    login = await alice.post(
+        "/login", data={"csrf_token": "stale", "pseudonym": "x", "passphrase": "secret words here"}
+    )
+    assert login.status_code == 403
+    assert "secret words here" not in login.text
+
+
+async def test_a_post_past_the_first_page_can_be_edited(alice, bob, app) -> None:
+    created = await api_post(
+        alice, "/api/v1/communities/grief/threads", {"title": "Long", "body": "first"}
+    )
+    thread_id = created.json()["id"]
+    app.state.ctx.rate_limits.enabled = False
+    for n in range(50):
+        await api_post(bob, f"/api/v1/threads/{thread_id}/posts", {"body": f"reply {n}"})
+    last = (await api_post(alice, f"/api/v1/threads/{thread_id}/posts", {"body": "late"})).json()
+    page = await alice.get(f"/p/{last['id']}/edit")
+    assert page.status_code == 200
+    assert "late</textarea>" in page.text
+    edited = await submit(
+        alice, f"/p/{last['id']}/edit", f"/p/{last['id']}/edit", {"body": "late, edited"}
+    )
+    assert edited.status_code == 303
+    assert (await bob.get(f"/p/{last['id']}/edit")).status_code == 403
