@@ -5,6 +5,7 @@ admins add rooms with."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -17,8 +18,10 @@ from chat import service
 from chat.models import SLOW_MODE_CHOICES, Room, slow_mode_label
 from chat.runtime import chat_runtime, region_of
 from chat.service import ChatError
-from core.context import get_context
+from core.context import AppContext, get_context
+from core.web.forms import form_text
 from identity.auth import SignInRequired, current_member, require_admin, require_member
+from identity.models import Member
 from moderation import api as moderation
 
 
@@ -29,8 +32,7 @@ def _render(request: Request, template: str, data: dict[str, Any], status: int =
 
 
 def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
+    return form_text(form, name).strip()
 
 
 async def _room(request: Request) -> Room:
@@ -121,54 +123,49 @@ async def _post_message(request: Request, room: Room) -> Response:
     return RedirectResponse(f"/chat/{room.slug}#m{sent.frame['id']}", 303)
 
 
-async def slow_mode(request: Request) -> Response:
-    member = require_member(request)
-    room = await _room(request)
-    form = await request.form()
+RoomAction = Callable[[AppContext, Member, Room, FormData, Request], Awaitable[Any]]
+
+
+def moderator_control(run: RoomAction) -> Callable[[Request], Awaitable[Response]]:
+    """A room-page moderator control: read the form, call one service function (which checks
+    the moderator and writes the audit row), and come back to the room."""
+
+    async def endpoint(request: Request) -> Response:
+        member = require_member(request)
+        room = await _room(request)
+        form = await request.form()
+        try:
+            await run(get_context(request), member, room, form, request)
+        except ChatError as exc:
+            raise HTTPException(exc.status, exc.message) from None
+        return RedirectResponse(f"/chat/{room.slug}", 303)
+
+    return endpoint
+
+
+def _seconds(form: FormData) -> int:
     seconds = _text(form, "seconds")
-    try:
-        await service.set_slow_mode(
-            get_context(request), member, room, int(seconds) if seconds.isdigit() else -1
-        )
-    except ChatError as exc:
-        raise HTTPException(exc.status, exc.message) from None
-    return RedirectResponse(f"/chat/{room.slug}", 303)
+    return int(seconds) if seconds.isdigit() else -1
 
 
-async def lock_room(request: Request) -> Response:
-    member = require_member(request)
-    room = await _room(request)
-    form = await request.form()
-    try:
-        await service.set_locked(get_context(request), member, room, _text(form, "locked") == "yes")
-    except ChatError as exc:
-        raise HTTPException(exc.status, exc.message) from None
-    return RedirectResponse(f"/chat/{room.slug}", 303)
-
-
-async def clear_messages(request: Request) -> Response:
-    member = require_member(request)
-    room = await _room(request)
-    form = await request.form()
-    try:
-        await service.clear_member_messages(
-            get_context(request), member, room, _text(form, "pseudonym")
-        )
-    except ChatError as exc:
-        raise HTTPException(exc.status, exc.message) from None
-    return RedirectResponse(f"/chat/{room.slug}", 303)
-
-
-async def remove_message(request: Request) -> Response:
-    member = require_member(request)
-    room = await _room(request)
-    try:
-        await service.remove_message(
-            get_context(request), member, room, int(request.path_params["seq"])
-        )
-    except ChatError as exc:
-        raise HTTPException(exc.status, exc.message) from None
-    return RedirectResponse(f"/chat/{room.slug}", 303)
+slow_mode = moderator_control(
+    lambda ctx, member, room, form, _: service.set_slow_mode(ctx, member, room, _seconds(form))
+)
+lock_room = moderator_control(
+    lambda ctx, member, room, form, _: service.set_locked(
+        ctx, member, room, _text(form, "locked") == "yes"
+    )
+)
+clear_messages = moderator_control(
+    lambda ctx, member, room, form, _: service.clear_member_messages(
+        ctx, member, room, _text(form, "pseudonym")
+    )
+)
+remove_message = moderator_control(
+    lambda ctx, member, room, _, request: service.remove_message(
+        ctx, member, room, int(request.path_params["seq"])
+    )
+)
 
 
 async def new_room(request: Request) -> Response:

@@ -23,12 +23,11 @@ from core.web.forms import form_text
 from identity.auth import require_member
 from identity.models import Member
 from moderation import service
-from moderation.api import check_text
 from moderation.charts import bar_chart
 from moderation.models import AuditEntry, CommunityModerator, ModerationCase, WatchedWordEntry
-from moderation.pipeline import ContentKind, WatchedWord
+from moderation.pipeline import WatchedWord
 from moderation.service import REPORT_REASONS, ModerationError
-from moderation.web_api import registry, service_policy
+from moderation.web_api import registry
 
 # Moderation reads the community table by name (it never imports forum).
 _community = sa.table(
@@ -185,9 +184,6 @@ async def act_page(request: Request) -> Response:
     form = await request.form()
     action = form_text(form, "action")
     text = form_text(form, "text") or None
-    html = None
-    if action == "edit" and text:
-        html = check_text(text, ContentKind.POST, service_policy()).html
     try:
         await service.act(
             get_context(request),
@@ -198,7 +194,6 @@ async def act_page(request: Request) -> Response:
             reason=form_text(form, "reason"),
             hours=_int(form_text(form, "hours")),
             text=text,
-            html=html,
         )
     except ModerationError as exc:
         raise _fail(exc) from None

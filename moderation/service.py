@@ -27,6 +27,7 @@ from moderation.models import (
     Report,
     Sanction,
 )
+from moderation.pipeline import Content, ContentKind, moderate
 from moderation.targets import AfterCommit, ModerationRegistry, TargetView
 from moderation.trust import report_weight
 
@@ -236,6 +237,14 @@ async def report(
         raise ModerationError("invalid", "Choose a reason for the report.")
     if reason == "other" and not note.strip():
         raise ModerationError("invalid", "Tell the moderators a little about what's wrong.")
+    # Counted before the write transaction: no waiting on Redis while holding the writer.
+    blocked = await ctx.rate_limits.hit("report", f"m:{reporter.id}")
+    if blocked:
+        raise ModerationError(
+            "rate_limited",
+            f"You've sent a lot of reports. Please wait {blocked.minutes} minutes.",
+            status=429,
+        )
     after: AfterCommit = []
     try:
         async with ctx.db.transaction() as s:
@@ -243,13 +252,6 @@ async def report(
             community_id, author_id, target = await _reportable(
                 s, registry, reporter, kind, target_id
             )
-            blocked = await ctx.rate_limits.hit("report", f"m:{reporter.id}")
-            if blocked:
-                raise ModerationError(
-                    "rate_limited",
-                    f"You've sent a lot of reports. Please wait {blocked.minutes} minutes.",
-                    status=429,
-                )
             case = await open_case(
                 s,
                 kind=kind,
@@ -456,15 +458,19 @@ async def act(
     reason: str = "",
     hours: int | None = None,
     text: str | None = None,
-    html: str | None = None,
 ) -> ModerationCase:
     """Apply a moderator's decision on a case. All or nothing, always audited."""
     if action not in CONTENT_ACTIONS + SANCTIONS:
         raise ModerationError("invalid", "Unknown moderation action.")
     if action in SANCTIONS:
         parse_duration(hours, action)
-    if action == "edit" and not (text and html):
-        raise ModerationError("invalid", "Give the edited text.")
+    html = ""
+    if action == "edit":
+        if not (text and text.strip()):
+            raise ModerationError("invalid", "Give the edited text.")
+        # A moderator's edit is rendered and sanitised like any text, without the filters
+        # that would hold it.
+        html = moderate(Content(text, ContentKind.POST), filters=()).html
     after: AfterCommit = []
     async with ctx.db.transaction() as s:
         case = await s.get(ModerationCase, case_id)

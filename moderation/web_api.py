@@ -13,8 +13,6 @@ from core.web.errors import ApiError
 from core.web.jsonapi import field, read_json
 from identity.auth import require_member
 from moderation import service
-from moderation.api import check_text
-from moderation.pipeline import ContentKind
 from moderation.service import ModerationError, QueueItem
 from moderation.targets import ModerationRegistry
 
@@ -101,9 +99,6 @@ async def act(request: Request) -> Response:
     data = await read_json(request)
     action = field(data, "action", str)
     text = field(data, "text", str, default=None)
-    html = None
-    if action == "edit" and text:
-        html = check_text(text, ContentKind.POST, service_policy()).html
     try:
         case = await service.act(
             get_context(request),
@@ -114,18 +109,10 @@ async def act(request: Request) -> Response:
             reason=field(data, "reason", str, default=""),
             hours=field(data, "hours", int, default=None),
             text=text,
-            html=html,
         )
     except ModerationError as exc:
         raise as_api_error(exc) from None
     return JSONResponse({"case_id": case.id, "closed": case.closed_at is not None})
-
-
-def service_policy():
-    from moderation.api import CommunityPolicy
-
-    # A moderator's edit is sanitised like any text, without the filters that would hold it.
-    return CommunityPolicy(contact_policy="allow")
 
 
 async def sanction(request: Request) -> Response:

@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from moderation.models import AuditEntry, Sanction
 from tests.helpers import api_post, submit
+from tests.moderation.xss_oracle import assert_script_free
 
 
 async def post(client: httpx.AsyncClient, body: str = "Day 45 today.") -> dict:
@@ -262,3 +263,29 @@ async def test_peer_supporters_see_crisis_flags_and_wear_a_badge(members, admin,
     async with app.state.ctx.db.read() as s:
         actions = [e.action for e in await s.exec(select(AuditEntry))]
     assert "grant_peer_supporter" in actions
+
+
+async def test_edit_with_a_note_is_sanitised_and_restores_hidden_content(
+    members, moderator
+) -> None:
+    thread = await post(members["the-author"], "Meet me at 14 Elm Street tonight")
+    assert thread["status"] == "held"
+    [item] = (await moderator.get("/api/v1/moderation/queue")).json()["items"]
+    case = f"/api/v1/moderation/cases/{item['case_id']}/actions"
+    empty = await api_post(moderator, case, {"action": "edit", "text": "  "})
+    assert empty.status_code == 422
+    done = await api_post(
+        moderator,
+        case,
+        {
+            "action": "edit",
+            "text": "Meet up [here](javascript:alert(1)) <script>x</script>",
+            "reason": "address removed",
+        },
+    )
+    assert done.status_code == 200
+    seen = (await members["reporter-one"].get(f"/api/v1/threads/{thread['id']}")).json()
+    html = seen["posts"][0]["html"]
+    assert seen["posts"][0]["status"] == "published"
+    assert "Elm Street" not in html
+    assert_script_free(html)  # judged by parsing: the javascript: link is only text now
