@@ -34,6 +34,8 @@ from core.db import Database
 
 log = logging.getLogger("kindred.chat.hub")
 
+CLOSE_TRY_AGAIN = 1013  # fell behind: reconnect with ?after=<last id>
+
 Members = dict[str, str | None]  # member id (as text) → pseudonym, or None when hidden
 
 
@@ -41,21 +43,37 @@ class Listener:
     """One WebSocket as the hub sees it: whom it is, whose messages it hides, its queue."""
 
     def __init__(
-        self, member_id: int, pseudonym: str | None, hidden: frozenset[int], queue_size: int
+        self,
+        member_id: int,
+        pseudonym: str | None,
+        hidden: frozenset[int],
+        queue_size: int,
+        *,
+        receives: bool = True,
     ) -> None:
         self.member_id = member_id
         self.pseudonym = pseudonym  # None: shown in the member list as "a member"
         self.hidden = hidden
+        # False while waiting in a session's lobby: room state frames only, no messages, and
+        # not in the member list.
+        self.receives = receives
         self.queue: asyncio.Queue[str] = asyncio.Queue(queue_size)
-        self.overflowed = asyncio.Event()  # fell behind: the endpoint closes with 1013
+        self.closing = asyncio.Event()  # the endpoint closes the socket with `close_code`
+        self.close_code = CLOSE_TRY_AGAIN
 
     def offer(self, frame: str) -> None:
-        if self.overflowed.is_set():
+        if self.closing.is_set():
             return
         try:
             self.queue.put_nowait(frame)
-        except asyncio.QueueFull:
-            self.overflowed.set()
+        except asyncio.QueueFull:  # fell behind: reconnect with ?after= rather than slow the room
+            self.closing.set()
+
+    def close(self, code: int) -> None:
+        """Ask the endpoint to close this connection with `code`, after what is queued."""
+        if not self.closing.is_set():
+            self.close_code = code
+            self.closing.set()
 
 
 class RoomChannel:
@@ -84,7 +102,7 @@ class RoomChannel:
         kind = event.get("kind")
         if kind == "message":
             self.on_message(event)
-        elif kind == "removed":
+        elif kind in ("removed", "state"):  # state: a session's or conversation's new state
             self.broadcast(event["frame"])
         elif kind == "presence" and event.get("origin") != self.hub.id:
             self.remote[event["origin"]] = (event["members"], time.monotonic())
@@ -108,7 +126,7 @@ class RoomChannel:
             self.last_seq += 1
             if event["frame"] is not None:  # None: removed before we saw it
                 for listener in tuple(self.listeners):
-                    if event["author"] not in listener.hidden:
+                    if listener.receives and event["author"] not in listener.hidden:
                         listener.offer(event["frame"])
 
     async def _fill_gap(self) -> None:
@@ -141,6 +159,8 @@ class RoomChannel:
     def local_members(self) -> Members:
         members: Members = {}
         for listener in self.listeners:
+            if not listener.receives:
+                continue
             key = str(listener.member_id)
             members[key] = members.get(key) or listener.pseudonym
         return members
@@ -213,17 +233,31 @@ class Hub:
 
     async def _member_notices(self) -> None:
         """Frames for one member wherever they are connected (a sanction, say): every hub
-        hears them and hands them to that member's local connections."""
+        hears them and hands them to that member's local connections, in one room when the
+        event names it, and closes those connections when it carries a close code."""
         assert self._members is not None
         async for event in self._members:
-            frame = event.get("frame")
-            for channel in list(self.rooms.values()):
+            frame, close, room_id = event.get("frame"), event.get("close"), event.get("room_id")
+            channels = [self.rooms[room_id]] if room_id in self.rooms else []
+            if room_id is None:
+                channels = list(self.rooms.values())
+            for channel in channels:
                 for listener in tuple(channel.listeners):
-                    if listener.member_id == event.get("member_id") and frame:
-                        listener.offer(frame)
+                    if listener.member_id == event.get("member_id"):
+                        if frame:
+                            listener.offer(frame)
+                        if close:
+                            listener.close(close)
 
-    def listener(self, member_id: int, pseudonym: str | None, hidden: frozenset[int]) -> Listener:
-        return Listener(member_id, pseudonym, hidden, self.queue_size)
+    def listener(
+        self,
+        member_id: int,
+        pseudonym: str | None,
+        hidden: frozenset[int],
+        *,
+        receives: bool = True,
+    ) -> Listener:
+        return Listener(member_id, pseudonym, hidden, self.queue_size, receives=receives)
 
     async def join(self, room_id: int, listener: Listener) -> tuple[int, list[dict[str, Any]]]:
         """Start delivering the room to `listener`. Returns the id up to which the room was

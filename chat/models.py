@@ -18,6 +18,10 @@ from core.db import UtcDateTime, utcnow
 # Seconds between one member's messages: off, then 10 seconds to 24 hours (staff exempt).
 SLOW_MODE_CHOICES = (0, 10, 30, 60, 300, 900, 3600, 21600, 86400)
 
+# public: a community's (or the site's) open room; session: a live group session's room
+# (chat/groups); private: a 1:1 support conversation (chat/support). See chat/gates.py.
+ROOM_KINDS = ("public", "session", "private")
+
 
 def slow_mode_label(seconds: int) -> str:
     if seconds == 0:
@@ -39,6 +43,7 @@ class Room(SQLModel, table=True):
         default=None, foreign_key="community.id", index=True, ondelete="CASCADE"
     )
     slug: str = Field(max_length=40, unique=True)
+    kind: str = Field(default="public", max_length=12, index=True)
     name: str = Field(max_length=80)
     description: str = Field(default="", max_length=500)
     # Members-only rooms are not shown to signed-out visitors at all; open rooms' history

@@ -15,10 +15,12 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from chat import service
+from chat.gates import gate_for
 from chat.models import SLOW_MODE_CHOICES, Room, slow_mode_label
 from chat.runtime import chat_runtime, region_of
 from chat.service import ChatError
 from core.context import AppContext, get_context
+from core.web.errors import draft_of, error_response
 from core.web.forms import form_text
 from identity.auth import SignInRequired, current_member, require_admin, require_member
 from identity.models import Member
@@ -53,6 +55,11 @@ async def rooms_page(request: Request) -> Response:
 
 async def room_page(request: Request) -> Response:
     room = await _room(request)
+    if gate := gate_for(get_context(request), room):  # a session's or a conversation's room
+        if request.method == "GET":
+            return RedirectResponse(gate.page_url(room), 303)
+        message = "Messages for this room are sent from its own page; your text is below."
+        return error_response(request, 409, "wrong_page", message, draft_of(await request.form()))
     if request.method == "POST":
         return await _post_message(request, room)
     return await _show_room(request, room)

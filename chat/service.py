@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from chat.gates import gate_for
 from chat.models import SLOW_MODE_CHOICES, ChatMessage, Room, slow_mode_label
 from core.broker import Broker
 from core.context import AppContext
@@ -91,9 +92,28 @@ def can_chat(member: Member | None) -> bool:
     return member is not None and member.deleted_at is None
 
 
-async def tell_member(broker: Broker, member_id: int, frame: dict[str, Any]) -> None:
-    """Send a frame to every chat connection the member has open, on any worker."""
-    await broker.publish(MEMBERS_CHANNEL, {"member_id": member_id, "frame": json.dumps(frame)})
+async def tell_member(
+    broker: Broker,
+    member_id: int,
+    frame: dict[str, Any] | None,
+    *,
+    room_id: int | None = None,
+    close: int | None = None,
+) -> None:
+    """Send a frame to every chat connection the member has open, on any worker (only those
+    in `room_id` when given), and close them with `close` when given (chat/gates.py)."""
+    event: dict[str, Any] = {"member_id": member_id, "frame": json.dumps(frame) if frame else None}
+    if room_id is not None:
+        event["room_id"] = room_id
+    if close is not None:
+        event["close"] = close
+    await broker.publish(MEMBERS_CHANNEL, event)
+
+
+async def publish_state(broker: Broker, room_id: int, frame: dict[str, Any]) -> bool:
+    """Send a frame to every connection in the room, lobby included (a session's new state)."""
+    text = json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+    return await _publish(broker, room_id, {"kind": "state", "frame": text})
 
 
 def can_see(room: Room, member: Member | None) -> bool:
@@ -183,8 +203,11 @@ async def room_by_slug(db: Database, slug: str, member: Member | None) -> Room:
 
 
 async def list_rooms(db: Database, member: Member | None) -> list[Room]:
+    """The open rooms (sessions' and support conversations' rooms are reached from their own
+    pages, never listed)."""
     async with db.read() as s:
-        rooms = list(await s.exec(select(Room).order_by(col(Room.name))))
+        query = select(Room).where(Room.kind == "public").order_by(col(Room.name))
+        rooms = list(await s.exec(query))
     return [room for room in rooms if can_see(room, member)]
 
 
@@ -362,6 +385,8 @@ async def send_message(
         if refusal:
             raise ChatError(refusal[0], refusal[1], status=403)
         policy = await moderation.load_policy(s, room.community_id)
+        if gate := gate_for(ctx, room):  # a session's floor and mutes, a conversation's end
+            await gate.check_send(s, room, member)
         # A connection holds the room it joined; lock and slow mode may have changed since.
         current = await s.get(Room, room.id)
         if current is not None:

@@ -23,6 +23,7 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from chat import service
+from chat.gates import Admission, gate_for
 from chat.hub import Listener
 from chat.models import Room
 from chat.runtime import ChatRuntime, chat_runtime, region_of
@@ -62,10 +63,21 @@ async def room_socket(websocket: WebSocket) -> None:
         room = await service.room_by_slug(ctx.db, websocket.path_params["slug"], member)
     except ChatError as exc:
         return await _deny(websocket, exc.status, exc.code, exc.message)
+    admission = Admission()
+    try:
+        if gate := gate_for(ctx, room):  # a session's room or a support conversation
+            admission = await gate.admit(ctx.db, room, member)
+    except ChatError as exc:
+        return await _deny(websocket, exc.status, exc.code, exc.message)
     params = websocket.query_params
     hidden = await service.hidden_authors(ctx.db, member)
     anonymous = params.get("presence") in ("hidden", "anonymous")
-    listener = runtime.hub.listener(member.id, None if anonymous else member.pseudonym, hidden)  # type: ignore[arg-type]
+    listener = runtime.hub.listener(
+        member.id,  # type: ignore[arg-type]
+        None if anonymous else member.pseudonym,
+        hidden,
+        receives=not admission.lobby,
+    )
     await websocket.accept()
     try:
         last_seq, members = await runtime.hub.join(room.id, listener)  # type: ignore[arg-type]
@@ -74,7 +86,7 @@ async def room_socket(websocket: WebSocket) -> None:
         await websocket.close(CLOSE_SERVER_ERROR)
         return
     try:
-        session = RoomSession(websocket, runtime, room, member, listener)
+        session = RoomSession(websocket, runtime, room, member, listener, admission)
         await session.run(_after(params.get("after")), last_seq, members, anonymous)
     finally:
         await runtime.hub.leave(room.id, listener)  # type: ignore[arg-type]
@@ -109,7 +121,9 @@ class RoomSession:
         room: Room,
         member: Member,
         listener: Listener,
+        admission: Admission | None = None,
     ) -> None:
+        self.admission = admission or Admission()
         self.websocket = websocket
         self.ctx = get_context(websocket)
         self.runtime = runtime
@@ -136,21 +150,25 @@ class RoomSession:
                 "max_chars": self.runtime.max_chars,
                 "max_frame_bytes": self.runtime.max_frame_bytes,
             },
+            **self.admission.hello,
         }
+        if self.admission.lobby:  # waiting to be let in: no members, no messages yet
+            hello.update(lobby=True, members=[])
         await self.websocket.send_text(_dump(hello))
-        if after is not None:
+        if after is not None and not self.admission.lobby:
             await self._send_backlog(after, last_seq)
         tasks = [
             asyncio.create_task(self._write()),
             asyncio.create_task(self._read()),
-            asyncio.create_task(self.listener.overflowed.wait()),
+            asyncio.create_task(self.listener.closing.wait()),
         ]
         done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         for task in pending:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)  # a closed socket is no error
-        if tasks[2] in done:
-            self.close_code = CLOSE_TRY_AGAIN
+        if tasks[2] in done:  # fell behind (1013), or a gate's state change (chat/gates.py)
+            await self._flush_queue()
+            self.close_code = self.listener.close_code
         if self.close_code is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.websocket.close(self.close_code), timeout=10)
@@ -165,6 +183,16 @@ class RoomSession:
             ):
                 await self.websocket.send_text(_dump(frame))
             cursor = end
+
+    async def _flush_queue(self) -> None:
+        """Send what is already queued (the frame saying why the socket closes, say)."""
+        if self.listener.close_code == CLOSE_TRY_AGAIN:
+            return  # it fell behind: sending more is what it could not keep up with
+        with contextlib.suppress(Exception):
+            while not self.listener.queue.empty():
+                await asyncio.wait_for(
+                    self.websocket.send_text(self.listener.queue.get_nowait()), timeout=5
+                )
 
     async def _write(self) -> None:
         while True:
@@ -240,6 +268,12 @@ class RoomSession:
     # ------------------------------------------------------------------- frame types
 
     async def on_send(self, frame: dict[str, Any]) -> None:
+        if self.admission.lobby:
+            raise FrameError(
+                "in_lobby",
+                "You're in the lobby: you can post once a facilitator lets you in. "
+                "Your text is kept.",
+            )
         body, client_id = frame.get("body"), frame.get("client_id")
         if client_id is not None and not isinstance(client_id, str):
             raise FrameError("invalid", "client_id must be a string (a UUID).")
@@ -270,6 +304,8 @@ class RoomSession:
             self.reply({"type": "notice", **sent.notice, "client_id": client_id})
 
     async def on_history(self, frame: dict[str, Any]) -> None:
+        if self.admission.lobby:
+            raise FrameError("in_lobby", "The conversation is shown once you're let in.")
         room, before, limit = frame.get("room"), frame.get("before"), frame.get("limit", 50)
         if room is not None and room != self.room.slug:
             raise FrameError("not_found", "You can only ask for this room's history here.")

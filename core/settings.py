@@ -76,6 +76,15 @@ class Settings:
     link_posts: int = setting(
         3, "Links are refused until a member has N published posts and a day-old account (0: off)."
     )
+    session_lobby_minutes: int = setting(
+        15, "A live group session's lobby opens this many minutes before it starts."
+    )
+    session_grace_minutes: int = setting(
+        10, "A group session's messages are deleted this many minutes after it ends (0: at once)."
+    )
+    support_wait_minutes: int = setting(
+        10, "After this many minutes unanswered, a 1:1 support request shows other help."
+    )
     log_format: str = setting("text", "text | json (one JSON object a line).")
     log_level: str = setting("info", "debug | info | warning | error.")
     metrics_token: str = setting(
@@ -111,6 +120,9 @@ class Settings:
         parse_limits(self.rate_limits)
         if self.new_member_posts < 0 or self.link_posts < 0:
             raise ConfigError("KINDRED_NEW_MEMBER_POSTS and KINDRED_LINK_POSTS can't be negative")
+        for name in ("session_lobby_minutes", "session_grace_minutes", "support_wait_minutes"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{env_name(name)} can't be negative")
         for name in ("session_idle_minutes", "session_max_days", "max_body_bytes"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{env_name(name)} must be a positive number")

@@ -18,8 +18,10 @@ from chat import pages as chat_pages
 from chat import runtime as chat_runtime
 from chat import service as chat_service
 from chat import ws as chat_ws
+from chat.groups import setup as groups_setup
 from chat.lifecycle import erase_messages, export_messages
 from chat.moderation_target import ChatMessageTarget
+from chat.support import setup as support_setup
 from core.broker import make_broker
 from core.context import AppContext
 from core.db import Database
@@ -85,6 +87,8 @@ def create_app(settings: Settings) -> Starlette:
     moderation.sanction_listeners.append(tell_chat)
     hooks.register("chat", export_messages, erase_messages)
     chat = chat_runtime.install(ctx)
+    groups = groups_setup.install(ctx)  # live group sessions
+    support = support_setup.install(ctx)  # 1:1 support requests
 
     async def open_community_room(community: Community) -> None:
         # Every community has its own chat room (chat and forum never import each other).
@@ -109,9 +113,13 @@ def create_app(settings: Settings) -> Starlette:
         warm_up()
         await ctx.broker.start()
         await chat.start()
+        await groups.start()
+        await support.start()
         try:
             yield
         finally:
+            await support.close()
+            await groups.close()
             await chat.close()
             await ctx.broker.close()
             await ctx.db.close()
@@ -127,6 +135,8 @@ def create_app(settings: Settings) -> Starlette:
         *moderation_api.routes,
         *chat_pages.routes,
         *chat_ws.routes,
+        *groups.routes,
+        *support.routes,
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         *([metrics.route(settings.metrics_token)] if settings.metrics_token else []),

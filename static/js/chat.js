@@ -215,8 +215,12 @@
       attempts = 0;
       members = f.members;
       renderMembers();
-      setState("Live", "live");
       startHeartbeat();
+      if (f.lobby) { // a session's lobby: what is written waits until we're let in
+        setState("In the lobby — waiting to be let in", "lobby");
+        return;
+      }
+      setState("Live", "live");
       outbox.forEach(function (item) { pendingState(item.client_id, "Sending…"); });
       flush();
     },
@@ -326,6 +330,8 @@
       try { frame = JSON.parse(event.data); } catch (e) { return; }
       var handle = handlers[frame.type];
       if (handle) handle(frame);
+      // Pages built on a room (a group session, a support conversation) listen for these.
+      root.dispatchEvent(new CustomEvent("kindred:frame", { detail: frame }));
     };
     ws.onclose = function (event) {
       if (ws === socket) lost(event.code);
@@ -346,6 +352,15 @@
     socket = null;
     live = false;
     stopHeartbeat();
+    if (code === 4003) { // removed, or the room has ended: don't come back (chat/gates.py)
+      setState("Disconnected", "ended");
+      root.dispatchEvent(new CustomEvent("kindred:gone"));
+      return;
+    }
+    if (code === 4000) { // our place in the room changed (let in from a lobby): back at once
+      retryTimer = setTimeout(connect, 50);
+      return;
+    }
     outbox.forEach(function (item) { pendingState(item.client_id, "Waiting for the connection…"); });
     if (code === 1009) showError("A message was too large to send. Shorten it and try again.");
     attempts += 1;

@@ -195,7 +195,7 @@ async def _falls_behind(live) -> None:
             (listener,) = [ls for ls in channel.listeners if ls.member_id == slow.id]
             big = "&" * 3900  # 20 KB of HTML a message: the buffers fill sooner
             sent = 0
-            while not listener.overflowed.is_set():  # the lagging client reads nothing
+            while not listener.closing.is_set():  # the lagging client reads nothing
                 assert sent < 2000, "the slow client was never cut off"
                 await send(author, big, f"big-{sent}")
                 sent += 1

@@ -1,0 +1,1 @@
+"""Live group sessions: scheduled, facilitated sessions in their own chat rooms."""

@@ -1,0 +1,1 @@
+"""Tables (filled in as the feature is built)."""
