@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
@@ -96,33 +97,36 @@ def _until(when: datetime | None) -> str:
     return f" until {when.strftime('%d %b %Y %H:%M')} UTC" if when else ""
 
 
+# Built once: every chat message and post asks it, and building a statement costs more than
+# running it. A NULL :community matches only site-wide sanctions.
+_ACTIVE_SANCTIONS = select(Sanction.kind, Sanction.ends_at).where(
+    Sanction.member_id == sa.bindparam("member"),
+    Sanction.revoked_at.is_(None),  # type: ignore[union-attr]
+    Sanction.confirmed,
+    Sanction.kind.in_(("mute", "suspend", "ban")),  # type: ignore[attr-defined]
+    Sanction.starts_at <= sa.bindparam("now"),
+    or_(Sanction.ends_at.is_(None), Sanction.ends_at > sa.bindparam("now")),  # type: ignore[union-attr]
+    or_(
+        Sanction.community_id.is_(None),  # type: ignore[union-attr]
+        Sanction.community_id == sa.bindparam("community"),
+    ),
+)
+
+
 async def standing(s: AsyncSession, member_id: int, community_id: int | None = None) -> Standing:
-    now = utcnow()
-    scope = Sanction.community_id.is_(None)  # type: ignore[union-attr]
-    if community_id is not None:
-        scope = or_(scope, Sanction.community_id == community_id)
-    rows = await s.exec(
-        select(Sanction).where(
-            Sanction.member_id == member_id,
-            Sanction.revoked_at.is_(None),  # type: ignore[union-attr]
-            Sanction.confirmed,
-            Sanction.kind.in_(("mute", "suspend", "ban")),  # type: ignore[attr-defined]
-            Sanction.starts_at <= now,
-            or_(Sanction.ends_at.is_(None), Sanction.ends_at > now),  # type: ignore[union-attr]
-            scope,
-        )
-    )
+    params = {"member": member_id, "community": community_id, "now": utcnow()}
+    rows = await s.exec(_ACTIVE_SANCTIONS, params=params)  # type: ignore[call-overload]
     muted = suspended = banned = False
     muted_until = suspended_until = None
-    for sanction in rows:
-        if sanction.kind == "ban":
+    for kind, ends_at in rows:
+        if kind == "ban":
             banned = True
-        elif sanction.kind == "suspend":
+        elif kind == "suspend":
             suspended = True
-            suspended_until = _later(suspended_until, sanction.ends_at)
+            suspended_until = _later(suspended_until, ends_at)
         else:
             muted = True
-            muted_until = _later(muted_until, sanction.ends_at)
+            muted_until = _later(muted_until, ends_at)
     return Standing(muted_until, suspended_until, banned, muted, suspended)
 
 
