@@ -139,6 +139,7 @@ async def ensure_room(
     description: str = "",
     community_id: int | None = None,
     members_only: bool = False,
+    kind: str = "public",
 ) -> Room:
     """The room with this slug, created if missing (for seeding and new communities)."""
     async with db.transaction() as s:
@@ -150,6 +151,7 @@ async def ensure_room(
                 description=description,
                 community_id=community_id,
                 members_only=members_only,
+                kind=kind,
             )
             s.add(room)
             await s.flush()
