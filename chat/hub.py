@@ -29,7 +29,7 @@ import time
 from typing import Any
 
 from chat import service
-from core.broker import Broker, Subscription
+from core.broker import RESUMED, Broker, Subscription
 from core.db import Database
 
 log = logging.getLogger("kindred.chat.hub")
@@ -111,6 +111,21 @@ class RoomChannel:
             self.refresh_view()
         elif kind == "presence_sync" and event.get("origin") != self.hub.id:
             await self.announce()
+        elif kind == RESUMED["kind"]:  # the broker was cut off from Redis for a while
+            await self.catch_up()
+
+    async def catch_up(self) -> None:
+        """Deliver what was stored while the broker was away, then publish the room's newest
+        message again: a hub that reconnected before ours fills its gap up to it."""
+        newest = await service.last_message_id(self.hub.db, self.room_id)
+        since = min(self.last_seq, newest - 1)
+        events = await service.events_between(self.hub.db, self.room_id, since, newest)
+        for event in events:
+            self.on_message(event)
+        if events:
+            with contextlib.suppress(Exception):
+                await self.hub.broker.publish(service.room_channel(self.room_id), events[-1])
+        await self.announce()
 
     def on_message(self, event: dict[str, Any]) -> None:
         seq = event["seq"]

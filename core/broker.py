@@ -14,6 +14,13 @@ growing memory without limit, so consumers must be able to recover from the sour
 (chat fills gaps from the database).
 
 Delivery is at most once and in publish order per channel, per publisher.
+
+When Redis goes away, the Redis broker keeps the process working on its own: `publish`
+hands the event to this process's subscribers and then raises `BrokerUnavailable` at once
+(callers have stored what matters; other processes did not hear it). Its reader reconnects
+with backoff, and Redis-side subscriptions are renewed; then every subscription receives
+`RESUMED` ({"kind": "resumed"}), because whatever other processes published meanwhile is
+lost, and consumers catch up from the source of truth.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import contextlib
 import json
 import logging
 import secrets
+import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from typing import Any
@@ -31,6 +39,11 @@ log = logging.getLogger("kindred.broker")
 
 Event = dict[str, Any]
 DEFAULT_QUEUE = 10_000
+RESUMED: Event = {"kind": "resumed"}  # the backend was away: events may have been missed
+
+
+class BrokerUnavailable(Exception):
+    """Redis can't be reached: the event reached this process's subscribers only."""
 
 
 def encode(event: Event) -> bytes:
@@ -52,6 +65,11 @@ class Subscription:
             self.lost += 1
             if self.lost == 1 or self.lost % 1000 == 0:
                 log.warning("subscriber to %s is full; %d events dropped", self.channel, self.lost)
+
+    @property
+    def waiting(self) -> int:
+        """Events delivered and not yet read (for the fan-out queue depth metric)."""
+        return self._queue.qsize()
 
     async def get(self) -> Event:
         return json.loads(await self._queue.get())
@@ -120,69 +138,164 @@ class MemoryBroker(Broker):
 class RedisBroker(Broker):
     """Redis pub/sub: one connection for publishing, one for all of this process's channels."""
 
+    RETRY_FIRST = 0.1  # seconds before the reader's first reconnection attempt, doubling …
+    RETRY_MOST = 5.0  # … up to this
+
     def __init__(self, url: str) -> None:
         super().__init__()
         import redis.asyncio as redis  # only when Redis is configured
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
 
-        self._client = redis.Redis.from_url(url)
+        self._client = redis.Redis.from_url(
+            url,
+            # Fail fast: a publish waits seconds at most, never a TCP timeout. One retry
+            # replaces a pooled connection that died with a restarted Redis.
+            socket_connect_timeout=2,
+            socket_timeout=5,
+            retry=Retry(NoBackoff(), 1),
+            health_check_interval=10,  # finds a silently dead pub/sub connection
+        )
         self._pubsub = self._client.pubsub()
         # A private channel keeps the pub/sub connection subscribed (and readable) even when
-        # no room is open in this process.
+        # no room is open in this process; its confirmation also tells us of re-subscriptions.
         self._control = f"kindred:broker:{secrets.token_hex(8)}"
         self._confirmations: dict[str, asyncio.Future[None]] = {}
         self._lock = asyncio.Lock()
         self._reader: asyncio.Task[None] | None = None
+        self._resuming: asyncio.Task[None] | None = None
+        self._started = False
+        self.down_since: float | None = None  # monotonic time the connection was lost
+
+    @property
+    def connected(self) -> bool:
+        return self.down_since is None
 
     async def start(self) -> None:
         await self._pubsub.subscribe(self._control)
         self._reader = asyncio.create_task(self._read(), name="redis-broker-reader")
 
     async def close(self) -> None:
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
-        await self._pubsub.aclose()
-        await self._client.aclose()
+        for task in (self._reader, self._resuming):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        with contextlib.suppress(Exception):  # Redis may be away: nothing to say goodbye to
+            await self._pubsub.aclose()
+        with contextlib.suppress(Exception):
+            await self._client.aclose()
 
     async def publish(self, channel: str, event: Event) -> None:
-        await self._client.publish(channel, encode(event))
+        data = encode(event)
+        if self.connected:
+            try:
+                await self._client.publish(channel, data)
+                return
+            except (OSError, TimeoutError, *_redis_errors()) as exc:
+                error: Exception = exc
+        else:
+            error = ConnectionError("Redis is unreachable")
+        # Members on this process keep talking to each other while Redis is away.
+        self._dispatch(channel, data)
+        raise BrokerUnavailable(type(error).__name__) from error
 
     async def _listen(self, channel: str) -> None:
         async with self._lock:
-            confirmed = asyncio.get_running_loop().create_future()
-            self._confirmations[channel] = confirmed
+            if self.connected:  # otherwise _resume subscribes on Redis when it is back
+                await self._subscribe_confirmed(channel)
+
+    async def _subscribe_confirmed(self, channel: str) -> None:
+        confirmed = asyncio.get_running_loop().create_future()
+        self._confirmations[channel] = confirmed
+        try:
             await self._pubsub.subscribe(channel)
-            try:
-                # Redis confirms after it has registered us: from then on, nothing is missed.
-                await asyncio.wait_for(confirmed, timeout=10)
-            finally:
-                self._confirmations.pop(channel, None)
+            # Redis confirms after it has registered us: from then on, nothing is missed.
+            await asyncio.wait_for(confirmed, timeout=10)
+        finally:
+            self._confirmations.pop(channel, None)
 
     async def _unlisten(self, channel: str) -> None:
         async with self._lock:
-            if channel not in self._subscriptions:  # nobody re-subscribed meanwhile
+            if channel in self._subscriptions:  # somebody re-subscribed meanwhile
+                return
+            try:
                 await self._pubsub.unsubscribe(channel)
+            except (OSError, TimeoutError, *_redis_errors()):
+                pass  # Redis is away; _resume drops the channel once it is back
 
     async def _read(self) -> None:
+        delay = self.RETRY_FIRST
         while True:
             try:
                 message = await self._pubsub.get_message(timeout=1.0)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # the connection dropped: redis-py reconnects
-                log.warning("Redis pub/sub read failed (%s); retrying", type(exc).__name__)
-                await asyncio.sleep(0.5)
+            except Exception as exc:  # the connection dropped: reconnect, with backoff
+                self._lost(exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.RETRY_MOST)
                 continue
-            if message is None:
-                continue
-            channel = message["channel"].decode()
-            if message["type"] == "message":
-                self._dispatch(channel, message["data"])
-            elif message["type"] == "subscribe":
-                future = self._confirmations.get(channel)
-                if future is not None and not future.done():
-                    future.set_result(None)
+            delay = self.RETRY_FIRST
+            if message is not None:
+                self._receive(message)
+
+    def _receive(self, message: dict[str, Any]) -> None:
+        channel = message["channel"].decode()
+        if message["type"] == "message":
+            self._dispatch(channel, message["data"])
+        elif message["type"] == "subscribe":
+            future = self._confirmations.get(channel)
+            if future is not None and not future.done():
+                future.set_result(None)
+            if channel == self._control:
+                # Subscribed in start() and never again, except by redis-py re-subscribing
+                # every channel after it reconnected (possibly without telling us of a loss).
+                if self._started:
+                    self._resuming = asyncio.create_task(self._resume(), name="redis-resume")
+                self._started = True
+
+    def _lost(self, exc: Exception) -> None:
+        if self.down_since is None:
+            self.down_since = time.monotonic()
+            # The type only: redis-py's messages name the host and port.
+            log.warning(
+                "lost the connection to Redis (%s); chat fan-out stays within this process "
+                "until it is back",
+                type(exc).__name__,
+            )
+        else:
+            log.debug("Redis still unreachable (%s)", type(exc).__name__)
+
+    async def _resume(self) -> None:
+        """After a reconnection: make Redis's subscriptions match ours, then tell every
+        subscriber to catch up on what it may have missed."""
+        away = time.monotonic() - self.down_since if self.down_since is not None else 0.0
+        self.down_since = None
+        async with self._lock:
+            wanted = set(self._subscriptions) | {self._control}
+            held = {_text(name) for name in self._pubsub.channels}
+            try:
+                if stale := held - wanted:
+                    await self._pubsub.unsubscribe(*stale)
+                for channel in sorted(wanted - held):  # opened while Redis was away
+                    await self._subscribe_confirmed(channel)
+            except Exception as exc:  # lost again: the reader's next reconnection retries
+                log.warning("re-subscribing on Redis failed (%s)", type(exc).__name__)
+                return
+        log.warning(
+            "reconnected to Redis after %.1f s; %d channels subscribed again",
+            away,
+            len(wanted) - 1,
+        )
+        for channel in list(self._subscriptions):
+            self._dispatch(channel, encode(RESUMED))
+
+
+def _redis_errors() -> tuple[type[Exception], ...]:
+    from redis.exceptions import ConnectionError, TimeoutError
+
+    return (ConnectionError, TimeoutError)
 
 
 def make_broker(url: str) -> Broker:
@@ -193,3 +306,7 @@ def make_broker(url: str) -> Broker:
     if scheme in ("redis", "rediss", "unix"):
         return RedisBroker(url)
     raise ValueError(f"no broker for {scheme}:// URLs (use redis:// or leave it empty)")
+
+
+def _text(name: bytes | str) -> str:
+    return name.decode() if isinstance(name, bytes) else name

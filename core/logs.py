@@ -1,4 +1,9 @@
-"""Logging set-up: text or JSON lines, with a last-line guard that masks IP addresses."""
+"""Logging set-up: text or JSON lines, with a last-line guard that masks IP addresses and
+query strings (uvicorn's WebSocket lines print both, and `?token=` is a session token).
+
+Our own log lines carry no member text, passphrases or tokens to begin with: they name
+routes, ids and exception *types*; the database engine hides statement parameters in its
+errors (core/db.py), so a traceback can't quote what a member wrote."""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import logging
 import re
 import sys
 from datetime import UTC, datetime
+from typing import Any
 
 # IPv4, and IPv6 with at least two colons; the guard for any library (uvicorn's WebSocket
 # lines, for one) that would otherwise print a client's address.
@@ -15,8 +21,25 @@ _IP = re.compile(
 )
 
 
+# A query string after a path: "/ws/rooms/lobby?token=…" → "/ws/rooms/lobby?[query]".
+_QUERY = re.compile(r"(/[^\s?\"']*)\?[^\s\"']+")
+
+
+PAYLOAD_LOGGERS = (
+    "aiosqlite",
+    "asyncpg",
+    "markdown_it",
+    "websockets",
+    "uvicorn.error",
+    "httpx",
+    "httpcore",
+    "multipart",
+    "sqlalchemy",
+)
+
+
 def redact(text: str) -> str:
-    return _IP.sub("[address]", text)
+    return _QUERY.sub(r"\1?[query]", _IP.sub("[address]", text))
 
 
 class RedactingFilter(logging.Filter):
@@ -26,6 +49,11 @@ class RedactingFilter(logging.Filter):
         if cleaned != message:
             record.msg, record.args = cleaned, None
         return True
+
+
+class TextFormatter(logging.Formatter):
+    def formatException(self, ei: Any) -> str:
+        return redact(super().formatException(ei))
 
 
 class JsonFormatter(logging.Formatter):
@@ -50,7 +78,7 @@ def configure_logging(fmt: str = "text", level: str = "info") -> None:
     handler.setFormatter(
         JsonFormatter()
         if fmt == "json"
-        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        else TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -60,5 +88,13 @@ def configure_logging(fmt: str = "text", level: str = "info") -> None:
         logger.handlers[:] = []
         logger.propagate = True
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    # At debug level these libraries print what passes through them: SQL parameters (member
+    # text, hashes), WebSocket frames, parsed Markdown. KINDRED_LOG_LEVEL=debug is for our
+    # own loggers; theirs stay at info at most.
+    for name in PAYLOAD_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.INFO, root.level))
+    # SQLAlchemy's info level is its `echo`: a line for every statement, BEGIN and ROLLBACK,
+    # which cost more CPU on a busy page than the queries themselves.
+    logging.getLogger("sqlalchemy").setLevel(max(logging.WARNING, root.level))
     # uvicorn's own access log prints the client's address; ours does not.
     logging.getLogger("uvicorn.access").disabled = True

@@ -2,7 +2,8 @@
 
 Counters live in memory by default and in Redis when one is configured, so that every
 worker shares them. Keys are opaque: a member id or a keyed hash of a client network,
-never a raw address.
+never a raw address. While Redis can't be reached, each worker counts in its own memory
+instead: members keep going, and the limits still hold per worker.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
 
 from core.settings import ConfigError
 
@@ -72,36 +74,77 @@ class RateLimits:
     def __init__(self, spec: str, redis_url: str = "") -> None:
         self.enabled, self.items = parse_limits(spec)
         self.storage: Storage = (
-            RedisStorage(_limits_redis_uri(redis_url), implementation="redispy")
+            RedisStorage(
+                _limits_redis_uri(redis_url),
+                implementation="redispy",
+                wrap_exceptions=True,  # StorageError, whatever the client raised
+                socket_connect_timeout=2,
+                socket_timeout=2,
+            )
             if redis_url
             else MemoryStorage()
         )
         self._limiter = MovingWindowRateLimiter(self.storage)
+        self._local = MovingWindowRateLimiter(MemoryStorage())  # while Redis is away
+        self._shared_down = False
 
     async def hit(self, action: str, key: str) -> Blocked | None:
         """Count one use of `action` by `key`; return Blocked when it is over the limit."""
         if not self.enabled:
             return None
-        item = self.items[action]
-        if await self._limiter.hit(item, action, key):
-            return None
-        return await self._blocked(item, action, key)
+        try:
+            blocked = await self._hit(self._limiter, action, key)
+        except StorageError as exc:
+            self._note_down(exc)
+            return await self._hit(self._local, action, key)
+        self._shared_down = False
+        return blocked
 
     async def check(self, action: str, key: str) -> Blocked | None:
         """Would one more use be refused? Counts nothing."""
         if not self.enabled:
             return None
-        item = self.items[action]
-        if await self._limiter.test(item, action, key):
-            return None
-        return await self._blocked(item, action, key)
+        try:
+            return await self._check(self._limiter, action, key)
+        except StorageError as exc:
+            self._note_down(exc)
+            return await self._check(self._local, action, key)
 
     async def clear(self, action: str, key: str) -> None:
         if self.enabled:
-            await self._limiter.clear(self.items[action], action, key)
+            await self._local.clear(self.items[action], action, key)
+            try:
+                await self._limiter.clear(self.items[action], action, key)
+            except StorageError as exc:
+                self._note_down(exc)
 
-    async def _blocked(self, item: RateLimitItem, action: str, key: str) -> Blocked:
-        stats = await self._limiter.get_window_stats(item, action, key)
+    async def _hit(self, limiter: MovingWindowRateLimiter, action: str, key: str) -> Blocked | None:
+        item = self.items[action]
+        if await limiter.hit(item, action, key):
+            return None
+        return await self._blocked(limiter, item, action, key)
+
+    async def _check(
+        self, limiter: MovingWindowRateLimiter, action: str, key: str
+    ) -> Blocked | None:
+        item = self.items[action]
+        if await limiter.test(item, action, key):
+            return None
+        return await self._blocked(limiter, item, action, key)
+
+    def _note_down(self, exc: StorageError) -> None:
+        if not self._shared_down:  # once per outage; the type only (messages name the host)
+            log.warning(
+                "rate limits: Redis unreachable (%s); counting in this process until it is back",
+                type(exc.storage_error).__name__,
+            )
+        self._shared_down = True
+
+    @staticmethod
+    async def _blocked(
+        limiter: MovingWindowRateLimiter, item: RateLimitItem, action: str, key: str
+    ) -> Blocked:
+        stats = await limiter.get_window_stats(item, action, key)
         return Blocked(retry_after=max(1, math.ceil(stats.reset_time - time.time())))
 
 

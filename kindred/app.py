@@ -125,6 +125,7 @@ def create_app(settings: Settings) -> Starlette:
             await ctx.db.close()
 
     metrics = Metrics()
+    metrics.watch(ctx.db, chat.hub)
     routes = [
         *pages.routes,
         *identity_pages.routes,

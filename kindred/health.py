@@ -58,14 +58,17 @@ async def readiness(ctx: AppContext) -> dict[str, bool]:
 
 
 async def readyz(request: Request) -> Response:
-    """200 when the database (and Redis, if set) answer; else 503 naming what is down."""
+    """200 when the database answers; else 503. Either way the body names what is down.
+
+    Redis down alone is still ready: members go on chatting within each process and every
+    worker catches up when it is back (docs/deploy.md), whereas failing readiness would make
+    a load balancer take every host out at once."""
     ready = await readiness(request.app.state.ctx)
-    down = [name for name, ok in ready.items() if not ok]
-    if down:
-        # Names only: never a URL, hostname or driver message (they can carry passwords).
-        body = "".join(f"{name}: down\n" for name in down)
-        return PlainTextResponse(body, 503, headers={"retry-after": str(RETRY_AFTER)})
-    return PlainTextResponse("ready\n")
+    # Names only: never a URL, hostname or driver message (they can carry passwords).
+    down = "".join(f"{name}: down\n" for name, ok in ready.items() if not ok)
+    if not ready["database"]:
+        return PlainTextResponse(down, 503, headers={"retry-after": str(RETRY_AFTER)})
+    return PlainTextResponse("ready\n" + down)
 
 
 async def _answers(check: Awaitable[None]) -> bool:

@@ -7,6 +7,8 @@ pipeline (pure CPU, no I/O), so callers can keep the check out of their write tr
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import anyio.to_thread
@@ -59,6 +61,7 @@ __all__ = [
     "check_text",
     "community_rules_html",
     "crisis_resources",
+    "decision_observer",
     "is_crisis",
     "is_moderator",
     "load_policy",
@@ -82,6 +85,13 @@ _community = sa.table(
 
 MAX_POST_CHARS = 20_000
 MAX_TITLE_CHARS = 200
+
+# Told of each decision check_text makes, with the kind of content (the app's metrics count
+# them by reason). Set per request by the composition root; a context variable because the
+# pipeline runs in worker threads, which carry the request's context with them.
+decision_observer: ContextVar[Callable[[ContentKind, Decision], None] | None] = ContextVar(
+    "kindred_decision_observer", default=None
+)
 
 
 @dataclass(frozen=True)
@@ -126,6 +136,21 @@ def check_text(
     """Run member text through the whole pipeline under a community's policy. With `trust`
     (the author's standing), new-member holds and the link rule apply too; without it the
     verdict is the content's own (as the preview gives it)."""
+    decision = _decide(text, kind, policy, max_chars=max_chars, region=region, trust=trust)
+    if (observe := decision_observer.get()) is not None:
+        observe(kind, decision)
+    return decision
+
+
+def _decide(
+    text: str,
+    kind: ContentKind,
+    policy: CommunityPolicy,
+    *,
+    max_chars: int | None = None,
+    region: str | None = None,
+    trust: Trust | None = None,
+) -> Decision:
     limit = max_chars or (MAX_TITLE_CHARS if kind is ContentKind.TITLE else MAX_POST_CHARS)
     filters: list[Filter] = [watched_words_filter]
     if trust is not None:
@@ -145,7 +170,8 @@ def check_text(
 async def preview(text: str, policy: CommunityPolicy, *, region: str | None = None) -> dict:
     """The content's own verdict, as POST /api/v1/preview returns it. Markdown and bleach
     are CPU work, so they run on a worker thread, never on the event loop."""
-    run = functools.partial(check_text, text, ContentKind.POST, policy, region=region)
+    # Not check_text: a preview decides nothing, so it is not counted as a decision.
+    run = functools.partial(_decide, text, ContentKind.POST, policy, region=region)
     decision = await anyio.to_thread.run_sync(run)
     body: dict = {"html": decision.html, "decision": decision.action.value}
     if decision.reason:
