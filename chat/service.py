@@ -32,6 +32,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from chat.gates import gate_for
 from chat.models import SLOW_MODE_CHOICES, ChatMessage, Room, slow_mode_label
+from chat.writer import MessageWriter
 from core.broker import Broker
 from core.context import AppContext
 from core.db import Database, utcnow
@@ -76,7 +77,7 @@ class Sent:
     frame: dict[str, Any]  # the message frame, as everyone in the room receives it
     notice: dict[str, Any] | None = None  # for the author alone (e.g. crisis resources)
     duplicate: bool = False  # the client_id was already used: this is the original
-    delivered: bool = True  # False when the broker failed: the caller tells the author itself
+    delivered: bool = True  # False when the broker failed: only this worker saw it at once
 
 
 # --------------------------------------------------------------------------- who may do what
@@ -360,13 +361,6 @@ async def hidden_authors(db: Database, member: Member) -> frozenset[int]:
 _ROOM_STATE = select(Room.locked, Room.slow_mode_seconds).where(
     col(Room.id) == sa.bindparam("room")
 )
-_NEXT_SEQ = (
-    update(Room)
-    .where(col(Room.id) == sa.bindparam("room"))
-    .values(last_message_id=Room.last_message_id + 1)
-    .returning(Room.last_message_id)
-)
-_INSERT_MESSAGE = sa.insert(ChatMessage).returning(ChatMessage.id)  # type: ignore[arg-type]
 
 
 async def send_message(
@@ -427,13 +421,25 @@ async def send_message(
     decision = await anyio.to_thread.run_sync(check)
     if decision.reason and decision.refused:
         raise ChatError(decision.reason.code, decision.reason.message)
-    try:
-        message = await _store(ctx.db, room, member, client_id, decision)
-    except IntegrityError:
-        # The same client_id arrived twice at once (say, from two connections): the first won.
+    message = ChatMessage(
+        room_id=room.id,  # type: ignore[arg-type]
+        author_id=member.id,  # type: ignore[arg-type]
+        client_id=client_id,
+        body=decision.text,
+        html=decision.html,
+        status="published" if decision.published else "held",
+        hold_reason=decision.reason.code if decision.held and decision.reason else None,
+    )
+    stored = await _writer(ctx).store(
+        message,
+        community_id=room.community_id,
+        held=decision.held,
+        crisis=moderation.is_crisis(decision),
+    )
+    if stored is None:  # the client_id was used already (a resend): answer with the original
         original = await _find_original(ctx.db, room, member, client_id or "")
-        if original is None:
-            raise
+        if original is None:  # cannot happen: the constraint that refused it names the row
+            raise ChatError("server_error", "That message could not be stored; send it again.")
         return original
     if decision.held:
         raise ChatError("held", _held_message(decision), status=202, notice=decision.notice)
@@ -451,41 +457,12 @@ def _held_message(decision: moderation.Decision) -> str:
     return reason or "Your message is waiting for a moderator to look at it before others see it."
 
 
-async def _store(
-    db: Database,
-    room: Room,
-    member: Member,
-    client_id: str | None,
-    decision: moderation.Decision,
-) -> ChatMessage:
-    message = ChatMessage(
-        room_id=room.id,  # type: ignore[arg-type]
-        author_id=member.id,  # type: ignore[arg-type]
-        client_id=client_id,
-        body=decision.text,
-        html=decision.html,
-        status="published" if decision.published else "held",
-        hold_reason=decision.reason.code if decision.held and decision.reason else None,
-    )
-    async with db.transaction() as s:
-        if decision.published:
-            taken = await s.exec(_NEXT_SEQ, params={"room": room.id})  # type: ignore[call-overload]
-            message.seq = taken.scalar_one()
-        # A plain INSERT … RETURNING: no ORM unit of work for a row written once.
-        values = message.model_dump(exclude={"id"})
-        message.id = (await s.exec(_INSERT_MESSAGE, params=values)).scalar_one()  # type: ignore[call-overload]
-        crisis = moderation.is_crisis(decision)
-        if decision.held or crisis:  # to the review queue; crisis ones to its top
-            await moderation.open_case(
-                s,
-                kind="chat_message",
-                target_id=message.id,  # type: ignore[arg-type]
-                community_id=room.community_id,
-                author_id=member.id,
-                held=decision.held,
-                crisis=crisis,
-            )
-        return message
+def _writer(ctx: AppContext) -> MessageWriter:
+    """This app's group-commit writer (chat/writer.py), made on first use."""
+    writer = ctx.extensions.get("chat_writer")
+    if writer is None:
+        writer = ctx.extensions["chat_writer"] = MessageWriter(ctx.db)
+    return writer
 
 
 async def _find_original(db: Database, room: Room, member: Member, client_id: str) -> Sent | None:

@@ -298,8 +298,10 @@ class RoomSession:
             if exc.notice:
                 self.reply({"type": "notice", **exc.notice, "client_id": client_id})
             return
-        if sent.duplicate or not sent.delivered:
-            self.reply(sent.frame)  # the original: the room saw it already (or never will)
+        if sent.duplicate:
+            self.reply(sent.frame)  # the original: the room saw it already
+        # A failed fan-out still reached this worker's connections (core/broker.py), the
+        # author's included; other workers catch up from the database.
         if sent.notice:
             self.reply({"type": "notice", **sent.notice, "client_id": client_id})
 

@@ -64,9 +64,15 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        options: dict[str, Any] = {"echo": echo}
+        # Errors never quote statement parameters: they are member text, hashes and tokens,
+        # and errors end up in logs.
+        options: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if not self.is_sqlite:
             options |= {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+        elif ":memory:" not in url:
+            # Readers run in parallel (WAL). Each aiosqlite connection is a thread of its own,
+            # so connections are kept rather than opened per burst and closed again.
+            options |= {"pool_size": 20, "max_overflow": 20}
         self.engine: AsyncEngine = create_async_engine(url, **options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)

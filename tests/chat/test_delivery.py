@@ -319,8 +319,8 @@ async def test_the_hub_fills_a_gap_from_the_database(live) -> None:
         decision = moderation.check_text(
             "committed", moderation.ContentKind.CHAT, moderation.CommunityPolicy()
         )
-        await service._store(live.ctx.db, room, author, "g1", decision)  # type: ignore[arg-type]
-        second = await service._store(live.ctx.db, room, author, "g2", decision)  # type: ignore[arg-type]
+        await _stored(live, room, author, "g1", decision)
+        second = await _stored(live, room, author, "g2", decision)
         frame = service.message_frame(second, heron.pseudonym, room.slug)
         event = service.message_event(second.seq, heron.id, frame)  # type: ignore[arg-type]
         await live.ctx.broker.publish(service.room_channel(room.id), event)  # type: ignore[arg-type]
@@ -328,3 +328,22 @@ async def test_the_hub_fills_a_gap_from_the_database(live) -> None:
         assert [(m["id"], m["client_id"]) for m in got] == [(1, "g1"), (2, "g2")]
         await live.ctx.broker.publish(service.room_channel(room.id), event)  # type: ignore[arg-type]
         await nothing_more(ws, "message")  # a late duplicate is dropped
+
+
+async def _stored(live, room, author, client_id: str, decision):  # type: ignore[no-untyped-def]
+    """Commit a message the way a send does, without publishing its event."""
+    from chat.models import ChatMessage
+    from chat.writer import MessageWriter
+
+    message = ChatMessage(
+        room_id=room.id,
+        author_id=author.id,
+        client_id=client_id,
+        body=decision.text,
+        html=decision.html,
+    )
+    stored = await MessageWriter(live.ctx.db).store(
+        message, community_id=None, held=False, crisis=False
+    )
+    assert stored is not None
+    return stored
