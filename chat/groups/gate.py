@@ -1,0 +1,132 @@
+"""The gate chat asks before letting someone into a session's room, and on every send.
+
+In: the session's facilitators and the participants they let in. Waiting (lobby): members
+who agreed to the ground rules but are not let in yet — they receive state frames only.
+Everyone else is refused before the upgrade, with what to do next.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from chat.gates import Admission
+from chat.groups.models import GroupSession
+from chat.groups.service import (
+    facilitator_view,
+    is_facilitator,
+    member_view,
+    participant,
+    public_state,
+    session_for_room,
+    session_url,
+)
+from chat.models import ChatMessage, Room, slow_mode_label
+from chat.service import ChatError
+from core.db import Database, utcnow
+from identity.models import Member
+
+
+class SessionGate:
+    async def admit(self, db: Database, room: Room, member: Member) -> Admission:
+        async with db.read() as s:
+            session = await _session(s, room)
+            if session.status in ("ended", "cancelled"):
+                raise ChatError("session_ended", "This session has ended.", status=410)
+            state = await public_state(s, session)
+            you = await member_view(s, session, member)
+            if you["role"] == "facilitator":
+                you["panel"] = await facilitator_view(s, session)
+                return Admission(hello={"session": state, "session_you": you})
+            seat = await participant(s, session.id, member.id)  # type: ignore[arg-type]
+        if seat is not None and seat.status == "removed":
+            raise ChatError("removed", "A facilitator removed you from this session.", status=403)
+        if seat is not None and seat.status == "admitted":
+            return Admission(hello={"session": state, "session_you": you})
+        if seat is not None and seat.status == "lobby" and seat.rules_ack_at is not None:
+            return Admission(lobby=True, hello={"session": state, "session_you": you})
+        raise ChatError(
+            "session_join_first",
+            "Join the session from its page first: agree to its ground rules, then wait in "
+            "the lobby.",
+            status=403,
+        )
+
+    async def check_send(self, s: AsyncSession, room: Room, member: Member) -> None:
+        session = await _session(s, room)
+        if session.status != "live":
+            words = (
+                "This session has ended, so nothing more can be posted."
+                if session.status in ("ended", "cancelled")
+                else "The session hasn't started yet: you can post once the facilitator starts it."
+            )
+            raise ChatError("session_not_live", f"{words} Your text is kept.", status=409)
+        if await is_facilitator(s, session, member):
+            return
+        seat = await participant(s, session.id, member.id)  # type: ignore[arg-type]
+        if seat is None or seat.status == "removed":
+            raise ChatError("removed", "You're no longer in this session.", status=403)
+        if seat.status != "admitted":
+            raise ChatError(
+                "in_lobby",
+                "You're in the lobby: you can post once a facilitator lets you in. "
+                "Your text is kept.",
+                status=403,
+            )
+        if seat.muted:
+            raise ChatError(
+                "session_muted",
+                "A facilitator has muted you for the rest of this session. You can still read; "
+                "your text is kept.",
+                status=403,
+            )
+        if session.turn_taking and session.floor_member_id != member.id:
+            raise ChatError(
+                "not_your_turn",
+                "It's not your turn yet — raise your hand and the facilitator will give you "
+                "the floor. Your text is kept.",
+                status=409,
+            )
+        if session.slow_mode_seconds:
+            await _slow_mode(s, session, room, member)
+
+    def page_url(self, room: Room) -> str:
+        # The room's address finds its session through the page (rooms don't know sessions).
+        return f"/sessions/room/{room.slug}"
+
+
+async def _session(s: AsyncSession, room: Room) -> GroupSession:
+    session = await session_for_room(s, room.id)  # type: ignore[arg-type]
+    if session is None:  # a session room without its session: never fall open
+        raise ChatError("not_found", "There's no group session here.", status=404)
+    return session
+
+
+async def _slow_mode(s: AsyncSession, session: GroupSession, room: Room, member: Member) -> None:
+    since = utcnow() - timedelta(seconds=session.slow_mode_seconds)
+    last = (
+        await s.exec(
+            select(ChatMessage.created_at)
+            .where(
+                ChatMessage.room_id == room.id,
+                ChatMessage.author_id == member.id,
+                col(ChatMessage.created_at) > since,
+            )
+            .limit(1)
+        )
+    ).first()
+    if last is not None:
+        wait = max(1, session.slow_mode_seconds - int((utcnow() - last).total_seconds()))
+        label = slow_mode_label(session.slow_mode_seconds).lower()
+        raise ChatError(
+            "slow_mode",
+            f"The facilitator has turned on slow mode: {label}. You can send again in "
+            f"{wait} seconds — your text is kept.",
+            status=429,
+            retry_after=wait,
+        )
+
+
+__all__ = ["SessionGate", "session_url"]

@@ -1,0 +1,362 @@
+"""Group sessions' pages: the upcoming list (site-wide and per community), the schedule form,
+a session's page (details, RSVP, ground rules, lobby, then the live room that static/js/chat.js
+drives, with the facilitator's panel), its .ics download, and every action as a plain form.
+
+Times are stored in UTC. A page shows them on the member's own clock when they have chosen a
+zone (a cookie, set on the sessions page); otherwise in UTC, inside <time datetime>, and
+static/js/sessions.js rewrites them in the browser's zone.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlmodel import select
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from chat import service as chat
+from chat.groups import recurrence, scheduling, service
+from chat.groups.actions import ACTIONS
+from chat.groups.ics import calendar
+from chat.groups.models import GroupSession
+from chat.models import SLOW_MODE_CHOICES, Room, slow_mode_label
+from chat.runtime import chat_runtime, region_of
+from chat.service import ChatError
+from core.context import get_context
+from core.db import utcnow
+from core.web.errors import draft_of, error_response
+from core.web.forms import form_text
+from identity.auth import SignInRequired, current_member, require_member
+
+ZONE_COOKIE = "kindred_tz"
+JOIN_MESSAGES = 10  # a session page carries only the last few messages: slow links
+
+
+def member_zone(request: Request) -> str | None:
+    name = request.cookies.get(ZONE_COOKIE, "")
+    try:
+        recurrence.zone(name)
+    except recurrence.TimeError:
+        return None
+    return name
+
+
+def when_for(zone_name: str | None):  # type: ignore[no-untyped-def]
+    """A template helper: {iso, text, local} for a UTC moment on the member's clock."""
+
+    def when(moment: datetime) -> dict[str, Any]:
+        shown = recurrence.local(moment, zone_name)
+        label = zone_name or "UTC"
+        return {
+            "iso": chat.iso(moment),
+            "text": shown.strftime("%a %-d %b %Y, %H:%M") + f" ({label})",
+            "convert": zone_name is None,  # sessions.js shows it in the browser's zone
+        }
+
+    return when
+
+
+def _render(request: Request, template: str, data: dict[str, Any], status: int = 200) -> Response:
+    data = {"when": when_for(member_zone(request)), "zone": member_zone(request), **data}
+    return get_context(request).templates.TemplateResponse(
+        request, template, data, status_code=status
+    )
+
+
+def _id(request: Request) -> int:
+    return int(request.path_params["id"])
+
+
+# --------------------------------------------------------------------------- lists
+
+
+async def upcoming_page(request: Request) -> Response:
+    ctx = get_context(request)
+    slug = request.path_params.get("slug") or request.query_params.get("community", "")
+    community = await service.community_by_slug(ctx.db, slug) if slug else None
+    if slug and community is None:
+        raise HTTPException(404, "There's no community at this address.")
+    member = current_member(request)
+    sessions = await service.upcoming_sessions(
+        ctx.db,
+        community_id=community[0] if community else None,
+        limit=50,
+        signed_in=member is not None,
+    )
+    data = {
+        "sessions": sessions,
+        "community": community,
+        "community_slug": slug,
+        "communities": await service.community_options(ctx.db),
+        "zones": recurrence.zone_names(),
+        "can_schedule": member is not None and (member.is_peer_supporter or member.is_admin),
+    }
+    return _render(request, "chat/groups/list.html", data)
+
+
+async def set_zone(request: Request) -> Response:
+    """Remember the member's chosen time zone (a cookie: nothing stored about them)."""
+    form = await request.form()
+    name = form_text(form, "zone").strip()
+    back = form_text(form, "next") or "/sessions"
+    if not back.startswith("/") or back.startswith("//") or urlsplit(back).netloc:
+        back = "/sessions"
+    response = RedirectResponse(back, 303)
+    if not name:
+        response.delete_cookie(ZONE_COOKIE)
+        return response
+    try:
+        recurrence.zone(name)
+    except recurrence.TimeError as exc:
+        return error_response(request, 422, "invalid_time_zone", str(exc))
+    response.set_cookie(ZONE_COOKIE, name, max_age=365 * 86400, httponly=True, samesite="lax")
+    return response
+
+
+# --------------------------------------------------------------------------- scheduling
+
+
+def schedule_from(values: dict[str, Any]) -> scheduling.Schedule:
+    def number(name: str, default: int) -> int:
+        text = str(values.get(name, "")).strip()
+        return int(text) if text.isdigit() else default
+
+    names = str(values.get("facilitators", ""))
+    return scheduling.Schedule(
+        community=str(values.get("community", "")),
+        title=str(values.get("title", "")),
+        description=str(values.get("description", "")),
+        ground_rules=str(values.get("ground_rules", "")),
+        date=str(values.get("date", "")),
+        time=str(values.get("time", "")),
+        timezone=str(values.get("timezone", "")) or "UTC",
+        duration_minutes=number("duration_minutes", 0),
+        capacity=number("capacity", 0),
+        facilitators=[n for n in names.replace("\n", ",").split(",") if n.strip()],
+        weeks=number("weeks", 0) if str(values.get("repeat", "")) == "weekly" else 1,
+    )
+
+
+DEFAULT_RULES = (
+    "1. What's said here stays here.\n"
+    "2. Speak from your own experience; no advice unless someone asks.\n"
+    "3. Use no names, yours or anyone's.\n"
+    "4. Wait for your turn when turn-taking is on.\n"
+    "5. If you're in danger right now, call your local emergency number."
+)
+
+
+async def new_session(request: Request) -> Response:
+    member = require_member(request)
+    ctx = get_context(request)
+    values: dict[str, Any] = {
+        "community": request.query_params.get("community", ""),
+        "timezone": member_zone(request) or "",
+        "duration_minutes": "60",
+        "capacity": "12",
+        "ground_rules": DEFAULT_RULES,
+        "weeks": "4",
+        "time": "19:00",
+    }
+    error = None
+    if request.method == "POST":
+        form = await request.form()
+        values = {k: form_text(form, k) for k in form}
+        try:
+            created = await scheduling.schedule(ctx.db, member, schedule_from(values))
+        except ChatError as exc:
+            error = exc
+        else:
+            return RedirectResponse(service.session_url(created[0].id), 303)  # type: ignore[arg-type]
+    data = {
+        "values": values,
+        "error": error,
+        "communities": await service.community_options(ctx.db),
+        "zones": recurrence.zone_names(),
+        "max_weeks": recurrence.MAX_OCCURRENCES,
+    }
+    return _render(request, "chat/groups/new.html", data, error.status if error else 200)
+
+
+# --------------------------------------------------------------------------- one session
+
+
+async def session_page(
+    request: Request,
+    *,
+    error: ChatError | None = None,
+    draft: str = "",
+    notice: dict[str, Any] | None = None,
+    status: int = 200,
+) -> Response:
+    ctx = get_context(request)
+    member = current_member(request)
+    async with ctx.db.read() as s:
+        try:
+            session = await service.get_session(s, _id(request))
+        except ChatError as exc:
+            raise HTTPException(exc.status, exc.message) from None
+        if not await service.visible_to(s, session, member):
+            raise SignInRequired
+        room = await s.get(Room, session.room_id)
+        state = await service.public_state(s, session)
+        you = await service.member_view(s, session, member)
+        panel = await service.facilitator_view(s, session) if you["role"] == "facilitator" else None
+        community_slug, community_name = await service.community_name(s, session.community_id)
+        moderator = await chat.is_room_moderator(s, member, room) if room else False
+    inside = you["role"] == "facilitator" or you.get("status") == "admitted"
+    waiting = you.get("status") == "lobby"
+    over = session.status in ("ended", "cancelled")
+    messages = []
+    if inside and room is not None and session.messages_purged_at is None:
+        messages = await chat.recent_messages(ctx.db, room, member, limit=JOIN_MESSAGES)
+    lobby_opens = service.lobby_opens_at(session, ctx.settings.session_lobby_minutes)
+    data = {
+        "session": session,
+        "room": room,
+        "state": state,
+        "you": you,
+        "panel": panel,
+        "inside": inside,
+        "waiting": waiting,
+        "over": over,
+        "lobby_open": session.status == "live" or utcnow() >= lobby_opens,
+        "lobby_opens": lobby_opens,
+        "ends_at": service.ends_at(session),
+        "community_slug": community_slug,
+        "community_name": community_name,
+        "messages": messages,
+        "moderator": moderator,
+        "grace_minutes": ctx.settings.session_grace_minutes,
+        "slow_mode_choices": [(x, slow_mode_label(x)) for x in SLOW_MODE_CHOICES],
+        "slow_mode_label": slow_mode_label,
+        "client_id": str(uuid.uuid4()),
+        "max_chars": chat_runtime(request).max_chars,
+        "can_chat": chat.can_chat(member),
+        "error": error,
+        "draft": draft,
+        "notice": notice,
+    }
+    return _render(request, "chat/groups/session.html", data, status)
+
+
+async def show_session(request: Request) -> Response:
+    return await session_page(request)
+
+
+async def room_redirect(request: Request) -> Response:
+    """Where /chat/{slug} sends a browser for a session's room: the session's page."""
+    async with get_context(request).db.read() as s:
+        found = (
+            await s.exec(
+                select(GroupSession.id)
+                .join(Room, Room.id == GroupSession.room_id)  # type: ignore[arg-type]
+                .where(Room.slug == request.path_params["slug"])
+            )
+        ).first()
+    if found is None:
+        raise HTTPException(404, "There's no group session here.")
+    return RedirectResponse(service.session_url(found), 303)
+
+
+async def session_ics(request: Request) -> Response:
+    """One session, or with ?series=all every occurrence of its weekly series still to come."""
+    ctx = get_context(request)
+    async with ctx.db.read() as s:
+        try:
+            session = await service.get_session(s, _id(request))
+        except ChatError as exc:
+            raise HTTPException(exc.status, exc.message) from None
+        if not await service.visible_to(s, session, current_member(request)):
+            raise SignInRequired
+        sessions = [session]
+        if session.series_id is not None and request.query_params.get("series") == "all":
+            sessions = list(
+                await s.exec(
+                    select(GroupSession)
+                    .where(
+                        GroupSession.series_id == session.series_id,
+                        GroupSession.starts_at >= session.starts_at,  # type: ignore[arg-type]
+                    )
+                    .order_by(GroupSession.starts_at)  # type: ignore[arg-type]
+                )
+            )
+    site = ctx.settings.site_url
+    body = calendar(sessions, site, urlsplit(site).hostname or "kindred", utcnow())
+    name = f"kindred-session-{session.id}.ics"
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="{name}"'},
+    )
+
+
+async def session_action(request: Request) -> Response:
+    """Every button on a session's page: run the action, come back to the page (or show it
+    again with the error and whatever the member typed)."""
+    member = require_member(request)
+    action = ACTIONS.get(request.path_params["action"])
+    if action is None:
+        raise HTTPException(404, "There's no such action.")
+    form = await request.form()
+    values = {k: form_text(form, k) for k in form}
+    try:
+        await action(get_context(request), member, _id(request), values, region_of(request))
+    except ChatError as exc:
+        return await session_page(
+            request, error=exc, draft=values.get("text", ""), status=exc.status
+        )
+    anchor = "#controls" if request.path_params["action"] not in ("rsvp", "join") else ""
+    return RedirectResponse(service.session_url(_id(request)) + anchor, 303)
+
+
+async def send_message(request: Request) -> Response:
+    """The chat form without JavaScript: post one message, then show the page again."""
+    member = require_member(request)
+    ctx = get_context(request)
+    form = await request.form()
+    body = form_text(form, "body")
+    async with ctx.db.read() as s:
+        try:
+            session = await service.get_session(s, _id(request))
+        except ChatError as exc:
+            return error_response(request, exc.status, exc.code, exc.message, draft_of(form))
+        room = await s.get(Room, session.room_id)
+    assert room is not None
+    try:
+        sent = await chat.send_message(
+            ctx,
+            member,
+            room,
+            body,
+            form_text(form, "client_id") or None,
+            region=region_of(request),
+            max_chars=chat_runtime(request).max_chars,
+        )
+    except ChatError as exc:
+        keep = "" if exc.code == "held" else body
+        return await session_page(
+            request, error=exc, draft=keep, notice=exc.notice, status=exc.status
+        )
+    if sent.notice:
+        return await session_page(request, notice=sent.notice)
+    return RedirectResponse(service.session_url(_id(request)) + "#chat", 303)
+
+
+routes = [
+    Route("/sessions", upcoming_page, methods=["GET"]),
+    Route("/c/{slug}/sessions", upcoming_page, methods=["GET"]),
+    Route("/sessions/timezone", set_zone, methods=["POST"]),
+    Route("/sessions/new", new_session, methods=["GET", "POST"]),
+    Route("/sessions/room/{slug}", room_redirect, methods=["GET"]),
+    Route("/sessions/{id:int}", show_session, methods=["GET"]),
+    Route("/sessions/{id:int}.ics", session_ics, methods=["GET"]),
+    Route("/sessions/{id:int}/send", send_message, methods=["POST"]),
+    Route("/sessions/{id:int}/{action}", session_action, methods=["POST"]),
+]

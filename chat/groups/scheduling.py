@@ -1,0 +1,186 @@
+"""Scheduling group sessions: who may, when (a single session or a weekly series), and the
+checks that refuse a time in the past or one that overlaps a facilitator's other sessions.
+Each session gets its own chat room (kind "session", members only) in the same transaction."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from chat.groups import recurrence
+from chat.groups.models import GroupSession, GroupSessionFacilitator, GroupSessionSeries
+from chat.groups.service import (
+    LIVE,
+    MAX_MINUTES,
+    MAX_SEATS,
+    MAX_TEXT,
+    MAX_TITLE,
+    MIN_MINUTES,
+    MIN_SEATS,
+    _community,
+    can_schedule,
+    ends_at,
+)
+from chat.models import Room
+from chat.service import ChatError, iso
+from core.db import Database, utcnow
+from identity.models import Member
+
+
+@dataclass
+class Schedule:
+    """What the scheduling form (or the JSON API) asks for, as the member typed it."""
+
+    community: str  # the community's slug
+    title: str
+    date: str  # YYYY-MM-DD, local to `timezone`
+    time: str  # HH:MM, local to `timezone`
+    timezone: str
+    duration_minutes: int
+    capacity: int
+    description: str = ""
+    ground_rules: str = ""
+    facilitators: list[str] = field(default_factory=list)  # pseudonyms besides the scheduler
+    weeks: int = 1  # 1: once; more: weekly, this many times
+
+
+async def schedule(db: Database, member: Member, form: Schedule) -> list[GroupSession]:
+    """Create the session (or each weekly occurrence), each with its own room; returns them."""
+    title, description = form.title.strip(), form.description.strip()
+    rules = form.ground_rules.strip()
+    if not title or len(title) > MAX_TITLE:
+        raise ChatError("invalid", f"Give the session a title of at most {MAX_TITLE} characters.")
+    if len(description) > MAX_TEXT or len(rules) > MAX_TEXT:
+        raise ChatError("invalid", "Keep the description and the ground rules to 4,000 characters.")
+    if not rules:
+        raise ChatError(
+            "invalid", "Write the session's ground rules: members agree to them to join."
+        )
+    if not MIN_MINUTES <= form.duration_minutes <= MAX_MINUTES:
+        raise ChatError("invalid", f"A session lasts from {MIN_MINUTES} to {MAX_MINUTES} minutes.")
+    if not MIN_SEATS <= form.capacity <= MAX_SEATS:
+        raise ChatError("invalid", f"A session has from {MIN_SEATS} to {MAX_SEATS} seats.")
+    try:
+        slot = recurrence.parse_slot(form.date, form.time, form.timezone)
+        starts = recurrence.weekly(slot, form.weeks)
+    except recurrence.TimeError as exc:
+        raise ChatError("invalid_time", str(exc)) from None
+    if starts[0] <= utcnow():
+        raise ChatError(
+            "session_in_past",
+            "That start time has already passed. Choose a time in the future "
+            f"(times are in {slot.zone}).",
+        )
+    async with db.transaction() as s:
+        community = (
+            await s.exec(
+                sa.select(_community.c.id, _community.c.name).where(
+                    _community.c.slug == form.community.strip()
+                )
+            )
+        ).first()
+        if community is None:
+            raise ChatError("invalid", "Choose the community the session is for.")
+        community_id = community[0]
+        if not await can_schedule(s, member, community_id):
+            raise ChatError(
+                "forbidden",
+                "Only peer supporters and this community's moderators can schedule sessions.",
+                status=403,
+            )
+        facilitators = [member, *await _facilitators(s, form.facilitators, community_id)]
+        for start in starts:
+            await _refuse_overlap(s, facilitators, start, form.duration_minutes)
+        series_id = None
+        if len(starts) > 1:
+            series = GroupSessionSeries(
+                community_id=community_id,
+                weekday=slot.on.weekday(),
+                local_time=slot.at.strftime("%H:%M"),
+                timezone=slot.zone,
+                count=len(starts),
+                created_by=member.id,
+            )
+            s.add(series)
+            await s.flush()
+            series_id = series.id
+        created = []
+        for start in starts:
+            room = Room(
+                slug=f"session-{secrets.token_hex(8)}",
+                name=title[:80],
+                kind="session",
+                community_id=community_id,
+                members_only=True,
+            )
+            s.add(room)
+            await s.flush()
+            session = GroupSession(
+                community_id=community_id,
+                room_id=room.id,  # type: ignore[arg-type]
+                series_id=series_id,
+                title=title,
+                description=description,
+                ground_rules=rules,
+                starts_at=start,
+                duration_minutes=form.duration_minutes,
+                capacity=form.capacity,
+                timezone=slot.zone,
+                created_by=member.id,
+            )
+            s.add(session)
+            await s.flush()
+            for person in {f.id: f for f in facilitators}.values():
+                s.add(GroupSessionFacilitator(session_id=session.id, member_id=person.id))  # type: ignore[arg-type]
+            created.append(session)
+    return created
+
+
+async def _facilitators(s: AsyncSession, names: list[str], community_id: int) -> list[Member]:
+    found = []
+    for name in (n.strip() for n in names):
+        if not name:
+            continue
+        person = (
+            await s.exec(select(Member).where(col(Member.pseudonym_key) == name.casefold()))
+        ).first()
+        if person is None or person.deleted_at is not None:
+            raise ChatError("invalid", f"There's no member called {name!r} to facilitate.")
+        if not await can_schedule(s, person, community_id):
+            raise ChatError(
+                "invalid",
+                f"{person.pseudonym} can't facilitate: facilitators are peer supporters or "
+                "this community's moderators.",
+            )
+        found.append(person)
+    return found
+
+
+async def _refuse_overlap(
+    s: AsyncSession, facilitators: list[Member], start: datetime, minutes: int
+) -> None:
+    end = start + timedelta(minutes=minutes)
+    rows = await s.exec(
+        select(GroupSession, Member.pseudonym)
+        .join(GroupSessionFacilitator, col(GroupSessionFacilitator.session_id) == GroupSession.id)
+        .join(Member, col(Member.id) == GroupSessionFacilitator.member_id)
+        .where(
+            col(GroupSessionFacilitator.member_id).in_([f.id for f in facilitators]),
+            col(GroupSession.status).in_(LIVE),
+            col(GroupSession.starts_at) < end,
+            col(GroupSession.starts_at) > start - timedelta(minutes=MAX_MINUTES),
+        )
+    )
+    for other, name in rows:
+        if ends_at(other) > start:
+            raise ChatError(
+                "session_overlap",
+                f"{name} is already facilitating “{other.title}” at {iso(other.starts_at)} "
+                "(UTC), which overlaps this time. Choose another time.",
+                status=409,
+            )

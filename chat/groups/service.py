@@ -1,0 +1,467 @@
+"""Group sessions' rules: who may do what, seats, joining, and what everyone sees of a session.
+
+No HTTP or WebSockets here: the pages, the JSON API and the room's gate share these rules.
+Scheduling is in chat/groups/scheduling.py, live facilitation (admit, the floor …) in
+chat/groups/controls.py, and starting, ending and deleting messages in chat/groups/lifecycle.py.
+
+Seats are taken with one conditional UPDATE on the session row (see chat/groups/models.py),
+inside the transaction that adds the participant, so the count and the rows never disagree
+and two members can never both take the last seat.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from chat.groups.models import (
+    GroupSession,
+    GroupSessionFacilitator,
+    GroupSessionParticipant,
+)
+from chat.service import ChatError, iso
+from core.db import Database, utcnow
+from identity.models import Member
+from moderation import api as moderation
+
+MIN_MINUTES, MAX_MINUTES = 15, 240
+MIN_SEATS, MAX_SEATS = 2, 100
+MAX_TITLE, MAX_TEXT = 120, 4000
+LIVE = ("scheduled", "live")
+
+# Forum owns the community table; chat reads what it shows by name (chat never imports forum).
+_community = sa.table(
+    "community",
+    sa.column("id", sa.Integer),
+    sa.column("slug", sa.String),
+    sa.column("name", sa.String),
+    sa.column("visibility", sa.String),
+)
+
+_TAKE_SEAT = (
+    update(GroupSession)
+    .where(
+        col(GroupSession.id) == sa.bindparam("session"),
+        col(GroupSession.seats_taken) < GroupSession.capacity,
+    )
+    .values(seats_taken=GroupSession.seats_taken + 1)
+    .returning(GroupSession.seats_taken)
+)
+_GIVE_SEAT = (
+    update(GroupSession)
+    .where(col(GroupSession.id) == sa.bindparam("session"), col(GroupSession.seats_taken) > 0)
+    .values(seats_taken=GroupSession.seats_taken - 1)
+)
+
+
+def ends_at(session: GroupSession) -> datetime:
+    return session.starts_at + timedelta(minutes=session.duration_minutes)
+
+
+def session_url(session_id: int) -> str:
+    return f"/sessions/{session_id}"
+
+
+# --------------------------------------------------------------------------- who may do what
+
+
+async def can_schedule(s: AsyncSession, member: Member | None, community_id: int) -> bool:
+    """Peer supporters, the community's moderators and admins schedule sessions."""
+    if member is None or member.deleted_at is not None:
+        return False
+    return member.is_peer_supporter or await moderation.is_moderator(s, member, community_id)
+
+
+async def is_facilitator(s: AsyncSession, session: GroupSession, member: Member | None) -> bool:
+    """A session's named facilitators, and the community's moderators (who may step in)."""
+    if member is None:
+        return False
+    named = await s.exec(
+        select(GroupSessionFacilitator.member_id).where(
+            GroupSessionFacilitator.session_id == session.id,
+            GroupSessionFacilitator.member_id == member.id,
+        )
+    )
+    if named.first() is not None:
+        return True
+    return await moderation.is_moderator(s, member, session.community_id)
+
+
+async def get_session(s: AsyncSession, session_id: int) -> GroupSession:
+    session = await s.get(GroupSession, session_id)
+    if session is None:
+        raise ChatError("not_found", "There's no group session at this address.", status=404)
+    return session
+
+
+async def session_for_room(s: AsyncSession, room_id: int) -> GroupSession | None:
+    return (await s.exec(select(GroupSession).where(GroupSession.room_id == room_id))).first()
+
+
+async def participant(
+    s: AsyncSession, session_id: int, member_id: int
+) -> GroupSessionParticipant | None:
+    found = await s.exec(
+        select(GroupSessionParticipant).where(
+            GroupSessionParticipant.session_id == session_id,
+            GroupSessionParticipant.member_id == member_id,
+        )
+    )
+    return found.first()
+
+
+def refuse_if_over(session: GroupSession) -> None:
+    if session.status == "cancelled":
+        raise ChatError("session_cancelled", "This session was cancelled.", status=409)
+    if session.status == "ended":
+        raise ChatError(
+            "session_ended",
+            "This session has ended. Have a look at the upcoming sessions for the next one.",
+            status=409,
+        )
+
+
+# --------------------------------------------------------------------------- seats
+
+
+async def rsvp(db: Database, member: Member, session_id: int) -> GroupSession:
+    """Take a seat ahead of the session. Idempotent for someone who already holds one."""
+    try:
+        async with db.transaction() as s:
+            session = await get_session(s, session_id)
+            refuse_if_over(session)
+            if await is_facilitator(s, session, member):
+                raise ChatError(
+                    "facilitating",
+                    "You're facilitating this session: you need no seat.",
+                    status=409,
+                )
+            seat = await participant(s, session_id, member.id)  # type: ignore[arg-type]
+            _refuse_removed(seat)
+            if seat is not None and seat.seat_held:
+                return session
+            _refuse_locked(session)
+            await _take_seat(s, session)
+            if seat is None:
+                s.add(
+                    GroupSessionParticipant(
+                        session_id=session_id,
+                        member_id=member.id,
+                        seat_held=True,  # type: ignore[arg-type]
+                    )
+                )
+            else:
+                seat.seat_held = True
+                s.add(seat)
+    except IntegrityError:  # the same member's second RSVP raced the first: the first won
+        pass
+    async with db.read() as s:
+        return await get_session(s, session_id)
+
+
+async def cancel_rsvp(db: Database, member: Member, session_id: int) -> GroupSession:
+    """Give the seat back (before being let in): someone else can take it."""
+    async with db.transaction() as s:
+        session = await get_session(s, session_id)
+        refuse_if_over(session)
+        seat = await participant(s, session_id, member.id)  # type: ignore[arg-type]
+        if seat is None or seat.status not in ("rsvp", "lobby"):
+            raise ChatError(
+                "no_rsvp", "You have no seat to give back for this session.", status=409
+            )
+        if seat.seat_held:
+            await give_seat(s, session_id)
+        await s.delete(seat)
+    async with db.read() as s:
+        return await get_session(s, session_id)
+
+
+async def give_seat(s: AsyncSession, session_id: int) -> None:
+    """One seat back, in the database (never a read-modify-write that could lose a taker)."""
+    await s.exec(_GIVE_SEAT, params={"session": session_id})  # type: ignore[call-overload]
+
+
+async def _take_seat(s: AsyncSession, session: GroupSession) -> None:
+    taken = await s.exec(_TAKE_SEAT, params={"session": session.id})  # type: ignore[call-overload]
+    if taken.first() is None:
+        raise ChatError(
+            "session_full",
+            "This session is full: every seat is taken. Have a look at the other upcoming "
+            "sessions, or check back — a seat comes free when someone cancels.",
+            status=409,
+        )
+
+
+def _refuse_removed(seat: GroupSessionParticipant | None) -> None:
+    if seat is not None and seat.status == "removed":
+        raise ChatError(
+            "removed",
+            "A facilitator removed you from this session, so you can't rejoin it.",
+            status=403,
+        )
+
+
+def _refuse_locked(session: GroupSession) -> None:
+    if session.locked:
+        raise ChatError(
+            "session_locked",
+            "The facilitator has closed this session to late joiners. Have a look at the "
+            "upcoming sessions for the next one.",
+            status=409,
+        )
+
+
+def lobby_opens_at(session: GroupSession, lobby_minutes: int) -> datetime:
+    return session.starts_at - timedelta(minutes=lobby_minutes)
+
+
+async def join(
+    db: Database, member: Member, session_id: int, *, agreed: bool, lobby_minutes: int
+) -> GroupSessionParticipant | None:
+    """Agree to the ground rules and wait in the lobby (taking a seat if none is held).
+    Facilitators go straight in; they get None."""
+    try:
+        return await _join(db, member, session_id, agreed=agreed, lobby_minutes=lobby_minutes)
+    except IntegrityError:  # the same member's second join raced the first: now it has a row
+        return await _join(db, member, session_id, agreed=agreed, lobby_minutes=lobby_minutes)
+
+
+async def _join(
+    db: Database, member: Member, session_id: int, *, agreed: bool, lobby_minutes: int
+) -> GroupSessionParticipant | None:
+    async with db.transaction() as s:
+        session = await get_session(s, session_id)
+        refuse_if_over(session)
+        if await is_facilitator(s, session, member):
+            return None
+        if not agreed:
+            raise ChatError(
+                "rules_not_agreed",
+                "Please read the ground rules and tick “I agree” to join the session.",
+            )
+        opens = lobby_opens_at(session, lobby_minutes)
+        if session.status == "scheduled" and utcnow() < opens:
+            raise ChatError(
+                "lobby_not_open",
+                f"The lobby opens {lobby_minutes} minutes before the start, at "
+                f"{iso(opens)} (UTC). Your seat is kept if you RSVP'd.",
+                status=409,
+            )
+        seat = await participant(s, session_id, member.id)  # type: ignore[arg-type]
+        _refuse_removed(seat)
+        if seat is None or seat.status == "rsvp":
+            _refuse_locked(session)
+        if seat is None:
+            await _take_seat(s, session)
+            seat = GroupSessionParticipant(
+                session_id=session_id,
+                member_id=member.id,
+                seat_held=True,
+                status="lobby",  # type: ignore[arg-type]
+            )
+        elif seat.status == "rsvp":
+            seat.status = "lobby"
+        seat.rules_ack_at = seat.rules_ack_at or utcnow()
+        s.add(seat)
+        return seat
+
+
+# --------------------------------------------------------------------------- what people see
+
+
+async def public_state(s: AsyncSession, session: GroupSession) -> dict[str, Any]:
+    """The state everyone connected to the room may see: counts, never lobby names."""
+    counts = dict(
+        list(
+            await s.exec(
+                select(GroupSessionParticipant.status, sa.func.count())
+                .where(GroupSessionParticipant.session_id == session.id)
+                .group_by(GroupSessionParticipant.status)
+            )
+        )
+    )
+    hands = (
+        await s.exec(
+            select(sa.func.count()).where(
+                GroupSessionParticipant.session_id == session.id,
+                col(GroupSessionParticipant.hand_raised_at).is_not(None),
+                GroupSessionParticipant.status == "admitted",
+            )
+        )
+    ).one()
+    floor = None
+    if session.floor_member_id is not None:
+        holder = await s.get(Member, session.floor_member_id)
+        floor = holder.pseudonym if holder else None
+    return {
+        "id": session.id,
+        "title": session.title,
+        "status": session.status,
+        "starts_at": iso(session.starts_at),
+        "ends_at": iso(ends_at(session)),
+        "capacity": session.capacity,
+        "seats_taken": session.seats_taken,
+        "lobby_count": counts.get("lobby", 0),
+        "admitted_count": counts.get("admitted", 0),
+        "hands_count": hands,
+        "locked": session.locked,
+        "turn_taking": session.turn_taking,
+        "floor": floor,
+        "slow_mode_seconds": session.slow_mode_seconds,
+        "pinned_html": session.pinned_html,
+    }
+
+
+async def facilitator_view(s: AsyncSession, session: GroupSession) -> dict[str, Any]:
+    """Names for the facilitators only: who waits in the lobby, the hand queue, who's in."""
+    rows = list(
+        await s.exec(
+            select(GroupSessionParticipant, Member.pseudonym)
+            .join(Member, col(Member.id) == GroupSessionParticipant.member_id)
+            .where(GroupSessionParticipant.session_id == session.id)
+            .order_by(col(GroupSessionParticipant.created_at), col(GroupSessionParticipant.id))
+        )
+    )
+    hands = sorted(
+        (p for p, _ in rows if p.hand_raised_at and p.status == "admitted"),
+        key=lambda p: p.hand_raised_at,  # type: ignore[arg-type, return-value]
+    )
+    names = {p.member_id: name for p, name in rows}
+    return {
+        "lobby": [name for p, name in rows if p.status == "lobby"],
+        "hands": [names[p.member_id] for p in hands],
+        "participants": [
+            {"pseudonym": name, "status": p.status, "muted": p.muted}
+            for p, name in rows
+            if p.status in ("admitted", "lobby")
+        ],
+    }
+
+
+async def member_view(
+    s: AsyncSession, session: GroupSession, member: Member | None
+) -> dict[str, Any]:
+    """One member's own place: their seat, whether they're in, their place in the queue."""
+    if member is None:
+        return {"role": "visitor"}
+    if await is_facilitator(s, session, member):
+        return {"role": "facilitator"}
+    seat = await participant(s, session.id, member.id)  # type: ignore[arg-type]
+    if seat is None:
+        return {"role": "member", "status": None}
+    place = None
+    if seat.hand_raised_at is not None:
+        ahead = await s.exec(
+            select(sa.func.count()).where(
+                GroupSessionParticipant.session_id == session.id,
+                GroupSessionParticipant.status == "admitted",
+                col(GroupSessionParticipant.hand_raised_at) < seat.hand_raised_at,
+            )
+        )
+        place = ahead.one() + 1
+    return {
+        "role": "member",
+        "status": seat.status,
+        "rules_agreed": seat.rules_ack_at is not None,
+        "muted": seat.muted,
+        "hand_place": place,
+        "has_floor": session.floor_member_id == member.id,
+    }
+
+
+@dataclass(frozen=True)
+class Upcoming:
+    id: int
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    community: str
+    community_slug: str
+    status: str
+    capacity: int
+    seats_taken: int
+    series_id: int | None
+    url: str
+
+
+async def upcoming_sessions(
+    db: Database, *, community_id: int | None = None, limit: int = 5, signed_in: bool = True
+) -> list[Upcoming]:
+    """Sessions not yet over, soonest first (for the sessions pages and 1:1 support's links).
+    Signed-out visitors are not shown those of members-only communities."""
+    now = utcnow()
+    query = (
+        select(GroupSession, _community.c.name, _community.c.slug)
+        .join(_community, _community.c.id == GroupSession.community_id)
+        .where(
+            col(GroupSession.status).in_(LIVE),
+            col(GroupSession.starts_at) > now - timedelta(minutes=MAX_MINUTES),
+        )
+        .order_by(col(GroupSession.starts_at))
+    )
+    if community_id is not None:
+        query = query.where(GroupSession.community_id == community_id)
+    if not signed_in:
+        query = query.where(_community.c.visibility != "members")
+    async with db.read() as s:
+        rows = list(await s.exec(query.limit(limit * 2)))  # type: ignore[call-overload]
+    found = [
+        Upcoming(
+            id=g.id,
+            title=g.title,
+            starts_at=g.starts_at,
+            ends_at=ends_at(g),
+            community=name,
+            community_slug=slug,
+            status=g.status,
+            capacity=g.capacity,
+            seats_taken=g.seats_taken,
+            series_id=g.series_id,
+            url=session_url(g.id),  # type: ignore[arg-type]
+        )
+        for g, name, slug in rows
+        if ends_at(g) > now
+    ]
+    return found[:limit]
+
+
+async def community_by_slug(db: Database, slug: str) -> tuple[int, str] | None:
+    async with db.read() as s:
+        row = (
+            await s.exec(
+                sa.select(_community.c.id, _community.c.name).where(_community.c.slug == slug)
+            )
+        ).first()
+    return (row[0], row[1]) if row else None
+
+
+async def community_options(db: Database) -> list[tuple[str, str]]:
+    async with db.read() as s:
+        rows = await s.exec(sa.select(_community.c.slug, _community.c.name).order_by("name"))
+        return [(row[0], row[1]) for row in rows]
+
+
+async def visible_to(s: AsyncSession, session: GroupSession, member: Member | None) -> bool:
+    """Sessions of members-only communities are not admitted to exist for visitors."""
+    if member is not None:
+        return True
+    found = await s.exec(
+        sa.select(_community.c.visibility).where(_community.c.id == session.community_id)
+    )
+    return found.scalar_one_or_none() != "members"
+
+
+async def community_name(s: AsyncSession, community_id: int) -> tuple[str, str]:
+    row = (
+        await s.exec(
+            sa.select(_community.c.slug, _community.c.name).where(_community.c.id == community_id)
+        )
+    ).one()
+    return row[0], row[1]

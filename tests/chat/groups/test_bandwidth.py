@@ -1,0 +1,76 @@
+"""Joining on a slow link: the page carries only the last few messages, the hello carries the
+pinned message and the roster, a reconnect resumes without loss, and the whole join (page,
+its CSS and JS with nothing cached, the state call and the hello) stays under 60 KB.
+bench/session_join.py prints the same figures part by part (docs/performance.md)."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+
+import httpx
+
+from chat.groups.models import GroupSession
+from chat.models import Room
+from identity.service import set_roles
+from tests.chat.conftest import LiveServer, next_frame, send
+from tests.chat.groups.conftest import make_community, schedule
+
+BUDGET = 60 * 1024
+
+
+async def test_joining_downloads_little_and_resumes_without_loss(live: LiveServer) -> None:
+    await make_community(live.ctx)
+    lead, wren = await live.member("Lantern"), await live.member("Wren")
+    await set_roles(live.ctx.db, "Lantern", peer_supporter=True)
+    as_lead = httpx.AsyncClient(
+        base_url=live.url, headers={"authorization": f"Bearer {lead.token}"}
+    )
+    as_wren = httpx.AsyncClient(
+        base_url=live.url, headers={"authorization": f"Bearer {wren.token}"}
+    )
+    try:
+        made = await schedule(as_lead, after=timedelta(minutes=5))
+        session_id = made.json()["sessions"][0]["id"]
+        base = f"/api/v1/sessions/{session_id}"
+        await as_lead.post(f"{base}/start")
+        await as_lead.post(f"{base}/pin", json={"text": "Round one: what helped?"})
+        await as_wren.post(f"{base}/join", json={"agree": True})
+        await as_lead.post(f"{base}/admit", json={"member": "Wren"})
+        async with live.ctx.db.read() as s:
+            slug = (await s.get(Room, (await s.get(GroupSession, session_id)).room_id)).slug
+        async with live.connect(lead, slug) as ws:
+            await next_frame(ws, "hello")
+            for n in range(15):  # under the send rate limit
+                await send(ws, f"Message number {n} in the session.", f"m{n}")
+                await next_frame(ws, "message")
+
+            page = await as_wren.get(f"/sessions/{session_id}")
+            html = page.text
+            assert html.count('class="chat-message"') == 10  # the last ten of fifteen
+            assert "Message number 14 " in html and "Message number 4 " not in html
+            total = len(page.content)
+            for asset in re.findall(r'(?:href|src)="(/static/[^"]+)"', html):
+                total += len((await as_wren.get(asset)).content)
+            total += len((await as_wren.get(base)).content)
+            last = int(re.search(r'data-last-id="(\d+)"', html).group(1))  # type: ignore[union-attr]
+            async with live.connect(wren, slug, after=last) as joined:
+                hello = await next_frame(joined, "hello")
+                assert "what helped" in hello["session"]["pinned_html"]
+                assert {"pseudonym": "Lantern"}.items() <= next(
+                    m for m in hello["members"] if m.get("pseudonym") == "Lantern"
+                ).items()
+                total += len(json.dumps(hello, separators=(",", ":")).encode())
+            assert total < BUDGET, f"joining costs {total} bytes"
+
+            # Disconnected mid-session: resuming from the last id seen misses nothing.
+            await send(ws, "Said while Wren was away.", "away")
+            await next_frame(ws, "message")
+            async with live.connect(wren, slug, after=last) as back:
+                await next_frame(back, "hello")
+                resumed = await next_frame(back, "message")
+                assert resumed["client_id"] == "away" and resumed["id"] == last + 1
+    finally:
+        await as_lead.aclose()
+        await as_wren.aclose()

@@ -1,0 +1,167 @@
+"""A facilitator schedules and runs a live group session in a real browser; two members in
+two more browsers agree to the ground rules, wait in the lobby, are let in and take turns
+with turn-taking on; the session ends and its messages are gone from the database."""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import Server, assert_accessible, screenshot, start_server, stop_server
+from tests.helpers import PASSPHRASE
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """This module's own server: messages are deleted the moment a session ends (grace 0)."""
+    running = start_server(
+        tmp_path_factory.mktemp("e2e-sessions"), {"KINDRED_SESSION_GRACE_MINUTES": "0"}
+    )
+    try:
+        yield running
+    finally:
+        stop_server(running.process)
+
+
+def _make_admin(server: Server, name: str) -> None:
+    kindred = Path(sys.executable).parent / "kindred"
+    subprocess.run(
+        [str(kindred), "create-admin", name, "--passphrase-stdin"],
+        input=PASSPHRASE + "\n",
+        env=server.env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def _signed_in(new_context, name: str, *, signup: bool = True, **options):  # type: ignore[no-untyped-def]
+    context = new_context(**options)
+    path = "/api/v1/signup" if signup else "/api/v1/login"
+    response = context.request.post(path, data={"pseudonym": name, "passphrase": PASSPHRASE})
+    assert response.status in (200, 201), response.text()
+    return context.new_page()
+
+
+def _send(page, text: str) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_label("Your message").fill(text)
+    page.get_by_role("button", name="Send").click()
+
+
+def test_a_facilitator_runs_a_session_with_turn_taking(server: Server, new_context) -> None:
+    tag = secrets.token_hex(2)
+    lead_name, wren, robin = f"Lantern{tag}", f"Wren{tag}", f"Robin{tag}"
+    _make_admin(server, lead_name)  # admins facilitate anywhere, as moderators do
+    lead = _signed_in(new_context, lead_name, signup=False)
+
+    # Schedule it: five minutes from now, so the lobby is already open.
+    lead.goto("/sessions")
+    expect(lead.get_by_role("heading", name="Group sessions", exact=True)).to_be_visible()
+    assert_accessible(lead, "sessions list")
+    lead.get_by_role("link", name="Schedule a session").click()
+    assert_accessible(lead, "schedule form")
+    start = datetime.now(UTC) + timedelta(minutes=5)
+    lead.get_by_label("Community").select_option(label="Grief & Loss")
+    lead.get_by_label("Title").fill("Tuesday evening circle")
+    lead.get_by_label("What the session is about").fill("Talking about the hard days.")
+    lead.get_by_label("Date").fill(start.strftime("%Y-%m-%d"))
+    lead.get_by_label("Start time").fill(start.strftime("%H:%M"))
+    lead.get_by_label("Time zone").select_option("UTC")
+    lead.get_by_label("Length in minutes").fill("45")
+    lead.get_by_label("Seats").fill("6")
+    screenshot(lead, "group-session-schedule")
+    lead.get_by_role("button", name="Schedule").click()
+    expect(lead.get_by_role("heading", name="Tuesday evening circle")).to_be_visible()
+    expect(lead.get_by_role("heading", name="Facilitator controls")).to_be_visible()
+    session_url = lead.url
+    assert_accessible(lead, "session page (facilitator)")
+
+    # Two members agree to the ground rules and wait in the lobby.
+    members = {}
+    for name, size in ((wren, None), (robin, {"width": 360, "height": 740})):  # a small phone
+        page = _signed_in(new_context, name, **({"viewport": size} if size else {}))
+        page.goto(session_url)
+        expect(page.get_by_text("deleted from Kindred when it ends")).to_be_visible()
+        page.get_by_label("I've read the ground rules and I agree to them").check()
+        page.get_by_role("button", name="Go to the lobby").click()
+        expect(page.locator("#chat-state")).to_contain_text("In the lobby")
+        expect(page.get_by_text("You're in the lobby.")).to_be_visible()
+        members[name] = page
+    screenshot(members[wren], "group-session-lobby")
+    assert_accessible(members[wren], "session lobby")
+
+    # The facilitator starts the session and lets everyone in.
+    lead.reload()
+    lead.get_by_role("button", name="Start the session").click()
+    expect(lead.locator("#session-status")).to_have_text("Live now")
+    lead.get_by_role("button", name="Let everyone in (2)").click()
+    for page in members.values():
+        expect(page.locator("#chat-state")).to_have_text("Live")
+        expect(page.locator("#session-lobby")).to_be_hidden()
+        expect(page.locator("#session-status")).to_have_text("Live now")
+
+    # Turn-taking: without the floor a member's message is refused and kept.
+    lead.get_by_role("button", name="Turn on turn-taking").click()
+    expect(members[wren].locator("#session-turns")).to_be_visible()
+    _send(members[wren], "Can I say something?")
+    expect(members[wren].locator("#chat-error")).to_contain_text("It's not your turn yet")
+    expect(members[wren].get_by_label("Your message")).to_have_value("Can I say something?")
+
+    members[wren].get_by_role("button", name="Raise my hand").click()
+    expect(members[wren].locator("#hand-place")).to_have_text("Your place in the queue: 1.")
+    members[robin].get_by_role("button", name="Raise my hand").click()
+    expect(members[robin].locator("#hand-place")).to_have_text("Your place in the queue: 2.")
+    expect(lead.locator("#panel-hands li")).to_have_count(2)
+    screenshot(lead, "group-session-facilitator")
+    assert_accessible(lead, "facilitator panel with hands")
+
+    lead.get_by_role("button", name=f"Give the floor to {wren}").click()
+    expect(members[robin].locator("#session-floor")).to_have_text(f"{wren} has the floor.")
+    expect(members[wren].locator("#hand-place")).to_have_text("You have the floor.")
+    _send(members[wren], "This week was hard, but I got through it.")
+    expect(members[robin].locator("#chat-messages")).to_contain_text("This week was hard")
+
+    expect(lead.locator("#panel-hands li")).to_have_count(1)
+    lead.get_by_role("button", name=f"Give the floor to {robin}").click()
+    expect(members[wren].locator("#session-floor")).to_have_text(f"{robin} has the floor.")
+    _send(members[robin], "Thank you for sharing that.")
+    expect(members[wren].locator("#chat-messages")).to_contain_text("Thank you for sharing that")
+    _send(members[wren], "One more thing")
+    expect(members[wren].locator("#chat-error")).to_contain_text("It's not your turn yet")
+    screenshot(members[wren], "group-session-turns")
+    assert_accessible(members[wren], "session room (member)")
+    screenshot(members[robin], "group-session-narrow")
+    assert_accessible(members[robin], "session room at 360 px")
+    overflow = members[robin].evaluate("document.documentElement.scrollWidth > innerWidth")
+    assert not overflow, "the session page scrolls sideways on a small phone"
+
+    # The end: everyone is told, and the messages are gone from the database.
+    lead.reload()
+    lead.get_by_role("button", name="End the session").click()
+    for page in members.values():
+        expect(page.locator("#session-ended-note")).to_contain_text("The session has ended")
+        expect(page.locator("#chat-form")).to_be_hidden()
+        expect(page.locator("#chat-state")).to_have_text("Disconnected")
+    session_id = int(session_url.rstrip("/").rsplit("/", 1)[1])
+    with sqlite3.connect(server.data_dir / "kindred.db") as db:
+        room_id = db.execute(
+            "SELECT room_id FROM group_session WHERE id = ?", (session_id,)
+        ).fetchone()[0]
+        left = db.execute("SELECT count(*) FROM chat_message WHERE room_id = ?", (room_id,))
+        assert left.fetchone()[0] == 0
+        purged = db.execute(
+            "SELECT messages_purged_at FROM group_session WHERE id = ?", (session_id,)
+        ).fetchone()[0]
+        assert purged is not None
+    members[wren].reload()
+    expect(members[wren].get_by_text("This session has ended.")).to_be_visible()
+    expect(members[wren].locator("#chat-messages")).to_have_count(0)
