@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from chat.groups import controls, lifecycle, service
+from chat.groups import controls, lifecycle, seats
 from core.context import AppContext
 from identity.models import Member
 
@@ -25,18 +25,18 @@ def _seconds(values: Values) -> int:
 
 
 async def _rsvp(ctx: AppContext, m: Member, i: int, v: Values, r: str | None) -> None:
-    await service.rsvp(ctx.db, m, i)
+    await seats.rsvp(ctx.db, m, i)
     await controls.broadcast(ctx, i)
 
 
 async def _cancel_rsvp(ctx: AppContext, m: Member, i: int, v: Values, r: str | None) -> None:
-    await service.cancel_rsvp(ctx.db, m, i)
+    await seats.cancel_rsvp(ctx.db, m, i)
     await controls.broadcast(ctx, i)
 
 
 async def _join(ctx: AppContext, m: Member, i: int, v: Values, r: str | None) -> None:
     minutes = ctx.settings.session_lobby_minutes
-    await service.join(ctx.db, m, i, agreed=yes(v, "agree"), lobby_minutes=minutes)
+    await seats.join(ctx.db, m, i, agreed=yes(v, "agree"), lobby_minutes=minutes)
     await controls.broadcast(ctx, i)
 
 

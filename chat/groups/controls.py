@@ -18,13 +18,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from chat.gates import CLOSE_GONE, CLOSE_RECONNECT
 from chat.groups.models import GroupSession, GroupSessionParticipant
-from chat.groups.service import (
-    get_session,
-    give_seat,
-    is_facilitator,
-    public_state,
-    refuse_if_over,
-)
+from chat.groups.seats import give_seat
+from chat.groups.service import get_session, is_facilitator, public_state, refuse_if_over
 from chat.models import SLOW_MODE_CHOICES
 from chat.service import ChatError, publish_state, tell_member
 from core.context import AppContext

@@ -21,7 +21,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from chat import service as chat
-from chat.groups import recurrence, scheduling, service
+from chat.groups import recurrence, scheduling, seats, service
 from chat.groups.actions import ACTIONS
 from chat.groups.ics import calendar
 from chat.groups.models import GroupSession
@@ -216,7 +216,7 @@ async def session_page(
     messages = []
     if inside and room is not None and session.messages_purged_at is None:
         messages = await chat.recent_messages(ctx.db, room, member, limit=JOIN_MESSAGES)
-    lobby_opens = service.lobby_opens_at(session, ctx.settings.session_lobby_minutes)
+    lobby_opens = seats.lobby_opens_at(session, ctx.settings.session_lobby_minutes)
     data = {
         "session": session,
         "room": room,

@@ -4,6 +4,10 @@
  * "kindred:frame" event. Here "session" frames update the state panel (status, floor, hands,
  * pinned message, slow mode, lock) without reloading; facilitators then fetch their panel
  * (lobby names, hand queue) from /api/v1/sessions/{id}, which only they may see.
+ * Facilitators' pages also load sessions-facilitator.js (members never download it): it
+ * hears each state here as a "kindred:session-state" event and each view with the panel as
+ * "kindred:session-panel" (both on document), and hands back the view an action returned as
+ * "kindred:session-view", which is rendered like a state frame.
  */
 (function () {
   "use strict";
@@ -35,10 +39,12 @@
 
   // ------------------------------------------------------------------ the live session
   var root = document.getElementById("chat");
-  if (!root || !root.dataset.session) return;
-  var sessionId = root.dataset.session;
-  var role = root.dataset.role;
-  var you = root.dataset.you;
+  var controlsBox = document.getElementById("controls");
+  var sessionId = (root && root.dataset.session) || (controlsBox && controlsBox.dataset.session);
+  if (!window.CustomEvent) return;
+  if (!sessionId) return;
+  var role = root ? root.dataset.role : "facilitator";
+  var you = root ? root.dataset.you : "";
   var form = document.getElementById("chat-form");
   var lobbyNote = document.getElementById("session-lobby");
   var stateBox = document.getElementById("session-state");
@@ -47,6 +53,7 @@
   function byId(id) { return document.getElementById(id); }
   function show(id, on) { var e = byId(id); if (e) e.hidden = !on; }
   function text(id, value) { var e = byId(id); if (e) e.textContent = value; }
+  function tell(name, detail) { document.dispatchEvent(new CustomEvent(name, { detail: detail })); }
   function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
 
   var STATUS = { scheduled: "Scheduled", live: "Live now", ended: "Ended", cancelled: "Cancelled" };
@@ -69,6 +76,7 @@
       slow.querySelector("span").textContent = "one message every " + state.slow_mode_seconds + " seconds";
     }
     show("session-locked", state.locked);
+    tell("kindred:session-state", state);
     if (state.status === "ended" || state.status === "cancelled") ended(state.status);
     refreshMine();
   }
@@ -79,6 +87,7 @@
     if (hand) hand.hidden = true;
     if (lobbyNote) lobbyNote.hidden = true;
     var note = byId("session-ended-note");
+    if (!note && !stateBox) return;
     if (!note) {
       note = document.createElement("p");
       note.id = "session-ended-note";
@@ -99,7 +108,7 @@
     fetch("/api/v1/sessions/" + sessionId, { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (view) {
-        if (view) { mine(view.you); if (view.panel) panel(view.panel, view.session); }
+        if (view) { mine(view.you); if (view.panel) tell("kindred:session-panel", view); }
       })
       .catch(function () { /* the next state frame tries again */ })
       .then(function () { fetching = false; if (again) { again = false; refreshMine(); } });
@@ -115,76 +124,8 @@
     button.textContent = me.hand_place ? "Lower my hand" : "Raise my hand";
   }
 
-  // ---------------------------------------------------------------- facilitator panel
-  function actionForm(action, fields, label, hiddenLabel) {
-    var f = document.createElement("form");
-    f.method = "post";
-    f.action = "/sessions/" + sessionId + "/" + action;
-    f.className = "inline";
-    var token = csrfInput.cloneNode();
-    f.appendChild(token);
-    Object.keys(fields).forEach(function (k) {
-      var i = document.createElement("input");
-      i.type = "hidden"; i.name = k; i.value = fields[k];
-      f.appendChild(i);
-    });
-    var b = document.createElement("button");
-    b.type = "submit"; b.className = "secondary"; b.textContent = label;
-    if (hiddenLabel) {
-      var span = document.createElement("span");
-      span.className = "visually-hidden"; span.textContent = " " + hiddenLabel;
-      b.appendChild(span);
-    }
-    f.appendChild(b);
-    return f;
-  }
-
-  function list(id, names, tag, build, empty) {
-    var box = byId(id);
-    if (!box) return;
-    box.textContent = "";
-    if (!names.length) {
-      var p = document.createElement("p");
-      p.className = "hint"; p.textContent = empty;
-      box.appendChild(p);
-      return;
-    }
-    var ul = document.createElement(tag);
-    ul.className = "panel-list";
-    names.forEach(function (item) { ul.appendChild(build(item)); });
-    box.appendChild(ul);
-  }
-
-  function li(label) { var e = document.createElement("li"); e.appendChild(document.createTextNode(label + " ")); return e; }
-
-  function panel(p, state) {
-    var lobbyBox = byId("panel-lobby");
-    list("panel-lobby", p.lobby, "ul", function (name) {
-      var e = li(name);
-      e.appendChild(actionForm("admit", { member: name }, "Let in", name));
-      return e;
-    }, "Nobody is waiting.");
-    if (lobbyBox && p.lobby.length) {
-      lobbyBox.insertBefore(actionForm("admit-all", {}, "Let everyone in (" + p.lobby.length + ")"), lobbyBox.firstChild);
-      lobbyBox.firstChild.querySelector("button").id = "admit-all";
-      lobbyBox.firstChild.querySelector("button").className = "";
-    }
-    list("panel-hands", p.hands, "ol", function (name) {
-      var e = li(name);
-      if (state.turn_taking) e.appendChild(actionForm("floor", { member: name }, "Give the floor", "to " + name));
-      return e;
-    }, "No hands raised.");
-    var people = p.participants.filter(function (x) { return x.status === "admitted"; });
-    list("panel-people", people, "ul", function (x) {
-      var e = li(x.pseudonym + (x.muted ? " (muted)" : ""));
-      e.appendChild(actionForm("mute", { member: x.pseudonym, muted: x.muted ? "no" : "yes" }, x.muted ? "Unmute" : "Mute", x.pseudonym));
-      e.appendChild(actionForm("remove", { member: x.pseudonym }, "Remove", x.pseudonym));
-      return e;
-    }, "Nobody has been let in yet.");
-  }
-
   // ------------------------------------------------------------------ frames
-  root.addEventListener("kindred:frame", function (event) {
+  if (root) root.addEventListener("kindred:frame", function (event) {
     var f = event.detail;
     if (f.type === "hello") {
       if (lobbyNote) lobbyNote.hidden = !f.lobby; // let in: the lobby note goes
@@ -195,7 +136,7 @@
       if (form) form.hidden = true;
     }
   });
-  root.addEventListener("kindred:gone", function () {
+  if (root) root.addEventListener("kindred:gone", function () {
     if (form) form.hidden = true;
     var hand = byId("hand-form");
     if (hand) hand.hidden = true;
@@ -217,5 +158,8 @@
       }).catch(function () { handForm.submit(); });
     });
   }
+  document.addEventListener("kindred:session-view", function (event) {
+    if (event.detail && event.detail.session) render(event.detail.session);
+  });
   if (you && role) refreshMine();
 })();

@@ -182,3 +182,50 @@ async def test_sessions_of_members_only_communities_stay_hidden_from_visitors(
     assert page.status_code == 303 and page.headers["location"].startswith("/login")
     assert (await client.get(f"/sessions/{session_id}.ics")).status_code == 303
     assert "Private circle" in (await lead.get("/sessions")).text  # members see it
+
+
+async def test_the_controls_page_renders_every_control_in_its_current_state(app, community, people):
+    """Without JS the forms show what applies now; sessions.js flips the same elements from the
+    state frames, so every control is in the page (hidden when it doesn't apply)."""
+    import re
+
+    lead = await people.member("Lantern", supporter=True)
+    session_id = await scheduled(lead, after=timedelta(minutes=10))
+
+    def shown(html: str, form_id: str) -> bool:
+        tag = re.search(rf'<form [^>]*id="{form_id}"[^>]*>', html)
+        assert tag is not None, form_id
+        return " hidden" not in tag.group(0)
+
+    before = (await lead.get(f"/sessions/{session_id}")).text
+    assert shown(before, "start-form") and shown(before, "cancel-form")
+    assert not shown(before, "end-form") and not shown(before, "summary-form")
+    assert 'id="controls-error" hidden' in before and 'role="alert"' in before
+    assert "Close to late joiners" in before and not shown(before, "floor-back")
+    assert "js/sessions-facilitator" in before  # the controls' script, for facilitators only
+    wren = await people.member("Wren")
+    assert "js/sessions-facilitator" not in (await wren.get(f"/sessions/{session_id}")).text
+
+    for action, data in (("start", {}), ("lock", {"locked": True}), ("turn-taking", {"on": True})):
+        answer = await lead.post(f"/api/v1/sessions/{session_id}/{action}", json=data)
+        assert answer.status_code == 200, (action, answer.text)
+    refused = await lead.post(
+        f"/api/v1/sessions/{session_id}/pin", json={"text": "Call me on 07700 900123"}
+    )
+    assert refused.status_code == 422
+    assert "Your text is kept" in refused.json()["error"]["message"]
+    pinned = await lead.post(f"/api/v1/sessions/{session_id}/pin", json={"text": " Round one "})
+    view = pinned.json()
+    assert view["panel"]["pinned_text"] == "Round one"  # a second facilitator's pin box
+    assert view["session"]["locked"] and view["session"]["turn_taking"]
+
+    during = (await lead.get(f"/sessions/{session_id}")).text
+    assert not shown(during, "start-form") and not shown(during, "cancel-form")
+    assert shown(during, "end-form") and shown(during, "summary-form")
+    assert "Open to late joiners" in during and "Turn off turn-taking" in during
+    assert 'data-saved="Round one"' in during
+
+    assert (await lead.post(f"/api/v1/sessions/{session_id}/end")).status_code == 200
+    after = (await lead.get(f"/sessions/{session_id}")).text
+    assert re.search(r'<div id="controls-live" hidden>', after)
+    assert shown(after, "summary-form")
