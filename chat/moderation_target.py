@@ -13,30 +13,59 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from chat.gates import gate_for
 from chat.models import ChatMessage, Room
-from chat.service import _publish, message_event, message_frame
-from core.broker import Broker
+from chat.service import ChatError, _publish, can_see, message_event, message_frame
+from core.context import AppContext
 from identity.models import Member
 from moderation.api import AfterCommit, TargetView
+
+
+def _context_title(room: Room) -> str:
+    return "Private support conversation" if room.kind == "private" else f"Chat: {room.name}"
+
+
+def _context_url(room: Room) -> str:
+    """Where a case links to. A private support conversation is opened only by a logged
+    action on the report, so its messages link to that confirmation page (chat/support)."""
+    if room.kind == "private":
+        return f"/support/conversations/{room.slug}/open"
+    return f"/chat/{room.slug}"
 
 
 class ChatMessageTarget:
     kind = "chat_message"
     label = "chat message"
 
-    def __init__(self, broker: Broker) -> None:
-        self.broker = broker
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self.broker = ctx.broker
 
-    async def lookup(self, s: AsyncSession, public_id: str) -> int | None:
+    async def lookup(self, s: AsyncSession, public_id: str, viewer: Member) -> int | None:
         slug, _, seq = public_id.rpartition(":")
         if not seq.isdigit():
             return None
-        found = await s.exec(
-            select(ChatMessage.id)
-            .join(Room, col(Room.id) == ChatMessage.room_id)
-            .where(col(Room.slug) == slug, col(ChatMessage.seq) == int(seq))
-        )
-        return found.first()
+        found = (
+            await s.exec(
+                select(ChatMessage.id, Room)
+                .join(Room, col(Room.id) == ChatMessage.room_id)
+                .where(col(Room.slug) == slug, col(ChatMessage.seq) == int(seq))
+            )
+        ).first()
+        if found is None or not await self._can_read(found[1], viewer):
+            return None
+        return found[0]
+
+    async def _can_read(self, room: Room, viewer: Member) -> bool:
+        """A session's room or a support conversation: only those its gate lets in (not a
+        lobby, which sees no messages) may name its messages."""
+        gate = gate_for(self.ctx, room)
+        if gate is None:
+            return can_see(room, viewer)
+        try:
+            return not (await gate.admit(self.ctx.db, room, viewer)).lobby
+        except ChatError:
+            return False
 
     async def view(self, s: AsyncSession, ids: list[int]) -> dict[int, TargetView]:
         rows = await s.exec(
@@ -54,8 +83,8 @@ class ChatMessageTarget:
                 author_name=member.display_name,
                 html=message.html,
                 status=message.status,
-                context_title=f"Chat: {room.name}",
-                context_url=f"/chat/{room.slug}",
+                context_title=_context_title(room),
+                context_url=_context_url(room),
             )
             for message, room, member in rows
         }

@@ -18,7 +18,8 @@ class PostTarget:
     kind = "post"
     label = "post"
 
-    async def lookup(self, s: AsyncSession, public_id: str) -> int | None:
+    async def lookup(self, s: AsyncSession, public_id: str, viewer: Member) -> int | None:
+        # Every signed-in member can read every community's posts (members-only ones too).
         return int(public_id) if public_id.isdigit() else None
 
     async def view(self, s: AsyncSession, ids: list[int]) -> dict[int, TargetView]:

@@ -70,7 +70,7 @@ def create_app(settings: Settings) -> Starlette:
     hooks.register("forum", export_content, erase_content)
     ctx.extensions["moderation"] = moderation = ModerationRegistry()
     moderation.register(PostTarget())
-    moderation.register(ChatMessageTarget(ctx.broker))
+    moderation.register(ChatMessageTarget(ctx))
 
     async def tell_chat(member_id: int, kind: str, reason: str) -> None:
         # A sanction reaches the member's open chat connections at once, on every worker.

@@ -101,7 +101,7 @@ async def report_page(request: Request) -> Response:
     rules: list[str] = []
     if kind != "member":
         async with ctx.db.read() as s:
-            target_id = await registry(request).targets[kind].lookup(s, public_id)
+            target_id = await registry(request).targets[kind].lookup(s, public_id, member)
             if target_id is None:
                 raise HTTPException(404, "That content doesn't exist or you can't see it.")
             view = (await registry(request).targets[kind].view(s, [target_id])).get(target_id)

@@ -252,7 +252,7 @@ async def report(
     after: AfterCommit = []
     try:
         async with ctx.db.transaction() as s:
-            target_id = await _resolve(s, registry, kind, public_id)
+            target_id = await _resolve(s, registry, kind, public_id, reporter)
             community_id, author_id, target = await _reportable(
                 s, registry, reporter, kind, target_id
             )
@@ -306,11 +306,13 @@ async def report(
     return filed
 
 
-async def _resolve(s: AsyncSession, registry: ModerationRegistry, kind: str, public_id: str) -> int:
+async def _resolve(
+    s: AsyncSession, registry: ModerationRegistry, kind: str, public_id: str, reporter: Member
+) -> int:
     if kind == "member":
         found = int(public_id) if public_id.isdigit() else None
     elif kind in registry.targets:
-        found = await registry.targets[kind].lookup(s, public_id)
+        found = await registry.targets[kind].lookup(s, public_id, reporter)
     else:
         raise ModerationError("invalid", "That kind of content can't be reported.")
     if found is None:

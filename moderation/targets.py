@@ -15,6 +15,8 @@ from typing import Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from identity.models import Member
+
 AfterCommit = list[Callable[[], Awaitable[None]]]
 
 
@@ -38,8 +40,10 @@ class ContentTarget(Protocol):
     kind: str
     label: str  # "post", "chat message": how members and moderators read the kind
 
-    async def lookup(self, s: AsyncSession, public_id: str) -> int | None:
-        """The target's id from the id members see (a post id; "room-slug:seq" in chat)."""
+    async def lookup(self, s: AsyncSession, public_id: str, viewer: Member) -> int | None:
+        """The target's id from the id members see (a post id; "room-slug:seq" in chat), or
+        None when there is no such thing or `viewer` may not see it (a report names only
+        what its reporter could read)."""
         ...
 
     async def view(self, s: AsyncSession, ids: list[int]) -> dict[int, TargetView]: ...

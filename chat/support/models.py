@@ -1,1 +1,88 @@
-"""Tables (filled in as the feature is built)."""
+"""1:1 support requests and who may see the private conversations they open.
+
+A request waits in the queue (``open``) until a peer supporter takes it (``accepted``: a
+private room exists), and then either side ends it (``ended``); the member may withdraw it
+while it waits (``cancelled``). A member has at most one request that is open or accepted:
+the partial unique index makes that hold even when two asks race.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from core.db import UtcDateTime, utcnow
+
+STATUSES = ("open", "accepted", "ended", "cancelled")
+LIVE_STATUSES = ("open", "accepted")  # the ones a member may have only one of
+
+
+class SupportRequest(SQLModel, table=True):
+    __tablename__ = "support_request"
+    __table_args__ = (
+        sa.Index(
+            "uq_support_request_live",
+            "member_id",
+            unique=True,
+            sqlite_where=sa.text("status IN ('open', 'accepted')"),
+            postgresql_where=sa.text("status IN ('open', 'accepted')"),
+        ),
+        # The queue: open requests, crisis-flagged first, then oldest first.
+        sa.Index("ix_support_request_queue", "status", "crisis", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", ondelete="CASCADE")
+    # Forum's community table, referred to by name (chat never imports forum).
+    community_id: int = Field(foreign_key="community.id", ondelete="CASCADE")
+    note: str = Field(sa_type=sa.Text)  # the pipeline's normalised text
+    note_html: str = Field(sa_type=sa.Text)  # sanitised once, at write time
+    crisis: bool = False  # the pipeline heard crisis language: first in the queue
+    status: str = Field(default="open", max_length=12)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    accepted_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    supporter_id: int | None = Field(default=None, foreign_key="member.id", ondelete="SET NULL")
+    room_id: int | None = Field(default=None, foreign_key="chat_room.id", ondelete="SET NULL")
+    ended_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    ended_by_id: int | None = Field(default=None, foreign_key="member.id", ondelete="SET NULL")
+    # The member's private answer to "Did this help?": moderators see it, nobody else.
+    helped: bool | None = None
+    feedback: str | None = Field(default=None, sa_type=sa.Text)
+    feedback_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class SupporterAvailability(SQLModel, table=True):
+    """Whether a peer supporter is taking requests now. No row means not available: nobody
+    is shown requests they did not choose to see."""
+
+    __tablename__ = "supporter_availability"
+
+    member_id: int = Field(foreign_key="member.id", primary_key=True, ondelete="CASCADE")
+    available: bool = False
+    changed_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class SupporterTopic(SQLModel, table=True):
+    """The communities whose requests a supporter wants to see; none chosen means all."""
+
+    __tablename__ = "supporter_topic"
+
+    member_id: int = Field(foreign_key="member.id", primary_key=True, ondelete="CASCADE")
+    community_id: int = Field(foreign_key="community.id", primary_key=True, ondelete="CASCADE")
+
+
+class PrivateRoomAccess(SQLModel, table=True):
+    """A moderator's time-limited right to read one private conversation, granted only by a
+    logged action on a report about a message in it (see service.open_for_moderator)."""
+
+    __tablename__ = "private_room_access"
+    __table_args__ = (sa.Index("ix_private_room_access_room_member", "room_id", "member_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    room_id: int = Field(foreign_key="chat_room.id", ondelete="CASCADE")
+    member_id: int = Field(foreign_key="member.id", ondelete="CASCADE")
+    case_id: int = Field(foreign_key="moderation_case.id", ondelete="CASCADE")
+    granted_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    expires_at: datetime = Field(sa_type=UtcDateTime)

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from chat.gates import register_gate
+from chat.support import api, pages
+from chat.support.gate import PrivateConversationGate
 from core.context import AppContext
 
 
@@ -13,11 +16,14 @@ class SupportRequests:
     routes: list[Any] = field(default_factory=list)
 
     async def start(self) -> None:
-        pass
+        """Nothing runs in the background: waiting pages poll, and a request that waits
+        long is shown other help when its page is next loaded."""
 
     async def close(self) -> None:
         pass
 
 
 def install(ctx: AppContext) -> SupportRequests:
-    return SupportRequests()
+    # Private rooms must never fall open: chat refuses a room kind with no gate registered.
+    register_gate(ctx, "private", PrivateConversationGate())
+    return SupportRequests([*pages.routes, *api.routes])

@@ -1,0 +1,121 @@
+"""Moderators' access to a private conversation: only through a logged action on a report.
+
+A moderator never browses private conversations. When a member reports a message in one,
+the report opens a moderation case; from that case a moderator of the conversation's
+community may open the conversation, which writes an audit entry naming the case and grants
+them a time-limited right to read it (PrivateRoomAccess). Without such a case there is
+nothing to open it with.
+
+Moderation owns the case and report tables; chat reads the columns it needs by name (as it
+reads forum's community table), so chat still reaches moderation only through its api.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from chat.models import ChatMessage, Room
+from chat.service import ChatError
+from chat.support.models import PrivateRoomAccess
+from core.context import AppContext
+from core.db import UtcDateTime, utcnow
+from identity.models import Member
+from moderation import api as moderation
+
+ACCESS_MINUTES = 60  # how long one logged opening lets a moderator read
+CLOSED_CASE_DAYS = 7  # a case closed this recently may still be used to open the conversation
+
+_case = sa.table(
+    "moderation_case",
+    sa.column("id", sa.Integer),
+    sa.column("target_kind", sa.String),
+    sa.column("target_id", sa.Integer),
+    sa.column("closed_at", UtcDateTime),
+)
+_report = sa.table("report", sa.column("id", sa.Integer), sa.column("case_id", sa.Integer))
+
+
+@dataclass(frozen=True)
+class ReportedCase:
+    id: int
+    reports: int
+    open: bool
+
+
+async def reported_cases(s: AsyncSession, room: Room) -> list[ReportedCase]:
+    """Cases, open or recently closed, with at least one member's report about a message
+    in this room: the only things a moderator can open the conversation with."""
+    since = utcnow() - timedelta(days=CLOSED_CASE_DAYS)
+    query = (
+        sa.select(_case.c.id, sa.func.count(_report.c.id), _case.c.closed_at)
+        .join(_report, _report.c.case_id == _case.c.id)
+        .join(ChatMessage, col(ChatMessage.id) == _case.c.target_id)
+        .where(
+            _case.c.target_kind == "chat_message",
+            col(ChatMessage.room_id) == room.id,
+            sa.or_(_case.c.closed_at.is_(None), _case.c.closed_at > since),
+        )
+        .group_by(_case.c.id, _case.c.closed_at)
+        .order_by(_case.c.id.desc())
+    )
+    rows = await s.exec(query)  # type: ignore[call-overload]
+    return [ReportedCase(row[0], row[1], row[2] is None) for row in rows]
+
+
+async def require_room_moderator(s: AsyncSession, member: Member, room: Room) -> None:
+    allowed = (
+        member.is_admin
+        if room.community_id is None
+        else await moderation.is_moderator(s, member, room.community_id)
+    )
+    if not allowed:
+        raise ChatError(
+            "forbidden",
+            "This is a private conversation between a member and a peer supporter. Only the "
+            "moderators of its community can open it, and only from a report about it.",
+            status=403,
+        )
+
+
+async def open_for_moderator(
+    ctx: AppContext, moderator: Member, room: Room, case_id: int | None
+) -> datetime:
+    """Record the opening (naming the case) and grant access; returns when it ends."""
+    if room.kind != "private":
+        raise ChatError("not_found", "There's no private conversation here.", status=404)
+    async with ctx.db.transaction() as s:
+        await require_room_moderator(s, moderator, room)
+        cases = {case.id for case in await reported_cases(s, room)}
+        if case_id is None or case_id not in cases:
+            raise ChatError(
+                "no_report",
+                "Private conversations can be opened only from a report about a message in "
+                "them. Nobody has reported one here (or that report is not about this "
+                "conversation), so it stays private.",
+                status=403,
+            )
+        expires = utcnow() + timedelta(minutes=ACCESS_MINUTES)
+        s.add(
+            PrivateRoomAccess(
+                room_id=room.id,  # type: ignore[arg-type]
+                member_id=moderator.id,  # type: ignore[arg-type]
+                case_id=case_id,
+                expires_at=expires,
+            )
+        )
+        await moderation.record(
+            s,
+            moderator,
+            "open_private_conversation",
+            "chat_room",
+            room.id,
+            room.community_id,
+            f"case {case_id}",
+            "A moderator opened a private support conversation to look at a report",
+        )
+    return expires

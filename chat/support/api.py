@@ -1,0 +1,140 @@
+"""The 1:1 support part of the JSON API (/api/v1/support/…), as docs/api.md describes it.
+
+The status call is what the waiting page polls every few seconds, on connections that may
+be slow and metered: its answer is a handful of fields and nothing more.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from chat.models import Room
+from chat.runtime import region_of
+from chat.service import ChatError, iso
+from chat.support import service
+from chat.support.models import SupportRequest
+from core.context import get_context
+from core.web.errors import ApiError
+from core.web.jsonapi import field, read_json
+from identity.auth import require_member
+
+_community = sa.table("community", sa.column("id", sa.Integer), sa.column("slug", sa.String))
+
+
+def _api_error(exc: ChatError) -> ApiError:
+    extra: dict[str, Any] = {}
+    if url := getattr(exc, "url", None):
+        extra["url"] = url
+    if exc.notice:
+        extra["notice"] = exc.notice
+    return ApiError(exc.status, exc.code, exc.message, **extra)
+
+
+async def _status(request: Request, found: SupportRequest) -> dict[str, Any]:
+    """The tiny answer: where things stand and where to go."""
+    url = service.request_url(found)
+    if found.room_id is not None:
+        async with get_context(request).db.read() as s:
+            room = await s.get(Room, found.room_id)
+        url = service.conversation_url(room.slug) if room else url
+    body: dict[str, Any] = {"id": found.id, "status": found.status, "url": url}
+    if found.status == "open":
+        body["timed_out"] = service.timed_out(found, get_context(request).settings)
+    return body
+
+
+async def ask(request: Request) -> Response:
+    member = require_member(request)
+    data = await read_json(request)
+    slug, note = field(data, "community", str), field(data, "note", str)
+    ctx = get_context(request)
+    async with ctx.db.read() as s:
+        row = (await s.exec(sa.select(_community.c.id).where(_community.c.slug == slug))).first()  # type: ignore[call-overload]
+    if row is None:
+        raise ApiError(422, "invalid", "There's no community with that address.", field="community")
+    try:
+        asked = await service.ask(ctx, member, row[0], note, region=region_of(request))
+    except ChatError as exc:
+        raise _api_error(exc) from None
+    body = await _status(request, asked.request)
+    body["created_at"] = iso(asked.request.created_at)
+    if asked.notice:
+        body["notice"] = asked.notice
+    return JSONResponse(body, 201)
+
+
+async def status(request: Request) -> Response:
+    member = require_member(request)
+    found = await service.get_request(get_context(request).db, request.path_params["id"])
+    if found is None or not service.is_participant(found, member):
+        raise ApiError(404, "not_found", "There's no request of yours here.")
+    return JSONResponse(await _status(request, found))
+
+
+async def cancel(request: Request) -> Response:
+    member = require_member(request)
+    try:
+        await service.cancel(get_context(request), member, request.path_params["id"])
+    except ChatError as exc:
+        raise _api_error(exc) from None
+    return JSONResponse({"id": request.path_params["id"], "status": "cancelled"})
+
+
+async def accept(request: Request) -> Response:
+    member = require_member(request)
+    try:
+        room = await service.accept(get_context(request), member, request.path_params["id"])
+    except ChatError as exc:
+        raise _api_error(exc) from None
+    body = {"id": request.path_params["id"], "status": "accepted", "room": room.slug}
+    return JSONResponse({**body, "url": service.conversation_url(room.slug)})
+
+
+async def end(request: Request) -> Response:
+    member = require_member(request)
+    try:
+        await service.end(get_context(request), member, request.path_params["id"])
+    except ChatError as exc:
+        raise _api_error(exc) from None
+    return JSONResponse({"id": request.path_params["id"], "status": "ended"})
+
+
+async def queue(request: Request) -> Response:
+    """The queue as the supporters' page polls it: how many wait, and their ids."""
+    member = require_member(request)
+    try:
+        found = await service.queue(get_context(request).db, member)
+    except ChatError as exc:
+        raise _api_error(exc) from None
+    items = [
+        {"id": i.id, "community": i.community, "crisis": i.crisis, "since": iso(i.created_at)}
+        for i in found.items
+    ]
+    return JSONResponse({"available": found.available, "count": len(items), "requests": items})
+
+
+async def availability(request: Request) -> Response:
+    """Switch taking requests on or off: {"available": true | false}."""
+    member = require_member(request)
+    available = field(await read_json(request), "available", bool)
+    try:
+        await service.set_available(get_context(request), member, available)
+    except ChatError as exc:
+        raise _api_error(exc) from None
+    return JSONResponse({"available": available})
+
+
+routes = [
+    Route("/api/v1/support/availability", availability, methods=["POST"]),
+    Route("/api/v1/support/requests", ask, methods=["POST"]),
+    Route("/api/v1/support/requests/{id:int}", status, methods=["GET"]),
+    Route("/api/v1/support/requests/{id:int}/cancel", cancel, methods=["POST"]),
+    Route("/api/v1/support/requests/{id:int}/accept", accept, methods=["POST"]),
+    Route("/api/v1/support/requests/{id:int}/end", end, methods=["POST"]),
+    Route("/api/v1/support/queue", queue, methods=["GET"]),
+]

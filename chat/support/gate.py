@@ -1,0 +1,60 @@
+"""The gate chat asks before letting anyone into a 1:1 support conversation (chat/gates.py).
+
+Only the member who asked, the supporter who accepted, and moderators holding a current
+grant (opened from a report, chat/support/access.py) are let in; everyone else is refused
+before the WebSocket upgrade. Only the two people in the conversation may write, and only
+while it is going on.
+"""
+
+from __future__ import annotations
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from chat.gates import Admission
+from chat.models import Room
+from chat.service import ChatError
+from chat.support import service
+from core.db import Database
+from identity.models import Member
+
+PRIVATE = (
+    "This is a private conversation between a member and a peer supporter. Moderators can "
+    "open one only from a report about it."
+)
+
+
+class PrivateConversationGate:
+    async def admit(self, db: Database, room: Room, member: Member) -> Admission:
+        async with db.read() as s:
+            request = await service.request_for_room(s, room.id)  # type: ignore[arg-type]
+            if request is None:
+                raise ChatError("not_found", "There's no chat room at this address.", status=404)
+            if request.member_id == member.id:
+                role = "member"
+            elif request.supporter_id == member.id:
+                role = "supporter"
+            elif await service.has_grant(s, room.id, member.id):  # type: ignore[arg-type]
+                role = "moderator"
+            else:
+                raise ChatError("private", PRIVATE, status=403)
+        return Admission(hello={"support": {"status": request.status, "role": role}})
+
+    async def check_send(self, s: AsyncSession, room: Room, member: Member) -> None:
+        request = await service.request_for_room(s, room.id)  # type: ignore[arg-type]
+        if request is None or not service.is_participant(request, member):
+            raise ChatError(
+                "read_only",
+                "You can read this conversation, but only the member and their supporter "
+                "write in it. Your text is kept.",
+                status=403,
+            )
+        if request.status != "accepted":
+            raise ChatError(
+                "ended",
+                "This conversation has ended, so nothing more can be sent in it. Your text is "
+                "kept if you'd like to copy it.",
+                status=409,
+            )
+
+    def page_url(self, room: Room) -> str:
+        return service.conversation_url(room.slug)

@@ -1,0 +1,560 @@
+"""1:1 support requests: asking, the supporters' queue, accepting, ending, feedback.
+
+No HTTP here, so the pages and the JSON API share every rule. Validate, then write, then
+publish: the end of a conversation is told to both sides only after it is committed.
+
+Accepting is one conditional UPDATE (``… WHERE id = :id AND status = 'open'``): when two
+supporters press Accept at once, exactly one row changes and the other is told that someone
+else has just taken the request, on SQLite and PostgreSQL alike. The private room is made in
+the same transaction, so an accepted request always has its room.
+"""
+
+from __future__ import annotations
+
+import functools
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import anyio
+import sqlalchemy as sa
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from chat.gates import CLOSE_GONE
+from chat.models import Room
+from chat.service import ChatError, publish_state, tell_member
+from chat.support.models import (
+    PrivateRoomAccess,
+    SupporterAvailability,
+    SupporterTopic,
+    SupportRequest,
+)
+from core.context import AppContext
+from core.db import Database, utcnow
+from core.settings import Settings
+from identity.models import DELETED_NAME, Member, MemberBlock
+from moderation import api as moderation
+
+NOTE_MAX = 500  # a short note: what a supporter needs to know before saying hello
+FEEDBACK_MAX = 500
+QUEUE_LIMIT = 100
+
+# Forum owns the community table; chat reads the two columns it needs by name.
+_community = sa.table("community", sa.column("id", sa.Integer), sa.column("name", sa.String))
+
+
+@dataclass(frozen=True)
+class Asked:
+    request: SupportRequest
+    notice: dict[str, Any] | None = None  # crisis resources, shown to the member at once
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    id: int
+    community: str
+    note_html: str
+    crisis: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Queue:
+    available: bool
+    items: list[QueueItem]
+    topics: set[int]
+
+
+def is_supporter(member: Member | None) -> bool:
+    """Who may take requests: peer supporters, and admins (who appoint them)."""
+    return member is not None and (member.is_peer_supporter or member.is_admin)
+
+
+def conversation_url(room_slug: str) -> str:
+    return f"/support/conversations/{room_slug}"
+
+
+def request_url(request: SupportRequest) -> str:
+    return f"/support/requests/{request.id}"
+
+
+def timed_out(request: SupportRequest, settings: Settings, now: datetime | None = None) -> bool:
+    """Has the request waited long enough that the member should be shown other help too?"""
+    waited = (now or utcnow()) - request.created_at
+    return request.status == "open" and waited >= timedelta(minutes=settings.support_wait_minutes)
+
+
+def name_of(member: Member | None) -> str:
+    if member is None or member.deleted_at is not None:
+        return DELETED_NAME
+    return member.pseudonym
+
+
+async def community_name(s: AsyncSession, community_id: int) -> str | None:
+    row = (
+        await s.exec(sa.select(_community.c.name).where(_community.c.id == community_id))  # type: ignore[call-overload]
+    ).first()
+    return row[0] if row else None
+
+
+# --------------------------------------------------------------------------- reading
+
+
+async def get_request(db: Database, request_id: int) -> SupportRequest | None:
+    async with db.read() as s:
+        return await s.get(SupportRequest, request_id)
+
+
+async def live_request(s: AsyncSession, member_id: int) -> SupportRequest | None:
+    """The member's request that is waiting or in conversation, if any (at most one)."""
+    query = select(SupportRequest).where(
+        SupportRequest.member_id == member_id,
+        col(SupportRequest.status).in_(("open", "accepted")),
+    )
+    return (await s.exec(query)).first()
+
+
+async def request_for_room(s: AsyncSession, room_id: int) -> SupportRequest | None:
+    query = select(SupportRequest).where(SupportRequest.room_id == room_id)
+    return (await s.exec(query)).first()
+
+
+def is_participant(request: SupportRequest, member: Member | None) -> bool:
+    return member is not None and member.id in (request.member_id, request.supporter_id)
+
+
+async def has_grant(s: AsyncSession, room_id: int, member_id: int) -> bool:
+    """Does this moderator hold a current grant to read the conversation (access.py)?"""
+    query = select(PrivateRoomAccess.id).where(
+        PrivateRoomAccess.room_id == room_id,
+        PrivateRoomAccess.member_id == member_id,
+        col(PrivateRoomAccess.expires_at) > utcnow(),
+    )
+    return (await s.exec(query)).first() is not None
+
+
+async def grant_holders(s: AsyncSession, room_id: int) -> list[int]:
+    query = select(PrivateRoomAccess.member_id).where(
+        PrivateRoomAccess.room_id == room_id, col(PrivateRoomAccess.expires_at) > utcnow()
+    )
+    return list(set(await s.exec(query)))
+
+
+# --------------------------------------------------------------------------- asking
+
+
+async def ask(
+    ctx: AppContext,
+    member: Member,
+    community_id: int | None,
+    note: str,
+    *,
+    region: str | None = None,
+) -> Asked:
+    """Put a request in the queue. Crisis language does not stop it: the request is made,
+    flagged first in the queue, and the member is shown crisis resources at once."""
+    note = note.strip()
+    if not note:
+        raise ChatError(
+            "empty", "Write a short note for the supporter: a sentence or two is enough."
+        )
+    if len(note) > NOTE_MAX:
+        raise ChatError(
+            "too_long",
+            f"Keep the note to {NOTE_MAX} characters (it has {len(note):,}); you can say more "
+            "once you're talking. Your text is kept below.",
+        )
+    if community_id is None:
+        raise ChatError("invalid", "Choose the topic you'd like to talk about.")
+    blocked = await ctx.rate_limits.hit("post", f"support:{member.id}")
+    if blocked:
+        raise ChatError(
+            "rate_limited",
+            f"You've asked several times in a short while. Please wait {blocked.minutes} "
+            "minutes and ask again — your text is kept.",
+            status=429,
+            retry_after=blocked.retry_after,
+        )
+    async with ctx.db.read() as s:
+        if await community_name(s, community_id) is None:
+            raise ChatError("invalid", "Choose one of the topics offered.")
+        refusal = (await moderation.standing(s, member.id, community_id)).refusal()  # type: ignore[arg-type]
+        if refusal:  # a sanction stops the conversation, never the way to other help
+            resources = {"code": "resources", "resources": moderation.crisis_resources(region)}
+            raise ChatError(refusal[0], refusal[1], status=403, notice=resources)
+        if existing := await live_request(s, member.id):  # type: ignore[arg-type]
+            raise _already_asked(existing)
+        policy = await moderation.load_policy(s, community_id)
+    decision = await _check(note, policy, region)
+    request = SupportRequest(
+        member_id=member.id,  # type: ignore[arg-type]
+        community_id=community_id,
+        note=decision.text,
+        note_html=decision.html,
+        crisis=moderation.is_crisis(decision),
+    )
+    try:
+        async with ctx.db.transaction() as s:
+            s.add(request)
+    except IntegrityError:  # a second ask raced the first: the partial unique index held
+        async with ctx.db.read() as s:
+            existing = await live_request(s, member.id)  # type: ignore[arg-type]
+        if existing is None:
+            raise
+        raise _already_asked(existing) from None
+    return Asked(request, decision.notice if request.crisis else None)
+
+
+def _already_asked(existing: SupportRequest) -> ChatError:
+    where = "is waiting for a supporter" if existing.status == "open" else "is going on now"
+    error = ChatError(
+        "already_asked",
+        f"You already have a request that {where}. You can have one at a time: go back to "
+        "it, or cancel it first if you'd like to ask about something else.",
+        status=409,
+    )
+    error.url = request_url(existing)  # type: ignore[attr-defined]
+    return error
+
+
+async def _check(text: str, policy: moderation.CommunityPolicy, region: str | None) -> Any:
+    """The pipeline's verdict on a note or feedback. Nobody reviews these before a supporter
+    reads them, so anything the pipeline would hold for review (contact details, a watched
+    word) is refused with its reason instead; crisis language is let through, flagged."""
+    check = functools.partial(
+        moderation.check_text,
+        text,
+        moderation.ContentKind.POST,
+        policy,
+        max_chars=NOTE_MAX,
+        region=region,
+    )
+    decision = await anyio.to_thread.run_sync(check)
+    reason = decision.reason
+    if reason is None or decision.published or reason.code == "crisis":
+        return decision
+    if reason.code == "contact_details":
+        message = (
+            "Your note looks like it includes contact details (a phone number, email, address "
+            "or social media account). Notes can't include them: sharing them can make you "
+            "identifiable. Please remove them and send it again — your text is kept."
+        )
+    elif decision.refused:
+        message = f"{reason.message} Your text is kept."
+    else:
+        message = (
+            "Your note contains words this community asks moderators to check first, so it "
+            "can't be sent as a note. Please reword it and send it again — your text is kept."
+        )
+    raise ChatError(reason.code, message)
+
+
+async def cancel(ctx: AppContext, member: Member, request_id: int) -> None:
+    """The member withdraws a request that is still waiting."""
+    async with ctx.db.transaction() as s:
+        changed = await s.exec(
+            update(SupportRequest)
+            .where(
+                col(SupportRequest.id) == request_id,
+                col(SupportRequest.member_id) == member.id,
+                col(SupportRequest.status) == "open",
+            )
+            .values(status="cancelled", ended_at=utcnow(), ended_by_id=member.id)
+        )
+        if changed.rowcount == 1:  # type: ignore[attr-defined]
+            return
+        request = await s.get(SupportRequest, request_id)
+    if request is None or request.member_id != member.id:
+        raise ChatError("not_found", "There's no request of yours here.", status=404)
+    if request.status == "accepted":
+        raise ChatError(
+            "already_accepted",
+            "A supporter has just accepted your request: your conversation is open. You can "
+            "end it there at any time.",
+            status=409,
+        )
+    raise ChatError("not_open", "This request is already closed.", status=409)
+
+
+# --------------------------------------------------------------------------- supporters
+
+
+async def _blocked_either_way(s: AsyncSession, member_id: int) -> set[int]:
+    """Members this one blocked or was blocked by: neither side is matched with the other."""
+    rows = await s.exec(
+        select(MemberBlock).where(
+            sa.or_(MemberBlock.blocker_id == member_id, MemberBlock.blocked_id == member_id)
+        )
+    )
+    return {b.blocked_id if b.blocker_id == member_id else b.blocker_id for b in rows}
+
+
+def _require_supporter(member: Member) -> None:
+    if not is_supporter(member):
+        raise ChatError(
+            "forbidden",
+            "Only peer supporters can see and take 1:1 requests. If you'd like to become "
+            "one, ask an admin.",
+            status=403,
+        )
+
+
+async def is_available(s: AsyncSession, member_id: int) -> bool:
+    row = await s.get(SupporterAvailability, member_id)
+    return bool(row and row.available)
+
+
+async def set_available(ctx: AppContext, member: Member, available: bool) -> None:
+    _require_supporter(member)
+    async with ctx.db.transaction() as s:
+        row = await s.get(SupporterAvailability, member.id)
+        if row is None:
+            row = SupporterAvailability(member_id=member.id)  # type: ignore[arg-type]
+        row.available, row.changed_at = available, utcnow()
+        s.add(row)
+
+
+async def topics_of(s: AsyncSession, member_id: int) -> set[int]:
+    rows = await s.exec(
+        select(SupporterTopic.community_id).where(SupporterTopic.member_id == member_id)
+    )
+    return set(rows)
+
+
+async def set_topics(ctx: AppContext, member: Member, community_ids: set[int]) -> None:
+    """The communities whose requests this supporter sees (none means every community)."""
+    _require_supporter(member)
+    async with ctx.db.transaction() as s:
+        known = set((await s.exec(sa.select(_community.c.id))).scalars())  # type: ignore[call-overload]
+        await s.exec(delete(SupporterTopic).where(col(SupporterTopic.member_id) == member.id))
+        for community_id in sorted(community_ids & known):
+            s.add(SupporterTopic(member_id=member.id, community_id=community_id))  # type: ignore[arg-type]
+
+
+async def queue(db: Database, supporter: Member) -> Queue:
+    """Open requests for an available supporter: crisis-flagged first, then oldest first.
+    Only the topic, note and waiting time show: a requester's pseudonym is shown to the
+    supporter who accepts, and to nobody before that."""
+    _require_supporter(supporter)
+    async with db.read() as s:
+        available = await is_available(s, supporter.id)  # type: ignore[arg-type]
+        chosen = await topics_of(s, supporter.id)  # type: ignore[arg-type]
+        if not available:
+            return Queue(False, [], chosen)
+        hidden = await _blocked_either_way(s, supporter.id)  # type: ignore[arg-type]
+        query = (
+            sa.select(SupportRequest, _community.c.name)
+            .join(_community, _community.c.id == SupportRequest.community_id)
+            .where(
+                col(SupportRequest.status) == "open",
+                col(SupportRequest.member_id) != supporter.id,
+            )
+            .order_by(col(SupportRequest.crisis).desc(), col(SupportRequest.created_at))
+            .limit(QUEUE_LIMIT)
+        )
+        if chosen:
+            query = query.where(col(SupportRequest.community_id).in_(chosen))
+        if hidden:
+            query = query.where(col(SupportRequest.member_id).not_in(hidden))
+        rows = list(await s.exec(query))  # type: ignore[call-overload]
+    items = [
+        QueueItem(r.id, name, r.note_html, r.crisis, r.created_at)  # type: ignore[arg-type]
+        for r, name in rows
+    ]
+    return Queue(True, items, chosen)
+
+
+async def accept(ctx: AppContext, supporter: Member, request_id: int) -> Room:
+    """Take a request: exactly one supporter wins; the private room is made in the same
+    transaction. Returns the room."""
+    _require_supporter(supporter)
+    async with ctx.db.transaction() as s:
+        if not await is_available(s, supporter.id):  # type: ignore[arg-type]
+            raise ChatError(
+                "not_available",
+                "Switch on “Available” first, so requests reach you.",
+                status=409,
+            )
+        request = await s.get(SupportRequest, request_id)
+        if request is None:
+            raise ChatError("not_found", "There's no such request.", status=404)
+        if request.member_id == supporter.id:
+            raise ChatError(
+                "own_request",
+                "This is your own request: another supporter will take it.",
+                status=403,
+            )
+        if request.member_id in await _blocked_either_way(s, supporter.id):  # type: ignore[arg-type]
+            raise ChatError(
+                "blocked",
+                "One of you has blocked the other, so another supporter will take this request.",
+                status=403,
+            )
+        room = Room(
+            slug="p-" + secrets.token_hex(12),  # unguessable: the address reveals nothing
+            name="Support conversation",
+            kind="private",
+            community_id=request.community_id,
+            members_only=True,
+        )
+        s.add(room)
+        await s.flush()
+        taken = await s.exec(
+            update(SupportRequest)
+            .where(col(SupportRequest.id) == request_id, col(SupportRequest.status) == "open")
+            .values(
+                status="accepted",
+                supporter_id=supporter.id,
+                accepted_at=utcnow(),
+                room_id=room.id,
+            )
+        )
+        if taken.rowcount != 1:  # type: ignore[attr-defined]
+            raise _not_open(request.status)  # the room goes with the rolled-back transaction
+        await moderation.record(
+            s,
+            supporter,
+            "accept_support_request",
+            "support_request",
+            request_id,
+            request.community_id,
+        )
+    return room
+
+
+def _not_open(status: str) -> ChatError:
+    if status == "cancelled":
+        return ChatError(
+            "cancelled", "The member has withdrawn this request; nothing more to do.", status=409
+        )
+    if status == "open":  # taken between our read and our update
+        status = "accepted"
+    if status == "accepted":
+        return ChatError(
+            "already_accepted",
+            "Another supporter has just accepted this request. Thank you for being ready — "
+            "the queue shows who else is waiting.",
+            status=409,
+        )
+    return ChatError("not_open", "This request has already ended.", status=409)
+
+
+# --------------------------------------------------------------------------- ending
+
+
+async def end(ctx: AppContext, member: Member, request_id: int) -> SupportRequest:
+    """Either side ends the conversation; both sides' sockets are closed for good (4003)
+    after the commit, and their pages show that it has ended."""
+    async with ctx.db.transaction() as s:
+        request = await s.get(SupportRequest, request_id)
+        if request is None or not is_participant(request, member):
+            raise ChatError("not_found", "There's no conversation of yours here.", status=404)
+        ended = await s.exec(
+            update(SupportRequest)
+            .where(col(SupportRequest.id) == request_id, col(SupportRequest.status) == "accepted")
+            .values(status="ended", ended_at=utcnow(), ended_by_id=member.id)
+        )
+        if ended.rowcount != 1:  # type: ignore[attr-defined]
+            raise ChatError("not_open", "This conversation has already ended.", status=409)
+        await moderation.record(
+            s, member, "end_support_conversation", "support_request", request_id,
+            request.community_id,
+        )  # fmt: skip
+        await s.refresh(request)
+        watchers = await grant_holders(s, request.room_id)  # type: ignore[arg-type]
+    await _announce_end(ctx, request, member, watchers)
+    return request
+
+
+async def _announce_end(
+    ctx: AppContext, request: SupportRequest, by: Member, watchers: list[int]
+) -> None:
+    assert request.room_id is not None
+    ended_by = "member" if by.id == request.member_id else "supporter"
+    frame = {"type": "support", "status": "ended", "ended_by": ended_by}
+    await publish_state(ctx.broker, request.room_id, frame)
+    for member_id in {request.member_id, request.supporter_id, *watchers} - {None}:
+        await tell_member(ctx.broker, member_id, None, room_id=request.room_id, close=CLOSE_GONE)  # type: ignore[arg-type]
+
+
+async def give_feedback(
+    ctx: AppContext,
+    member: Member,
+    request_id: int,
+    helped: bool | None,
+    note: str,
+    *,
+    region: str | None = None,
+) -> dict[str, Any] | None:
+    """The member's private answer to "Did this help?" (moderators read it; no public
+    score). Returns crisis resources when the note calls for them."""
+    note = note.strip()
+    if len(note) > FEEDBACK_MAX:
+        raise ChatError(
+            "too_long", f"Keep the note to {FEEDBACK_MAX} characters. Your text is kept."
+        )
+    async with ctx.db.read() as s:
+        request = await s.get(SupportRequest, request_id)
+        if request is None or request.member_id != member.id:
+            raise ChatError("not_found", "There's no conversation of yours here.", status=404)
+        if request.status != "ended":
+            raise ChatError(
+                "not_ended", "You can say whether it helped once the conversation has ended."
+            )
+        if request.feedback_at is not None:
+            raise ChatError("already_given", "You've already told us — thank you.", status=409)
+        policy = await moderation.load_policy(s, request.community_id)
+    notice = None
+    text = None
+    if note:
+        decision = await _check(note, policy, region)
+        text = decision.text
+        notice = decision.notice if moderation.is_crisis(decision) else None
+    async with ctx.db.transaction() as s:
+        await s.exec(
+            update(SupportRequest)
+            .where(col(SupportRequest.id) == request_id, col(SupportRequest.feedback_at).is_(None))
+            .values(helped=helped, feedback=text, feedback_at=utcnow())
+        )
+    return notice
+
+
+@dataclass(frozen=True)
+class FeedbackItem:
+    id: int
+    community: str
+    supporter: str
+    helped: bool | None
+    feedback: str | None
+    ended_at: datetime | None
+
+
+async def feedback_for(db: Database, viewer: Member) -> list[FeedbackItem]:
+    """Feedback in the communities the viewer moderates (all for admins), newest first.
+    The member who gave it is not named: moderators need to know how supporters are doing,
+    not who asked for help."""
+    async with db.read() as s:
+        scope = None if viewer.is_admin else await moderation.moderated_community_ids(s, viewer)
+        if scope is not None and not scope:
+            raise ChatError(
+                "forbidden", "Only moderators and admins can read support feedback.", status=403
+            )
+        query = (
+            sa.select(SupportRequest, _community.c.name, Member)
+            .join(_community, _community.c.id == SupportRequest.community_id)
+            .outerjoin(Member, col(Member.id) == SupportRequest.supporter_id)
+            .where(col(SupportRequest.feedback_at).is_not(None))
+            .order_by(col(SupportRequest.feedback_at).desc())
+            .limit(200)
+        )
+        if scope is not None:
+            query = query.where(col(SupportRequest.community_id).in_(scope))
+        rows = list(await s.exec(query))  # type: ignore[call-overload]
+    return [
+        FeedbackItem(r.id, name, name_of(supporter), r.helped, r.feedback, r.ended_at)
+        for r, name, supporter in rows
+    ]

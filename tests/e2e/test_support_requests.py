@@ -1,0 +1,186 @@
+"""1:1 support in two real browsers: a member asks, a peer supporter (given the role by an
+admin) switches on, sees the request appear and accepts it; the member's waiting page moves
+on by itself, they talk privately, the supporter ends it and the member is asked, privately,
+whether it helped."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+from core.db import Database
+from identity.service import find_member
+from tests.e2e.conftest import Server, assert_accessible, screenshot
+from tests.helpers import PASSPHRASE
+
+
+def _make_admin(server: Server, name: str) -> None:
+    kindred = Path(sys.executable).parent / "kindred"
+    subprocess.run(
+        [str(kindred), "create-admin", name, "--passphrase-stdin"],
+        input=PASSPHRASE + "\n",
+        env=server.env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def _member_id(server: Server, name: str) -> int:
+    found: list[int] = []
+
+    async def look() -> None:
+        db = Database(f"sqlite+aiosqlite:///{server.data_dir / 'kindred.db'}")
+        try:
+            member = await find_member(db, name)
+            assert member is not None and member.id is not None
+            found.append(member.id)
+        finally:
+            await db.close()
+
+    # Playwright's sync API owns this thread's event loop; the database call gets its own.
+    worker = threading.Thread(target=asyncio.run, args=(look(),))
+    worker.start()
+    worker.join(30)
+    return found[0]
+
+
+def _signed_in(new_context, name: str):  # type: ignore[no-untyped-def]
+    context = new_context()
+    response = context.request.post(
+        "/api/v1/signup", data={"pseudonym": name, "passphrase": PASSPHRASE}
+    )
+    assert response.status == 201, response.text()
+    return context
+
+
+def test_a_member_asks_a_supporter_accepts_and_they_talk_privately(
+    server: Server, new_context
+) -> None:
+    tag = secrets.token_hex(2)
+    asker_name, supporter_name, admin_name = f"Wren{tag}", f"Oak{tag}", f"Admin{tag}"
+
+    # An admin makes Oak a peer supporter, on the member's moderation page.
+    _make_admin(server, admin_name)
+    supporter = _signed_in(new_context, supporter_name).new_page()
+    admin_context = new_context()
+    assert admin_context.request.post(
+        "/api/v1/login", data={"pseudonym": admin_name, "passphrase": PASSPHRASE}
+    ).ok
+    admin = admin_context.new_page()
+    admin.goto(f"/moderation/members/{_member_id(server, supporter_name)}")
+    admin.get_by_role("button", name="Make a peer supporter").click()
+    expect(admin.get_by_role("button", name="Remove the peer supporter role")).to_be_visible()
+
+    # Oak switches on and waits.
+    supporter.goto("/support/queue")
+    supporter.get_by_role("button", name="I'm available").click()
+    expect(supporter.locator("#support-available")).to_have_text("available")
+    expect(supporter.get_by_text("Nobody is waiting right now")).to_be_visible()
+    assert_accessible(supporter, "support queue (empty)")
+
+    # Wren asks, from the navigation.
+    asker = _signed_in(new_context, asker_name).new_page()
+    asker.set_viewport_size({"width": 360, "height": 740})  # a phone: narrow pages must work
+    asker.goto("/")
+    asker.get_by_role("link", name="Talk to someone").click()
+    expect(asker.get_by_role("heading", name="Talk to someone one-to-one")).to_be_visible()
+    assert_accessible(asker, "ask for support")
+    asker.get_by_label("Topic").select_option(index=1)
+    asker.get_by_label("A short note for the supporter").fill(
+        "My dad died last month and tonight is hard."
+    )
+    asker.get_by_role("button", name="Ask for a supporter").click()
+    expect(asker.get_by_role("heading", name="Waiting for a supporter")).to_be_visible()
+    assert_accessible(asker, "waiting for a supporter")
+    screenshot(asker, "support-waiting")
+
+    # Oak's queue notices the new request by itself; the pseudonym is not shown yet.
+    supporter.locator("#support-queue-status a").click(timeout=20_000)
+    request = supporter.locator("#support-requests li").first
+    expect(request).to_contain_text("tonight is hard")
+    expect(supporter.locator("#support-requests")).not_to_contain_text(asker_name)
+    assert_accessible(supporter, "support queue")
+    screenshot(supporter, "support-queue")
+    request.get_by_role("button", name="Accept").click()
+
+    # Both are in the private conversation: Wren's waiting page moved on by itself.
+    expect(supporter.get_by_role("heading", name=f"Supporting {asker_name}")).to_be_visible()
+    expect(asker).to_have_url(re.compile(r"/support/conversations/p-"), timeout=20_000)
+    expect(asker.get_by_role("heading", name=f"Talking with {supporter_name}")).to_be_visible()
+    for page in (asker, supporter):
+        expect(page.locator("#chat-state")).to_have_text("Live")
+
+    asker.get_by_label("Your message").fill("Thank you for answering.")
+    asker.get_by_label("Your message").press("Enter")
+    expect(supporter.locator("#chat-messages")).to_contain_text("Thank you for answering.")
+    supporter.get_by_label("Your message").fill("I'm here. Tell me about your dad?")
+    supporter.get_by_role("button", name="Send").click()
+    expect(asker.locator("#chat-messages")).to_contain_text("Tell me about your dad?")
+    # Live messages from the other side can be reported, like the ones the page rendered.
+    expect(asker.locator("#chat-messages li.chat-message .chat-report")).to_have_count(1)
+    assert_accessible(asker, "support conversation")
+    assert_accessible(supporter, "support conversation (supporter)")
+    screenshot(asker, "support-conversation")
+
+    # Nobody else can read it.
+    stranger = _signed_in(new_context, f"Stranger{tag}").new_page()
+    response = stranger.goto(asker.url)
+    assert response is not None and response.status == 403
+    expect(stranger.get_by_text("private conversation")).to_be_visible()
+
+    # Oak ends it; Wren's page shows the end and asks, privately, whether it helped.
+    supporter.get_by_role("button", name="End the conversation").click()
+    expect(supporter.get_by_text("This conversation has ended.")).to_be_visible()
+    expect(asker.get_by_text("This conversation has ended.")).to_be_visible()
+    expect(asker.locator("#chat-state")).to_have_text("The conversation has ended")
+    expect(asker.locator("#chat-form")).to_be_hidden()
+    asker.get_by_label("Yes").check()
+    asker.get_by_label("Anything you'd like the moderators to know? (optional)").fill(
+        "Oak really listened."
+    )
+    assert_accessible(asker, "conversation ended")
+    asker.locator("#support-feedback").get_by_role("button", name="Send").click()
+    expect(asker.get_by_text("Thank you for telling us.")).to_be_visible()
+    screenshot(asker, "support-ended")
+
+    # The admin (a moderator everywhere) reads the feedback; the member is not named.
+    admin.goto("/moderation/support")
+    expect(admin.locator("table")).to_contain_text("Oak really listened.")
+    expect(admin.locator("table")).to_contain_text(supporter_name)
+    expect(admin.locator("table")).not_to_contain_text(asker_name)
+    assert_accessible(admin, "support feedback")
+
+
+def test_asking_works_without_javascript(server: Server, new_context) -> None:
+    tag = secrets.token_hex(2)
+    context = new_context(java_script_enabled=False)
+    assert context.request.post(
+        "/api/v1/signup", data={"pseudonym": f"Kit{tag}", "passphrase": PASSPHRASE}
+    ).ok
+    page = context.new_page()
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto("/support")
+    page.get_by_label("Topic").select_option(index=1)
+    page.get_by_label("A short note for the supporter").fill("email me kit@example.com")
+    page.get_by_role("button", name="Ask for a supporter").click()
+    expect(page.get_by_role("alert")).to_contain_text("contact details")
+    expect(page.get_by_label("A short note for the supporter")).to_have_value(
+        "email me kit@example.com"
+    )
+    page.get_by_label("A short note for the supporter").fill("Could someone talk with me?")
+    page.get_by_role("button", name="Ask for a supporter").click()
+    expect(page.get_by_role("heading", name="Waiting for a supporter")).to_be_visible()
+    page.get_by_role("link", name="Check again").click()
+    expect(page.get_by_role("heading", name="Waiting for a supporter")).to_be_visible()
+    # (axe needs JavaScript: these pages are scanned in the test above.)
+    page.get_by_role("button", name="Withdraw my request").click()
+    expect(page.get_by_text("Your request was withdrawn.")).to_be_visible()
