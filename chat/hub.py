@@ -104,6 +104,10 @@ class RoomChannel:
             self.on_message(event)
         elif kind in ("removed", "state"):  # state: a session's or conversation's new state
             self.broadcast(event["frame"])
+        elif kind == "update":  # a message restored or edited by a moderator
+            for listener in tuple(self.listeners):
+                if listener.receives and event["author"] not in listener.hidden:
+                    listener.offer(event["frame"])
         elif kind == "presence" and event.get("origin") != self.hub.id:
             self.remote[event["origin"]] = (event["members"], time.monotonic())
             if not event["members"]:

@@ -109,6 +109,24 @@ class ChatMessageTarget:
 
         after_commit.append(publish)
 
+    async def _show_again(
+        self, s: AsyncSession, room: Room, message: ChatMessage, after_commit: AfterCommit
+    ) -> None:
+        """Restored or edited: connected clients put the message (back) in its place, after
+        commit, except those who blocked its author."""
+        author = await s.get(Member, message.author_id)
+        frame = message_frame(message, author.display_name if author else "", room.slug)
+        event = {
+            "kind": "update",
+            "author": message.author_id,
+            "frame": json.dumps({"type": "updated", "message": frame}, ensure_ascii=False),
+        }
+
+        async def publish() -> None:
+            await _publish(self.broker, room.id, event)  # type: ignore[arg-type]
+
+        after_commit.append(publish)
+
     async def set_hidden(
         self, s: AsyncSession, target_id: int, hidden: bool, after_commit: AfterCommit
     ) -> None:
@@ -117,8 +135,8 @@ class ChatMessageTarget:
             message.status = "hidden"
             self._withdraw(room, message.seq, after_commit)
         elif not hidden and message.status == "hidden":
-            # Clients that dropped it see it again on their next load of the room.
             message.status = "published"
+            await self._show_again(s, room, message, after_commit)
         s.add(message)
 
     async def approve(self, s: AsyncSession, target_id: int, after_commit: AfterCommit) -> None:
@@ -155,9 +173,11 @@ class ChatMessageTarget:
     async def edit(
         self, s: AsyncSession, target_id: int, text: str, html: str, after_commit: AfterCommit
     ) -> None:
-        message, _room = await self._message(s, target_id)
+        message, room = await self._message(s, target_id)
         message.body, message.html = text, html
         s.add(message)
+        if message.status == "published":
+            await self._show_again(s, room, message, after_commit)
 
     async def lock(self, s: AsyncSession, target_id: int, after_commit: AfterCommit) -> None:
         """Chat has no threads to lock; slow mode and removal are its tools."""

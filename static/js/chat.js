@@ -226,6 +226,11 @@
     },
     message: onMessage,
     presence: onPresence,
+    updated: function (f) { // a moderator restored or edited a message: show it as it is now
+      var li = document.getElementById("m" + f.message.id);
+      if (li) li.replaceWith(messageItem(f.message));
+      else insertMessage(f.message);
+    },
     removed: function (f) {
       var li = document.getElementById("m" + f.id);
       if (li) li.remove();

@@ -125,3 +125,35 @@ async def test_lock_clear_and_slow_mode_are_audited(live) -> None:
         actions = [e.action for e in await moderation.audit_entries(s)]
     assert actions == ["slow_mode", "unlock_room", "lock_room", "clear_chat_messages"]
     await admin.aclose()
+
+
+async def test_a_moderators_edit_reaches_connected_clients_at_once(live) -> None:
+    await live.room()
+    author, reader = await live.member("Author"), await live.member("Reader")
+    admin = await moderator_client(live)
+    as_reader = httpx.AsyncClient(
+        base_url=live.url, headers={"authorization": f"Bearer {reader.token}"}
+    )
+    async with live.connect(author) as a, live.connect(reader) as r:
+        await next_frame(a, "hello")
+        await next_frame(r, "hello")
+        await send(a, "that was a stupid thing to say", "e1")
+        [message] = await messages(r, 1)
+        report = await as_reader.post(
+            "/api/v1/reports",
+            json={"kind": "chat_message", "room": "lobby", "id": message["id"], "reason": "spam"},
+        )
+        assert report.status_code == 201, report.text
+        [item] = (await admin.get("/api/v1/moderation/queue")).json()["items"]
+        edited = await admin.post(
+            f"/api/v1/moderation/cases/{item['case_id']}/actions",
+            json={"action": "edit", "text": "that was a thing to say", "reason": "kinder words"},
+        )
+        assert edited.status_code == 200, edited.text
+        for ws in (r, a):
+            update = await next_frame(ws, "updated")
+            assert update["message"]["id"] == message["id"]
+            assert "stupid" not in update["message"]["html"]
+            assert "that was a thing to say" in update["message"]["html"]
+    await as_reader.aclose()
+    await admin.aclose()
