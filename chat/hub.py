@@ -31,6 +31,7 @@ from typing import Any
 from chat import service
 from core.broker import RESUMED, Broker, Subscription
 from core.db import Database
+from identity.service import blocked_ids
 
 log = logging.getLogger("kindred.chat.hub")
 
@@ -256,6 +257,9 @@ class Hub:
         event names it, and closes those connections when it carries a close code."""
         assert self._members is not None
         async for event in self._members:
+            if event.get("blocks_changed"):
+                await self._reload_hidden(event["member_id"])
+                continue
             frame, close, room_id = event.get("frame"), event.get("close"), event.get("room_id")
             channels = [self.rooms[room_id]] if room_id in self.rooms else []
             if room_id is None:
@@ -267,6 +271,23 @@ class Hub:
                             listener.offer(frame)
                         if close:
                             listener.close(close)
+
+    async def _reload_hidden(self, member_id: int) -> None:
+        listeners = [
+            listener
+            for channel in self.rooms.values()
+            for listener in channel.listeners
+            if listener.member_id == member_id
+        ]
+        if listeners:
+            try:
+                async with self.db.read() as s:
+                    hidden = frozenset(await blocked_ids(s, member_id))
+            except Exception:  # the database is away: the next connection reads it afresh
+                log.exception("chat hub: cannot reload blocks")
+                return
+            for listener in listeners:
+                listener.hidden = hidden
 
     def listener(
         self,

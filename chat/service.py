@@ -111,6 +111,12 @@ async def tell_member(
     await broker.publish(MEMBERS_CHANNEL, event)
 
 
+async def blocks_changed(broker: Broker, member_id: int) -> None:
+    """The member blocked or unblocked someone: their open connections, on every worker,
+    reload whom they hide (chat/hub.py)."""
+    await broker.publish(MEMBERS_CHANNEL, {"member_id": member_id, "blocks_changed": True})
+
+
 async def publish_state(broker: Broker, room_id: int, frame: dict[str, Any]) -> bool:
     """Send a frame to every connection in the room, lobby included (a session's new state)."""
     text = json.dumps(frame, separators=(",", ":"), ensure_ascii=False)

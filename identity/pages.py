@@ -26,6 +26,7 @@ from identity.auth import (
     require_member,
     set_session_cookie,
 )
+from identity.models import Member
 from identity.service import IdentityError
 
 DONE_MESSAGES = {
@@ -306,13 +307,21 @@ async def block(request: Request) -> Response:
         return await account_page(
             request, errors={"block": exc.message}, values={"block": form_text(form, "block")}
         )
+    await _blocks_changed(request, member)
     return RedirectResponse("/account?done=blocked", 303)
 
 
 async def unblock(request: Request) -> Response:
     member = require_member(request)
     await service.unblock_member(get_context(request).db, member, request.path_params["member_id"])
+    await _blocks_changed(request, member)
     return RedirectResponse("/account?done=unblocked", 303)
+
+
+async def _blocks_changed(request: Request, member: Member) -> None:
+    """Tell the parts that filter by blocks (chat's open connections) at once."""
+    for listener in get_context(request).extensions.get("block_listeners", ()):
+        await listener(member.id)
 
 
 routes = [

@@ -85,6 +85,11 @@ def create_app(settings: Settings) -> Starlette:
             )
 
     moderation.sanction_listeners.append(tell_chat)
+
+    async def reload_chat_blocks(member_id: int) -> None:
+        await chat_service.blocks_changed(ctx.broker, member_id)
+
+    ctx.extensions["block_listeners"] = [reload_chat_blocks]
     hooks.register("chat", export_messages, erase_messages)
     chat = chat_runtime.install(ctx)
     groups = groups_setup.install(ctx)  # live group sessions

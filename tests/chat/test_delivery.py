@@ -14,6 +14,7 @@ from websockets.exceptions import ConnectionClosed
 from chat.models import ChatMessage
 from tests.chat.conftest import (
     TIMEOUT,
+    eventually,
     messages,
     next_frame,
     nothing_more,
@@ -347,3 +348,42 @@ async def _stored(live, room, author, client_id: str, decision):  # type: ignore
     )
     assert stored is not None
     return stored
+
+
+async def test_a_block_takes_effect_on_open_connections_at_once(live) -> None:
+    """Blocking someone hides their messages on the blocker's open socket, no reconnect."""
+    import httpx
+
+    from tests.helpers import form_token
+
+    await live.room()
+    wren, heron = await live.member("Wren"), await live.member("Heron")
+    browser = httpx.AsyncClient(
+        base_url=live.url, headers={"authorization": f"Bearer {wren.token}"}
+    )
+    async with live.connect(wren) as w, live.connect(heron) as h:
+        await next_frame(w, "hello")
+        await next_frame(h, "hello")
+        await send(h, "before the block", "b1")
+        assert (await messages(w, 1))[0]["client_id"] == "b1"
+        await messages(h, 1)
+        token = form_token((await browser.get("/account")).text)
+        blocked = await browser.post(
+            "/account/blocks", data={"csrf_token": token, "block": "Heron"}
+        )
+        assert blocked.status_code == 303, blocked.text
+        await eventually(lambda: _hides(live, wren.id, heron.id))
+        await send(h, "after the block", "b2")
+        assert (await messages(h, 1))[0]["client_id"] == "b2"  # Heron's own socket has it
+        await send(w, "still talking", "w1")
+        assert (await messages(w, 1))[0]["client_id"] == "w1"  # and Wren's skipped "b2"
+    await browser.aclose()
+
+
+def _hides(live, member_id: int, author_id: int) -> bool:
+    return any(
+        author_id in listener.hidden
+        for channel in live.chat.hub.rooms.values()
+        for listener in channel.listeners
+        if listener.member_id == member_id
+    )
