@@ -8,13 +8,16 @@ from urllib.parse import urlencode
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from core.context import AppContext
+from core.web.csrf import token_used
 from core.web.forms import form_text
 from forum import queries, service
 from forum.errors import ForumError
 from forum.models import HELP_TYPES, REACTIONS, THREAD_KINDS, WARNING_MODES
+from forum.rendered import RenderedPages
 from forum.web import context, region_of
 from identity.auth import SignInRequired, current_member, require_member
 from moderation import api as moderation
@@ -165,12 +168,18 @@ async def thread_page(request: Request, **extra: Any) -> Response:
         after = int(request.query_params.get("after", "0") or 0)
     except ValueError:
         after = 0
+    thread_id = request.path_params["thread_id"]
     try:
-        view = await queries.thread_view(
-            ctx.db, request.path_params["thread_id"], viewer, after=after
-        )
+        source = await queries.thread_source(ctx.db, thread_id, viewer, after=after)
     except ForumError as exc:
         raise _page_error(exc) from None
+    # Signed-out readers of a plain thread URL all get the same page: reuse it while the
+    # data it was rendered from is unchanged (compared in full on every request).
+    reuse = viewer is None and not extra and request.query_params.keys() <= {"after"}
+    pages, key = _rendered_pages(ctx), (thread_id, after)
+    if reuse and (html := pages.get(key, source.signed_out_key)) is not None:
+        return HTMLResponse(html)
+    view = queries.view_of(source)
     if viewer is not None and view.posts:
         newest = max(p.post.id for p in view.posts)  # type: ignore[type-var]
         await queries.record_visit(ctx.db, viewer, view.thread.id, newest)  # type: ignore[arg-type]
@@ -189,7 +198,16 @@ async def thread_page(request: Request, **extra: Any) -> Response:
     }
     data.update(extra)
     status = data.pop("status", 200)
-    return render(request, "forum/thread.html", data, status)
+    response = render(request, "forum/thread.html", data, status)
+    # A page holding this visitor's CSRF token is theirs alone, whatever the template says.
+    if reuse and status == 200 and not token_used(request):
+        pages.put(key, source.signed_out_key, response.body)
+    return response
+
+
+def _rendered_pages(ctx: AppContext) -> RenderedPages:
+    # One per app, made on first use (nothing is created at import time).
+    return ctx.extensions.setdefault("forum.rendered_pages", RenderedPages())
 
 
 async def reply_page(request: Request) -> Response:

@@ -4,17 +4,19 @@ many posts it shows (tests count them)."""
 from __future__ import annotations
 
 import base64
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache, cached_property
+from typing import Any
 
-from sqlalchemy import and_, case, func, or_
+from sqlalchemy import Select, and_, bindparam, case, func, literal, or_
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.db import Database
 from forum.errors import ForumError, not_found
 from forum.models import (
+    REACTIONS,
     AnonymousAlias,
     Community,
     Notification,
@@ -25,7 +27,7 @@ from forum.models import (
     ThreadVisit,
     WarningPreference,
 )
-from identity.models import Member, MemberBlock
+from identity.models import DELETED_NAME, Member, MemberBlock
 from moderation import api as moderation
 
 PAGE_POSTS = 50
@@ -225,7 +227,10 @@ async def list_threads(
 
 @dataclass
 class PostView:
-    post: Post
+    # A plain row (id, status, html, created_at, edited_at, ...), not an ORM Post: the page
+    # shows up to 50 of them and only reads them, so building and tracking ORM objects for
+    # each would be wasted work.
+    post: Any
     author: str
     author_pseudonym: str | None  # shown to moderators when the post is anonymous
     mine: bool
@@ -249,11 +254,55 @@ class ThreadView:
     hidden_by_block: int
 
 
+@dataclass(frozen=True)
+class ThreadSource:
+    """What one thread page reads from the database, before it is shaped for display."""
+
+    head: Any  # the first row, which carries the thread's and the community's columns
+    community: Community
+    rows: list[Any]  # the page's posts, as plain rows
+    next_after: int | None
+    viewer_id: int | None
+    moderator: bool
+    following: bool = False
+    seen: int = 0
+    blocked: frozenset[int] = frozenset()
+    warning_mode: str = "collapse"
+
+    @cached_property
+    def thread(self) -> Thread:
+        # Built only when a page is rendered: a reused page never needs the object.
+        return Thread(**{c.key: getattr(self.head, f"thread_{c.key}") for c in _THREAD_COLUMNS})
+
+    @property
+    def signed_out_key(self) -> tuple:
+        """Every value a signed-out reader's page is made from: two sources with equal keys
+        render the same page for signed-out readers (see forum/rendered.py)."""
+        return (tuple(self.head), tuple(tuple(row) for row in self.rows), self.next_after)
+
+
 async def thread_view(
     db: Database, thread_id: int, viewer: Member | None, *, after: int = 0
 ) -> ThreadView:
+    return view_of(await thread_source(db, thread_id, viewer, after=after))
+
+
+async def thread_source(
+    db: Database, thread_id: int, viewer: Member | None, *, after: int = 0
+) -> ThreadSource:
+    viewer_id = viewer.id if viewer else None
     async with db.read() as s:
-        thread, community = await thread_and_community(s, thread_id)
+        # One query for the thread, its community and the page of posts: on SQLite every
+        # statement is several hops to the driver's thread, which cost more than the SQL.
+        connection = await s.connection()
+        params = {"thread_id": thread_id, "after": after}
+        if viewer_id is not None:
+            params["viewer_id"] = viewer_id
+        rows = list(await connection.execute(_page_query(viewer_id is not None), params))
+        if not rows:
+            raise not_found("thread")
+        head = rows[0]
+        community = _community_of(head)
         if community.members_only and viewer is None:
             raise ForumError(
                 "members_only",
@@ -261,109 +310,182 @@ async def thread_view(
                 status=401,
             )
         moderator = await moderation.is_moderator(s, viewer, community.id)  # type: ignore[arg-type]
-        viewer_id = viewer.id if viewer else None
-        if thread.status != "published" and not moderator and thread.author_id != viewer_id:
+        if (
+            head.thread_status != "published"
+            and not moderator
+            and head.thread_author_id != viewer_id
+        ):
             raise not_found("thread")
-        posts = await _posts(s, thread, viewer_id, after)
+        posts = [row for row in rows if row.id is not None]  # none: a thread with no posts
         page, next_after = posts[:PAGE_POSTS], None
         if len(posts) > PAGE_POSTS:
-            next_after = page[-1][0].id
-        counts, mine = await _reactions(s, [p.id for p, _m, _l in page], viewer_id)  # type: ignore[misc]
-        following, seen, blocked, warning_mode = False, 0, set(), "collapse"
-        if viewer_id is not None:
-            following = await s.get(ThreadFollow, (thread.id, viewer_id)) is not None
-            visit = await s.get(ThreadVisit, (thread.id, viewer_id))
-            seen = visit.last_post_id if visit else 0
-            blocked = set(
-                await s.exec(
-                    select(MemberBlock.blocked_id).where(MemberBlock.blocker_id == viewer_id)
-                )
-            )
-            if thread.content_warning:
-                pref = await s.get(WarningPreference, (viewer_id, thread.content_warning))
-                warning_mode = pref.mode if pref and pref.mode == "show" else "collapse"
+            next_after = page[-1].id
+        if viewer_id is None:
+            return ThreadSource(head, community, page, next_after, None, moderator)
+        following = await s.get(ThreadFollow, (thread_id, viewer_id)) is not None
+        visit = await s.get(ThreadVisit, (thread_id, viewer_id))
+        blocked = await s.exec(
+            select(MemberBlock.blocked_id).where(MemberBlock.blocker_id == viewer_id)
+        )
+        warning_mode = "collapse"
+        if head.thread_content_warning:
+            pref = await s.get(WarningPreference, (viewer_id, head.thread_content_warning))
+            warning_mode = pref.mode if pref and pref.mode == "show" else "collapse"
+        return ThreadSource(
+            head,
+            community,
+            page,
+            next_after,
+            viewer_id,
+            moderator,
+            following,
+            visit.last_post_id if visit else 0,
+            frozenset(blocked),
+            warning_mode,
+        )
+
+
+def view_of(source: ThreadSource) -> ThreadView:
+    """Shape what was read for display: names, badges, reactions, hidden and held posts."""
+    viewer_id, moderator, seen = source.viewer_id, source.moderator, source.seen
     views: list[PostView] = []
     opening_author = ""
     hidden = 0
-    for post, member, label in page:
-        name = author_label(member, post.anonymous, label)
-        if post.is_opening:
+    for row in source.rows:
+        name = _author_name(row)
+        if row.is_opening:
             opening_author = name
-        if post.author_id in blocked and not post.is_opening:
+        if row.author_id in source.blocked and not row.is_opening:
             hidden += 1
             continue
-        if post.status == "held" and not (moderator or post.author_id == viewer_id):
+        if row.status == "held" and not (moderator or row.author_id == viewer_id):
             continue
         views.append(
             PostView(
-                post,
+                row,
                 name,
-                member.display_name if (post.anonymous and moderator) else None,
-                post.author_id == viewer_id,
-                viewer_id is not None and seen > 0 and post.id > seen,  # type: ignore[operator]
-                counts.get(post.id, {}),  # type: ignore[arg-type]
-                mine.get(post.id, set()),  # type: ignore[arg-type]
-                member.is_peer_supporter and not post.anonymous,
+                _member_name(row) if (row.anonymous and moderator) else None,
+                row.author_id == viewer_id,
+                viewer_id is not None and seen > 0 and row.id > seen,
+                _reaction_counts(row),
+                _my_reactions(row),
+                row.is_peer_supporter and not row.anonymous,
             )
         )
-    if not opening_author:
-        opening_author = "…"
     return ThreadView(
-        thread,
-        community,
-        opening_author,
+        source.thread,
+        source.community,
+        opening_author or "…",
         views,
-        next_after,
-        following,
+        source.next_after,
+        source.following,
         moderator,
-        thread.author_id == viewer_id,
-        warning_mode,
+        source.thread.author_id == viewer_id,
+        source.warning_mode,
         hidden,
     )
 
 
-async def _posts(
-    s: AsyncSession, thread: Thread, viewer_id: int | None, after: int
-) -> list[tuple[Post, Member, str | None]]:
-    query = (
-        select(Post, Member, AnonymousAlias.label)
-        .join(Member, Member.id == Post.author_id)  # type: ignore[arg-type]
+def _member_name(row: Any) -> str:
+    return DELETED_NAME if row.member_deleted_at else row.member_pseudonym
+
+
+def _author_name(row: Any) -> str:
+    if row.anonymous:
+        return f"Anonymous member {row.alias or ''}".strip()
+    return _member_name(row)
+
+
+def _reaction_columns(post_id: Any, signed_in: bool) -> list:
+    """Per post, how many of each reaction it has, then whether the viewer sent each one:
+    correlated subqueries, so the page stays one query however many posts it shows."""
+    counts = [
+        select(func.count())
+        .where(Reaction.post_id == post_id, Reaction.kind == kind)
+        .scalar_subquery()
+        .label(f"n_{kind}")
+        for kind in REACTIONS
+    ]
+    mine = [
+        select(func.count())
+        .where(
+            Reaction.post_id == post_id,
+            Reaction.kind == kind,
+            Reaction.member_id == bindparam("viewer_id"),
+        )
+        .scalar_subquery()
+        .label(f"mine_{kind}")
+        if signed_in
+        else literal(0).label(f"mine_{kind}")
+        for kind in REACTIONS
+    ]
+    return counts + mine
+
+
+_THREAD_COLUMNS = tuple(Thread.__table__.columns)  # type: ignore[attr-defined]
+_COMMUNITY_COLUMNS = tuple(Community.__table__.columns)  # type: ignore[attr-defined]
+
+
+@cache
+def _page_query(signed_in: bool) -> Select:
+    """The thread, its community and up to PAGE_POSTS + 1 posts after `after`, in one
+    statement. Built once per process (with bound parameters): composing it per request
+    cost about as much as running it."""
+    in_page = and_(Post.thread_id == bindparam("thread_id"), Post.id > bindparam("after"))
+    # The page's posts are chosen first, so authors and reactions are looked up for those
+    # rows only, not for every post in a long thread.
+    page = (
+        select(Post).where(in_page).order_by(Post.id).limit(PAGE_POSTS + 1).subquery("page")  # type: ignore[arg-type]
+    )
+    first_post = select(func.min(Post.id)).where(in_page).scalar_subquery()
+    # The thread's and community's columns only on the first row (or the only row, when
+    # there are no posts): repeating them on every row would be 50 copies to convert.
+    first_row = or_(page.c.id.is_(None), page.c.id == first_post)
+    return (
+        select(
+            page.c.id,
+            page.c.author_id,
+            page.c.is_opening,
+            page.c.anonymous,
+            page.c.status,
+            page.c.html,
+            page.c.hold_message,
+            page.c.created_at,
+            page.c.edited_at,
+            Member.pseudonym.label("member_pseudonym"),  # type: ignore[attr-defined]
+            Member.deleted_at.label("member_deleted_at"),  # type: ignore[union-attr]
+            Member.is_peer_supporter,
+            AnonymousAlias.label.label("alias"),  # type: ignore[attr-defined]
+            *_reaction_columns(page.c.id, signed_in),
+            *(case((first_row, c)).label(f"thread_{c.key}") for c in _THREAD_COLUMNS),
+            *(case((first_row, c)).label(f"community_{c.key}") for c in _COMMUNITY_COLUMNS),
+        )
+        .select_from(Thread)
+        .join(Community, Community.id == Thread.community_id)  # type: ignore[arg-type]
+        .outerjoin(page, page.c.thread_id == Thread.id)
+        .outerjoin(Member, Member.id == page.c.author_id)  # type: ignore[arg-type]
         .outerjoin(
             AnonymousAlias,
             and_(  # type: ignore[arg-type]
-                AnonymousAlias.thread_id == Post.thread_id,
-                AnonymousAlias.member_id == Post.author_id,
+                AnonymousAlias.thread_id == page.c.thread_id,
+                AnonymousAlias.member_id == page.c.author_id,
             ),
         )
-        .where(Post.thread_id == thread.id, Post.id > after)
-        .order_by(Post.id)  # type: ignore[arg-type]
-        .limit(PAGE_POSTS + 1)
+        .where(Thread.id == bindparam("thread_id"))
+        .order_by(page.c.id)
     )
-    return list(await s.exec(query))  # type: ignore[arg-type]
 
 
-async def _reactions(
-    s: AsyncSession, post_ids: list[int], viewer_id: int | None
-) -> tuple[dict[int, dict[str, int]], dict[int, set[str]]]:
-    counts: dict[int, dict[str, int]] = defaultdict(dict)
-    mine: dict[int, set[str]] = defaultdict(set)
-    if not post_ids:
-        return counts, mine
-    rows = await s.exec(
-        select(
-            Reaction.post_id,
-            Reaction.kind,
-            func.count(),
-            func.sum(case((Reaction.member_id == (viewer_id or 0), 1), else_=0)),
-        )
-        .where(Reaction.post_id.in_(post_ids))  # type: ignore[attr-defined]
-        .group_by(Reaction.post_id, Reaction.kind)
-    )
-    for post_id, kind, count, includes_viewer in rows:
-        counts[post_id][kind] = count
-        if includes_viewer:
-            mine[post_id].add(kind)
-    return counts, mine
+def _community_of(row: Any) -> Community:
+    return Community(**{c.key: getattr(row, f"community_{c.key}") for c in _COMMUNITY_COLUMNS})
+
+
+def _reaction_counts(row: Any) -> dict[str, int]:
+    return {kind: n for kind in REACTIONS if (n := getattr(row, f"n_{kind}"))}
+
+
+def _my_reactions(row: Any) -> set[str]:
+    return {kind for kind in REACTIONS if getattr(row, f"mine_{kind}")}
 
 
 async def record_visit(db: Database, viewer: Member, thread_id: int, last_post_id: int) -> None:

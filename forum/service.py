@@ -359,15 +359,40 @@ async def reply(
         await s.flush()
         if anonymous:
             await _alias(s, thread.id, member.id)  # type: ignore[arg-type]
-        if await s.get(ThreadFollow, (thread.id, member.id)) is None:
+        followers = await _followers(s, thread.id, member.id)  # type: ignore[arg-type]
+        if member.id not in followers:
             s.add(ThreadFollow(thread_id=thread.id, member_id=member.id))  # type: ignore[arg-type]
         if not decision.held:
-            await _after_publish(s, thread, post, member)
+            await _after_publish(s, thread, post, member, followers)
         await _open_case_if_needed(s, community.id, post)  # type: ignore[arg-type]
     return Published(thread, post, decision)
 
 
-async def _after_publish(s: AsyncSession, thread: Thread, post: Post, author: Member) -> None:
+async def _followers(s: AsyncSession, thread_id: int, author_id: int) -> dict[int, bool]:
+    """Who follows the thread, each with whether they have blocked the author: one query
+    where a follow check and a blockers query used to be two more."""
+    blocks_author = (
+        select(MemberBlock.blocker_id)
+        .where(
+            MemberBlock.blocker_id == ThreadFollow.member_id,
+            MemberBlock.blocked_id == author_id,
+        )
+        .correlate(ThreadFollow)
+        .exists()
+    )
+    rows = await s.exec(
+        select(ThreadFollow.member_id, blocks_author).where(ThreadFollow.thread_id == thread_id)
+    )
+    return dict(rows.all())  # type: ignore[arg-type]
+
+
+async def _after_publish(
+    s: AsyncSession,
+    thread: Thread,
+    post: Post,
+    author: Member,
+    followers: dict[int, bool] | None = None,
+) -> None:
     """Bump the thread, index the post and notify followers and mentioned members."""
     await s.exec(
         update(Thread)
@@ -376,14 +401,15 @@ async def _after_publish(s: AsyncSession, thread: Thread, post: Post, author: Me
     )
     await search.index_post(s, post, thread.title)
     notified = await _notify_mentions(s, thread, post, author)
-    followers = await s.exec(
-        select(ThreadFollow.member_id).where(
-            ThreadFollow.thread_id == thread.id, ThreadFollow.member_id != author.id
-        )
-    )
-    blockers = await _blockers_of(s, author.id)  # type: ignore[arg-type]
+    if followers is None:
+        followers = await _followers(s, thread.id, author.id)  # type: ignore[arg-type]
+    to_tell = {
+        member_id
+        for member_id, blocked_author in followers.items()
+        if member_id != author.id and not blocked_author
+    }
     actor = await display_name(s, thread.id, author, post.anonymous)  # type: ignore[arg-type]
-    for follower in set(followers) - notified - blockers:
+    for follower in to_tell - notified:
         s.add(
             Notification(
                 member_id=follower, kind="reply", thread_id=thread.id, post_id=post.id, actor=actor

@@ -425,6 +425,22 @@ def _size_reason(text: str, content: Content) -> Reason | None:
     return None
 
 
+# A paragraph Markdown leaves exactly as typed: it starts with a letter (so never a list
+# number) and holds only ASCII letters, digits, spaces and , ; ? ! ' — plus full stops
+# followed by a space or the end, so no link can be read into it ("example.org") — and it
+# doesn't end in a space (two would be a line break). No character in it starts Markdown,
+# HTML, an entity or a link, and none needs escaping.
+_PLAIN_PARAGRAPH = re.compile(r"[A-Za-z](?:[A-Za-z0-9,;?!' ]|\.(?= |\Z))*(?<! )")
+
+
+def _plain_paragraphs(text: str) -> list[str] | None:
+    """`text` as its paragraphs when every one is plain (see above), else None."""
+    paragraphs = text.split("\n\n")
+    if all(_PLAIN_PARAGRAPH.fullmatch(paragraph) for paragraph in paragraphs):
+        return paragraphs
+    return None
+
+
 # Cached because a rewriting filter renders its result to check it, and the pipeline then
 # needs the same HTML; sanitising is the slowest stage (html5lib is pure Python).
 @lru_cache(maxsize=16)
@@ -433,6 +449,10 @@ def _render(text: str, kind: ContentKind) -> str:
         # Titles are plain text: no Markdown, so "#1 tip" or "*sigh*" read as typed. Fully
         # escaped (quotes too), which is also exactly what sanitise_html leaves unchanged.
         return sanitise_html(html_lib.escape(text, quote=True))
+    if (paragraphs := _plain_paragraphs(text)) is not None:
+        # What Markdown and the sanitiser would make of it, without running them (tested
+        # to be identical): most chat messages and many posts are plain sentences.
+        return "".join(f"<p>{paragraph}</p>\n" for paragraph in paragraphs)
     return sanitise_html(render_markdown(text))
 
 
@@ -445,19 +465,23 @@ def moderate(content: Content, filters: Sequence[Filter] = DEFAULT_FILTERS) -> D
         return Decision(Action.REFUSE, html="", text=text, reason=reason)
 
     html = _render(text, content.kind)
-    if _is_blank(_visible_text(html)):
+    # One FilterInput for all the filters (until one rewrites the text), so the visible and
+    # normalised text each filter may ask for are worked out once, not once per filter.
+    item = FilterInput(text, html, content.kind, content.policy)
+    if _is_blank(item.visible_text):
         # Markdown that renders to nothing a reader can see, e.g. only a link reference
         # definition ("[a]: https://...") or a lone "---", is as empty as no text at all.
         return Decision(Action.REFUSE, html="", text=text, reason=_empty_reason(content.kind))
     action, reason = Action.PUBLISH, None
     notice: dict[str, Any] = {}
     for filter_ in filters:
-        result = filter_(FilterInput(text, html, content.kind, content.policy))
+        result = filter_(item)
         if result is None:
             continue
         if result.text is not None and result.text != text:
             text = _clean_source(result.text, content.kind)
             html = _render(text, content.kind)
+            item = FilterInput(text, html, content.kind, content.policy)
         if _SEVERITY[result.action] > _SEVERITY[action]:
             action, reason = result.action, result.reason
         for key, value in (result.notice or {}).items():

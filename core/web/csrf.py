@@ -31,6 +31,12 @@ from core.web.cookies import cookie_options, presession_cookie_name, session_coo
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FORM_TYPE = "application/x-www-form-urlencoded"
 NEW_PRESESSION = "kindred.new_presession"
+TOKEN_USED = "kindred.csrf_token_used"
+
+
+def token_used(conn: HTTPConnection) -> bool:
+    """True when something rendered for this request holds the visitor's CSRF token."""
+    return bool(conn.scope.get("state", {}).get(TOKEN_USED))
 
 
 def _sign(secret: str, value: str) -> str:
@@ -41,6 +47,7 @@ def csrf_token(conn: HTTPConnection) -> str:
     """The token for forms and scripts on this page (creating a pre-session cookie if needed)."""
     settings: Settings = conn.app.state.ctx.settings
     scope_state = conn.scope.setdefault("state", {})
+    scope_state[TOKEN_USED] = True  # the page is this visitor's own: never shared (forum)
     value = (
         scope_state.get("kindred.session_cookie_override")
         or conn.cookies.get(session_cookie_name(settings))
