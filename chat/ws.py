@@ -30,6 +30,7 @@ from chat.runtime import ChatRuntime, chat_runtime, region_of
 from chat.service import ChatError
 from core.context import get_context
 from core.web.csrf import origin_allowed
+from core.web.frames import frame_sender
 from identity.auth import current_member
 from identity.models import Member
 
@@ -195,9 +196,10 @@ class RoomSession:
                 )
 
     async def _write(self) -> None:
+        send = frame_sender(self.websocket)  # past the middleware: see core/web/frames.py
+        queue = self.listener.queue
         while True:
-            frame = await self.listener.queue.get()
-            await self.websocket.send_text(frame)
+            await send(await queue.get())
 
     def reply(self, frame: dict[str, Any]) -> None:
         self.listener.offer(_dump(frame))

@@ -33,6 +33,7 @@ from core.web.bodylimit import BodySizeLimitMiddleware
 from core.web.client import parse_networks
 from core.web.csrf import CSRFMiddleware
 from core.web.errors import EXCEPTION_HANDLERS, draft_of, error_response, wants_json
+from core.web.frames import DirectFramesMiddleware
 from core.web.headers import SecurityHeadersMiddleware
 from core.web.outage import HANDLED as DATABASE_ERRORS
 from core.web.outage import DatabaseOutageMiddleware, database_error
@@ -149,6 +150,7 @@ def create_app(settings: Settings) -> Starlette:
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     middleware = [
+        Middleware(DirectFramesMiddleware),  # outermost: chat frames skip the rest
         Middleware(MetricsMiddleware, metrics=metrics),
         Middleware(AccessLogMiddleware),
         Middleware(SecurityHeadersMiddleware, settings=settings),
