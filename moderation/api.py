@@ -20,7 +20,7 @@ from core.settings import Settings
 from identity.models import Member
 from moderation.contact import contact_filter
 from moderation.crisis import crisis_filter, crisis_resources
-from moderation.models import CommunityModerator, WatchedWordEntry
+from moderation.models import CommunityModerator, ModerationCase, WatchedWordEntry
 from moderation.pipeline import (
     Action,
     Content,
@@ -67,6 +67,7 @@ __all__ = [
     "load_policy",
     "moderated_community_ids",
     "open_case",
+    "open_case_targets",
     "preview",
     "record",
     "standing",
@@ -190,6 +191,18 @@ async def is_moderator(s: AsyncSession, member: Member | None, community_id: int
 async def moderated_community_ids(s: AsyncSession, member: Member) -> set[int]:
     rows = await s.exec(
         select(CommunityModerator.community_id).where(CommunityModerator.member_id == member.id)
+    )
+    return set(rows)
+
+
+async def open_case_targets(s: AsyncSession, target_kind: str) -> set[int]:
+    """The ids of content of one kind that a still-open case is about. Read-only: features
+    that delete content on a schedule keep what a moderator may still need to see."""
+    rows = await s.exec(
+        select(ModerationCase.target_id).where(
+            ModerationCase.target_kind == target_kind,
+            ModerationCase.closed_at.is_(None),  # type: ignore[union-attr]
+        )
     )
     return set(rows)
 

@@ -32,6 +32,8 @@ def _api_error(exc: ChatError) -> ApiError:
         extra["url"] = url
     if exc.notice:
         extra["notice"] = exc.notice
+    if exc.retry_after:
+        extra["retry_after"] = exc.retry_after  # also sent as the Retry-After header
     return ApiError(exc.status, exc.code, exc.message, **extra)
 
 

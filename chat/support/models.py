@@ -2,7 +2,8 @@
 
 A request waits in the queue (``open``) until a peer supporter takes it (``accepted``: a
 private room exists), and then either side ends it (``ended``); the member may withdraw it
-while it waits (``cancelled``). A member has at most one request that is open or accepted:
+while it waits (``cancelled``), and one nobody took within a day is closed by the sweeper
+(``expired``; lifecycle.py). A member has at most one request that is open or accepted:
 the partial unique index makes that hold even when two asks race.
 """
 
@@ -15,7 +16,7 @@ from sqlmodel import Field, SQLModel
 
 from core.db import UtcDateTime, utcnow
 
-STATUSES = ("open", "accepted", "ended", "cancelled")
+STATUSES = ("open", "accepted", "ended", "cancelled", "expired")
 LIVE_STATUSES = ("open", "accepted")  # the ones a member may have only one of
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import select
@@ -109,7 +110,9 @@ async def waiting_page(request: Request) -> Response:
             return RedirectResponse(service.conversation_url(room.slug), 303)
     async with ctx.db.read() as s:
         topic = await service.community_name(s, found.community_id)
-    late = service.timed_out(found, ctx.settings)
+    # Expired: it waited a day and the sweeper closed it; other help is shown as for a long
+    # wait, with the note ready to ask again.
+    late = service.timed_out(found, ctx.settings) or found.status == "expired"
     data = {
         "req": found,
         "topic": topic,
@@ -119,6 +122,7 @@ async def waiting_page(request: Request) -> Response:
             moderation.crisis_resources(region_of(request)) if late or found.crisis else []
         ),
         "wait_minutes": ctx.settings.support_wait_minutes,
+        "note_max": service.NOTE_MAX,
     }
     return _render(request, "chat/support/waiting.html", data)
 
@@ -271,6 +275,12 @@ async def _show_conversation(
         "feedback_notice": None,
         "max_chars": chat_runtime(request).max_chars,
         "thanks": request.query_params.get("thanks") == "1",
+        "keep_days": ctx.settings.support_keep_days,
+        "delete_on": (
+            found.ended_at + timedelta(days=ctx.settings.support_keep_days)
+            if found.ended_at and ctx.settings.support_keep_days
+            else None
+        ),
     }
     return _render(request, "chat/support/conversation.html", data, status)
 

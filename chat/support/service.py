@@ -25,7 +25,7 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from chat.gates import CLOSE_GONE
-from chat.models import Room
+from chat.models import ChatMessage, Room
 from chat.service import ChatError, publish_state, tell_member
 from chat.support.models import (
     PrivateRoomAccess,
@@ -170,15 +170,9 @@ async def ask(
         )
     if community_id is None:
         raise ChatError("invalid", "Choose the topic you'd like to talk about.")
-    blocked = await ctx.rate_limits.hit("post", f"support:{member.id}")
-    if blocked:
-        raise ChatError(
-            "rate_limited",
-            f"You've asked several times in a short while. Please wait {blocked.minutes} "
-            "minutes and ask again — your text is kept.",
-            status=429,
-            retry_after=blocked.retry_after,
-        )
+    # Checked first, counted only once a request is made: a note sent back for changes
+    # (contact details, say) costs nothing from the allowance.
+    await _refuse_if_limited(ctx, member, region, count=False)
     async with ctx.db.read() as s:
         if await community_name(s, community_id) is None:
             raise ChatError("invalid", "Choose one of the topics offered.")
@@ -206,7 +200,29 @@ async def ask(
         if existing is None:
             raise
         raise _already_asked(existing) from None
+    await _refuse_if_limited(ctx, member, region, count=True)  # made, so counted
     return Asked(request, decision.notice if request.crisis else None)
+
+
+async def _refuse_if_limited(
+    ctx: AppContext, member: Member, region: str | None, *, count: bool
+) -> None:
+    """The ``support_request`` limit (core/ratelimit.py), per member. With count=True one
+    request is counted and nothing is refused: it has been made already."""
+    if count:
+        await ctx.rate_limits.hit("support_request", str(member.id))
+        return
+    blocked = await ctx.rate_limits.check("support_request", str(member.id))
+    if blocked:
+        raise ChatError(
+            "rate_limited",
+            f"You've asked for a conversation several times in the last hour. Please wait "
+            f"{blocked.minutes} minutes and ask again — your text is kept. If you need someone "
+            "right now, the services below are there for you.",
+            status=429,
+            retry_after=blocked.retry_after,
+            notice={"code": "resources", "resources": moderation.crisis_resources(region)},
+        )
 
 
 def _already_asked(existing: SupportRequest) -> ChatError:
@@ -349,9 +365,11 @@ async def queue(db: Database, supporter: Member) -> Queue:
         query = (
             sa.select(SupportRequest, _community.c.name)
             .join(_community, _community.c.id == SupportRequest.community_id)
+            .join(Member, col(Member.id) == SupportRequest.member_id)
             .where(
                 col(SupportRequest.status) == "open",
                 col(SupportRequest.member_id) != supporter.id,
+                col(Member.deleted_at).is_(None),  # nobody waits behind a deleted account
             )
             .order_by(col(SupportRequest.crisis).desc(), col(SupportRequest.created_at))
             .limit(QUEUE_LIMIT)
@@ -387,6 +405,14 @@ async def accept(ctx: AppContext, supporter: Member, request_id: int) -> Room:
                 "own_request",
                 "This is your own request: another supporter will take it.",
                 status=403,
+            )
+        asker = await s.get(Member, request.member_id)
+        if request.status == "open" and (asker is None or asker.deleted_at is not None):
+            raise ChatError(
+                "member_left",
+                "This member has since left Kindred, so there's nobody to talk with here. "
+                "Thank you for being ready.",
+                status=409,
             )
         if request.member_id in await _blocked_either_way(s, supporter.id):  # type: ignore[arg-type]
             raise ChatError(
@@ -427,6 +453,13 @@ async def accept(ctx: AppContext, supporter: Member, request_id: int) -> Room:
 
 
 def _not_open(status: str) -> ChatError:
+    if status == "expired":
+        return ChatError(
+            "expired",
+            "This request waited a day without a supporter and was closed; the member has been "
+            "told they can ask again.",
+            status=409,
+        )
     if status == "cancelled":
         return ChatError(
             "cancelled", "The member has withdrawn this request; nothing more to do.", status=409
@@ -464,17 +497,48 @@ async def end(ctx: AppContext, member: Member, request_id: int) -> SupportReques
             s, member, "end_support_conversation", "support_request", request_id,
             request.community_id,
         )  # fmt: skip
+        if ctx.settings.support_keep_days == 0:  # kept for no days: deleted at the end
+            await purge_messages(s, [request.room_id])  # type: ignore[list-item]
         await s.refresh(request)
         watchers = await grant_holders(s, request.room_id)  # type: ignore[arg-type]
-    await _announce_end(ctx, request, member, watchers)
+    await announce_end(ctx, request, member.id, watchers)  # type: ignore[arg-type]
     return request
 
 
-async def _announce_end(
-    ctx: AppContext, request: SupportRequest, by: Member, watchers: list[int]
+async def purge_messages(s: AsyncSession, room_ids: list[int]) -> int:
+    """Delete the messages of these conversations for good, except a conversation with a
+    message that a still-open moderation case is about: the moderator may need to read it
+    (and the rest for context), so it is deleted on a later round, once the case is closed.
+    Returns how many messages went."""
+    if not room_ids:
+        return 0
+    held = await moderation.open_case_targets(s, "chat_message")
+    kept: set[int] = set()
+    if held:
+        kept = set(
+            await s.exec(
+                select(ChatMessage.room_id)
+                .where(col(ChatMessage.id).in_(held), col(ChatMessage.room_id).in_(room_ids))
+                .distinct()
+            )
+        )
+    going = [room_id for room_id in room_ids if room_id not in kept]
+    if not going:
+        return 0
+    result = await s.exec(delete(ChatMessage).where(col(ChatMessage.room_id).in_(going)))  # type: ignore[call-overload]
+    return result.rowcount or 0
+
+
+async def announce_end(
+    ctx: AppContext, request: SupportRequest, by_id: int, watchers: list[int] | None = None
 ) -> None:
+    """Tell everyone in the conversation that it has ended, then close their sockets for
+    good (4003). Call only after the end is committed."""
     assert request.room_id is not None
-    ended_by = "member" if by.id == request.member_id else "supporter"
+    if watchers is None:
+        async with ctx.db.read() as s:
+            watchers = await grant_holders(s, request.room_id)
+    ended_by = "member" if by_id == request.member_id else "supporter"
     frame = {"type": "support", "status": "ended", "ended_by": ended_by}
     await publish_state(ctx.broker, request.room_id, frame)
     for member_id in {request.member_id, request.supporter_id, *watchers} - {None}:

@@ -184,3 +184,60 @@ def test_asking_works_without_javascript(server: Server, new_context) -> None:
     # (axe needs JavaScript: these pages are scanned in the test above.)
     page.get_by_role("button", name="Withdraw my request").click()
     expect(page.get_by_text("Your request was withdrawn.")).to_be_visible()
+
+
+def _asked_a_day_ago(server: Server, request_id: int) -> None:
+    """Move a request's asking time back a day in the running server's database; the
+    server's own sweeper then finds it (within a minute) and closes it as expired."""
+    from datetime import timedelta
+
+    from sqlmodel import col, update
+
+    from chat.support.models import SupportRequest
+    from core.db import utcnow
+
+    async def age() -> None:
+        db = Database(f"sqlite+aiosqlite:///{server.data_dir / 'kindred.db'}")
+        try:
+            async with db.transaction() as s:
+                await s.exec(
+                    update(SupportRequest)
+                    .where(col(SupportRequest.id) == request_id)
+                    .values(created_at=utcnow() - timedelta(hours=24, minutes=1))
+                )
+        finally:
+            await db.close()
+
+    worker = threading.Thread(target=asyncio.run, args=(age(),))
+    worker.start()
+    worker.join(30)
+
+
+def test_a_request_nobody_takes_expires_and_the_member_can_ask_again(
+    server: Server, new_context
+) -> None:
+    page = _signed_in(new_context, f"Moss{secrets.token_hex(2)}").new_page()
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto("/support")
+    page.get_by_label("Topic").select_option(index=1)
+    page.get_by_label("A short note for the supporter").fill("Is anyone around tonight?")
+    page.get_by_role("button", name="Ask for a supporter").click()
+    expect(page.get_by_role("heading", name="Waiting for a supporter")).to_be_visible()
+    request_id = int(page.url.rsplit("/", 1)[1])
+    _asked_a_day_ago(server, request_id)
+    # The page notices by itself (it polls; the server's sweeper runs every minute).
+    expired = page.get_by_role("heading", name="Nobody was free to take your request")
+    expect(expired).to_be_visible(timeout=120_000)
+    expect(page.get_by_role("button", name="Withdraw my request")).to_have_count(0)
+    expect(page.locator("#support-resources")).to_be_visible()
+    assert_accessible(page, "expired request")
+    screenshot(page, "support-expired")
+    expect(page.get_by_label("Your note (you can change it)")).to_have_value(
+        "Is anyone around tonight?"
+    )
+    page.get_by_role("button", name="Ask again").click()
+    expect(page.get_by_role("heading", name="Waiting for a supporter")).to_be_visible()
+    assert int(page.url.rsplit("/", 1)[1]) != request_id
+    # Leave the shared server's queue as it was found.
+    page.get_by_role("button", name="Withdraw my request").click()
+    expect(page.get_by_text("Your request was withdrawn.")).to_be_visible()

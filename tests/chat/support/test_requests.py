@@ -284,3 +284,28 @@ async def test_members_who_blocked_each_other_are_never_matched(people: People) 
     taken = await oak.post(f"/api/v1/support/requests/{made['id']}/accept")
     assert taken.status_code == 403 and taken.json()["error"]["code"] == "blocked"
     assert (await _request(people, made["id"])).status == "open"
+
+
+async def test_asking_has_its_own_limit_and_only_requests_made_count(people: People) -> None:
+    from core.ratelimit import DEFAULT_LIMITS
+
+    assert DEFAULT_LIMITS["support_request"] == "5/hour"
+    member = await people.member("Wren")
+    for n in range(5):
+        # A note sent back for changes doesn't use up the allowance.
+        refused = await ask(member, "mail me at wren@example.com")
+        assert refused.status_code == 422, refused.text
+        made = await ask(member, f"I'd like to talk ({n})")
+        assert made.status_code == 201, made.text
+        withdrawn = await member.post(f"/api/v1/support/requests/{made.json()['id']}/cancel")
+        assert withdrawn.status_code == 200
+    sixth = await ask(member, "Please, one more time")
+    assert sixth.status_code == 429 and sixth.headers["retry-after"]
+    error = sixth.json()["error"]
+    assert error["code"] == "rate_limited" and "your text is kept" in error["message"]
+    assert error["notice"]["resources"]  # where to find someone right now, all the same
+    page = await member.post("/support", data={"community": "1", "note": "Please, one more"})
+    assert page.status_code == 429
+    assert "Please, one more</textarea>" in page.text and 'id="support-resources"' in page.text
+    # Another member's allowance is their own, and forum posting is not touched by it.
+    assert (await ask(await people.member("Fern"), "I'd like to talk")).status_code == 201
