@@ -123,7 +123,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         ws_max_size=16 * 1024,  # larger frames close with 1009
         ws_ping_interval=30,  # keeps carriers' and routers' NAT entries alive …
         ws_ping_timeout=20,  # … and notices a dead peer within a minute
-        ws_per_message_deflate=False,  # chat frames are encoded once per room, not per member
+        # Compression runs once per frame *per member* (each connection has its own zlib
+        # context), while the frame is encoded once per room: see docs/performance.md.
+        ws_per_message_deflate=settings.ws_deflate == "on",
         access_log=False,  # ours leaves out addresses
         log_config=None,
         server_header=False,

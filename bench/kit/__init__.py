@@ -1,5 +1,7 @@
 """Shared helpers for the benchmarks: servers in their own process groups, /proc accounting,
-a tiny JSON client for seeding, a keep-alive HTTP/1.1 load client and table printing.
+a tiny JSON client for seeding, a keep-alive HTTP/1.1 load client (httpload), chat load
+processes and ceiling servers (chatload, chat_ceilings), PostgreSQL and Redis for a run
+(services) and table printing.
 
 Lives in a package (bench/kit/) so that `make bench`, which runs every bench/*.py, skips it.
 """
