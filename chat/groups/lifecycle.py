@@ -100,11 +100,20 @@ async def _everyone(s: AsyncSession, session: GroupSession) -> list[int]:
 
 
 async def purge_messages(s: AsyncSession, session: GroupSession) -> int:
-    """Delete the session's messages for good: sessions are confidential by default. (A
-    moderation case about one of them keeps its record, but no longer its text.)"""
-    result = await s.exec(delete(ChatMessage).where(col(ChatMessage.room_id) == session.room_id))  # type: ignore[call-overload]
-    session.messages_purged_at = utcnow()
-    s.add(session)
+    """Delete the session's messages for good: sessions are confidential by default. A message
+    that an open moderation case is about (reported, held, or crisis) stays until the case is
+    closed, so the moderator deciding it can read it; the sweeper deletes it after that."""
+    kept = await moderation.open_case_targets(s, "chat_message")
+    query = delete(ChatMessage).where(col(ChatMessage.room_id) == session.room_id)
+    if kept:
+        query = query.where(col(ChatMessage.id).not_in(kept))
+    result = await s.exec(query)  # type: ignore[call-overload]
+    left = await s.exec(
+        select(ChatMessage.id).where(col(ChatMessage.room_id) == session.room_id).limit(1)
+    )
+    if left.first() is None:
+        session.messages_purged_at = utcnow()
+        s.add(session)
     return result.rowcount or 0
 
 

@@ -336,3 +336,39 @@ async def test_the_sweeper_ends_sessions_nobody_ended(world) -> None:
     async with live.ctx.db.read() as s:
         session = await s.get(GroupSession, session_id)
     assert session.status == "ended" and session.ended_at is not None
+
+
+async def test_a_message_under_an_open_case_outlives_the_session_until_the_case_closes(
+    world,
+) -> None:
+    from moderation.models import ModerationCase
+
+    live, people, session_id, slug = world
+    lead, wren = people["Lantern"], people["Wren"]
+    await _admitted(lead, wren, session_id)
+    await lead.act(session_id, "start")
+    async with lead.connect(slug) as lead_ws, wren.connect(slug) as wren_ws:
+        await next_frame(lead_ws, "hello")
+        await next_frame(wren_ws, "hello")
+        await send(wren_ws, "Thanks for listening tonight.", "w1")
+        await next_frame(lead_ws, "message")
+        await send(wren_ws, "Honestly I want to kill myself.", "w2")  # crisis: a case opens
+        await next_frame(lead_ws, "message")
+    assert (await lead.act(session_id, "end")).status_code == 200
+    async with live.ctx.db.transaction() as s:
+        await s.exec(
+            update(GroupSession)
+            .where(GroupSession.id == session_id)
+            .values(ended_at=utcnow() - timedelta(minutes=11))
+        )
+    await lifecycle.sweep(live.ctx)
+    async with live.ctx.db.read() as s:
+        left = list(await s.exec(select(ChatMessage.client_id)))
+        assert left == ["w2"]  # the moderator deciding the case can still read it
+        assert (await s.get(GroupSession, session_id)).messages_purged_at is None
+    async with live.ctx.db.transaction() as s:  # a moderator closes the case
+        await s.exec(update(ModerationCase).values(closed_at=utcnow()))
+    await lifecycle.sweep(live.ctx)
+    assert await _count_messages(live, slug) == 0
+    async with live.ctx.db.read() as s:
+        assert (await s.get(GroupSession, session_id)).messages_purged_at is not None
