@@ -26,6 +26,7 @@ import json
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any
 
 from chat import service
@@ -61,10 +62,21 @@ class Listener:
         self.queue: asyncio.Queue[str] = asyncio.Queue(queue_size)
         self.closing = asyncio.Event()  # the endpoint closes the socket with `close_code`
         self.close_code = CLOSE_TRY_AGAIN
+        # Set by the endpoint once its writer runs (core/web/frames.py): while the writer is
+        # idle and nothing waits in the queue, a frame is written at once, in order.
+        self.send_now: Callable[[str], bool] | None = None
+        self.writing = False
 
     def offer(self, frame: str) -> None:
         if self.closing.is_set():
             return
+        if self.send_now is not None and not self.writing and self.queue.empty():
+            try:
+                if self.send_now(frame):
+                    return
+            except Exception:  # the connection is gone; its reader notices and ends it
+                self.closing.set()
+                return
         try:
             self.queue.put_nowait(frame)
         except asyncio.QueueFull:  # fell behind: reconnect with ?after= rather than slow the room

@@ -30,7 +30,7 @@ from chat.runtime import ChatRuntime, chat_runtime, region_of
 from chat.service import ChatError
 from core.context import get_context
 from core.web.csrf import origin_allowed
-from core.web.frames import frame_sender
+from core.web.frames import frame_sender, immediate_sender
 from identity.auth import current_member
 from identity.models import Member
 
@@ -197,9 +197,18 @@ class RoomSession:
 
     async def _write(self) -> None:
         send = frame_sender(self.websocket)  # past the middleware: see core/web/frames.py
-        queue = self.listener.queue
-        while True:
-            await send(await queue.get())
+        listener, queue = self.listener, self.listener.queue
+        # From here on frames are in order on the wire, so the hub may write straight to an
+        # idle connection instead of queueing for this task.
+        listener.send_now = immediate_sender(self.websocket)
+        try:
+            while True:
+                frame = await queue.get()
+                listener.writing = True
+                await send(frame)
+                listener.writing = False
+        finally:
+            listener.send_now = None  # closing: whatever comes now waits in the queue
 
     def reply(self, frame: dict[str, Any]) -> None:
         self.listener.offer(_dump(frame))

@@ -387,3 +387,17 @@ def _hides(live, member_id: int, author_id: int) -> bool:
         for listener in channel.listeners
         if listener.member_id == member_id
     )
+
+
+async def test_idle_connections_are_written_to_directly(live) -> None:
+    """Kindred's server (uvicorn's sans-I/O protocol) lets the hub write a frame straight to
+    an idle connection (core/web/frames.py); if an upgrade of uvicorn took that away, every
+    delivery would quietly go through a queue and a task switch again, so say so here."""
+    await live.room()
+    wren = await live.member("Wren")
+    async with live.connect(wren) as ws:
+        await next_frame(ws, "hello")
+        [channel] = live.chat.hub.rooms.values()
+        await eventually(lambda: all(x.send_now is not None for x in channel.listeners))
+        await send(ws, "straight through", "d1")
+        assert (await messages(ws, 1))[0]["client_id"] == "d1"
