@@ -73,6 +73,9 @@ class Database:
             # Readers run in parallel (WAL). Each aiosqlite connection is a thread of its own,
             # so connections are kept rather than opened per burst and closed again.
             options |= {"pool_size": 20, "max_overflow": 20}
+            # Sessions and connections end their transactions themselves when they close;
+            # the pool's own rollback on return would be a second trip to the driver's thread.
+            options["pool_reset_on_return"] = None
         self.engine: AsyncEngine = create_async_engine(url, **options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
