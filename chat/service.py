@@ -495,7 +495,7 @@ async def _find_original(db: Database, room: Room, member: Member, client_id: st
     return Sent(message_frame(message, member.pseudonym, room.slug), duplicate=True)
 
 
-def _wait_words(seconds: int) -> str:
+def wait_words(seconds: int) -> str:
     for unit, size in (("hour", 3600), ("minute", 60)):
         if seconds >= size:
             count = -(-seconds // size)  # round up: never tell someone to come back too early
@@ -503,8 +503,10 @@ def _wait_words(seconds: int) -> str:
     return f"{seconds} second{'s' if seconds != 1 else ''}"
 
 
-async def _check_slow_mode(s: AsyncSession, room: Room, member: Member) -> None:
-    since = utcnow() - timedelta(seconds=room.slow_mode_seconds)
+async def slow_mode_wait(s: AsyncSession, room: Room, member: Member, seconds: int) -> int:
+    """Seconds this member must still wait before posting in `room` under slow mode of one
+    message every `seconds` (0: they may post now)."""
+    since = utcnow() - timedelta(seconds=seconds)
     last = (
         await s.exec(
             select(ChatMessage.created_at)
@@ -517,12 +519,17 @@ async def _check_slow_mode(s: AsyncSession, room: Room, member: Member) -> None:
             .limit(1)
         )
     ).first()
-    if last is not None:
-        wait = max(1, room.slow_mode_seconds - int((utcnow() - last).total_seconds()))
+    if last is None:
+        return 0
+    return max(1, seconds - int((utcnow() - last).total_seconds()))
+
+
+async def _check_slow_mode(s: AsyncSession, room: Room, member: Member) -> None:
+    if wait := await slow_mode_wait(s, room, member, room.slow_mode_seconds):
         raise ChatError(
             "slow_mode",
             f"This room is in slow mode: {slow_mode_label(room.slow_mode_seconds).lower()}. "
-            f"You can send again in {_wait_words(wait)} — your text is kept.",
+            f"You can send again in {wait_words(wait)} — your text is kept.",
             status=429,
             retry_after=wait,
         )

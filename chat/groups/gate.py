@@ -7,9 +7,6 @@ Everyone else is refused before the upgrade, with what to do next.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from chat.gates import Admission
@@ -23,9 +20,9 @@ from chat.groups.service import (
     session_for_room,
     session_url,
 )
-from chat.models import ChatMessage, Room, slow_mode_label
-from chat.service import ChatError
-from core.db import Database, utcnow
+from chat.models import Room, slow_mode_label
+from chat.service import ChatError, slow_mode_wait, wait_words
+from core.db import Database
 from identity.models import Member
 
 
@@ -105,25 +102,12 @@ async def _session(s: AsyncSession, room: Room) -> GroupSession:
 
 
 async def _slow_mode(s: AsyncSession, session: GroupSession, room: Room, member: Member) -> None:
-    since = utcnow() - timedelta(seconds=session.slow_mode_seconds)
-    last = (
-        await s.exec(
-            select(ChatMessage.created_at)
-            .where(
-                ChatMessage.room_id == room.id,
-                ChatMessage.author_id == member.id,
-                col(ChatMessage.created_at) > since,
-            )
-            .limit(1)
-        )
-    ).first()
-    if last is not None:
-        wait = max(1, session.slow_mode_seconds - int((utcnow() - last).total_seconds()))
+    if wait := await slow_mode_wait(s, room, member, session.slow_mode_seconds):
         label = slow_mode_label(session.slow_mode_seconds).lower()
         raise ChatError(
             "slow_mode",
             f"The facilitator has turned on slow mode: {label}. You can send again in "
-            f"{wait} seconds — your text is kept.",
+            f"{wait_words(wait)} — your text is kept.",
             status=429,
             retry_after=wait,
         )
