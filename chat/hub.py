@@ -37,6 +37,7 @@ from identity.service import blocked_ids
 log = logging.getLogger("kindred.chat.hub")
 
 CLOSE_TRY_AGAIN = 1013  # fell behind: reconnect with ?after=<last id>
+CLOSE_GOING_AWAY = 1001
 
 Members = dict[str, str | None]  # member id (as text) → pseudonym, or None when hidden
 
@@ -74,8 +75,8 @@ class Listener:
             try:
                 if self.send_now(frame):
                     return
-            except Exception:  # the connection is gone; its reader notices and ends it
-                self.closing.set()
+            except Exception:  # the connection is gone: end it (not a slow reader, so not 1013)
+                self.close(CLOSE_GOING_AWAY)
                 return
         try:
             self.queue.put_nowait(frame)
