@@ -26,7 +26,10 @@ from chat.models import Room
 from chat.runtime import ChatRuntime
 from core.context import AppContext
 from core.settings import Settings
+from forum.models import Community
 from kindred.app import create_app
+from tests.chat.people import People, make_community
+from tests.conftest import make_client
 from tests.helpers import PASSPHRASE
 
 TIMEOUT = 10  # generous bounds for correctness only, never a speed assertion
@@ -194,3 +197,18 @@ async def eventually(check: Callable[[], bool | Awaitable[bool]], within: float 
             if result:
                 return
             await asyncio.sleep(0.02)
+
+
+# --------------------------------------------------------------------------- people
+
+
+@pytest.fixture
+async def community(app: Starlette) -> Community:
+    return await make_community(app.state.ctx)
+
+
+@pytest.fixture
+async def people(app: Starlette) -> AsyncIterator[People]:
+    found = People(app.state.ctx, lambda headers: make_client(app, headers=headers))
+    yield found
+    await found.close()

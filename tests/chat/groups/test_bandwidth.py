@@ -15,7 +15,8 @@ from chat.groups.models import GroupSession
 from chat.models import Room
 from identity.service import set_roles
 from tests.chat.conftest import LiveServer, next_frame, send
-from tests.chat.groups.conftest import make_community, schedule
+from tests.chat.groups.conftest import schedule
+from tests.chat.people import make_community
 
 BUDGET = 60 * 1024
 

@@ -18,7 +18,8 @@ from chat.groups.models import GroupSession
 from chat.models import ChatMessage, Room
 from core.db import utcnow
 from tests.chat.conftest import LiveServer, next_frame, nothing_more, send
-from tests.chat.groups.conftest import make_community, schedule
+from tests.chat.groups.conftest import schedule
+from tests.chat.people import make_community
 
 
 class Person:

@@ -20,7 +20,8 @@ from chat.support.models import PrivateRoomAccess, SupportRequest
 from forum.models import Community
 from moderation.models import AuditEntry
 from tests.chat.conftest import LiveServer, Member, messages, next_frame, send
-from tests.chat.support.conftest import People, ask, make_community
+from tests.chat.people import People, make_community
+from tests.chat.support.conftest import ask
 
 
 @dataclass

@@ -13,8 +13,9 @@ from chat.gates import CLOSE_GONE
 from chat.support.models import SupporterAvailability, SupportRequest
 from forum.models import Community
 from tests.chat.conftest import LiveServer, next_frame, send
+from tests.chat.people import People
 from tests.chat.support import test_conversations as live_talk
-from tests.chat.support.conftest import People, ask
+from tests.chat.support.conftest import ask
 from tests.chat.support.test_conversations import Conversation, as_ws
 from tests.helpers import PASSPHRASE
 

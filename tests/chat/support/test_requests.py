@@ -15,7 +15,8 @@ from chat.models import Room
 from chat.support.models import SupportRequest
 from core.db import utcnow
 from forum.models import Community
-from tests.chat.support.conftest import People, ask
+from tests.chat.people import People
+from tests.chat.support.conftest import ask
 
 pytestmark = pytest.mark.usefixtures("community")
 
@@ -128,7 +129,7 @@ async def test_a_supporter_never_sees_or_takes_their_own_request(people: People)
 
 
 async def test_topics_narrow_the_queue(people: People, community: Community) -> None:
-    from tests.chat.support.conftest import make_community
+    from tests.chat.people import make_community
 
     other = await make_community(people.ctx, "caring", "Caring")
     member = await people.member("Wren")

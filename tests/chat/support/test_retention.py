@@ -20,7 +20,8 @@ from chat.support.models import SupportRequest
 from core.db import utcnow
 from core.settings import Settings
 from forum.models import Community
-from tests.chat.support.conftest import People, ask
+from tests.chat.people import People
+from tests.chat.support.conftest import ask
 from tests.conftest import make_client
 
 pytestmark = pytest.mark.usefixtures("community")
