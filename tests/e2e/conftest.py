@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -22,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import skip_or_fail
+from tests.helpers import PASSPHRASE
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -107,6 +109,28 @@ def stop_server(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(5)
+
+
+def make_admin(server: Server, name: str, passphrase: str = PASSPHRASE) -> None:
+    """An administrator, made the way an operator makes one: `kindred create-admin`."""
+    subprocess.run(
+        [str(Path(sys.executable).parent / "kindred"), "create-admin", name, "--passphrase-stdin"],
+        input=passphrase + "\n",
+        env=server.env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def member_id(server: Server, pseudonym: str) -> int:
+    """A member's id, read from the server's database (for pages addressed by id)."""
+    with sqlite3.connect(server.data_dir / "kindred.db") as db:
+        (found,) = db.execute(
+            "SELECT id FROM member WHERE pseudonym_key = ?", (pseudonym.casefold(),)
+        ).fetchone()
+    return int(found)
 
 
 @pytest.fixture(scope="module")

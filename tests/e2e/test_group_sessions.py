@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import Server, assert_accessible, screenshot, start_server, stop_server
+from tests.e2e.conftest import (
+    Server,
+    assert_accessible,
+    make_admin,
+    member_id,
+    screenshot,
+    start_server,
+    stop_server,
+)
 from tests.helpers import PASSPHRASE
 
 
@@ -31,27 +36,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield running
     finally:
         stop_server(running.process)
-
-
-def _make_admin(server: Server, name: str) -> None:
-    kindred = Path(sys.executable).parent / "kindred"
-    subprocess.run(
-        [str(kindred), "create-admin", name, "--passphrase-stdin"],
-        input=PASSPHRASE + "\n",
-        env=server.env,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
-def _member_id(server: Server, pseudonym: str) -> int:
-    with sqlite3.connect(server.data_dir / "kindred.db") as db:
-        (found,) = db.execute(
-            "SELECT id FROM member WHERE pseudonym_key = ?", (pseudonym.casefold(),)
-        ).fetchone()
-    return int(found)
 
 
 def _signed_in(new_context, name: str, *, signup: bool = True, **options):  # type: ignore[no-untyped-def]
@@ -73,10 +57,10 @@ def test_a_peer_supporter_runs_a_session_with_turn_taking(server: Server, new_co
     wren, robin = f"Wren{tag}", f"Robin{tag}"
 
     # An admin makes Lantern a peer supporter, on the member's moderation page.
-    _make_admin(server, admin_name)
+    make_admin(server, admin_name)
     lead = _signed_in(new_context, lead_name)
     admin = _signed_in(new_context, admin_name, signup=False)
-    admin.goto(f"/moderation/members/{_member_id(server, lead_name)}")
+    admin.goto(f"/moderation/members/{member_id(server, lead_name)}")
     admin.get_by_role("button", name="Make a peer supporter").click()
     expect(admin.get_by_role("button", name="Remove the peer supporter role")).to_be_visible()
 

@@ -4,13 +4,9 @@ audit log shows every step."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import assert_accessible, screenshot
+from tests.e2e.conftest import assert_accessible, make_admin, member_id, screenshot
 
 PASSPHRASE = "kettle garden morning light"
 
@@ -32,21 +28,8 @@ def start_thread(page: Page, title: str, body: str) -> None:
     page.get_by_role("button", name="Post thread").click()
 
 
-def make_admin(server, name: str) -> None:
-    kindred = Path(sys.executable).parent / "kindred"
-    subprocess.run(
-        [str(kindred), "create-admin", name, "--passphrase-stdin"],
-        input=PASSPHRASE + "\n",
-        env=server.env,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
 def test_boundaries_reports_and_audit(server, new_context) -> None:
-    make_admin(server, "Kindred-Admin")
+    make_admin(server, "Kindred-Admin", PASSPHRASE)
     admin = new_context().new_page()
     admin.goto("/login")
     admin.get_by_label("Pseudonym").fill("Kindred-Admin")
@@ -101,18 +84,8 @@ def test_boundaries_reports_and_audit(server, new_context) -> None:
     assert_accessible(admin, "dashboard")
 
 
-def _member_id(server, pseudonym: str) -> int:
-    import sqlite3
-
-    with sqlite3.connect(server.data_dir / "kindred.db") as db:
-        (found,) = db.execute(
-            "SELECT id FROM member WHERE pseudonym_key = ?", (pseudonym.casefold(),)
-        ).fetchone()
-    return found
-
-
 def test_a_moderator_mutes_a_member_connected_to_chat(server, new_context) -> None:
-    make_admin(server, "Kindred-Admin")
+    make_admin(server, "Kindred-Admin", PASSPHRASE)
     admin = new_context().new_page()
     admin.goto("/login")
     admin.get_by_label("Pseudonym").fill("Kindred-Admin")
@@ -128,7 +101,7 @@ def test_a_moderator_mutes_a_member_connected_to_chat(server, new_context) -> No
     chatty.get_by_label("Your message").press("Enter")
     expect(chatty.locator("#chat-messages")).to_contain_text("Hello everyone")
 
-    admin.goto(f"/moderation/members/{_member_id(server, 'e2e-chatty')}")
+    admin.goto(f"/moderation/members/{member_id(server, 'e2e-chatty')}")
     assert_accessible(admin, "member record")
     admin.get_by_label("Sanction").select_option("mute")
     admin.get_by_label("For", exact=True).select_option("24")

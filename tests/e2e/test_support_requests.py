@@ -8,49 +8,13 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
-import subprocess
-import sys
 import threading
-from pathlib import Path
 
 from playwright.sync_api import expect
 
 from core.db import Database
-from identity.service import find_member
-from tests.e2e.conftest import Server, assert_accessible, screenshot
+from tests.e2e.conftest import Server, assert_accessible, make_admin, member_id, screenshot
 from tests.helpers import PASSPHRASE
-
-
-def _make_admin(server: Server, name: str) -> None:
-    kindred = Path(sys.executable).parent / "kindred"
-    subprocess.run(
-        [str(kindred), "create-admin", name, "--passphrase-stdin"],
-        input=PASSPHRASE + "\n",
-        env=server.env,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
-def _member_id(server: Server, name: str) -> int:
-    found: list[int] = []
-
-    async def look() -> None:
-        db = Database(f"sqlite+aiosqlite:///{server.data_dir / 'kindred.db'}")
-        try:
-            member = await find_member(db, name)
-            assert member is not None and member.id is not None
-            found.append(member.id)
-        finally:
-            await db.close()
-
-    # Playwright's sync API owns this thread's event loop; the database call gets its own.
-    worker = threading.Thread(target=asyncio.run, args=(look(),))
-    worker.start()
-    worker.join(30)
-    return found[0]
 
 
 def _signed_in(new_context, name: str):  # type: ignore[no-untyped-def]
@@ -69,14 +33,14 @@ def test_a_member_asks_a_supporter_accepts_and_they_talk_privately(
     asker_name, supporter_name, admin_name = f"Wren{tag}", f"Oak{tag}", f"Admin{tag}"
 
     # An admin makes Oak a peer supporter, on the member's moderation page.
-    _make_admin(server, admin_name)
+    make_admin(server, admin_name)
     supporter = _signed_in(new_context, supporter_name).new_page()
     admin_context = new_context()
     assert admin_context.request.post(
         "/api/v1/login", data={"pseudonym": admin_name, "passphrase": PASSPHRASE}
     ).ok
     admin = admin_context.new_page()
-    admin.goto(f"/moderation/members/{_member_id(server, supporter_name)}")
+    admin.goto(f"/moderation/members/{member_id(server, supporter_name)}")
     admin.get_by_role("button", name="Make a peer supporter").click()
     expect(admin.get_by_role("button", name="Remove the peer supporter role")).to_be_visible()
 
