@@ -120,6 +120,9 @@ class Decision:
     # Extra information for the member from filters (e.g. support resources); merged across
     # filters, the first filter to set a key wins.
     notice: dict[str, Any] | None = None
+    # Why filters flagged the text, for moderators and peer supporters only, never shown to
+    # the author: {"crisis": 'phrase "i want to die"'}. Merged like `notice`.
+    flags: dict[str, str] | None = None
 
     @property
     def published(self) -> bool:
@@ -161,6 +164,8 @@ class FilterResult:
     # The rewritten source text, when the filter rewrote it; the HTML is re-rendered from it.
     text: str | None = None
     notice: dict[str, Any] | None = None
+    # For moderators only (see Decision.flags).
+    flags: dict[str, str] | None = None
 
     def __post_init__(self) -> None:
         # A member is always told why their content was held or refused.
@@ -474,6 +479,7 @@ def moderate(content: Content, filters: Sequence[Filter] = DEFAULT_FILTERS) -> D
         return Decision(Action.REFUSE, html="", text=text, reason=_empty_reason(content.kind))
     action, reason = Action.PUBLISH, None
     notice: dict[str, Any] = {}
+    flags: dict[str, str] = {}
     for filter_ in filters:
         result = filter_(item)
         if result is None:
@@ -486,6 +492,8 @@ def moderate(content: Content, filters: Sequence[Filter] = DEFAULT_FILTERS) -> D
             action, reason = result.action, result.reason
         for key, value in (result.notice or {}).items():
             notice.setdefault(key, value)
+        for key, why in (result.flags or {}).items():
+            flags.setdefault(key, why)
 
     return Decision(
         action,
@@ -493,4 +501,5 @@ def moderate(content: Content, filters: Sequence[Filter] = DEFAULT_FILTERS) -> D
         text=text,
         reason=reason,
         notice=notice or None,
+        flags=flags or None,
     )
