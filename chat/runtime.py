@@ -10,7 +10,9 @@ from starlette.requests import HTTPConnection
 from chat.hub import Hub
 from chat.service import MAX_CHARS
 from core.context import AppContext, get_context
-from core.web.client import region_of as client_region
+from identity.country import crisis_region as region_of
+
+__all__ = ["ChatRuntime", "chat_runtime", "install", "region_of"]
 
 
 @dataclass
@@ -37,7 +39,3 @@ def install(ctx: AppContext) -> ChatRuntime:
 
 def chat_runtime(conn: HTTPConnection) -> ChatRuntime:
     return get_context(conn).extensions["chat"]
-
-
-def region_of(conn: HTTPConnection) -> str | None:
-    return client_region(conn.headers)

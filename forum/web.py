@@ -5,12 +5,8 @@ from __future__ import annotations
 from starlette.requests import HTTPConnection
 
 from core.context import AppContext, get_context
-from core.web.client import region_of as client_region
 from identity.auth import current_member
-
-
-def region_of(conn: HTTPConnection) -> str | None:
-    return client_region(conn.headers)
+from identity.country import crisis_region as region_of
 
 
 def context(conn: HTTPConnection) -> AppContext:

@@ -19,6 +19,9 @@ class Member(SQLModel, table=True):
     passphrase_hash: str | None = Field(default=None, max_length=200)
     is_admin: bool = False
     is_peer_supporter: bool = False
+    # The country whose crisis helplines to show them (ISO 3166-1 alpha-2, or "INTL"), as
+    # they chose it; None means "use my browser's language" (identity/country.py).
+    country: str | None = Field(default=None, max_length=4)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     deleted_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 

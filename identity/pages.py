@@ -26,6 +26,7 @@ from identity.auth import (
     require_member,
     set_session_cookie,
 )
+from identity.country import CHOICES
 from identity.models import Member
 from identity.service import IdentityError
 
@@ -35,6 +36,8 @@ DONE_MESSAGES = {
     "others": "All your other sessions are signed out.",
     "blocked": "Blocked. You won't see their posts or messages any more.",
     "unblocked": "Unblocked.",
+    "country": "Saved. Helplines will be for the country you chose.",
+    "country_cleared": "Saved. Helplines will follow your browser's language again.",
 }
 
 
@@ -160,6 +163,7 @@ async def account_page(request: Request, **extra: Any) -> Response:
         "this_session": current_session(request),
         "codes_left": await service.remaining_recovery_codes(ctx.db, member),
         "blocked": await service.blocked_members(ctx.db, member),
+        "countries": CHOICES,
         "done": DONE_MESSAGES.get(request.query_params.get("done", "")),
         "errors": {},
         "values": {},
@@ -298,6 +302,18 @@ async def recover_page(request: Request) -> Response:
     return response
 
 
+async def set_country(request: Request) -> Response:
+    member = require_member(request)
+    form = await request.form()
+    try:
+        chosen = await service.set_country(
+            get_context(request).db, member, form_text(form, "country")
+        )
+    except IdentityError as exc:
+        return await account_page(request, status=exc.status, **_error_context(exc))
+    return RedirectResponse(f"/account?done={'country' if chosen else 'country_cleared'}", 303)
+
+
 async def block(request: Request) -> Response:
     member = require_member(request)
     form = await request.form()
@@ -336,6 +352,7 @@ routes = [
     Route("/account/recovery-codes", recovery_codes, methods=["POST"]),
     Route("/account/export", export, methods=["GET"]),
     Route("/account/delete", delete_page, methods=["GET", "POST"]),
+    Route("/account/country", set_country, methods=["POST"]),
     Route("/account/blocks", block, methods=["POST"]),
     Route("/account/blocks/{member_id:int}/remove", unblock, methods=["POST"]),
 ]

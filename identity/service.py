@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from core.db import Database, utcnow
 from core.ratelimit import RateLimits
 from core.settings import Settings
+from identity.country import valid_country
 from identity.hashing import hash_passphrase, needs_rehash, verify_passphrase
 from identity.lifecycle import MemberContentHooks
 from identity.models import DELETED_NAME, Member, MemberBlock, MemberSession, RecoveryCode
@@ -429,6 +430,7 @@ async def delete_account(
                 passphrase_hash=None,
                 is_admin=False,
                 is_peer_supporter=False,
+                country=None,
                 deleted_at=utcnow(),
             )
         )
@@ -451,10 +453,26 @@ async def export_account(db: Database, hooks: MemberContentHooks, member: Member
             "pseudonym": member.pseudonym,
             "roles": member.roles,
             "joined_at": member.created_at.isoformat(),
+            # None: helplines follow the browser's language (identity/country.py).
+            "country": member.country,
         },
         "blocked_members": blocked_names,
         "content": content,
     }
+
+
+async def set_country(db: Database, member: Member, code: str) -> str | None:
+    """Choose the country whose helplines the member is shown; "" clears it (the browser's
+    language is used again)."""
+    country = valid_country(code)
+    if code.strip() and country is None:
+        raise IdentityError(
+            "invalid", "Choose a country from the list.", field="country", status=422
+        )
+    async with db.transaction() as s:
+        await s.exec(update(Member).where(Member.id == member.id).values(country=country))
+    member.country = country
+    return country
 
 
 async def block_member(db: Database, blocker: Member, pseudonym: str) -> Member:

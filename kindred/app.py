@@ -51,6 +51,7 @@ from identity.lifecycle import MemberContentHooks
 from kindred import pages
 from kindred.health import readyz
 from kindred.metrics import Metrics, MetricsMiddleware
+from moderation import help_page
 from moderation import pages as moderation_pages
 from moderation import web_api as moderation_api
 from moderation.targets import ModerationRegistry
@@ -140,6 +141,7 @@ def create_app(settings: Settings) -> Starlette:
         *forum_api.routes,
         *moderation_pages.routes,
         *moderation_api.routes,
+        *help_page.routes,
         *chat_pages.routes,
         *chat_ws.routes,
         *groups.routes,

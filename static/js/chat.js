@@ -264,6 +264,11 @@
         ul.appendChild(el("li", "", parts.join(" — ")));
       });
       crisis.appendChild(ul);
+      var more = el("p", "");
+      var link = el("a", "", "Helplines for another country");
+      link.href = "/help";
+      more.appendChild(link);
+      crisis.appendChild(more);
       crisis.hidden = false;
       crisis.focus();
     },
