@@ -441,6 +441,7 @@ async def send_message(
         community_id=room.community_id,
         held=decision.held,
         crisis=moderation.is_crisis(decision),
+        crisis_why=moderation.crisis_why(decision),
     )
     if stored is None:  # the client_id was used already (a resend): answer with the original
         original = await _find_original(ctx.db, room, member, client_id or "")

@@ -54,6 +54,7 @@ class Pending:
     held: bool
     crisis: bool
     result: asyncio.Future[ChatMessage | None]
+    crisis_why: str | None = None  # the pipeline's reason for a crisis flag, for the case
 
     @property
     def key(self) -> tuple[int, int, str | None]:
@@ -70,11 +71,17 @@ class MessageWriter:
         self._task: asyncio.Task[None] | None = None
 
     async def store(
-        self, message: ChatMessage, *, community_id: int | None, held: bool, crisis: bool
+        self,
+        message: ChatMessage,
+        *,
+        community_id: int | None,
+        held: bool,
+        crisis: bool,
+        crisis_why: str | None = None,
     ) -> ChatMessage | None:
         """Write the message; None when its client_id was used already."""
         result: asyncio.Future[ChatMessage | None] = asyncio.get_running_loop().create_future()
-        self.waiting.append(Pending(message, community_id, held, crisis, result))
+        self.waiting.append(Pending(message, community_id, held, crisis, result, crisis_why))
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._drain(), name="chat-writer")
         return await result
@@ -168,4 +175,5 @@ async def _open_cases(s: AsyncSession, items: list[Pending]) -> None:
                 author_id=item.message.author_id,
                 held=item.held,
                 crisis=item.crisis,
+                crisis_why=item.crisis_why,
             )

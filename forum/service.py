@@ -224,12 +224,15 @@ async def start_thread(
         if not held:
             await search.index_post(s, post, thread.title)
             await _notify_mentions(s, thread, post, member)
-        await _open_case_if_needed(s, community.id, post)  # type: ignore[arg-type]
+        await _open_case_if_needed(s, community.id, post, decision)  # type: ignore[arg-type]
     return Published(thread, post, title_decision if title_decision.held else decision)
 
 
-async def _open_case_if_needed(s: AsyncSession, community_id: int, post: Post) -> None:
-    """Held or crisis-flagged posts go to the review queue (crisis ones to its top)."""
+async def _open_case_if_needed(
+    s: AsyncSession, community_id: int, post: Post, decision: Decision
+) -> None:
+    """Held or crisis-flagged posts go to the review queue (crisis ones to its top, with the
+    pipeline's reason for the flag)."""
     if post.status == "held" or post.crisis:
         await moderation.open_case(
             s,
@@ -239,6 +242,7 @@ async def _open_case_if_needed(s: AsyncSession, community_id: int, post: Post) -
             author_id=post.author_id,
             held=post.status == "held",
             crisis=post.crisis,
+            crisis_why=moderation.crisis_why(decision),
         )
 
 
@@ -364,7 +368,7 @@ async def reply(
             s.add(ThreadFollow(thread_id=thread.id, member_id=member.id))  # type: ignore[arg-type]
         if not decision.held:
             await _after_publish(s, thread, post, member, followers)
-        await _open_case_if_needed(s, community.id, post)  # type: ignore[arg-type]
+        await _open_case_if_needed(s, community.id, post, decision)  # type: ignore[arg-type]
     return Published(thread, post, decision)
 
 
@@ -493,7 +497,7 @@ async def edit_post(
             await search.index_post(s, post, thread.title)
         else:
             await search.unindex_post(s, post.id)  # type: ignore[arg-type]
-        await _open_case_if_needed(s, thread.community_id, post)
+        await _open_case_if_needed(s, thread.community_id, post, decision)
     return Published(thread, post, decision)
 
 

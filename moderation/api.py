@@ -61,6 +61,7 @@ __all__ = [
     "check_text",
     "community_rules_html",
     "crisis_resources",
+    "crisis_why",
     "decision_observer",
     "is_crisis",
     "is_moderator",
@@ -210,6 +211,14 @@ async def open_case_targets(s: AsyncSession, target_kind: str) -> set[int]:
 def is_crisis(decision: Decision) -> bool:
     """True when the crisis filter flagged the text: it goes to the top of the review queue."""
     return bool(decision.notice and decision.notice.get("code") == "crisis")
+
+
+def crisis_why(decision: Decision) -> str | None:
+    """Why the crisis filter flagged the text, for the case (peer supporters read it in the
+    queue); None when it didn't, or gave no reason."""
+    if not is_crisis(decision):
+        return None
+    return (decision.flags or {}).get("crisis") or None
 
 
 def visible_text(html: str) -> str:

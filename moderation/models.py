@@ -60,6 +60,9 @@ class ModerationCase(SQLModel, table=True):
     author_id: int | None = Field(default=None, foreign_key="member.id", ondelete="CASCADE")
     held: bool = False
     crisis: bool = False
+    # Why the pipeline flagged it as crisis ('matched the phrase "i want to die"', or a
+    # model's reason), for those who can see the case; never shown to the author.
+    crisis_why: str | None = Field(default=None, max_length=500)
     auto_hidden: bool = False  # hidden by reports, waiting for a moderator
     report_weight: int = 0
     opened_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)

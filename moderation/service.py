@@ -204,8 +204,10 @@ async def open_case(
     author_id: int | None,
     held: bool = False,
     crisis: bool = False,
+    crisis_why: str | None = None,
 ) -> ModerationCase:
-    """Find or open the case for a piece of content (inside the caller's transaction)."""
+    """Find or open the case for a piece of content (inside the caller's transaction).
+    `crisis_why` is the pipeline's reason for a crisis flag; the newest one is kept."""
     case = (
         await s.exec(
             select(ModerationCase).where(
@@ -221,6 +223,8 @@ async def open_case(
         )
     case.held = case.held or held
     case.crisis = case.crisis or crisis
+    if crisis and crisis_why:
+        case.crisis_why = crisis_why[:500]
     s.add(case)
     await s.flush()
     return case

@@ -59,6 +59,7 @@ def item_json(item: QueueItem) -> dict[str, Any]:
         "target_id": case.target_id,
         "community_id": case.community_id,
         "crisis": case.crisis,
+        "crisis_why": case.crisis_why,
         "held": case.held,
         "auto_hidden": case.auto_hidden,
         "report_weight": case.report_weight,

@@ -21,9 +21,11 @@ from tests.helpers import PASSPHRASE, api_post, join
 async def community(app: Starlette) -> Community:
     ctx = app.state.ctx
     admin = await identity.sign_up(ctx.db, ctx.settings, "Site-Admin", PASSPHRASE, is_admin=True)
-    return await forum.create_community(
+    community = await forum.create_community(
         ctx, admin.signed_in.member, slug="recovery", name="Recovery", rules="1. Be kind."
     )
+    await ctx.extensions["community_created"](community)  # its chat room, as the page does
+    return community
 
 
 async def _client(app: Starlette, name: str, **headers: str) -> httpx.AsyncClient:
