@@ -34,6 +34,7 @@ DEFAULT_LIMITS: dict[str, str] = {
     "preview": "60/minute",  # pipeline previews from one client network (CPU work)
     "chat_send": "20/30seconds",  # chat messages by one member (bursts of 20)
     "support_request": "5/hour",  # 1:1 support requests made by one member
+    "check_in": "5/day",  # "ask a peer supporter to check on someone", by one member
 }
 
 

@@ -51,9 +51,10 @@ from identity.lifecycle import MemberContentHooks
 from kindred import pages
 from kindred.health import readyz
 from kindred.metrics import Metrics, MetricsMiddleware
-from moderation import help_page
+from moderation import checkin_pages, help_page
 from moderation import pages as moderation_pages
 from moderation import web_api as moderation_api
+from moderation.checkins import erase_asks, export_asks
 from moderation.targets import ModerationRegistry
 
 log = logging.getLogger("kindred")
@@ -93,6 +94,7 @@ def create_app(settings: Settings) -> Starlette:
 
     ctx.extensions["block_listeners"] = [reload_chat_blocks]
     hooks.register("chat", export_messages, erase_messages)
+    hooks.register("check_ins_asked", export_asks, erase_asks)
     chat = chat_runtime.install(ctx)
     groups = groups_setup.install(ctx)  # live group sessions
     support = support_setup.install(ctx)  # 1:1 support requests
@@ -142,6 +144,7 @@ def create_app(settings: Settings) -> Starlette:
         *moderation_pages.routes,
         *moderation_api.routes,
         *help_page.routes,
+        *checkin_pages.routes,
         *chat_pages.routes,
         *chat_ws.routes,
         *groups.routes,

@@ -134,3 +134,54 @@ class AuditEntry(SQLModel, table=True):
     reason: str = Field(default="", sa_type=sa.Text)
     public_summary: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class CheckInRequest(SQLModel, table=True):
+    """Members are worried about `subject` and asked peer supporters to check in. One open
+    request per member at a time; asks within a day of it fold into it (`ask_count`). Who
+    asked is in `check_in_ask`, which only moderators may read (audited)."""
+
+    __tablename__ = "check_in_request"
+    __table_args__ = (
+        sa.Index(
+            "uq_check_in_open_subject",
+            "subject_id",
+            unique=True,
+            sqlite_where=sa.text("closed_at IS NULL"),
+            postgresql_where=sa.text("closed_at IS NULL"),
+        ),
+        sa.Index("ix_check_in_subject_opened", "subject_id", "opened_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject_id: int = Field(foreign_key="member.id", ondelete="CASCADE")
+    community_id: int | None = Field(default=None, foreign_key="community.id", ondelete="CASCADE")
+    # The content the first ask came from: where a supporter can reach out.
+    target_kind: str = Field(max_length=16)
+    target_id: int
+    ask_count: int = 1
+    opened_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    closed_by_id: int | None = Field(default=None, foreign_key="member.id", ondelete="SET NULL")
+    resolution: str | None = Field(default=None, max_length=16)  # checked_in | no_need
+
+
+class CheckInAsk(SQLModel, table=True):
+    """One member asking about another: never shown to the member asked about or to
+    supporters; moderators read it to spot a check-in being used to harass."""
+
+    __tablename__ = "check_in_ask"
+    __table_args__ = (sa.Index("ix_check_in_ask_asker", "asker_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int | None = Field(
+        default=None, foreign_key="check_in_request.id", index=True, ondelete="CASCADE"
+    )
+    asker_id: int = Field(foreign_key="member.id", ondelete="CASCADE")
+    subject_id: int = Field(foreign_key="member.id", index=True, ondelete="CASCADE")
+    target_kind: str = Field(max_length=16)
+    target_id: int
+    # True when the member asked about has blocked the asker: recorded for moderators,
+    # never passed to supporters (a block must not be worked round through them).
+    withheld: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)

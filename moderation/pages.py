@@ -22,7 +22,7 @@ from core.db import utcnow
 from core.web.forms import form_text
 from identity.auth import require_member
 from identity.models import Member
-from moderation import service
+from moderation import checkins, service
 from moderation.charts import bar_chart
 from moderation.models import AuditEntry, CommunityModerator, ModerationCase, WatchedWordEntry
 from moderation.pipeline import WatchedWord
@@ -164,12 +164,16 @@ async def queue_page(request: Request) -> Response:
         raise HTTPException(403, "Only moderators and peer supporters can see the review queue.")
     community_id = _int(request.query_params.get("community", ""))
     items = await service.queue(ctx, registry(request), member, community_id=community_id)
+    check_ins = await checkins.open_requests(ctx, registry(request), member)
     communities = [c for c in await _communities(request) if scope is None or c.id in scope]
     return render(
         request,
         "moderation/queue.html",
         {
             "items": items,
+            "check_ins": check_ins,
+            "check_in_resolutions": checkins.RESOLUTIONS,
+            "moderates": scope,
             "communities": communities,
             "community_id": community_id,
             "actions": ACTIONS,

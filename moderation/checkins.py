@@ -1,0 +1,342 @@
+""" "Ask a peer supporter to check on someone": a member worried about another asks, from a
+post or chat message they can see, for a supporter to check in.
+
+It is built so that it can't be turned into a way of bothering someone:
+- the person asked about is named by the content only, so an anonymous author stays
+  anonymous to the asker, and nothing a supporter is shown names the asker;
+- there is at most one open request per member, and asks within a day of the last one fold
+  into it (raising its count) rather than making another;
+- each asker has the ``check_in`` rate limit;
+- if the person asked about has blocked the asker, the ask is recorded for moderators but
+  never reaches supporters (a block must not be worked round through them), and the asker is
+  told nothing different (which would reveal the block);
+- moderators can see who asked about whom and how often; each look is an audit row.
+
+No HTTP here: pages and the JSON API share these functions.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from core.context import AppContext
+from core.db import utcnow
+from identity.models import Member, MemberBlock
+from moderation.models import CheckInAsk, CheckInRequest
+from moderation.service import ModerationError, can_moderate, moderated_communities, record
+from moderation.targets import ModerationRegistry, TargetView
+
+FOLD_WITHIN = timedelta(days=1)
+RESOLUTIONS = {"checked_in": "A supporter checked in", "no_need": "No need to check in"}
+
+OPENED = (
+    "Thank you for looking out for them. A peer supporter will check in with them soon. "
+    "They won't be told who asked."
+)
+ALREADY_KNOWN = (
+    "Thank you for looking out for them. Peer supporters already know and will check in "
+    "with them; they won't be told who asked."
+)
+
+
+@dataclass(frozen=True)
+class Asked:
+    folded: bool  # True when supporters already knew (the ask joined an existing request)
+
+    @property
+    def message(self) -> str:
+        return ALREADY_KNOWN if self.folded else OPENED
+
+
+@dataclass(frozen=True)
+class CheckInItem:
+    """A request as a peer supporter sees it: the content and how many asked, never who."""
+
+    request: CheckInRequest
+    view: TargetView | None
+
+
+async def target_of(
+    s: AsyncSession, registry: ModerationRegistry, asker: Member, kind: str, public_id: str
+) -> TargetView:
+    """The content an ask is about, if the asker can see it (published, not withdrawn)."""
+    target = registry.targets.get(kind)
+    if target is None:
+        raise ModerationError("invalid", "You can ask about a post or a chat message.")
+    target_id = await target.lookup(s, public_id, asker)
+    view = (await target.view(s, [target_id])).get(target_id) if target_id else None
+    if view is None or view.status != "published" or view.author_id is None:
+        raise ModerationError(
+            "not_found", "That post or message isn't there any more, or you can't see it.", 404
+        )
+    subject = await s.get(Member, view.author_id)
+    if subject is None or subject.deleted_at is not None:
+        raise ModerationError(
+            "not_found",
+            "The member who wrote that has left Kindred, so nobody can reach them.",
+            404,
+        )
+    if view.author_id == asker.id:
+        raise ModerationError(
+            "yourself",
+            "This is for asking about someone else. If you're finding things hard, you can "
+            "talk to a peer supporter yourself, or see the helplines.",
+        )
+    return view
+
+
+async def ask(
+    ctx: AppContext, registry: ModerationRegistry, asker: Member, *, kind: str, public_id: str
+) -> Asked:
+    async with ctx.db.read() as s:
+        view = await target_of(s, registry, asker, kind, public_id)
+    # Counted before the write (no waiting on Redis while holding the writer), folded asks
+    # included: a limit on asking, not on requests made.
+    blocked = await ctx.rate_limits.hit("check_in", f"m:{asker.id}")
+    if blocked:
+        raise ModerationError(
+            "rate_limited",
+            f"You've asked several times today. Please wait {blocked.minutes} minutes. If "
+            "someone is in danger right now, call your local emergency number.",
+            status=429,
+        )
+    try:
+        return await _record_ask(ctx, asker, view)
+    except IntegrityError:  # another ask opened the request at the same moment: fold into it
+        return await _record_ask(ctx, asker, view)
+
+
+async def _record_ask(ctx: AppContext, asker: Member, view: TargetView) -> Asked:
+    subject_id = view.author_id
+    assert subject_id is not None
+    async with ctx.db.transaction() as s:
+        existing = await _current_request(s, subject_id)
+        withheld = await s.get(MemberBlock, (subject_id, asker.id)) is not None
+        ask = CheckInAsk(
+            asker_id=asker.id,  # type: ignore[arg-type]
+            subject_id=subject_id,
+            target_kind=view.kind,
+            target_id=view.id,
+            withheld=withheld,
+        )
+        if withheld:
+            s.add(ask)
+            return Asked(folded=existing is not None)
+        if existing is None:
+            request = CheckInRequest(
+                subject_id=subject_id,
+                community_id=view.community_id,
+                target_kind=view.kind,
+                target_id=view.id,
+            )
+            s.add(request)
+            await s.flush()
+            ask.request_id = request.id
+            s.add(ask)
+            return Asked(folded=False)
+        ask.request_id = existing.id
+        asked_before = (
+            await s.exec(
+                select(func.count())
+                .select_from(CheckInAsk)
+                .where(CheckInAsk.request_id == existing.id, CheckInAsk.asker_id == asker.id)
+            )
+        ).one()
+        if not asked_before and existing.closed_at is None:
+            # One count per member who is worried, however often they ask.
+            await s.exec(
+                update(CheckInRequest)
+                .where(col(CheckInRequest.id) == existing.id)
+                .values(ask_count=CheckInRequest.ask_count + 1)
+            )
+        s.add(ask)
+        return Asked(folded=True)
+
+
+async def _current_request(s: AsyncSession, subject_id: int) -> CheckInRequest | None:
+    """The open request about a member, or one opened in the last day (even if a supporter
+    has closed it): at most one a day."""
+    since = utcnow() - FOLD_WITHIN
+    return (
+        await s.exec(
+            select(CheckInRequest)
+            .where(
+                CheckInRequest.subject_id == subject_id,
+                or_(
+                    col(CheckInRequest.closed_at).is_(None),
+                    col(CheckInRequest.opened_at) >= since,
+                ),
+            )
+            .order_by(col(CheckInRequest.closed_at).is_not(None), col(CheckInRequest.id).desc())
+        )
+    ).first()
+
+
+# --------------------------------------------------------------------------- supporters
+
+
+def can_see_requests(member: Member, scope: set[int] | None) -> bool:
+    """Peer supporters and admins see every request; moderators those in their communities."""
+    return member.is_peer_supporter or scope is None or bool(scope)
+
+
+async def open_requests(
+    ctx: AppContext, registry: ModerationRegistry, viewer: Member, *, limit: int = 50
+) -> list[CheckInItem]:
+    """Open requests, most-asked first, then oldest. Never one about the viewer."""
+    async with ctx.db.read() as s:
+        scope = await moderated_communities(s, viewer)
+        if not can_see_requests(viewer, scope):
+            raise ModerationError(
+                "forbidden", "Only peer supporters and moderators see check-in requests.", 403
+            )
+        query = select(CheckInRequest).where(
+            col(CheckInRequest.closed_at).is_(None), CheckInRequest.subject_id != viewer.id
+        )
+        if scope is not None and not viewer.is_peer_supporter:
+            query = query.where(col(CheckInRequest.community_id).in_(scope))
+        query = query.order_by(
+            col(CheckInRequest.ask_count).desc(), col(CheckInRequest.opened_at)
+        ).limit(limit)
+        requests = list(await s.exec(query))
+        views: dict[tuple[str, int], TargetView] = {}
+        for kind in {r.target_kind for r in requests}:
+            if kind in registry.targets:
+                ids = [r.target_id for r in requests if r.target_kind == kind]
+                for target_id, view in (await registry.targets[kind].view(s, ids)).items():
+                    views[(kind, target_id)] = view
+    return [CheckInItem(r, views.get((r.target_kind, r.target_id))) for r in requests]
+
+
+async def close(
+    ctx: AppContext, viewer: Member, request_id: int, resolution: str, note: str = ""
+) -> CheckInRequest:
+    if resolution not in RESOLUTIONS:
+        raise ModerationError("invalid", "Choose whether you checked in or there's no need.")
+    async with ctx.db.transaction() as s:
+        request = await s.get(CheckInRequest, request_id)
+        if request is None or request.closed_at is not None:
+            raise ModerationError("not_found", "That request is already closed.", 404)
+        allowed = viewer.is_peer_supporter or await can_moderate(s, viewer, request.community_id)
+        if not allowed or request.subject_id == viewer.id:
+            raise ModerationError(
+                "forbidden", "Only peer supporters and moderators close check-in requests.", 403
+            )
+        request.closed_at, request.closed_by_id, request.resolution = (
+            utcnow(),
+            viewer.id,
+            resolution,
+        )
+        s.add(request)
+        # The row names neither the asker nor the member asked about.
+        await record(
+            s, viewer, "close_check_in", "check_in", request.id, request.community_id, note
+        )
+    return request
+
+
+# --------------------------------------------------------------------------- moderators
+
+
+@dataclass(frozen=True)
+class AskRecord:
+    ask: CheckInAsk
+    asker: Member
+    view: TargetView | None
+
+
+@dataclass(frozen=True)
+class WhoAsked:
+    """Everything asked about one member, for moderators looking for misuse."""
+
+    subject: Member
+    asks: list[AskRecord]
+    by_asker: Counter[int]  # asks about this member, per asker, all time
+    asker_totals: dict[int, int]  # each asker's asks about anyone in the last 30 days
+
+
+async def who_asked(
+    ctx: AppContext, registry: ModerationRegistry, moderator: Member, request_id: int
+) -> WhoAsked:
+    """Who asked about the member a request is about, and how often: a reveal, so it is
+    audited (in the same transaction as the read)."""
+    async with ctx.db.transaction() as s:
+        request = await s.get(CheckInRequest, request_id)
+        if request is None:
+            raise ModerationError("not_found", "There's no such check-in request.", 404)
+        if not await can_moderate(s, moderator, request.community_id):
+            raise ModerationError(
+                "forbidden", "Only this community's moderators can see who asked.", 403
+            )
+        subject = await s.get(Member, request.subject_id)
+        assert subject is not None
+        asks = list(
+            await s.exec(
+                select(CheckInAsk)
+                .where(CheckInAsk.subject_id == request.subject_id)
+                .order_by(col(CheckInAsk.id).desc())
+                .limit(200)
+            )
+        )
+        asker_ids = {a.asker_id for a in asks}
+        askers = {
+            m.id: m for m in await s.exec(select(Member).where(col(Member.id).in_(asker_ids)))
+        }
+        since = utcnow() - timedelta(days=30)
+        totals = {
+            asker_id: count
+            for asker_id, count in await s.exec(
+                select(CheckInAsk.asker_id, func.count())
+                .where(col(CheckInAsk.asker_id).in_(asker_ids), CheckInAsk.created_at >= since)
+                .group_by(CheckInAsk.asker_id)
+            )
+        }
+        views: dict[tuple[str, int], TargetView] = {}
+        for kind in {a.target_kind for a in asks}:
+            if kind in registry.targets:
+                ids = [a.target_id for a in asks if a.target_kind == kind]
+                for target_id, view in (await registry.targets[kind].view(s, ids)).items():
+                    views[(kind, target_id)] = view
+        await record(
+            s,
+            moderator,
+            "reveal_check_in_askers",
+            "member",
+            request.subject_id,
+            request.community_id,
+            f"check-in request {request.id}",
+        )
+    return WhoAsked(
+        subject,
+        [AskRecord(a, askers[a.asker_id], views.get((a.target_kind, a.target_id))) for a in asks],
+        Counter(a.asker_id for a in asks),
+        totals,
+    )
+
+
+# --------------------------------------------------------------------------- accounts
+
+
+async def export_asks(s: AsyncSession, member_id: int) -> list[dict[str, object]]:
+    """A member's own asks, for their export: what they asked about and when (never whether
+    it reached supporters)."""
+    rows = await s.exec(
+        select(CheckInAsk).where(CheckInAsk.asker_id == member_id).order_by(col(CheckInAsk.id))
+    )
+    return [
+        {"kind": a.target_kind, "id": a.target_id, "asked_at": a.created_at.isoformat()}
+        for a in rows
+    ]
+
+
+async def erase_asks(s: AsyncSession, member_id: int) -> None:
+    """On erasure: the member's asks, and the requests about them, go."""
+    await s.exec(CheckInAsk.__table__.delete().where(CheckInAsk.asker_id == member_id))  # type: ignore[attr-defined]
+    await s.exec(CheckInRequest.__table__.delete().where(CheckInRequest.subject_id == member_id))  # type: ignore[attr-defined]
