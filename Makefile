@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help run install dev test test-postgres test-fast lint format bench clean
+.PHONY: help run install dev test test-postgres test-fast lint format bench model filter-report clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -52,6 +52,12 @@ format: dev ## Apply ruff's fixes and formatting
 
 bench: dev ## Run the benchmarks in bench/ and print their tables
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+model: dev ## Retrain the safety filters' classifiers from tests/moderation/data (deterministic)
+	$(BIN)/python tools/train_filters.py
+
+filter-report: dev ## Precision/recall of the safety filters by category on the frozen test split
+	$(BIN)/python tools/filter_report.py --split test
 
 clean: ## Remove the virtualenv, node_modules and caches (keeps ./data)
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis

@@ -50,6 +50,7 @@ from moderation.pipeline import (
     Reason,
     normalise,
 )
+from moderation.textmodel import LinearTextModel
 
 __all__ = [
     "CRISIS_CODE",
@@ -57,6 +58,7 @@ __all__ = [
     "crisis_filter",
     "crisis_resources",
     "detect_crisis",
+    "find_by_rules",
     "find_crisis_language",
 ]
 
@@ -66,8 +68,28 @@ CRISIS_CODE = "crisis"
 
 @dataclass(frozen=True)
 class CrisisMatch:
-    # The words that matched, in normalised form ("i want to kill myself"), for a moderator.
+    # The words that matched, in normalised form ("i want to kill myself"), or for the
+    # model the sentence it read as a crisis, as written; for a peer supporter to read.
     phrase: str
+    # "rules" (a phrase pattern) or "model" (the statistical model, see moderation.textmodel).
+    by: Literal["rules", "model"] = "rules"
+    # The model's probability, for matches by the model.
+    probability: float | None = None
+
+    @property
+    def why(self) -> str:
+        """What a peer supporter is shown about why this was flagged."""
+        if self.by == "model":
+            return (
+                f"the wording of \u201c{_shorten(self.phrase)}\u201d reads as a crisis "
+                f"(model, {self.probability:.2f})"
+            )
+        return f"matched the phrase \u201c{_shorten(self.phrase)}\u201d"
+
+
+def _shorten(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
 # --------------------------------------------------------------------------- building blocks
@@ -530,8 +552,15 @@ def _negated(words: list[str], at_clause_start: bool) -> bool:
 _LOOK_BACK = 300
 
 
-def _match(clause: str) -> CrisisMatch | None:
-    if _ANY_PATTERN.search(clause) is None or _DISTANT_PAST.search(clause):
+def _match(clause: str, set_aside: set[str] | None = None) -> CrisisMatch | None:
+    """The first pattern in `clause` that reads as a crisis. Phrases that match a pattern
+    but are set aside (about someone else, denied, in the past, reported) are added to
+    `set_aside` by why, if given."""
+    if _ANY_PATTERN.search(clause) is None:
+        return None
+    if _DISTANT_PAST.search(clause):
+        if set_aside is not None:
+            set_aside.add("past")
         return None
     for pattern in _PATTERNS:
         if pattern.unless_in_clause is not None and pattern.unless_in_clause.search(clause):
@@ -541,16 +570,33 @@ def _match(clause: str) -> CrisisMatch | None:
             window = clause[window_start : match.start()]
             # A window cut mid-word starts with a fragment; it's only a filler to walk past.
             before = window.split()
+            why = None
             if pattern.subject and not _first_person_before(before):
-                continue
-            if pattern.negatable and _negated(before, at_clause_start=window_start == 0):
-                continue
-            if pattern.unless_after is not None and pattern.unless_after.match(clause, match.end()):
-                continue
-            if _REPORTED.search(window):
-                continue
-            return CrisisMatch(match.group())
+                why = "someone else"
+            elif pattern.negatable and _negated(before, at_clause_start=window_start == 0):
+                why = "denied"
+            elif pattern.unless_after is not None and pattern.unless_after.match(
+                clause, match.end()
+            ):
+                why = "figure of speech"
+            elif _REPORTED.search(window):
+                why = "reported"
+            if why is None:
+                return CrisisMatch(match.group())
+            if set_aside is not None:
+                set_aside.add(why)
     return None
+
+
+def set_aside_by_rules(text: str) -> set[str]:
+    """Why the rules set aside crisis phrases in `text` that they didn't count: "denied"
+    ("I would never kill myself"), "someone else", "past", "reported", "figure of speech".
+    Empty when the text has no such phrase, or when the rules count one."""
+    set_aside: set[str] = set()
+    for clause in _clauses(text):
+        if _match(clause, set_aside) is not None:
+            return set()
+    return set_aside
 
 
 # A bare "Goodbye." is only worrying alongside words that sound like a last message.
@@ -562,8 +608,8 @@ _FAREWELL_CONTEXT = re.compile(
 )
 
 
-def find_crisis_language(text: str) -> CrisisMatch | None:
-    """The first phrase in `text` that reads as a first-person crisis, or None."""
+def find_by_rules(text: str) -> CrisisMatch | None:
+    """The first phrase in `text` that the phrase rules read as a first-person crisis."""
     clauses = list(_clauses(text))
     for clause in clauses:
         if (found := _match(clause)) is not None:
@@ -575,6 +621,33 @@ def find_crisis_language(text: str) -> CrisisMatch | None:
         )
         if context is not None:
             return CrisisMatch(f"{context.group()} ... {farewells[-1]}")
+    return None
+
+
+_MODEL_PATH = Path(__file__).parent / "data" / "crisis_model.json.gz"
+
+
+@cache
+def _model() -> LinearTextModel:
+    return LinearTextModel.load(_MODEL_PATH)
+
+
+def find_crisis_language(text: str) -> CrisisMatch | None:
+    """Why `text` reads as a first-person crisis (the rules' phrase, or the model's
+    sentence), or None."""
+    model = _model()
+    best = model.best_chunk(text)
+    if best is None:
+        return None
+    # The model reads everything first; the phrase rules run only where it isn't sure the
+    # text is benign, and when they match, their phrase is the clearer reason to show.
+    if best.score >= model.rules_gate and (found := find_by_rules(text)) is not None:
+        return found
+    # The rules' reading of who, when and whether still counts: a phrase they set aside as
+    # denied, in the past or about someone else isn't a crisis because the model likes its
+    # words ("I would never kill myself", "my brother wants to die").
+    if best.score >= model.threshold and not set_aside_by_rules(best.text):
+        return CrisisMatch(best.text, "model", best.probability)
     return None
 
 
@@ -713,15 +786,17 @@ def crisis_filter(
         raise ValueError(f"action must be 'publish' or 'hold', not {action!r}")
 
     def filter_(item: FilterInput) -> FilterResult | None:
-        if not detect_crisis(_reader_text(item.html)):
+        found = find_crisis_language(_reader_text(item.html))
+        if found is None:
             return None
+        flags = {CRISIS_CODE: found.why}
         if action == "hold":
             message = _hold_notice_message(item.kind)
         else:
             message = _publish_message(item.kind)
         notice = {"code": CRISIS_CODE, "message": message, "resources": resources_for()}
         if action == "hold":
-            return FilterResult(Action.HOLD, _hold_reason(item.kind), notice=notice)
-        return FilterResult(Action.PUBLISH, notice=notice)
+            return FilterResult(Action.HOLD, _hold_reason(item.kind), notice=notice, flags=flags)
+        return FilterResult(Action.PUBLISH, notice=notice, flags=flags)
 
     return filter_

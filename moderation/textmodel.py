@@ -1,0 +1,334 @@
+"""A small linear classifier over words, word pairs and the letters inside words, for the
+safety filters (crisis language, contact details) to use beside their rules.
+
+Rules are precise but only know the wording someone wrote down; people in a bad moment say
+the same things a thousand other ways ("won't be around after friday", "gave the dog to my
+sister, she'll look after him now"), with typos and texting shorthand. A linear model over
+n-grams, trained on the repo's own labelled lines, carries what those lines have in common
+to wording nobody here wrote, and costs a few dictionary look-ups per word.
+
+Features, for each chunk of text (a sentence, and the whole text when it is short):
+
+- ``w t``   every word t, after folding (NFKC, casefold, apostrophes dropped, look-alike
+  digits and symbols inside words read as letters: "k!ll" -> "kill", "d1e" -> "die");
+- ``c g``   every 3-, 4- and 5-letter piece of each word, with the word's edges marked
+  ("<die>" gives "<di", "die", "ie>", "<die", "die>", "<die>"), so a typo or a new
+  spelling still shares most of its pieces with the words in the training data;
+- ``b a b`` every pair of neighbouring words, the first paired with a start marker;
+- ``k C``   the class of each word in the filter's small lexicon (moderation/data/
+  *_concepts.txt: "pills", "tablets", "rope" are MEANS; "tonight", "friday" are SOON;
+  numbers are D1..D6 by length), and ``kb A B`` every pair of neighbouring classes, other
+  words skipped. Classes are what lets "saved up my sertraline" share weight with "got the
+  pills ready" although no word is the same.
+
+Counts, not presence, so the score of a chunk is the sum over its words of a per-word part
+(the word and its letter pieces, worked out once per distinct word and kept) plus one
+look-up per word pair. That keeps the cost linear in the text and about a microsecond a
+word; see bench/filters.py.
+
+The weights are trained by ``make model`` (tools/train_filters.py, scikit-learn's logistic
+regression, deterministic) and shipped as a small gzipped JSON file in moderation/data.
+Inference needs nothing but the standard library.
+"""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import json
+import math
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Chunk", "LinearTextModel", "chunks", "concept_of", "features", "fold", "words"]
+
+_APOSTROPHES = {ord(ch): None for ch in "'’‘`´ʼ"}
+# Look-alikes people use inside words to get past filters: "k!ll", "d1e", "$uicide", "su1c1de".
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a",
+                       "$": "s", "!": "i", "|": "l", "€": "e"})  # fmt: skip
+# Sentence ends and line breaks. A full stop counts only before a space or the end, so
+# "jane.doe" and "2.5mg" stay one piece.
+_SENTENCE = re.compile(r"(?:[.!?…]+(?=\s|$)|\n)+")
+# Slang and coded words, said the plain way so the model and the rules see one spelling.
+_CODED = {
+    "kms": "kill myself",
+    "unalive": "kill",
+    "unaliving": "killing",
+    "unalived": "killed",
+    "sewerslide": "suicide",
+    "sewerslided": "suicided",
+    "selfharm": "self harm",
+    "selfharming": "self harming",
+    "myslef": "myself",
+    "mysef": "myself",
+    "ctb": "catch the bus",
+    "wanna": "want to",
+    "gonna": "going to",
+    "gotta": "got to",
+    "cnt": "cant",
+    "dnt": "dont",
+    "u": "you",
+    "ur": "your",
+    "r": "are",
+    "rn": "right now",
+    "tmrw": "tomorrow",
+    "tmr": "tomorrow",
+    "2moro": "tomorrow",
+    "2nite": "tonight",
+    "tn": "tonight",
+    "nite": "night",
+    "bc": "because",
+    "cuz": "because",
+    "coz": "because",
+    "no1": "no one",
+    "noone": "no one",
+    "every1": "everyone",
+    "any1": "anyone",
+    "some1": "someone",
+    "gd": "good",
+    "gn": "goodnight",
+    "ily": "i love you",
+    "idk": "i dont know",
+    "idc": "i dont care",
+    "idek": "i dont even know",
+    "istg": "i swear",
+    "tbh": "to be honest",
+    "ngl": "not going to lie",
+}
+
+
+def fold(text: str) -> str:
+    """Text as the features see it: NFKC, casefold, apostrophes dropped."""
+    return unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
+
+
+# Punctuation that separates words. Look-alike symbols ($ @ ! | € *) are kept inside words
+# for `_unmask`; at a word's edges they are stripped as punctuation.
+_SEPARATORS = {ord(ch): " " for ch in '.,;:?"()[]{}<>/\\-_+=&^%#~`\u2026\u2013\u2014\u00b7'}
+_EDGES = ".,;:!?*|'\""
+
+
+def _unmask(word: str) -> str:
+    # "k!ll", "d1e", "$uicide", "su1c1de": a word that starts with a letter or a look-alike
+    # symbol and has look-alikes inside. Numbers and measures ("2024", "50mg") stay as they are.
+    if not any(ch.isalpha() for ch in word) or word[0].isdigit():
+        return word
+    return word.translate(_LEET).replace("*", "")
+
+
+def words(text: str) -> list[str]:
+    """The words of already folded text, look-alikes read as letters and slang spelled out."""
+    out: list[str] = []
+    for raw in text.translate(_SEPARATORS).split():
+        word = raw
+        if not raw.isalpha():
+            word = raw.strip(_EDGES)
+            if not word.isdigit():
+                word = _unmask(word)
+        if not word.isalnum():
+            # What's left of symbols: "<3", "@@", "a$$": keep the letters and digits.
+            word = "".join(ch for ch in word if ch.isalnum())
+            if not word:
+                continue
+        plain = _CODED.get(word)
+        if plain is None:
+            out.append(word)
+        else:
+            out.extend(plain.split())
+    return out
+
+
+# Negation: the few words after "not", "never", "don't"... are marked ("never kill myself"
+# -> "never !kill !myself"), so the model weighs "kill myself" and a denial of it apart.
+_NEGATORS = frozenset(
+    {"not", "never", "no", "dont", "doesnt", "didnt", "wont", "wouldnt", "isnt", "arent",
+     "wasnt", "werent", "cant", "cannot", "couldnt", "shouldnt", "nothing", "nobody", "nowhere"}
+)  # fmt: skip
+_NEGATION_ENDS = frozenset({"but", "though", "although", "however", "yet", "except"})
+_NEGATION_SCOPE = 3
+
+
+def mark_negation(tokens: list[str]) -> list[str]:
+    """`tokens` with the words in a negation's scope prefixed by "!"."""
+    out: list[str] = []
+    scope = 0
+    for token in tokens:
+        if token in _NEGATORS:
+            scope = _NEGATION_SCOPE
+            out.append(token)
+        elif token in _NEGATION_ENDS:
+            scope = 0
+            out.append(token)
+        elif scope:
+            scope -= 1
+            out.append("!" + token)
+        else:
+            out.append(token)
+    return out
+
+
+def _pieces(word: str) -> list[str]:
+    marked = f"<{word.removeprefix('!')}>"
+    size = len(marked)
+    return [marked[i : i + n] for n in (3, 4, 5) for i in range(size - n + 1)]
+
+
+def concept_of(word: str, concepts: dict[str, str]) -> str | None:
+    """The word's class in the model's lexicon ("pills" -> "MEANS"); numbers by length; a
+    negated word's class is marked too ("!DEATH")."""
+    if word[0] == "!":
+        concept = concept_of(word[1:], concepts)
+        return None if concept is None else "!" + concept
+    if word.isdigit():
+        return f"D{min(len(word), 6)}"
+    return concepts.get(word)
+
+
+def features(text: str, concepts: dict[str, str]) -> list[str]:
+    """Every feature of one chunk of (folded) text, with repeats; what training counts."""
+    tokens = mark_negation(words(text))
+    out: list[str] = []
+    classes = ["<s>"]
+    for token in tokens:
+        out.append("w " + token)
+        out.extend("c " + piece for piece in _pieces(token))
+        if (concept := concept_of(token, concepts)) is not None:
+            out.append("k " + concept)
+            classes.append(concept)
+    for first, second in zip(["<s>", *tokens], tokens, strict=False):
+        out.append(f"b {first} {second}")
+    for first, second in itertools.pairwise(classes):
+        out.append(f"kb {first} {second}")
+    return out
+
+
+@dataclass(frozen=True)
+class Chunk:
+    # A sentence (or the whole short text), as written, for a moderator to read.
+    text: str
+    # The model's log-odds for this chunk.
+    score: float
+
+    @property
+    def probability(self) -> float:
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, self.score))))
+
+
+# A text up to this long is read as one piece; a longer one in windows of whole sentences
+# of about this size, so a thought that runs across two sentences ("I wrote the letters.
+# Tonight's the night.") is read together while a long post's other paragraphs don't
+# dilute it.
+_WINDOW_CHARS = 400
+
+
+def chunks(text: str) -> list[str]:
+    """The pieces of (folded) `text` a model scores: all of a short text, or windows of
+    consecutive sentences of a long one."""
+    if len(text) <= _WINDOW_CHARS:
+        return [text]
+    windows: list[str] = []
+    current: list[str] = []
+    size = 0
+    for sentence in _SENTENCE.split(text):
+        if size + len(sentence) > _WINDOW_CHARS and current:
+            windows.append(" ".join(current))
+            # Windows overlap by a sentence, so no two neighbouring sentences are apart.
+            current, size = current[-1:], len(current[-1])
+        current.append(sentence)
+        size += len(sentence) + 1
+    if current:
+        windows.append(" ".join(current))
+    return windows
+
+
+class LinearTextModel:
+    """Logistic regression over `features`, with its threshold (in log-odds)."""
+
+    _CACHE_LIMIT = 100_000
+
+    def __init__(
+        self,
+        weights: dict[str, float],
+        bias: float,
+        threshold: float,
+        concepts: dict[str, str] | None = None,
+        rules_gate: float = float("-inf"),
+    ) -> None:
+        self.bias = bias
+        self.threshold = threshold
+        # Below this score the filter's rules needn't run (see tools/train_filters.py).
+        self.rules_gate = rules_gate
+        self.concepts = concepts or {}
+        by_kind: dict[str, dict[str, float]] = {"w": {}, "c": {}, "b": {}, "k": {}, "kb": {}}
+        for name, weight in weights.items():
+            kind, _, rest = name.partition(" ")
+            by_kind[kind][rest] = weight
+        self._words, self._pieces = by_kind["w"], by_kind["c"]
+        self._pairs, self._concepts, self._concept_pairs = by_kind["b"], by_kind["k"], by_kind["kb"]
+        self._word_cache: dict[str, tuple[float, str | None]] = {}
+
+    @classmethod
+    def load(cls, path: Path) -> LinearTextModel:
+        data = json.loads(gzip.decompress(path.read_bytes()))
+        return cls(
+            data["weights"],
+            data["bias"],
+            data["threshold"],
+            data.get("concepts"),
+            data.get("rules_gate", float("-inf")),
+        )
+
+    def _word_part(self, word: str) -> tuple[float, str | None]:
+        # The word's own weight, its letter pieces' and its class's, and the class; the same
+        # for every occurrence, so worked out once per distinct word.
+        part = self._word_cache.get(word)
+        if part is None:
+            pieces = self._pieces
+            concept = concept_of(word, self.concepts)
+            weight = self._words.get(word, 0.0) + sum(
+                pieces.get(piece, 0.0) for piece in _pieces(word)
+            )
+            if concept is not None:
+                weight += self._concepts.get(concept, 0.0)
+            part = (weight, concept)
+            if len(self._word_cache) >= self._CACHE_LIMIT:
+                self._word_cache.clear()
+            self._word_cache[word] = part
+        return part
+
+    def _score_tokens(self, tokens: list[str]) -> float:
+        word_part = self._word_part
+        pairs, concept_pairs = self._pairs, self._concept_pairs
+        total = self.bias
+        previous = previous_concept = "<s>"
+        for token in tokens:
+            weight, concept = word_part(token)
+            total += weight + pairs.get(f"{previous} {token}", 0.0)
+            if concept is not None:
+                total += concept_pairs.get(f"{previous_concept} {concept}", 0.0)
+                previous_concept = concept
+            previous = token
+        return total
+
+    def score(self, text: str) -> float:
+        """Log-odds that one chunk of (unfolded) text is positive."""
+        return self._score_tokens(mark_negation(words(fold(text))))
+
+    def scored_chunks(self, text: str) -> Iterator[Chunk]:
+        """Each chunk of `text` (see `chunks`) with its score."""
+        for piece in chunks(fold(text)):
+            yield Chunk(" ".join(piece.split()), self._score_tokens(mark_negation(words(piece))))
+
+    def best_chunk(self, text: str) -> Chunk | None:
+        """The highest-scoring chunk of `text`, or None for text with no words."""
+        return max(self.scored_chunks(text), key=lambda chunk: chunk.score, default=None)
+
+    def flags(self, text: str) -> Chunk | None:
+        """The first chunk at or over the threshold, or None."""
+        for chunk in self.scored_chunks(text):
+            if chunk.score >= self.threshold:
+                return chunk
+        return None
