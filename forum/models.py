@@ -44,6 +44,8 @@ class Community(SQLModel, table=True):
     # language (publish, showing resources | hold); see moderation.
     contact_policy: str = Field(default="hold", max_length=8)
     crisis_action: str = Field(default="publish", max_length=8)
+    # How readily the crisis model flags wording (more | standard | fewer).
+    crisis_sensitivity: str = Field(default="standard", max_length=8)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
     @property

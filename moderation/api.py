@@ -83,6 +83,7 @@ _community = sa.table(
     sa.column("id", sa.Integer),
     sa.column("contact_policy", sa.String),
     sa.column("crisis_action", sa.String),
+    sa.column("crisis_sensitivity", sa.String),
 )
 
 MAX_POST_CHARS = 20_000
@@ -102,6 +103,7 @@ class CommunityPolicy:
     watched_words: tuple[WatchedWord, ...] = ()
     contact_policy: str = "hold"  # hold | refuse | allow
     crisis_action: str = "publish"  # publish | hold
+    crisis_sensitivity: str = "standard"  # more | standard | fewer
 
 
 async def load_policy(s: AsyncSession, community_id: int | None) -> CommunityPolicy:
@@ -109,9 +111,11 @@ async def load_policy(s: AsyncSession, community_id: int | None) -> CommunityPol
         return CommunityPolicy()
     row = (
         await s.exec(
-            sa.select(_community.c.contact_policy, _community.c.crisis_action).where(
-                _community.c.id == community_id
-            )
+            sa.select(
+                _community.c.contact_policy,
+                _community.c.crisis_action,
+                _community.c.crisis_sensitivity,
+            ).where(_community.c.id == community_id)
         )
     ).first()
     words = await s.exec(
@@ -123,7 +127,7 @@ async def load_policy(s: AsyncSession, community_id: int | None) -> CommunityPol
     )
     if row is None:
         return CommunityPolicy(community_id, watched)
-    return CommunityPolicy(community_id, watched, row[0], row[1])
+    return CommunityPolicy(community_id, watched, row[0], row[1], row[2])
 
 
 def check_text(
@@ -161,7 +165,12 @@ def _decide(
         filters.append(contact_filter(policy.contact_policy))  # type: ignore[arg-type]
     if kind is not ContentKind.TITLE:
         filters.append(
-            crisis_filter(lambda: crisis_resources(region), policy.crisis_action)  # type: ignore[arg-type]
+            crisis_filter(
+                lambda: crisis_resources(region),
+                policy.crisis_action,  # type: ignore[arg-type]
+                sensitivity=policy.crisis_sensitivity,
+                phrases=policy.watched_words,
+            )
         )
     content = Content(
         text, kind, ContentPolicy(max_chars=limit, watched_words=policy.watched_words)

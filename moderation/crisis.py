@@ -48,6 +48,8 @@ from moderation.pipeline import (
     FilterInput,
     FilterResult,
     Reason,
+    WatchedWord,
+    compile_watched_words,
     normalise,
 )
 from moderation.textmodel import LinearTextModel
@@ -71,8 +73,9 @@ class CrisisMatch:
     # The words that matched, in normalised form ("i want to kill myself"), or for the
     # model the sentence it read as a crisis, as written; for a peer supporter to read.
     phrase: str
-    # "rules" (a phrase pattern) or "model" (the statistical model, see moderation.textmodel).
-    by: Literal["rules", "model"] = "rules"
+    # "rules" (a phrase pattern), "model" (the statistical model, see moderation.textmodel)
+    # or "community" (one of the community's own crisis phrases).
+    by: Literal["rules", "model", "community"] = "rules"
     # The model's probability, for matches by the model.
     probability: float | None = None
 
@@ -84,6 +87,8 @@ class CrisisMatch:
                 f"the wording of \u201c{_shorten(self.phrase)}\u201d reads as a crisis "
                 f"(model, {self.probability:.2f})"
             )
+        if self.by == "community":
+            return f"matched this community's crisis phrase \u201c{_shorten(self.phrase)}\u201d"
         return f"matched the phrase \u201c{_shorten(self.phrase)}\u201d"
 
 
@@ -632,9 +637,30 @@ def _model() -> LinearTextModel:
     return LinearTextModel.load(_MODEL_PATH)
 
 
-def find_crisis_language(text: str) -> CrisisMatch | None:
-    """Why `text` reads as a first-person crisis (the rules' phrase, or the model's
-    sentence), or None."""
+# How a community moves the model's threshold (in log-odds): "more" flags more wording that
+# only sounds like a crisis (more false alarms, fewer missed), "fewer" flags only wording the
+# model is surer of. The rules and the community's own phrases apply at every setting.
+# docs/moderators.md gives each setting's cross-validated precision and recall.
+SENSITIVITY: dict[str, float] = {"more": -1.0, "standard": 0.0, "fewer": 1.5}
+
+
+def model_vetoed(text: str) -> bool:
+    """True when the model may not flag `text` on its own: the rules found a crisis phrase
+    in it and set it aside (denied, in the past, about someone else, reported)."""
+    return bool(set_aside_by_rules(text))
+
+
+def find_crisis_language(
+    text: str,
+    *,
+    sensitivity: str = "standard",
+    phrases: tuple[WatchedWord, ...] = (),
+) -> CrisisMatch | None:
+    """Why `text` reads as a first-person crisis (the community's own phrase, the rules'
+    phrase, or the model's sentence), or None."""
+    own = compile_watched_words(phrases).crisis if phrases else None
+    if own is not None and (found := own.search(normalise(text))) is not None:
+        return CrisisMatch(found.group(), "community")
     model = _model()
     best = model.best_chunk(text)
     if best is None:
@@ -646,7 +672,8 @@ def find_crisis_language(text: str) -> CrisisMatch | None:
     # The rules' reading of who, when and whether still counts: a phrase they set aside as
     # denied, in the past or about someone else isn't a crisis because the model likes its
     # words ("I would never kill myself", "my brother wants to die").
-    if best.score >= model.threshold and not set_aside_by_rules(best.text):
+    threshold = model.threshold + SENSITIVITY[sensitivity]
+    if best.score >= threshold and not model_vetoed(best.text):
         return CrisisMatch(best.text, "model", best.probability)
     return None
 
@@ -769,6 +796,9 @@ def _hold_reason(kind: ContentKind) -> Reason:
 def crisis_filter(
     resources_for: Callable[[], list[dict[str, Any]]],
     action: Literal["publish", "hold"] = "publish",
+    *,
+    sensitivity: str = "standard",
+    phrases: tuple[WatchedWord, ...] = (),
 ) -> Filter:
     """A pipeline filter that answers crisis language with support.
 
@@ -781,12 +811,20 @@ def crisis_filter(
     `resources_for` is called only when there is a match, so looking up the member's region
     costs nothing for ordinary posts. The pipeline merges notices key by key with the first
     filter winning, so if another filter can also set "code", put this one first.
+
+    `sensitivity` ("more", "standard", "fewer"; see SENSITIVITY) moves the model's threshold;
+    `phrases` are the community's watched words, of which those with action "crisis" count
+    as crisis language wherever they appear. Why the text was flagged goes to moderators in
+    ``flags["crisis"]``, never to the author.
     """
     if action not in ("publish", "hold"):
         raise ValueError(f"action must be 'publish' or 'hold', not {action!r}")
+    if sensitivity not in SENSITIVITY:
+        raise ValueError(f"sensitivity must be one of {sorted(SENSITIVITY)}, not {sensitivity!r}")
+    own = tuple(word for word in phrases if word.action == "crisis")
 
     def filter_(item: FilterInput) -> FilterResult | None:
-        found = find_crisis_language(_reader_text(item.html))
+        found = find_crisis_language(_reader_text(item.html), sensitivity=sensitivity, phrases=own)
         if found is None:
             return None
         flags = {CRISIS_CODE: found.why}

@@ -24,6 +24,7 @@ from identity.auth import require_member
 from identity.models import Member
 from moderation import checkins, service
 from moderation.charts import bar_chart
+from moderation.crisis import SENSITIVITY as CRISIS_SENSITIVITIES
 from moderation.models import AuditEntry, CommunityModerator, ModerationCase, WatchedWordEntry
 from moderation.pipeline import WatchedWord
 from moderation.service import REPORT_REASONS, ModerationError
@@ -38,6 +39,7 @@ _community = sa.table(
     sa.column("rules", sa.Text),
     sa.column("contact_policy", sa.String),
     sa.column("crisis_action", sa.String),
+    sa.column("crisis_sensitivity", sa.String),
 )
 DURATIONS = [(1, "1 hour"), (24, "24 hours"), (72, "3 days"), (168, "7 days"), (720, "30 days")]
 ACTIONS = {
@@ -391,12 +393,21 @@ async def _apply_setting(request: Request, member: Member, community: Any, form:
         elif what == "policy":
             contact = form_text(form, "contact_policy")
             crisis = form_text(form, "crisis_action")
-            if contact not in ("hold", "refuse", "allow") or crisis not in ("publish", "hold"):
+            sensitivity = form_text(form, "crisis_sensitivity") or "standard"
+            if (
+                contact not in ("hold", "refuse", "allow")
+                or crisis not in ("publish", "hold")
+                or sensitivity not in CRISIS_SENSITIVITIES
+            ):
                 raise ModerationError("invalid", "Choose one of the listed options.")
             await s.exec(
                 sa.update(_community)
                 .where(_community.c.id == community.id)
-                .values(contact_policy=contact, crisis_action=crisis)
+                .values(
+                    contact_policy=contact,
+                    crisis_action=crisis,
+                    crisis_sensitivity=sensitivity,
+                )
             )
             await service.record(
                 s,
@@ -405,7 +416,7 @@ async def _apply_setting(request: Request, member: Member, community: Any, form:
                 "community",
                 community.id,
                 community.id,
-                f"contact: {contact}, crisis: {crisis}",
+                f"contact: {contact}, crisis: {crisis}, sensitivity: {sensitivity}",
             )
         else:
             raise ModerationError("invalid", "Unknown setting.")

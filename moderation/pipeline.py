@@ -47,8 +47,10 @@ class Reason:
     message: str
 
 
-WatchedAction = Literal["block", "hold", "replace"]
-_WATCHED_ACTIONS: tuple[WatchedAction, ...] = ("block", "hold", "replace")
+# "crisis": a phrase a community adds to the crisis filter's own (see moderation.crisis); the
+# watched-words filter itself passes over those.
+WatchedAction = Literal["block", "hold", "replace", "crisis"]
+_WATCHED_ACTIONS: tuple[WatchedAction, ...] = ("block", "hold", "replace", "crisis")
 MAX_PATTERN_CHARS = 100
 
 
@@ -56,7 +58,8 @@ MAX_PATTERN_CHARS = 100
 class WatchedWord:
     """A word or phrase a community watches for. `*` matches any run of letters/digits within
     a word (a lone `*` is any one word); words of a phrase match across any whitespace.
-    Never a regular expression."""
+    Never a regular expression. Action "crisis" makes it one of the community's own crisis
+    phrases."""
 
     pattern: str
     action: WatchedAction
@@ -308,6 +311,8 @@ class _CompiledWords:
     # One capturing group per replace word, in the order of `replacements`.
     replace: re.Pattern[str] | None
     replacements: tuple[str, ...]
+    # The community's own crisis phrases, for the crisis filter.
+    crisis: re.Pattern[str] | None = None
 
 
 def _alternation(words: Sequence[WatchedWord], capture: bool) -> re.Pattern[str] | None:
@@ -328,6 +333,7 @@ def compile_watched_words(words: tuple[WatchedWord, ...]) -> _CompiledWords:
     # Longest first, so at any position the most specific phrase is the one replaced.
     replace = sorted(by_action["replace"], key=lambda w: len(w.pattern), reverse=True)
     return _CompiledWords(
+        crisis=_alternation(by_action["crisis"], capture=False),
         block=_alternation(by_action["block"], capture=False),
         hold=_alternation(by_action["hold"], capture=False),
         replace=_alternation(replace, capture=True),

@@ -21,6 +21,20 @@ def load_labelled(path: Path) -> list[tuple[bool, str]]:
     return rows
 
 
+def load_split(path: Path) -> list[tuple[bool, str, str]]:
+    """(label, category, text) rows of a split by category (label, category, text columns)."""
+    rows = []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "label\tcategory\ttext", f"{path.name}: bad header"
+    for number, line in enumerate(lines[1:], start=2):
+        fields = line.split("\t")
+        assert len(fields) == 3 and fields[0] in ("0", "1") and fields[1] and fields[2], (
+            f"{path.name}:{number}: bad row {line!r}"
+        )
+        rows.append((fields[0] == "1", fields[1], fields[2].replace("\\n", "\n")))
+    return rows
+
+
 def assert_big_and_balanced(rows: list[tuple[bool, str]]) -> None:
     positives = sum(label for label, _ in rows)
     assert len(rows) >= 120
