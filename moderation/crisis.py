@@ -32,6 +32,7 @@ single space, and contain only literal alternations and bounded repeats.
 
 from __future__ import annotations
 
+import html as html_lib
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -759,6 +760,11 @@ class _ReaderText(HTMLParser):
 
 
 def _reader_text(html: str) -> str:
+    # Most chat messages and many posts are plain paragraphs (the pipeline's plain-text path):
+    # nothing to parse but the paragraph tags and entities.
+    bare = html.replace("<p>", "\n").replace("</p>", "\n")
+    if "<" not in bare:
+        return html_lib.unescape(bare)
     parser = _ReaderText()
     parser.feed(html)
     parser.close()

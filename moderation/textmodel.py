@@ -300,12 +300,12 @@ class LinearTextModel:
         return part
 
     def _score_tokens(self, tokens: list[str]) -> float:
-        word_part = self._word_part
+        cached, word_part = self._word_cache.get, self._word_part
         pairs, concept_pairs = self._pairs, self._concept_pairs
         total = self.bias
         previous = previous_concept = "<s>"
         for token in tokens:
-            weight, concept = word_part(token)
+            weight, concept = cached(token) or word_part(token)
             total += weight + pairs.get(f"{previous} {token}", 0.0)
             if concept is not None:
                 total += concept_pairs.get(f"{previous_concept} {concept}", 0.0)
