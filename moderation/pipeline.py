@@ -206,6 +206,9 @@ def _is_blank(text: str) -> bool:
 
 def _normalise_segment(segment: str) -> str:
     folded = unicodedata.normalize("NFKC", segment).casefold()
+    if folded.isascii():
+        # No ASCII character is a format character: nothing to drop.
+        return folded
     # Format characters (zero-width space/joiner, soft hyphen, bidi controls) are invisible,
     # so they are dropped before matching: "b\u200bad" reads as "bad".
     return "".join(ch for ch in folded if unicodedata.category(ch) != "Cf")
