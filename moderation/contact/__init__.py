@@ -1,0 +1,177 @@
+"""Contact details in member text: phone numbers, email addresses, street addresses and
+social-media accounts.
+
+Kindred is anonymous on purpose. A member who posts their number or their Snapchat can be
+found, and "add me on WhatsApp" is how grooming, stalking and scams usually move somewhere we
+can't see. So by default such a post is held for a moderator (not refused: the member may not
+realise, and a person can judge a false alarm), with a calm message that says why.
+
+Detection is deliberately heuristic and errs towards holding when unsure, because a hold
+costs a short wait while a missed number can cost someone their safety. What must *not* be
+held is ordinary recovery talk full of numbers (dates, "day 45", "50mg", "£1,200", "18 months
+clean") and public crisis lines (Samaritans 116 123, 988, text SHOUT to 85258): members
+pointing each other to help is exactly what we want.
+
+Each kind has its module (phones, assembled, emails, addresses, social; helplines lists the
+public lines). Most text holds no contact details, so each finder first asks the text's
+`Clues` (worked out once per text: its words, its digits, a few cheap searches) whether it
+could match at all, and returns at once when it couldn't.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+from collections.abc import Callable, Iterator
+from typing import Literal
+from urllib.parse import unquote
+
+from moderation.contact.addresses import find_addresses
+from moderation.contact.assembled import find_assembled_phones
+from moderation.contact.clues import Clues
+from moderation.contact.emails import find_disguised_emails, find_emails
+from moderation.contact.helplines import HELPLINE_NUMBERS
+from moderation.contact.matches import ContactMatch
+from moderation.contact.phones import find_lookalike_phones, find_phones
+from moderation.contact.social import find_reddit_users, find_social
+from moderation.pipeline import (
+    Action,
+    ContentKind,
+    Filter,
+    FilterInput,
+    FilterResult,
+    Reason,
+    normalise,
+)
+
+__all__ = [
+    "HELPLINE_NUMBERS",
+    "ContactMatch",
+    "contact_filter",
+    "find_by_rules",
+    "find_contact_details",
+]
+
+Finder = Callable[[str, Clues], Iterator[ContactMatch]]
+
+FINDERS: tuple[Finder, ...] = (
+    find_phones,
+    find_assembled_phones,
+    find_lookalike_phones,
+    find_emails,
+    find_disguised_emails,
+    find_addresses,
+    find_social,
+    find_reddit_users,
+)
+# The finders that can find something in a text's lower-cased form but not in the text
+# itself: look-alike capitals ("O77OO"), a case-sensitive "(at)" hint, "u/". Every other
+# finder reads upper and lower case alike (IGNORECASE patterns, casefolded comparisons), or
+# (addresses) finds in lower case only what it finds with the capitals too.
+CASE_SENSITIVE_FINDERS: tuple[Finder, ...] = (
+    find_lookalike_phones,
+    find_disguised_emails,
+    find_reddit_users,
+)
+
+
+def find_by_rules(text: str) -> bool:
+    """True when the rules find contact details in `text` as typed or as a reader sees it."""
+    return any(_finds_any(*look) for look in _looks(text, text))
+
+
+def find_contact_details(text: str) -> list[ContactMatch]:
+    """Every phone number, email address, street address or social-media account found in
+    `text`, in order of position (matches of different kinds may overlap)."""
+    clues = Clues(text)
+    matches = {match for finder in FINDERS for match in finder(text, clues)}
+    return sorted(matches, key=lambda m: (m.span, m.kind))
+
+
+def _finds_any(text: str, clues: Clues, finders: tuple[Finder, ...]) -> bool:
+    for finder in finders:
+        for _ in finder(text, clues):
+            return True
+    return False
+
+
+Look = tuple[str, Clues, tuple[Finder, ...]]
+
+
+def _looks(typed: str, seen: str) -> Iterator[Look]:
+    """The texts to search, each with its clues and the finders it needs: the source as
+    typed, then what a reader sees (`seen`, normalised), unless that is the source again or
+    only its lower-case form, which only the case-sensitive finders could read differently."""
+    clues = Clues(typed)
+    yield typed, clues, FINDERS
+    # For ASCII text, normalise() is str.lower(), without its per-character loop.
+    read = seen.lower() if seen.isascii() else normalise(seen)
+    if read == typed:
+        return
+    if read.encode() == typed.encode().lower():  # ASCII letters lower-cased, nothing else
+        yield read, clues.lowered(read), CASE_SENSITIVE_FINDERS
+    else:
+        yield read, Clues(read), FINDERS
+
+
+_HREF = re.compile(r"""\bhref="([^"]{0,2000})\"""")
+
+
+def _haystacks(item: FilterInput) -> Iterator[Look]:
+    # The source, as typed, and what readers see: entities decoded ("jane&#64;gmail.com"),
+    # Markdown gone ("0770**0** 900123") and NFKC applied (full-width digits, "＠"),
+    # invisible characters dropped ("07700\u200b900123").
+    yield from _looks(item.text, item.visible_text)
+    # Link targets aren't visible text but a click takes you there: "[chat](https://wa.me/…)".
+    # Percent-decoded because browsers decode hosts ("wa%2Eme").
+    targets = [unquote(html_lib.unescape(href)) for href in _HREF.findall(item.html)]
+    if targets:
+        linked = "\n".join(targets)
+        yield linked, Clues(linked), FINDERS
+
+
+def _hold_reason(kind: ContentKind) -> Reason:
+    noun = _noun(kind)
+    return Reason(
+        "contact_details",
+        f"Your {noun} looks like it includes contact details (a phone number, email, address "
+        "or social media account). Sharing these can make you identifiable and open you to "
+        "contact you didn't want, so a moderator will look at it before it appears. You can "
+        "edit it to remove them.",
+    )
+
+
+def _refuse_reason(kind: ContentKind) -> Reason:
+    noun = _noun(kind)
+    return Reason(
+        "contact_details",
+        f"Your {noun} looks like it includes contact details (a phone number, email, address "
+        "or social media account). This community doesn't allow them, because sharing them "
+        "can make you identifiable and open you to contact you didn't want. Please remove "
+        "them and send it again.",
+    )
+
+
+def _noun(kind: ContentKind) -> str:
+    return {ContentKind.CHAT: "message"}.get(kind, kind.value)
+
+
+def contact_filter(action: Literal["hold", "refuse", "allow"] = "hold") -> Filter:
+    """A pipeline filter that holds (or refuses) content containing contact details.
+
+    "allow" gives a filter that never acts, so callers can build the list the same way for
+    every community setting.
+    """
+    if action not in ("hold", "refuse", "allow"):
+        raise ValueError(f"action must be 'hold', 'refuse' or 'allow', not {action!r}")
+
+    def filter_(item: FilterInput) -> FilterResult | None:
+        if action == "allow":
+            return None
+        if not any(_finds_any(*look) for look in _haystacks(item)):
+            return None
+        if action == "refuse":
+            return FilterResult(Action.REFUSE, _refuse_reason(item.kind))
+        return FilterResult(Action.HOLD, _hold_reason(item.kind))
+
+    return filter_

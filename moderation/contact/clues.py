@@ -1,0 +1,279 @@
+"""Clues: what a text could hold, worked out once per text so that each contact finder runs
+only where it could possibly match (issue 13: most messages hold no contact details, and
+running every pattern over every message cost hundreds of microseconds).
+
+Every question a finder asks here means "could it be there?". A wrong yes only costs time;
+a wrong no would let contact details through. So each answer errs towards yes: words are
+split at every character that isn't an ASCII letter or digit (so "o'neil" also offers
+"neil", and "café" offers "caf"), and they are casefolded with the few characters that
+re.IGNORECASE treats as an ASCII letter ("ſ" as "s", the Kelvin sign as "k", dotted and
+dotless I as "i") read as that letter, so a word an IGNORECASE pattern or a casefold
+comparison could see is always among them. tests/moderation/test_contact_gates.py checks
+that gated and ungated finders agree.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import pairwise
+
+# The non-ASCII characters re.IGNORECASE matches to an ASCII letter (Python 3.11; a test
+# re-derives this list from the running interpreter).
+IGNORECASE_TWINS = (("\u0130", "i"), ("\u0131", "i"), ("\u017f", "s"), ("\u212a", "k"))
+
+# ASCII letters and digits stay (lower-cased), every other byte becomes a space.
+_WORD_BYTES = bytes(
+    b + 32 if 65 <= b <= 90 else b if (48 <= b <= 57 or 97 <= b <= 122) else 32 for b in range(256)
+)
+_DIGIT_RUN = re.compile(r"\d+")
+
+
+# Digits become "1", everything else "0": runs of digits are then runs of "1".
+_DIGIT_MASK = bytes(49 if 48 <= b <= 57 else 48 for b in range(256))
+
+
+def _ascii_digit_runs(text: str) -> list[tuple[int, int]]:
+    # The same as \d+ on ASCII text, found with bytes.find rather than a regex, which
+    # would test every character in Python's slower matching loop.
+    mask = text.encode().translate(_DIGIT_MASK)
+    runs = []
+    start = mask.find(b"1")
+    while start >= 0:
+        end = mask.find(b"0", start)
+        if end < 0:
+            runs.append((start, len(mask)))
+            break
+        runs.append((start, end))
+        start = mask.find(b"1", end)
+    return runs
+
+
+def is_word_char(ch: str) -> bool:
+    """Whether `ch` is one that \\w matches."""
+    return ch.isalnum() or ch == "_"
+
+
+class Clues:
+    """Cheap facts about one text, each worked out on first use."""
+
+    # True for `AnyText`, whose every answer is yes: finders use it to run ungated.
+    everything = False
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._found: dict[re.Pattern[str], bool] = {}
+        self._folded: str | None = None
+        self._word_list: list[str] | None = None
+        self._words: frozenset[str] | None = None
+        self._digit_runs: list[tuple[int, int]] | None = None
+        self._digit_count: int | None = None
+        self._longest_digit_run: int | None = None
+
+    def lowered(self, text: str) -> Clues:
+        """Clues for `text`, which is this text with its ASCII capitals lower-cased: the
+        words and digits are the same, so they are shared (the searches aren't)."""
+        clues = type(self)(text)
+        clues._folded, clues._word_list, clues._words = self._folded, self._word_list, self._words
+        clues._digit_runs, clues._digit_count = self._digit_runs, self._digit_count
+        return clues
+
+    # ----------------------------------------------------------------------------- words
+
+    @property
+    def folded(self) -> str:
+        """The text casefolded, IGNORECASE twins read as their ASCII letter."""
+        if self._folded is None:
+            text = self.text
+            if not text.isascii():
+                for twin, letter in IGNORECASE_TWINS:
+                    if twin in text:
+                        text = text.replace(twin, letter)
+            self._folded = text.casefold()
+        return self._folded
+
+    @property
+    def word_list(self) -> list[str]:
+        if self._word_list is None:
+            self._word_list = self.folded.encode().translate(_WORD_BYTES).decode().split()
+        return self._word_list
+
+    @property
+    def words(self) -> frozenset[str]:
+        if self._words is None:
+            self._words = frozenset(self.word_list)
+        return self._words
+
+    def has_word(self, words: frozenset[str]) -> bool:
+        """Whether any of `words` is a whole word of the text."""
+        return not self.words.isdisjoint(words)
+
+    def word_count(self, words: frozenset[str]) -> int:
+        """How many times words from `words` occur (at least as often as any pattern sees)."""
+        present = self.words & words
+        return sum(map(self.word_list.count, present)) if present else 0
+
+    def weighted_word_count(self, weights: dict[str, int]) -> int:
+        """The sum of `weights[word]` over every occurrence of a word from `weights`."""
+        present = self.words.intersection(weights)
+        return sum(self.word_list.count(word) * weights[word] for word in present)
+
+    def has_text(self, *pieces: str) -> bool:
+        """Whether any of `pieces` (lower case) occurs in the folded text, inside words too."""
+        folded = self.folded
+        return any(piece in folded for piece in pieces)
+
+    def has_char(self, chars: str) -> bool:
+        """Whether any of `chars` (uncased, such as "@" or "/") occurs in the text."""
+        text = self.text
+        return any(ch in text for ch in chars)
+
+    def found(self, pattern: re.Pattern[str]) -> bool:
+        """Whether `pattern` matches anywhere in the text (remembered per pattern)."""
+        if (hit := self._found.get(pattern)) is None:
+            hit = self._found[pattern] = pattern.search(self.text) is not None
+        return hit
+
+    # ---------------------------------------------------------------------------- digits
+
+    @property
+    def digit_runs(self) -> list[tuple[int, int]]:
+        """(start, end) of every run of decimal digits, as \\d+ finds them (any script)."""
+        if self._digit_runs is None:
+            text = self.text
+            if text.isascii():
+                self._digit_runs = _ascii_digit_runs(text)
+            else:
+                self._digit_runs = [match.span() for match in _DIGIT_RUN.finditer(text)]
+        return self._digit_runs
+
+    @property
+    def has_digit(self) -> bool:
+        """Whether the text has a decimal digit, as \\d sees them (any script)."""
+        return bool(self.digit_runs)
+
+    @property
+    def digit_count(self) -> int:
+        """How many characters str.isdigit() accepts (a superset of \\d: also "²", "①")."""
+        if self._digit_count is None:
+            count = sum(end - start for start, end in self.digit_runs)
+            text = self.text
+            if not text.isascii():
+                others = {ch for ch in set(text) if ch.isdigit() and not ch.isdecimal()}
+                count += sum(map(text.count, others))
+            self._digit_count = count
+        return self._digit_count
+
+    @property
+    def has_other_digits(self) -> bool:
+        """Whether the text has digits that \\d doesn't match but str.isdigit() does ("²")."""
+        return self.digit_count > sum(end - start for start, end in self.digit_runs)
+
+    def digits_close(self, count: int, gap: int) -> bool:
+        """Whether `count` digits stand with at most `gap` other characters between
+        neighbours (as \\d(?:\\D{0,gap}\\d){count-1} would find)."""
+        total, last_end = 0, None
+        for start, end in self.digit_runs:
+            if last_end is None or start - last_end > gap:
+                total = 0
+            total += end - start
+            if total >= count:
+                return True
+            last_end = end
+        return False
+
+    def lone_digit_count(self, enough: int) -> int:
+        """How many digits stand alone, with no word character either side (counting stops
+        at `enough`)."""
+        text, size, count = self.text, len(self.text), 0
+        for start, end in self.digit_runs:
+            if (
+                end - start == 1
+                and not (start and is_word_char(text[start - 1]))
+                and not (end < size and is_word_char(text[end]))
+            ):
+                count += 1
+                if count >= enough:
+                    break
+        return count
+
+    def digit_beside(self, chars: str) -> bool:
+        """Whether one of `chars` stands right before or after a digit."""
+        text, size = self.text, len(self.text)
+        return any(
+            (start and text[start - 1] in chars) or (end < size and text[end] in chars)
+            for start, end in self.digit_runs
+        )
+
+    def digits_then(self, *suffixes: str) -> bool:
+        """Whether a run of digits is followed by one of `suffixes` ("st ", "nd ")."""
+        text = self.text
+        return any(text.startswith(suffixes, end) for _, end in self.digit_runs)
+
+    def digits_joined_by(self, separators: str) -> bool:
+        """Whether two runs of digits have just one of `separators` between them ("3/4")."""
+        text, runs = self.text, self.digit_runs
+        return any(
+            following == end + 1 and text[end] in separators
+            for (_, end), (following, _) in pairwise(runs)
+        )
+
+    @property
+    def longest_digit_run(self) -> int:
+        if self._longest_digit_run is None:
+            self._longest_digit_run = max((e - s for s, e in self.digit_runs), default=0)
+        return self._longest_digit_run
+
+
+class AnyText(Clues):
+    """Clues that say yes to everything: the finders then do all their work, as they did
+    before there were clues. For tests and for measuring what the clues save."""
+
+    everything = True
+
+    def lowered(self, text: str) -> Clues:
+        return AnyText(text)
+
+    def has_word(self, words: frozenset[str]) -> bool:
+        return True
+
+    def word_count(self, words: frozenset[str]) -> int:
+        return 1_000_000
+
+    def weighted_word_count(self, weights: dict[str, int]) -> int:
+        return 1_000_000
+
+    def has_text(self, *pieces: str) -> bool:
+        return True
+
+    def has_char(self, chars: str) -> bool:
+        return True
+
+    def found(self, pattern: re.Pattern[str]) -> bool:
+        return True
+
+    @property
+    def has_digit(self) -> bool:
+        return True
+
+    @property
+    def digit_count(self) -> int:
+        return 1_000_000
+
+    def digits_close(self, count: int, gap: int) -> bool:
+        return True
+
+    def lone_digit_count(self, enough: int) -> int:
+        return enough
+
+    def digit_beside(self, chars: str) -> bool:
+        return True
+
+    def digits_then(self, *suffixes: str) -> bool:
+        return True
+
+    def digits_joined_by(self, separators: str) -> bool:
+        return True
+
+    @property
+    def longest_digit_run(self) -> int:
+        return 1_000_000
