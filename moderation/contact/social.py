@@ -207,7 +207,6 @@ _ME = frozenset({"me"})
 _DM_ME = frozenset(
     {"dm", "pm", "message", "msg", "follow", "add", "text", "find", "contact", "hmu"}
 )
-_ME_US = frozenset({"me", "us"})
 _TAG_HINT = re.compile(r"#\d{4}")
 _NAMED_OR_LISTED = _NAMED | {"messenger", "linkedin"}
 _SEARCH = frozenset({"search", "look", "find"})
@@ -218,7 +217,7 @@ _SOCIAL_GATES: list[Callable[[Clues], bool]] = [
     lambda c: c.has_word(_WHATS) and c.has_word(_YOUR) and c.has_word(_YOUR_WHAT),
     lambda c: c.has_word(_LETS) and c.has_word(_MOVE) and c.has_word(_PLATFORMS),
     lambda c: c.has_word(_AS_VERB) and c.has_word(_ME),
-    lambda c: c.has_char("@") and c.has_word(_DM_ME) and c.has_word(_ME_US),
+    lambda c: c.has_char("@") and c.has_word(_DM_ME),  # ("me" may run into "at": "meat@")
     lambda c: c.has_char("@") and c.has_word(_NAMED),
     lambda c: c.found(_TAG_HINT),
     lambda c: c.has_word(_NAMED_OR_LISTED) and c.has_word(_SEARCH),
