@@ -169,11 +169,15 @@ class Clues:
         return self.digit_count > sum(end - start for start, end in self.digit_runs)
 
     def digits_close(self, count: int, gap: int) -> bool:
-        """Whether `count` digits stand with at most `gap` other characters between
-        neighbours (as \\d(?:\\D{0,gap}\\d){count-1} would find)."""
-        total, last_end = 0, None
+        """Whether `count` digits stand with at most `gap` other characters, none of them a
+        letter, between neighbours ("07700 900-123", not "14/03 at 10:30")."""
+        text, total, last_end = self.text, 0, None
         for start, end in self.digit_runs:
-            if last_end is None or start - last_end > gap:
+            if (
+                last_end is None
+                or start - last_end > gap
+                or any(ch.isalnum() for ch in text[last_end:start])
+            ):
                 total = 0
             total += end - start
             if total >= count:

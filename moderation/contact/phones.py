@@ -206,9 +206,9 @@ def find_lookalike_phones(text: str, clues: Clues) -> Iterator[ContactMatch]:
 
 
 def find_phones(text: str, clues: Clues) -> Iterator[ContactMatch]:
-    # Eight digits with at most five other characters between neighbours: every written
-    # phone number (8 digits at the least, groups at most 4 separators apart) and spread-out
-    # one (9 digits, at most 5 apart) has them; ordinary text rarely does.
+    # Eight digits with at most five other characters, none a letter, between neighbours:
+    # every written phone number (8 digits at the least, groups at most 4 separators apart)
+    # and spread-out one (9 digits, at most 5 separators apart) has them; most text doesn't.
     if clues.digits_close(8, 5):
         masked = mask_dates(text, clues)
         yield from _written_numbers(masked)
