@@ -20,7 +20,9 @@ from moderation.contact.phones import mask_dates, plausible_phone
 from moderation.contact.stretches import WORD_DIGITS, stretches
 
 _PIECE = re.compile(r"[^\W_]+|[^\w\s]")
-# A cheap test that a text could hold a number said in parts at all.
+# A cheap test that a text could hold a number said in parts at all (asked as a search for
+# a digit first, which is quicker, then for a number word).
+_ANY_DIGIT = re.compile(r"\d")
 _MAY_HOLD_DIGITS = re.compile(
     r"\d|\b(?:zero|nought|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
     r"|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty"
@@ -111,9 +113,6 @@ def find_assembled_phones(text: str, clues: Clues) -> Iterator[ContactMatch]:
     masked = mask_dates(text, clues)
     for start, end in stretches(masked, clues):
         yield from _assemble(text, masked, start, end)
-
-
-_ANY_DIGIT = re.compile(r"\d")
 
 
 def _assemble(text: str, masked: str, start: int, end: int) -> Iterator[ContactMatch]:

@@ -227,21 +227,31 @@ def find_disguised_emails(text: str, clues: Clues) -> Iterator[ContactMatch]:
         return
     plain = text
     offsets = list(range(len(text) + 1))
-    # Each rewrite is skipped where the clues show it would find nothing to rewrite.
+    # Each rewrite is skipped where the clues of the text as rewritten so far show it would
+    # find nothing to rewrite (squeezing "s i g n" makes a "sign" that wasn't there).
     if clues.found(_SPREAD_LETTERS_HINT):
         plain, offsets = _rewrite(plain, offsets, _SPREAD_LETTERS, _squeeze_letters)
+        clues = _clues_of(plain, clues, text)
     if clues.has_char("@") or clues.has_text("rate", "sign", "symbol", "-at-"):
         plain, offsets = _rewrite(plain, offsets, _SAID_AT, lambda _: "@")
+        clues = _clues_of(plain, clues, text)
     if clues.has_word(_SAID_DOT_WORDS) or clues.has_text(" .", "\t."):
         plain, offsets = _rewrite(plain, offsets, _SAID_DOT, lambda _: ".")
     plain, offsets = _rewrite(plain, offsets, _SPLIT_DOMAIN, lambda s: s.replace(" ", ""))
-    if plain == text or not _may_hold_address(AnyText(plain) if clues.everything else Clues(plain)):
+    if plain == text or not _may_hold_address(_clues_of(plain, clues, text)):
         return
     offsets.append(len(text))
     for match in scan(_EMAIL, plain, _is_plain_email):
         start, end = offsets[match.start()], offsets[match.end()]
         if text[start:end] != match.group():  # unchanged ones are _is_email's to judge
             yield ContactMatch("email", (start, max(end, start + 1)))
+
+
+def _clues_of(plain: str, clues: Clues, text: str) -> Clues:
+    """Clues for `plain`, `text` rewritten: the same ones if nothing was rewritten."""
+    if plain is text or plain == text:
+        return clues
+    return AnyText(plain) if clues.everything else Clues(plain)
 
 
 def _is_plain_email(match: re.Match[str]) -> bool:

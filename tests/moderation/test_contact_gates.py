@@ -145,7 +145,11 @@ numbers = st.lists(
     | st.sampled_from(["call ", "ring ", "+", "oh ", "double ", " mg", " am", "room ", "O", "l"]),
     max_size=24,
 ).map("".join)
-texts = glued | phrases | numbers
+# Spelled out letter by letter, as disguised addresses are ("j a n e a t-s i g n ...").
+spread = st.tuples(phrases, st.sampled_from([" ", "-", "  ", " - ", "\n"])).map(
+    lambda phrase_and_gap: phrase_and_gap[1].join(phrase_and_gap[0])
+)
+texts = glued | phrases | numbers | spread
 
 
 def _patterns() -> list[re.Pattern[str]]:
@@ -269,6 +273,7 @@ def test_the_street_number_pattern_matches_as_it_did(text: str, street: str) -> 
         "zip code 97214",
         "jane at gmail dot com",
         "jane (at) gmail (dot) com",
+        "j a n e a t-s i g n g m a i l . c o m",  # "sign" only once squeezed
         "same username, but at icloud",
         "@outlook.com",
         "wa.me/447700900123",
