@@ -762,8 +762,10 @@ class _ReaderText(HTMLParser):
 def _reader_text(html: str) -> str:
     # Most chat messages and many posts are plain paragraphs (the pipeline's plain-text path):
     # nothing to parse but the paragraph tags and entities.
-    bare = html.replace("<p>", "\n").replace("</p>", "\n")
+    bare = html.replace("<p>", "").replace("</p>", "")
     if "<" not in bare:
+        # Paragraphs are already apart on lines of their own. The same text as the pipeline's
+        # visible text, so the two filters' models share one reading of it.
         return html_lib.unescape(bare)
     parser = _ReaderText()
     parser.feed(html)

@@ -256,6 +256,10 @@ class _TextExtractor(HTMLParser):
 
 
 def _visible_text(html: str) -> str:
+    # The plain-text path's HTML is paragraphs and nothing else: no parser needed.
+    bare = html.replace("<p>", "").replace("</p>", "")
+    if "<" not in bare:
+        return html_lib.unescape(bare)
     extractor = _TextExtractor()
     extractor.feed(html)
     extractor.close()

@@ -41,9 +41,10 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["Chunk", "LinearTextModel", "chunks", "concept_of", "features", "fold", "words"]
+__all__ = ["Chunk", "LinearTextModel", "chunks", "concept_of", "features", "fold", "read", "words"]
 
 _APOSTROPHES = {ord(ch): None for ch in "'’‘`´ʼ"}
 # Look-alikes people use inside words to get past filters: "k!ll", "d1e", "$uicide", "su1c1de".
@@ -244,6 +245,15 @@ def chunks(text: str) -> list[str]:
     return windows
 
 
+@lru_cache(maxsize=64)
+def read(text: str) -> tuple[tuple[str, list[str]], ...]:
+    """The chunks of `text`, each as shown to a moderator and as the model's words (negation
+    marked). Kept for the last few texts, since both filters' models read the same one."""
+    return tuple(
+        (" ".join(piece.split()), mark_negation(words(piece))) for piece in chunks(fold(text))
+    )
+
+
 class LinearTextModel:
     """Logistic regression over `features`, with its threshold (in log-odds)."""
 
@@ -319,8 +329,8 @@ class LinearTextModel:
 
     def scored_chunks(self, text: str) -> Iterator[Chunk]:
         """Each chunk of `text` (see `chunks`) with its score."""
-        for piece in chunks(fold(text)):
-            yield Chunk(" ".join(piece.split()), self._score_tokens(mark_negation(words(piece))))
+        for shown, tokens in read(text):
+            yield Chunk(shown, self._score_tokens(tokens))
 
     def best_chunk(self, text: str) -> Chunk | None:
         """The highest-scoring chunk of `text`, or None for text with no words."""

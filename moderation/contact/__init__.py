@@ -23,6 +23,8 @@ from __future__ import annotations
 import html as html_lib
 import re
 from collections.abc import Callable, Iterator
+from functools import cache
+from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote
 
@@ -43,11 +45,13 @@ from moderation.pipeline import (
     Reason,
     normalise,
 )
+from moderation.textmodel import Chunk, LinearTextModel
 
 __all__ = [
     "HELPLINE_NUMBERS",
     "ContactMatch",
     "contact_filter",
+    "find_by_model",
     "find_by_rules",
     "find_contact_details",
 ]
@@ -86,6 +90,21 @@ def find_contact_details(text: str) -> list[ContactMatch]:
     clues = Clues(text)
     matches = {match for finder in FINDERS for match in finder(text, clues)}
     return sorted(matches, key=lambda m: (m.span, m.kind))
+
+
+_MODEL_PATH = Path(__file__).parent.parent / "data" / "contact_model.json.gz"
+
+
+@cache
+def _model() -> LinearTextModel:
+    return LinearTextModel.load(_MODEL_PATH)
+
+
+def find_by_model(text: str) -> Chunk | None:
+    """The chunk of `text` the statistical model reads as sharing contact details, if any:
+    what the rules can't spell out ("same name as here, the google one", "flat above the
+    chippy on Stephenson Road"). See moderation.textmodel and `make model`."""
+    return _model().flags(text)
 
 
 def _finds_any(text: str, clues: Clues, finders: tuple[Finder, ...]) -> bool:
@@ -130,6 +149,12 @@ def _haystacks(item: FilterInput) -> Iterator[Look]:
         yield linked, Clues(linked), FINDERS
 
 
+def holds_by_rules(item: FilterInput) -> bool:
+    """True when the rules find contact details in what the pipeline hands the filter: the
+    source, what a reader sees, or a link's target."""
+    return any(_finds_any(*look) for look in _haystacks(item))
+
+
 def _hold_reason(kind: ContentKind) -> Reason:
     noun = _noun(kind)
     return Reason(
@@ -168,7 +193,7 @@ def contact_filter(action: Literal["hold", "refuse", "allow"] = "hold") -> Filte
     def filter_(item: FilterInput) -> FilterResult | None:
         if action == "allow":
             return None
-        if not any(_finds_any(*look) for look in _haystacks(item)):
+        if not holds_by_rules(item) and find_by_model(item.visible_text) is None:
             return None
         if action == "refuse":
             return FilterResult(Action.REFUSE, _refuse_reason(item.kind))

@@ -1,0 +1,152 @@
+"""The safety filters on labelled lines by category: the splits are what the issue asked for,
+the frozen test split's figures are printed on every run (and must not fall), the shipped
+models are the ones `make model` builds from the data, and adversarial input stays linear.
+
+The test split (tests/moderation/data/*_test.tsv) was written by someone who saw neither the
+dev splits nor the code, and committed before any tuning; nothing is tuned on it. Its
+figures are the honest ones, and docs/moderators.md reports them."""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from moderation.contact import contact_filter
+from moderation.crisis import crisis_filter
+from moderation.pipeline import (
+    Content,
+    ContentKind,
+    ContentPolicy,
+    FilterInput,
+    moderate,
+    watched_words_filter,
+)
+from tests.moderation.labelled import load_split
+
+DATA = Path(__file__).parent / "data"
+
+CRISIS_POSITIVE = {"explicit", "indirect", "plan", "preparatory", "passive", "self_harm", "texting"}
+CRISIS_NEGATIVE = {
+    "figure_of_speech", "third_person", "helping", "recovery", "grief", "news_fiction", "denial",
+    "ordinary_plans", "general",
+}  # fmt: skip
+CONTACT_POSITIVE = {
+    "phone_plain", "phone_split", "phone_area_apart", "phone_words", "phone_lookalike",
+    "phone_spaced", "phone_app", "email_plain", "email_spelled", "email_spaced", "email_implied",
+    "handle", "address_uk", "address_us", "address_in",
+}  # fmt: skip
+CONTACT_NEGATIVE = {
+    "dose", "time_date", "room_ward", "price", "scripture", "count", "mention", "support_site",
+    "helpline", "general",
+}  # fmt: skip
+
+SPLITS = {
+    "crisis": (["crisis_dev.tsv", "crisis_dev2.tsv", "crisis_dev3.tsv", "crisis_dev4.tsv"],
+               "crisis_test.tsv", CRISIS_POSITIVE, CRISIS_NEGATIVE),
+    "contact": (["contact_dev.tsv", "contact_dev2.tsv"], "contact_test.tsv", CONTACT_POSITIVE,
+                CONTACT_NEGATIVE),
+}  # fmt: skip
+
+# What the frozen test split must keep achieving: the figures measured when the filters were
+# last changed (docs/moderators.md), less a little room. They are floors against
+# regressions, not the targets (crisis R >= 0.97 at P >= 0.92; contact R >= 0.97 at P >= 0.98).
+FLOORS = {"crisis": (0.92, 0.87), "contact": (0.98, 0.95)}  # (precision, recall)
+
+
+def _crisis(text: str) -> bool:
+    decision = moderate(Content(text, ContentKind.POST), filters=(crisis_filter(lambda: []),))
+    return bool(decision.notice and decision.notice.get("code") == "crisis")
+
+
+def _contact(text: str) -> bool:
+    return moderate(Content(text, ContentKind.POST), filters=(contact_filter("hold"),)).held
+
+
+FLAGS = {"crisis": _crisis, "contact": _contact}
+
+
+@pytest.mark.parametrize("name", SPLITS)
+def test_the_splits_are_big_balanced_and_apart(name: str) -> None:
+    dev_files, test_file, positive, negative = SPLITS[name]
+    dev = [row for file in dev_files for row in load_split(DATA / file)]
+    test = load_split(DATA / test_file)
+    assert len(dev) + len(test) >= 800
+    for rows in (dev, test):
+        categories = Counter((label, category) for label, category, _ in rows)
+        assert {c for label, c in categories if label} == positive
+        assert {c for label, c in categories if not label} == negative
+        positives = sum(label for label, _, _ in rows)
+        assert len(rows) - positives >= positives, "at least as many hard negatives"
+    texts = [text.casefold() for _, _, text in itertools.chain(dev, test)]
+    assert len(set(texts)) == len(texts), "a line appears twice (or in both splits)"
+
+
+@pytest.mark.parametrize("name", SPLITS)
+def test_figures_on_the_frozen_test_split(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    _, test_file, _, _ = SPLITS[name]
+    rows = load_split(DATA / test_file)
+    flags = FLAGS[name]
+    by_category: Counter[tuple[bool, str]] = Counter()
+    totals: Counter[tuple[bool, str]] = Counter()
+    tp = fp = fn = 0
+    for label, category, text in rows:
+        hit = flags(text)
+        by_category[(label, category)] += hit
+        totals[(label, category)] += 1
+        tp += hit and label
+        fp += hit and not label
+        fn += label and not hit
+    precision, recall = tp / (tp + fp), tp / (tp + fn)
+    with capsys.disabled():
+        print(f"\n{name} filter on {test_file}: precision {precision:.3f} recall {recall:.3f}")
+        for (label, category), total in sorted(
+            totals.items(), key=lambda kv: (not kv[0][0], kv[0][1])
+        ):
+            hits = by_category[(label, category)]
+            what = "caught" if label else "flagged by mistake"
+            print(f"  {category:<18} {what} {hits}/{total}")
+    floor_precision, floor_recall = FLOORS[name]
+    assert precision >= floor_precision and recall >= floor_recall
+
+
+def test_the_shipped_models_are_what_make_model_builds(tmp_path: Path) -> None:
+    pytest.importorskip("sklearn", reason="scikit-learn is a dev dependency (make dev)")
+    from tools.train_filters import SPECS, train
+
+    shipped = Path(__file__).resolve().parents[2] / "moderation" / "data"
+    for spec in SPECS.values():
+        built = train(spec, out=tmp_path)
+        assert built.read_bytes() == (shipped / built.name).read_bytes(), (
+            f"{built.name} is out of date with its data: run `make model` and commit it"
+        )
+
+
+def _adversarial(size: int = 50_000) -> dict[str, str]:
+    return {
+        "digits": "1" * size,
+        "digit groups": "123 " * (size // 4),
+        "spaced digits": "1 " * (size // 2),
+        "separators": "1-" * (size // 2),
+        "dotted letters": "a." * (size // 2),
+        "at and dot": "jane at gmail dot " * (size // 18),
+        "spaced letters": "a " * (size // 2),
+        "digit words": "one two three " * (size // 14),
+        "at signs": "@" * size,
+        "look-alikes": "O0lI" * (size // 4),
+        "one long clause": "i want to " * (size // 10),
+        "no spaces": "x" * size,
+        "street numbers": "12 high " * (size // 8),
+        "leet": "k!ll " * (size // 5),
+        "negations": "not never no " * (size // 13),
+    }
+
+
+@pytest.mark.parametrize(("name", "text"), list(_adversarial().items()))
+def test_adversarial_input_runs_through_every_filter(name: str, text: str) -> None:
+    # Catastrophic backtracking would take minutes here; bench/filters.py times these.
+    item = FilterInput(text, f"<p>{text}</p>", ContentKind.POST, ContentPolicy())
+    for filter_ in (watched_words_filter, contact_filter("hold"), crisis_filter(lambda: [])):
+        filter_(item)
