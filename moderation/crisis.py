@@ -663,13 +663,20 @@ def find_crisis_language(
     if own is not None and (found := own.search(normalise(text))) is not None:
         return CrisisMatch(found.group(), "community")
     model = _model()
-    best = model.best_chunk(text)
-    if best is None:
+    read = list(model.scored_chunks(text))
+    if not read:
         return None
+    best = max(read, key=lambda chunk: chunk.score)
     # The model reads everything first; the phrase rules run only where it isn't sure the
-    # text is benign, and when they match, their phrase is the clearer reason to show.
-    if best.score >= model.rules_gate and (found := find_by_rules(text)) is not None:
-        return found
+    # text is benign (the whole of a short text, the windows of a long one that reach the
+    # gate), and when they match, their phrase is the clearer reason to show.
+    if len(read) == 1:
+        for_rules = [text] if best.score >= model.rules_gate else []
+    else:
+        for_rules = [chunk.source for chunk in read if chunk.score >= model.rules_gate]
+    for piece in for_rules:
+        if (found := find_by_rules(piece)) is not None:
+            return found
     # The rules' reading of who, when and whether still counts: a phrase they set aside as
     # denied, in the past or about someone else isn't a crisis because the model likes its
     # words ("I would never kill myself", "my brother wants to die").
