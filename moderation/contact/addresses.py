@@ -164,6 +164,7 @@ _PART_0_STARTS = (
     "qtr", "sec", "ward", "khasra", "survey",
 )  # fmt: skip
 _H_NO = re.compile(r"h\.?[ \t]?no")
+_CAPITAL_DASH_DIGIT = re.compile(r"-\d(?<=[A-Z]-\d)")
 
 
 _ALL_PART_WORDS = frozenset().union(*_PART_WORDS.values())
@@ -185,7 +186,7 @@ def _most_parts(clues: Clues) -> list[int]:
     if "no" in folded and _H_NO.search(folded):
         most[0] += len(_H_NO.findall(folded))
     most[0] += folded.count("sector")
-    if runs:
+    if runs and (clues.longest_digit_run >= 3 or "/" in text or _CAPITAL_DASH_DIGIT.search(text)):
         # Six digits, perhaps 3 and 3 with a blank between: a PIN code (parts 3 and 4).
         # "14/2" (a number, "/", a number) and "B-45" (a number after a capital and "-"):
         # part 6.
@@ -201,10 +202,10 @@ def _most_parts(clues: Clues) -> list[int]:
         most[3] = folded.count("pin") if pins else 0
         most[4] = pins
         most[6] = slashed
-        # Otherwise part 0 ends in its own number, so it matches at most once per run of
-        # digits; its words are only counted when that many could reach a score of 3.
-        if _score(most) + 2 * len(runs) >= 3:
-            most[0] += min(len(runs), sum(map(folded.count, _PART_0_STARTS)))
+    # Otherwise part 0 ends in its own number, so it matches at most once per run of digits;
+    # its words are only counted when that many could reach a score of 3.
+    if runs and _score(most) + 2 * len(runs) >= 3:
+        most[0] += min(len(runs), sum(map(folded.count, _PART_0_STARTS)))
     return most
 
 
@@ -273,17 +274,27 @@ def find_addresses(text: str, clues: Clues) -> Iterator[ContactMatch]:
     if clues.longest_digit_run >= 5:
         for match in _ZIP_SAID.finditer(text):
             yield ContactMatch("address", match.span())
-    if clues.digits_then(*_ORDINALS) and (clues.has_word(_AND) or clues.has_char("&")):
+    if (clues.has_word(_AND) or clues.has_char("&")) and clues.digits_then(*_ORDINALS):
         for match in _CORNER.finditer(text):
             yield ContactMatch("address", match.span())
-    for pattern, starts in ((_UK_POSTCODE, _postcode_starts), (_US_ZIP, _zip_starts)):
-        found = (
-            pattern.finditer(text)
-            if clues.everything
-            else finditer_from(pattern, text, starts(clues))
-        )
-        for match in found:
-            yield ContactMatch("address", match.span())
+    # (With many runs of digits, one search for the shape is quicker than looking at each.)
+    postcodes = len(clues.digit_runs) <= 16 or clues.found(_POSTCODE_SHAPE)
+    for pattern, starts, possible in (
+        (_UK_POSTCODE, _postcode_starts, postcodes),
+        (_US_ZIP, _zip_starts, clues.longest_digit_run >= 5),
+    ):
+        if possible:
+            found = (
+                pattern.finditer(text)
+                if clues.everything
+                else finditer_from(pattern, text, starts(clues))
+            )
+            for match in found:
+                yield ContactMatch("address", match.span())
+
+
+# A postcode's digit, a letter or digit, a blank, a digit and two letters ("1A 1AA").
+_POSTCODE_SHAPE = re.compile(r"\d\w?[ \t]?\d[^\W\d_]{2}")
 
 
 def _postcode_starts(clues: Clues) -> Iterator[int]:
