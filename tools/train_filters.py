@@ -91,6 +91,7 @@ SPECS = {
             "contact_dev.tsv",
             "contact_dev2.tsv",
             "contact_dev3.tsv",
+            "contact_dev4.tsv",
             "everyday_dev.tsv",
         ),
         lambda text: contact.find_by_rules(text),

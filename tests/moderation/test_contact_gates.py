@@ -36,7 +36,13 @@ from moderation.pipeline import Content, ContentKind, FilterInput, moderate, nor
 FINDER_MODULES = [phones, assembled, emails, addresses, social]
 DATA = Path(__file__).parent / "data"
 # The labelled set and the dev splits; never the frozen test split.
-LINE_FILES = ["contact_labelled.tsv", "contact_dev.tsv", "contact_dev2.tsv", "contact_dev3.tsv"]
+LINE_FILES = [
+    "contact_labelled.tsv",
+    "contact_dev.tsv",
+    "contact_dev2.tsv",
+    "contact_dev3.tsv",
+    "contact_dev4.tsv",
+]
 
 PROPERTY_SETTINGS = settings(
     max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow]
