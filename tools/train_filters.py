@@ -41,7 +41,7 @@ from moderation.textmodel import LinearTextModel, features, fold  # noqa: E402
 DATA = ROOT / "tests" / "moderation" / "data"
 OUT = ROOT / "moderation" / "data"
 # The share of everyday lines (everyday_dev.tsv) a filter may flag by mistake.
-ORDINARY_RATE = 0.03
+ORDINARY_RATE = 0.04
 # The lowest gate considered for the rules (in log-odds). The rules cost a few times what
 # the model does, and a gate under this would run them on most ordinary messages.
 MIN_GATE = -2.0
@@ -76,6 +76,7 @@ SPECS = {
             "crisis_dev4.tsv",
             "crisis_dev5.tsv",
             "crisis_dev6.tsv",
+            "crisis_dev7.tsv",
             "everyday_dev.tsv",
         ),
         lambda text: crisis.find_by_rules(text) is not None,
