@@ -77,6 +77,7 @@ SPECS = {
             "crisis_dev5.tsv",
             "crisis_dev6.tsv",
             "crisis_dev7.tsv",
+            "crisis_dev8.tsv",
             "everyday_dev.tsv",
         ),
         lambda text: crisis.find_by_rules(text) is not None,
