@@ -53,7 +53,7 @@ from moderation.pipeline import (
     compile_watched_words,
     normalise,
 )
-from moderation.textmodel import LinearTextModel
+from moderation.textmodel import LinearTextModel, fold, words
 
 __all__ = [
     "CRISIS_CODE",
@@ -645,9 +645,24 @@ def _model() -> LinearTextModel:
 SENSITIVITY: dict[str, float] = {"more": -1.0, "standard": 0.0, "fewer": 1.5}
 
 
+# A few words are too little for the model to go on by itself ("Oak really listened" may
+# score high on a couple of weights): a text this short must touch one of these word classes
+# (moderation/data/crisis_concepts.txt) for the model alone to flag it.
+_SHORT_TEXT_WORDS = 4
+_RISK_CLASSES = frozenset(
+    {"DEATH", "MEANS", "HARM", "FINAL", "GONE", "BURDEN", "JOIN", "ORDER", "GIVE", "SOON"}
+)
+
+
 def model_vetoed(text: str) -> bool:
-    """True when the model may not flag `text` on its own: the rules found a crisis phrase
-    in it and set it aside (denied, in the past, about someone else, reported)."""
+    """True when the model may not flag `text` on its own: a very short text with no word
+    of a risk class, or a crisis phrase the rules set aside (denied, in the past, about
+    someone else, reported)."""
+    tokens = words(fold(text))
+    if len(tokens) <= _SHORT_TEXT_WORDS:
+        concepts = _model().concepts
+        if not any(concepts.get(token) in _RISK_CLASSES for token in tokens):
+            return True
     return bool(set_aside_by_rules(text))
 
 
