@@ -122,10 +122,26 @@ def _unmask(word: str) -> str:
     return word.translate(_LEET).replace("*", "")
 
 
+_CODED_WORDS = frozenset(_CODED)
+
+
 def words(text: str) -> list[str]:
     """The words of already folded text, look-alikes read as letters and slang spelled out."""
+    raw_words = text.translate(_SEPARATORS).split()
+    # Most text is plain words and numbers with no slang: nothing to do word by word.
+    plain = "".join(raw_words).isalpha() or all(map(_is_plain, raw_words))
+    if plain and _CODED_WORDS.isdisjoint(raw_words):
+        return raw_words
+    return _words_one_by_one(raw_words)
+
+
+def _is_plain(word: str) -> bool:
+    return word.isalpha() or word.isdigit()
+
+
+def _words_one_by_one(raw_words: list[str]) -> list[str]:
     out: list[str] = []
-    for raw in text.translate(_SEPARATORS).split():
+    for raw in raw_words:
         word = raw
         if not raw.isalpha():
             word = raw.strip(_EDGES)
@@ -156,6 +172,8 @@ _NEGATION_SCOPE = 3
 
 def mark_negation(tokens: list[str]) -> list[str]:
     """`tokens` with the words in a negation's scope prefixed by "!"."""
+    if _NEGATORS.isdisjoint(tokens):
+        return tokens
     out: list[str] = []
     scope = 0
     for token in tokens:

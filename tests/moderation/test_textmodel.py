@@ -100,3 +100,12 @@ def test_the_shipped_models_load_and_have_sane_thresholds() -> None:
     assert model.concepts and model.rules_gate <= model.threshold
     assert model.flags("I want to kill myself tonight") is not None
     assert model.flags("See you all at the meeting on Thursday") is None
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="ab kms1!$@.*,é ñ\n-_'wannaIİ٣²", max_size=80))
+def test_the_quick_path_for_plain_words_reads_them_as_the_slow_one_would(text: str) -> None:
+    from moderation.textmodel import _SEPARATORS, _words_one_by_one
+
+    folded = fold(text)
+    assert words(folded) == _words_one_by_one(folded.translate(_SEPARATORS).split())
