@@ -121,3 +121,37 @@ def test_a_moderator_mutes_a_member_connected_to_chat(server, new_context) -> No
 
     admin.goto("/moderation/audit")
     expect(admin.get_by_role("cell", name="mute", exact=True)).to_be_visible()
+
+
+def test_a_community_tunes_its_crisis_filter(server, new_context) -> None:
+    """A moderator adds a crisis phrase the filter can't know and sets how readily wording
+    counts; a member who uses the phrase is met with resources, and peer supporters are told
+    why it was flagged."""
+    make_admin(server, "Tuning-Admin", PASSPHRASE)
+    admin = new_context().new_page()
+    admin.goto("/login")
+    admin.get_by_label("Pseudonym").fill("Tuning-Admin")
+    admin.get_by_label("Passphrase").fill(PASSPHRASE)
+    admin.get_by_role("button", name="Sign in").click()
+
+    admin.goto("/moderation/communities/recovery")
+    admin.get_by_label("Word or phrase").fill("orange day")
+    admin.get_by_label("Action").select_option("crisis")
+    admin.get_by_role("button", name="Add").click()
+    expect(admin.get_by_role("code").filter(has_text="orange day")).to_be_visible()
+    admin.get_by_label("How readily wording is read as a crisis").select_option("more")
+    admin.get_by_role("button", name="Save").click()
+    expect(admin.get_by_text("Saved.")).to_be_visible()
+    expect(admin.get_by_label("How readily wording is read as a crisis")).to_have_value("more")
+    assert_accessible(admin, "community settings")
+    screenshot(admin, "community-crisis-settings")
+
+    member = new_context(locale="en-GB").new_page()
+    join(member, "e2e-orange")
+    start_thread(member, "Today", "Having an orange day again.")
+    expect(member.get_by_role("heading", name="You're not alone")).to_be_visible()
+
+    admin.goto("/moderation")
+    case = admin.locator("li.case").filter(has_text="community's crisis phrase")
+    expect(case.get_by_text("Crisis", exact=True)).to_be_visible()
+    expect(case.get_by_text("Having an orange day again.")).to_be_visible()
