@@ -136,7 +136,9 @@ def fit(
         analyzer=lambda text: features(fold(text), concepts), lowercase=False
     )
     matrix = vectoriser.fit_transform(texts)
-    model = LogisticRegression(C=c, solver="liblinear", class_weight="balanced", max_iter=1000)
+    model = LogisticRegression(
+        C=c, solver="liblinear", class_weight="balanced", max_iter=1000, random_state=0
+    )
     model.fit(matrix, labels)
     names = vectoriser.get_feature_names_out()
     weights = {
