@@ -143,6 +143,9 @@ def _haystacks(item: FilterInput) -> Iterator[Look]:
     yield from _looks(item.text, item.visible_text)
     # Link targets aren't visible text but a click takes you there: "[chat](https://wa.me/…)".
     # Percent-decoded because browsers decode hosts ("wa%2Eme").
+    # (A search for the literal first: _HREF, opening with \b, is tried at every character.)
+    if 'href="' not in item.html:
+        return
     targets = [unquote(html_lib.unescape(href)) for href in _HREF.findall(item.html)]
     if targets:
         linked = "\n".join(targets)

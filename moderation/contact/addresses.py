@@ -205,8 +205,22 @@ def _most_parts(clues: Clues) -> list[int]:
     # Otherwise part 0 ends in its own number, so it matches at most once per run of digits;
     # its words are only counted when that many could reach a score of 3.
     if runs and _score(most) + 2 * len(runs) >= 3:
-        most[0] += min(len(runs), sum(map(folded.count, _PART_0_STARTS)))
+        most[0] += min(len(runs), _part_0_words(folded, text, runs))
     return most
+
+
+# Part 0's word starts at most this far before its number's first digit ("survey no. number
+# a-12": the word, ".", two blanks, "number", two blanks, "a-").
+_PART_0_REACH = 22
+
+
+def _part_0_words(folded: str, text: str, runs: list[tuple[int, int]]) -> int:
+    """How often part 0's words occur where a match ending in a number could have them."""
+    if not text.isascii():
+        return sum(map(folded.count, _PART_0_STARTS))
+    # ASCII text folds to the same positions, so only the stretches before numbers are read.
+    near = " ".join(folded[max(0, start - _PART_0_REACH) : start] for start, _ in runs)
+    return sum(map(near.count, _PART_0_STARTS))
 
 
 _WEIGHTS = [weight for _, weight in _ADDRESS_PARTS]
@@ -252,6 +266,9 @@ _LIVING = frozenset({"live", "living", "stay", "staying", "moved"})
 _MY = frozenset({"my"})
 _HOMES = frozenset({"house", "flat", "home", "place"})
 _AND = frozenset({"and"})
+# What _ZIP_SAID's second shape needs ("I'm", "we're" and "based", "at" or "in").
+_BASED = frozenset({"i", "im", "we", "live", "living", "stay", "staying", "based"})
+_AT_IN = frozenset({"at", "in", "near", "around"})
 _ORDINALS = tuple(suffix + blank for suffix in ("st", "nd", "rd", "th") for blank in " \t")
 
 
@@ -271,7 +288,9 @@ def find_addresses(text: str, clues: Clues) -> Iterator[ContactMatch]:
     yield from _find_listed_addresses(text, clues)
     if not clues.has_digit:
         return
-    if clues.longest_digit_run >= 5:
+    if clues.longest_digit_run >= 5 and (
+        clues.has_text("zip", "post") or (clues.has_word(_BASED) and clues.has_word(_AT_IN))
+    ):
         for match in _ZIP_SAID.finditer(text):
             yield ContactMatch("address", match.span())
     if (clues.has_word(_AND) or clues.has_char("&")) and clues.digits_then(*_ORDINALS):

@@ -75,6 +75,11 @@ class Clues:
         clues = type(self)(text)
         clues._folded, clues._word_list, clues._words = self._folded, self._word_list, self._words
         clues._digit_runs, clues._digit_count = self._digit_runs, self._digit_count
+        # An IGNORECASE pattern reads a capital as its lower-case letter, so it finds the same
+        # in both texts (hint patterns without letters are compiled IGNORECASE to share too).
+        clues._found = {
+            pattern: hit for pattern, hit in self._found.items() if pattern.flags & re.IGNORECASE
+        }
         return clues
 
     # ----------------------------------------------------------------------------- words
@@ -128,7 +133,8 @@ class Clues:
         return any(ch in text for ch in chars)
 
     def found(self, pattern: re.Pattern[str]) -> bool:
-        """Whether `pattern` matches anywhere in the text (remembered per pattern)."""
+        """Whether `pattern` matches anywhere in the text (remembered per pattern, and for
+        IGNORECASE patterns shared with the `lowered` text's clues)."""
         if (hit := self._found.get(pattern)) is None:
             hit = self._found[pattern] = pattern.search(self.text) is not None
         return hit

@@ -133,7 +133,8 @@ def find_emails(text: str, clues: Clues) -> Iterator[ContactMatch]:
 # the label, between blanks, or after a bracket ("(.)"). A full stop ending a sentence is
 # none of these.
 _DOT_HINT = re.compile(
-    r"\.(?:[\w\-]|(?<=[ \t]\.)[ \t]|(?<=[(\[{<]\.)|(?<=[(\[{<][ \t]\.)|(?<=[(\[{<][ \t][ \t]\.))"
+    r"\.(?:[\w\-]|(?<=[ \t]\.)[ \t]|(?<=[(\[{<]\.)|(?<=[(\[{<][ \t]\.)|(?<=[(\[{<][ \t][ \t]\.))",
+    re.IGNORECASE,  # (no letters: IGNORECASE only lets Clues.lowered reuse the answer)
 )
 
 
@@ -146,7 +147,8 @@ def _may_hold_address(clues: Clues) -> bool:
 _AT_WORD = frozenset({"at"})
 _DOT_WORD = frozenset({"dot"})
 # Three letters standing alone in a row: every run _SPACED_LETTERS finds has them.
-_SPACED_HINT = re.compile(r"[ \t]\S[ \t]\S[ \t]\S[ \t]")
+# (IGNORECASE, though these have no letters, lets Clues.lowered reuse their answers.)
+_SPACED_HINT = re.compile(r"[ \t]\S[ \t]\S[ \t]\S[ \t]", re.IGNORECASE)
 
 
 # Addresses disguised more heavily: symbols said in words ("at the rate", "at-sign", "full
@@ -202,10 +204,10 @@ _DISGUISE_HINT = re.compile(
 # What each part of _DISGUISE_HINT needs, asked of the clues first: a bracket before "at" or
 # "@"; four characters standing apart (the middle two with a separator either side).
 _BRACKETED_AT = re.compile(r"[(\[{<][ \t]{0,2}(?:at|@)", re.IGNORECASE)
-_SPREAD_HINT = re.compile(r"[ \t\-]\S[ \t\-]\S[ \t\-]")
+_SPREAD_HINT = re.compile(r"[ \t\-]\S[ \t\-]\S[ \t\-]", re.IGNORECASE)
 _SAID_DOT_WORDS = frozenset({"dot", "stop", "period", "point"})
 # Four characters spread out (with at most two separators between), as _SPREAD_LETTERS needs.
-_SPREAD_LETTERS_HINT = re.compile(r"[ \t\n\-]\S[ \t\n\-]{1,2}\S[ \t\n\-]")
+_SPREAD_LETTERS_HINT = re.compile(r"[ \t\n\-]\S[ \t\n\-]{1,2}\S[ \t\n\-]", re.IGNORECASE)
 
 
 def _may_be_disguised(clues: Clues) -> bool:

@@ -207,7 +207,7 @@ _ME = frozenset({"me"})
 _DM_ME = frozenset(
     {"dm", "pm", "message", "msg", "follow", "add", "text", "find", "contact", "hmu"}
 )
-_TAG_HINT = re.compile(r"#\d{4}")
+_TAG_HINT = re.compile(r"#\d{4}", re.IGNORECASE)  # (so Clues.lowered reuses it)
 _NAMED_OR_LISTED = _NAMED | {"messenger", "linkedin"}
 _SEARCH = frozenset({"search", "look", "find"})
 _SOCIAL_WORDS = _PLATFORMS | _NAMED_OR_LISTED | _YOUR_WHAT | _AS_VERB

@@ -277,6 +277,8 @@ def test_the_street_number_pattern_matches_as_it_did(text: str, street: str) -> 
         "on 22nd and Maple",
         "I live on Foxglove Lane",
         "zip code 97214",
+        "I'm at 60614",  # a ZIP after "I'm at", no "zip"
+        "survey no. number a-12 near the temple",  # part 0's word as far from its number as it gets
         "jane at gmail dot com",
         "jane (at) gmail (dot) com",
         "j a n e a t-s i g n g m a i l . c o m",  # "sign" only once squeezed
