@@ -15,6 +15,7 @@ that gated and ungated finders agree.
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from itertools import pairwise
 
 # The non-ASCII characters re.IGNORECASE matches to an ASCII letter (Python 3.11; a test
@@ -26,6 +27,7 @@ _WORD_BYTES = bytes(
     b + 32 if 65 <= b <= 90 else b if (48 <= b <= 57 or 97 <= b <= 122) else 32 for b in range(256)
 )
 _DIGIT_RUN = re.compile(r"\d+")
+_IGNORECASE = int(re.IGNORECASE)  # (an int: RegexFlag's own "&" is slow)
 
 
 # Digits become "1", everything else "0": runs of digits are then runs of "1".
@@ -54,59 +56,50 @@ def is_word_char(ch: str) -> bool:
 
 
 class Clues:
-    """Cheap facts about one text, each worked out on first use."""
+    """Cheap facts about one text, each worked out on first use (and then an attribute of
+    the instance, read without a call: the finders ask dozens of these questions per text)."""
 
     # True for `AnyText`, whose every answer is yes: finders use it to run ungated.
     everything = False
+    # The facts `lowered` shares: the same for a text and its ASCII capitals lower-cased.
+    _CASELESS = ("folded", "word_list", "words", "digit_runs", "digit_count")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self._found: dict[re.Pattern[str], bool] = {}
-        self._folded: str | None = None
-        self._word_list: list[str] | None = None
-        self._words: frozenset[str] | None = None
-        self._digit_runs: list[tuple[int, int]] | None = None
-        self._digit_count: int | None = None
-        self._longest_digit_run: int | None = None
 
     def lowered(self, text: str) -> Clues:
         """Clues for `text`, which is this text with its ASCII capitals lower-cased: the
         words and digits are the same, so they are shared (the searches aren't)."""
         clues = type(self)(text)
-        clues._folded, clues._word_list, clues._words = self._folded, self._word_list, self._words
-        clues._digit_runs, clues._digit_count = self._digit_runs, self._digit_count
+        known = self.__dict__
+        clues.__dict__.update((name, known[name]) for name in self._CASELESS if name in known)
         # An IGNORECASE pattern reads a capital as its lower-case letter, so it finds the same
         # in both texts (hint patterns without letters are compiled IGNORECASE to share too).
         clues._found = {
-            pattern: hit for pattern, hit in self._found.items() if pattern.flags & re.IGNORECASE
+            pattern: hit for pattern, hit in self._found.items() if pattern.flags & _IGNORECASE
         }
         return clues
 
     # ----------------------------------------------------------------------------- words
 
-    @property
+    @cached_property
     def folded(self) -> str:
         """The text casefolded, IGNORECASE twins read as their ASCII letter."""
-        if self._folded is None:
-            text = self.text
-            if not text.isascii():
-                for twin, letter in IGNORECASE_TWINS:
-                    if twin in text:
-                        text = text.replace(twin, letter)
-            self._folded = text.casefold()
-        return self._folded
+        text = self.text
+        if not text.isascii():
+            for twin, letter in IGNORECASE_TWINS:
+                if twin in text:
+                    text = text.replace(twin, letter)
+        return text.casefold()
 
-    @property
+    @cached_property
     def word_list(self) -> list[str]:
-        if self._word_list is None:
-            self._word_list = self.folded.encode().translate(_WORD_BYTES).decode().split()
-        return self._word_list
+        return self.folded.encode().translate(_WORD_BYTES).decode().split()
 
-    @property
+    @cached_property
     def words(self) -> frozenset[str]:
-        if self._words is None:
-            self._words = frozenset(self.word_list)
-        return self._words
+        return frozenset(self.word_list)
 
     def has_word(self, words: frozenset[str]) -> bool:
         """Whether any of `words` is a whole word of the text."""
@@ -125,12 +118,19 @@ class Clues:
     def has_text(self, *pieces: str) -> bool:
         """Whether any of `pieces` (lower case) occurs in the folded text, inside words too."""
         folded = self.folded
-        return any(piece in folded for piece in pieces)
+        # (A loop rather than any() over a generator: asked a dozen times per text.)
+        for piece in pieces:  # noqa: SIM110
+            if piece in folded:
+                return True
+        return False
 
     def has_char(self, chars: str) -> bool:
         """Whether any of `chars` (uncased, such as "@" or "/") occurs in the text."""
         text = self.text
-        return any(ch in text for ch in chars)
+        for ch in chars:  # noqa: SIM110 (as in has_text)
+            if ch in text:
+                return True
+        return False
 
     def found(self, pattern: re.Pattern[str]) -> bool:
         """Whether `pattern` matches anywhere in the text (remembered per pattern, and for
@@ -141,33 +141,28 @@ class Clues:
 
     # ---------------------------------------------------------------------------- digits
 
-    @property
+    @cached_property
     def digit_runs(self) -> list[tuple[int, int]]:
         """(start, end) of every run of decimal digits, as \\d+ finds them (any script)."""
-        if self._digit_runs is None:
-            text = self.text
-            if text.isascii():
-                self._digit_runs = _ascii_digit_runs(text)
-            else:
-                self._digit_runs = [match.span() for match in _DIGIT_RUN.finditer(text)]
-        return self._digit_runs
+        text = self.text
+        if text.isascii():
+            return _ascii_digit_runs(text)
+        return [match.span() for match in _DIGIT_RUN.finditer(text)]
 
     @property
     def has_digit(self) -> bool:
         """Whether the text has a decimal digit, as \\d sees them (any script)."""
         return bool(self.digit_runs)
 
-    @property
+    @cached_property
     def digit_count(self) -> int:
         """How many characters str.isdigit() accepts (a superset of \\d: also "²", "①")."""
-        if self._digit_count is None:
-            count = sum(end - start for start, end in self.digit_runs)
-            text = self.text
-            if not text.isascii():
-                others = {ch for ch in set(text) if ch.isdigit() and not ch.isdecimal()}
-                count += sum(map(text.count, others))
-            self._digit_count = count
-        return self._digit_count
+        count = sum(end - start for start, end in self.digit_runs)
+        text = self.text
+        if not text.isascii():
+            others = {ch for ch in set(text) if ch.isdigit() and not ch.isdecimal()}
+            count += sum(map(text.count, others))
+        return count
 
     @property
     def has_other_digits(self) -> bool:
@@ -227,11 +222,9 @@ class Clues:
             for (_, end), (following, _) in pairwise(runs)
         )
 
-    @property
+    @cached_property
     def longest_digit_run(self) -> int:
-        if self._longest_digit_run is None:
-            self._longest_digit_run = max((e - s for s, e in self.digit_runs), default=0)
-        return self._longest_digit_run
+        return max((e - s for s, e in self.digit_runs), default=0)
 
 
 class AnyText(Clues):

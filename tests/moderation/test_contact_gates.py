@@ -30,6 +30,7 @@ from moderation.contact import (
 )
 from moderation.contact.addresses import _ADDRESS
 from moderation.contact.clues import IGNORECASE_TWINS, AnyText, Clues
+from moderation.contact.emails import _SPREAD_HINT, _spread_out
 from moderation.contact.phones import _DATE
 from moderation.pipeline import Content, ContentKind, FilterInput, moderate, normalise
 
@@ -230,6 +231,15 @@ dates_and_numbers = st.lists(
     st.sampled_from(["1", "12", "2024", "03", ".", "/", "-", " ", "a", "£", ",", ":", "٣", "B"]),
     max_size=30,
 ).map("".join)
+
+
+@PROPERTY_SETTINGS
+@given(
+    text=st.text(alphabet=st.characters(max_codepoint=127), max_size=30)
+    | st.text(alphabet=" \t\n\x0b\x1cab.-\u00a0", max_size=30)
+)
+def test_the_spread_out_hint_is_the_patterns_answer(text: str) -> None:
+    assert _spread_out(Clues(text)) is (_SPREAD_HINT.search(text) is not None)
 
 
 @PROPERTY_SETTINGS
