@@ -297,7 +297,7 @@ def find_addresses(text: str, clues: Clues) -> Iterator[ContactMatch]:
         for match in _CORNER.finditer(text):
             yield ContactMatch("address", match.span())
     # (With many runs of digits, one search for the shape is quicker than looking at each.)
-    postcodes = len(clues.digit_runs) <= 16 or clues.found(_POSTCODE_SHAPE)
+    postcodes = len(clues.digit_runs) <= 16 or _has_postcode_shape(clues)
     for pattern, starts, possible in (
         (_UK_POSTCODE, _postcode_starts, postcodes),
         (_US_ZIP, _zip_starts, clues.longest_digit_run >= 5),
@@ -314,6 +314,17 @@ def find_addresses(text: str, clues: Clues) -> Iterator[ContactMatch]:
 
 # A postcode's digit, a letter or digit, a blank, a digit and two letters ("1A 1AA").
 _POSTCODE_SHAPE = re.compile(r"\d\w?[ \t]?\d[^\W\d_]{2}")
+
+
+def _has_postcode_shape(clues: Clues) -> bool:
+    """clues.found(_POSTCODE_SHAPE). A match starts at a digit and is at most six characters
+    long, so where the runs of digits are sparse, only the few characters from each are read
+    (a search of the whole text tries the pattern at every character)."""
+    runs, text = clues.digit_runs, clues.text
+    if clues.everything or len(runs) * 64 > len(text):
+        return clues.found(_POSTCODE_SHAPE)
+    search = _POSTCODE_SHAPE.search
+    return any(search(text, start, end + 5) for start, end in runs)
 
 
 def _postcode_starts(clues: Clues) -> Iterator[int]:

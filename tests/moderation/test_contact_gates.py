@@ -28,7 +28,7 @@ from moderation.contact import (
     phones,
     social,
 )
-from moderation.contact.addresses import _ADDRESS
+from moderation.contact.addresses import _ADDRESS, _POSTCODE_SHAPE, _has_postcode_shape
 from moderation.contact.clues import IGNORECASE_TWINS, AnyText, Clues
 from moderation.contact.emails import _SPREAD_HINT, _spread_out
 from moderation.contact.phones import _DATE
@@ -240,6 +240,17 @@ dates_and_numbers = st.lists(
 )
 def test_the_spread_out_hint_is_the_patterns_answer(text: str) -> None:
     assert _spread_out(Clues(text)) is (_SPREAD_HINT.search(text) is not None)
+
+
+@PROPERTY_SETTINGS
+@given(
+    text=st.lists(
+        st.sampled_from(["1", "23", "a", "B", "_", " ", "\t", "-", "٣", "words and more " * 4]),
+        max_size=40,
+    ).map("".join)
+)
+def test_the_postcode_shape_read_near_digits_is_the_patterns_answer(text: str) -> None:
+    assert _has_postcode_shape(Clues(text)) is (_POSTCODE_SHAPE.search(text) is not None)
 
 
 @PROPERTY_SETTINGS
