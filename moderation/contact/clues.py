@@ -115,6 +115,22 @@ class Clues:
         present = self.words.intersection(weights)
         return sum(self.word_list.count(word) * weights[word] for word in present)
 
+    def has_pair(self, first: frozenset[str], second: frozenset[str]) -> bool:
+        """Whether a word of `first` is followed straight away by a word of `second` (as
+        they are by a pattern that allows only blanks between them)."""
+        word_list = self.word_list
+        last = len(word_list) - 1
+        for word in self.words & first:
+            at = word_list.index(word)
+            while at < last:
+                if word_list[at + 1] in second:
+                    return True
+                try:
+                    at = word_list.index(word, at + 1)
+                except ValueError:
+                    break
+        return False
+
     def has_text(self, *pieces: str) -> bool:
         """Whether any of `pieces` (lower case) occurs in the folded text, inside words too."""
         folded = self.folded
@@ -244,6 +260,9 @@ class AnyText(Clues):
 
     def weighted_word_count(self, weights: dict[str, int]) -> int:
         return 1_000_000
+
+    def has_pair(self, first: frozenset[str], second: frozenset[str]) -> bool:
+        return True
 
     def has_text(self, *pieces: str) -> bool:
         return True

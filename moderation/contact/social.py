@@ -194,6 +194,9 @@ _ADD_ME = frozenset(
     }
 )  # fmt: skip
 _ME_YOU = frozenset({"me", "you", "u", "us"})
+# "chat with me", "talk to you": the add-me words said in two.
+_CHAT = frozenset({"chat", "talk"})
+_WITH = frozenset({"with", "to"})
 _HIT_ME_UP = frozenset({"hmu", "hit"})
 _WHATS = frozenset({"what", "whats", "wats"})
 _YOUR = frozenset({"ur", "your", "yr"})
@@ -212,7 +215,11 @@ _NAMED_OR_LISTED = _NAMED | {"messenger", "linkedin"}
 _SEARCH = frozenset({"search", "look", "find"})
 _SOCIAL_WORDS = _PLATFORMS | _NAMED_OR_LISTED | _YOUR_WHAT | _AS_VERB
 _SOCIAL_GATES: list[Callable[[Clues], bool]] = [
-    lambda c: c.has_word(_ADD_ME) and c.has_word(_ME_YOU) and c.has_word(_PLATFORMS),
+    lambda c: (
+        c.has_word(_ME_YOU)
+        and c.has_word(_PLATFORMS)
+        and (c.has_pair(_ADD_ME, _ME_YOU) or c.has_pair(_CHAT, _WITH))
+    ),
     lambda c: c.has_word(_HIT_ME_UP) and c.has_word(_PLATFORMS),
     lambda c: c.has_word(_WHATS) and c.has_word(_YOUR) and c.has_word(_YOUR_WHAT),
     lambda c: c.has_word(_LETS) and c.has_word(_MOVE) and c.has_word(_PLATFORMS),

@@ -291,6 +291,7 @@ def test_the_street_number_pattern_matches_as_it_did(text: str, street: str) -> 
         "ninety eight seventy six fifty four thirty two ten",
         "0 7 7 0 0 9 0 0 4 6 1",
         "add me on x",
+        "can i talk to\tyou on snap",  # "talk to", then the one asked
         "whats ur number",
         "SSS Ol92 O2l 555",
         "IL 62704",
