@@ -191,8 +191,10 @@ _CAPITALS_MASK = bytes(50 if b in b"OISBZ" else 49 if b == ord("l") else 48 for 
 
 
 def _lookalike_capitals(text: str) -> bool:
-    if text.islower():
-        return False  # no capitals at all (as in a text's lower-cased form, searched again)
+    if text.encode().islower():
+        # No ASCII capitals (as in a text's lower-cased form, searched again). (bytes.islower
+        # reads only ASCII letters, and much faster than str.islower.)
+        return False
     mask = text.encode().translate(_CAPITALS_MASK)
     return b"22" in mask or b"21" in mask or b"12" in mask
 

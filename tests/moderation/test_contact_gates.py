@@ -165,7 +165,7 @@ def _patterns() -> list[re.Pattern[str]]:
         pattern
         for module in FINDER_MODULES
         for pattern in vars(module).values()
-        if isinstance(pattern, re.Pattern)
+        if isinstance(pattern, re.Pattern) and isinstance(pattern.pattern, str)  # (not masks)
     ]
     return found + social._SOCIAL_PATTERNS + [pattern for pattern, _ in addresses._ADDRESS_PARTS]
 
