@@ -115,7 +115,7 @@ def find_emails(text: str, clues: Clues) -> Iterator[ContactMatch]:
             yield ContactMatch("email", match.span())
     if (
         (clues.has_char("@") or clues.has_text("a t", "a\tt"))
-        and clues.found(_SPREAD_HINT)
+        and _spread_out(clues)
         and clues.found(_SPACED_HINT)
     ):
         # Squeezed, a spaced-out address has its "@", or an "(at)" or "-at-" made of an "a"
@@ -231,8 +231,8 @@ _SPREAD_MASK = bytes(
 
 
 def _spread_out(clues: Clues) -> bool:
-    """clues.found(_SPREAD_HINT); in ASCII text without "-" by a substring search, which is
-    quicker than the pattern, tried at every blank."""
+    """clues.found(_SPREAD_HINT); in ASCII text without "-" by a literal search of the
+    text's mask, which is quicker than the pattern, tried at every blank."""
     text = clues.text
     if clues.everything or "-" in text or not text.isascii():
         return clues.found(_SPREAD_HINT)
