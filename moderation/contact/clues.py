@@ -67,6 +67,7 @@ class Clues:
     def __init__(self, text: str) -> None:
         self.text = text
         self._found: dict[re.Pattern[str], bool] = {}
+        self._has_text: dict[tuple[str, ...], bool] = {}
 
     def lowered(self, text: str) -> Clues:
         """Clues for `text`, which is this text with its ASCII capitals lower-cased: the
@@ -74,6 +75,7 @@ class Clues:
         clues = type(self)(text)
         known = self.__dict__
         clues.__dict__.update((name, known[name]) for name in self._CASELESS if name in known)
+        clues._has_text = self._has_text  # (asked of the folded text, which is the same)
         # An IGNORECASE pattern reads a capital as its lower-case letter, so it finds the same
         # in both texts (hint patterns without letters are compiled IGNORECASE to share too).
         clues._found = {
@@ -132,13 +134,18 @@ class Clues:
         return False
 
     def has_text(self, *pieces: str) -> bool:
-        """Whether any of `pieces` (lower case) occurs in the folded text, inside words too."""
-        folded = self.folded
-        # (A loop rather than any() over a generator: asked a dozen times per text.)
-        for piece in pieces:  # noqa: SIM110
-            if piece in folded:
-                return True
-        return False
+        """Whether any of `pieces` (lower case) occurs in the folded text, inside words too
+        (remembered, and shared with the `lowered` text's clues)."""
+        if (hit := self._has_text.get(pieces)) is None:
+            folded = self.folded
+            hit = False
+            # (A loop rather than any() over a generator: asked a dozen times per text.)
+            for piece in pieces:
+                if piece in folded:
+                    hit = True
+                    break
+            self._has_text[pieces] = hit
+        return hit
 
     def has_char(self, chars: str) -> bool:
         """Whether any of `chars` (uncased, such as "@" or "/") occurs in the text."""
