@@ -85,6 +85,7 @@ class ChatMessageTarget:
                 status=message.status,
                 context_title=_context_title(room),
                 context_url=_context_url(room),
+                private=room.kind != "public",
             )
             for message, room, member in rows
         }

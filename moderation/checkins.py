@@ -76,6 +76,16 @@ async def target_of(
         raise ModerationError(
             "not_found", "That post or message isn't there any more, or you can't see it.", 404
         )
+    if view.private:
+        # Its words would reach every peer supporter's queue; a session's facilitator or the
+        # conversation's supporter is already there, and a report reaches moderators.
+        raise ModerationError(
+            "private",
+            "Asking a supporter to check in works for posts and open chat rooms. In a group "
+            "session or a private conversation, tell the facilitator or your supporter there, "
+            "or report the message. If someone is in danger right now, call your local "
+            "emergency number.",
+        )
     subject = await s.get(Member, view.author_id)
     if subject is None or subject.deleted_at is not None:
         raise ModerationError(

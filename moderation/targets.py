@@ -34,6 +34,9 @@ class TargetView:
     context_title: str
     context_url: str
     anonymous: bool = False
+    # Said where only some may read it (a group session's room, a 1:1 support conversation):
+    # it may reach moderators through a report, but not every peer supporter's queue.
+    private: bool = False
 
 
 class ContentTarget(Protocol):

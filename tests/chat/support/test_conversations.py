@@ -290,3 +290,20 @@ async def test_reporting_a_private_message_on_the_report_page_opens_a_case(
     [item] = (await moderator.get("/api/v1/moderation/queue")).json()["items"]
     assert item["kind"] == "chat_message"
     assert "Open the conversation (logged)" in (await moderator.get(back)).text
+
+
+async def test_a_private_message_cannot_be_sent_to_every_supporters_check_in_queue(
+    live: LiveServer, talk: Conversation
+) -> None:
+    async with live.connect(as_ws(talk.supporter, "Oak"), talk.slug) as s:
+        await next_frame(s, "hello")
+        await send(s, "I'm here with you.", "p1")
+        [said] = await messages(s, 1)
+    refused = await talk.member.post(
+        "/api/v1/check-ins",
+        json={"kind": "chat_message", "room": talk.slug, "id": said["id"]},
+        headers={"x-csrf-token": (await talk.member.get("/api/v1/session")).json()["csrf_token"]},
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["code"] == "private"
+    assert "report the message" in refused.json()["error"]["message"]
