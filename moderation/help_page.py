@@ -34,6 +34,7 @@ COOKIE_DAYS = 365
 async def help_page(request: Request) -> Response:
     region = crisis_region(request)
     chosen = chosen_country(request)
+    showing = _country_name(region)
     return get_context(request).templates.TemplateResponse(
         request,
         "moderation/help.html",
@@ -41,8 +42,10 @@ async def help_page(request: Request) -> Response:
             "resources": crisis_resources(region),
             "countries": CHOICES,
             "chosen": chosen,
-            "showing": _country_name(region),
-            "guessed": chosen is None and region is not None,
+            "showing": showing,
+            # Only when the browser's language named a country we have helplines for; else
+            # the list is the international one, and saying we chose it would be untrue.
+            "guessed": chosen is None and showing is not None,
             "errors": {},
         },
     )
