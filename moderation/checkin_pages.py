@@ -18,14 +18,9 @@ from core.web.jsonapi import field, read_json
 from identity.auth import require_member
 from moderation import checkins
 from moderation.checkins import CheckInItem
+from moderation.pages import render
 from moderation.service import ModerationError
 from moderation.web_api import as_api_error, registry
-
-
-def _render(request: Request, template: str, data: dict[str, Any], status: int = 200) -> Response:
-    return get_context(request).templates.TemplateResponse(
-        request, template, data, status_code=status
-    )
 
 
 async def ask_page(request: Request) -> Response:
@@ -39,7 +34,7 @@ async def ask_page(request: Request) -> Response:
     except ModerationError as exc:
         if exc.code == "yourself":
             data = {"yourself": True, "asked": None, "view": None, "error": None}
-            return _render(request, "moderation/check_in.html", data, 422)
+            return render(request, "moderation/check_in.html", data, 422)
         raise HTTPException(exc.status, exc.message) from None
     data: dict[str, Any] = {
         "kind": kind,
@@ -56,9 +51,9 @@ async def ask_page(request: Request) -> Response:
             )
         except ModerationError as exc:
             data["error"] = exc.message
-            return _render(request, "moderation/check_in.html", data, exc.status)
+            return render(request, "moderation/check_in.html", data, exc.status)
         data["asked"] = asked
-    return _render(request, "moderation/check_in.html", data)
+    return render(request, "moderation/check_in.html", data)
 
 
 async def close_request(request: Request) -> Response:
@@ -84,7 +79,7 @@ async def who_asked_page(request: Request) -> Response:
         )
     except ModerationError as exc:
         raise HTTPException(exc.status, exc.message) from None
-    return _render(request, "moderation/who_asked.html", {"found": found})
+    return render(request, "moderation/who_asked.html", {"found": found})
 
 
 # --------------------------------------------------------------------------- JSON

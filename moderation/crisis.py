@@ -52,6 +52,7 @@ from moderation.pipeline import (
     WatchedWord,
     compile_watched_words,
     normalise,
+    noun,
 )
 from moderation.textmodel import LinearTextModel, fold, words
 
@@ -72,7 +73,7 @@ CRISIS_CODE = "crisis"
 @dataclass(frozen=True)
 class CrisisMatch:
     # The words that matched, in normalised form ("i want to kill myself"), or for the
-    # model the sentence it read as a crisis, as written; for a peer supporter to read.
+    # model the passage it read as a crisis (folded, on one line); for a peer supporter.
     phrase: str
     # "rules" (a phrase pattern), "model" (the statistical model, see moderation.textmodel)
     # or "community" (one of the community's own crisis phrases).
@@ -795,14 +796,10 @@ def _reader_text(html: str) -> str:
     return "".join(parser.parts)
 
 
-def _noun(kind: ContentKind) -> str:
-    return {ContentKind.CHAT: "message"}.get(kind, kind.value)
-
-
 def _publish_message(kind: ContentKind) -> str:
     return (
         "It sounds like you're going through something really hard right now. You're not "
-        f"alone: your {_noun(kind)} is up, and people here care. If you might act on these "
+        f"alone: your {noun(kind)} is up, and people here care. If you might act on these "
         "thoughts, please reach out to someone now:"
     )
 
@@ -810,7 +807,7 @@ def _publish_message(kind: ContentKind) -> str:
 def _hold_notice_message(kind: ContentKind) -> str:
     return (
         "It sounds like you're going through something really hard right now. You're not "
-        f"alone, and people here care. A peer supporter will read your {_noun(kind)} soon. "
+        f"alone, and people here care. A peer supporter will read your {noun(kind)} soon. "
         "If you might act on these thoughts, please reach out to someone now:"
     )
 
@@ -818,7 +815,7 @@ def _hold_notice_message(kind: ContentKind) -> str:
 def _hold_reason(kind: ContentKind) -> Reason:
     return Reason(
         CRISIS_CODE,
-        f"Your {_noun(kind)} has been passed to a peer supporter, who will look at it soon. "
+        f"Your {noun(kind)} has been passed to a peer supporter, who will look at it soon. "
         "If you want to talk to someone right now, the people below are there for you.",
     )
 
@@ -851,10 +848,11 @@ def crisis_filter(
         raise ValueError(f"action must be 'publish' or 'hold', not {action!r}")
     if sensitivity not in SENSITIVITY:
         raise ValueError(f"sensitivity must be one of {sorted(SENSITIVITY)}, not {sensitivity!r}")
-    own = tuple(word for word in phrases if word.action == "crisis")
 
     def filter_(item: FilterInput) -> FilterResult | None:
-        found = find_crisis_language(_reader_text(item.html), sensitivity=sensitivity, phrases=own)
+        found = find_crisis_language(
+            _reader_text(item.html), sensitivity=sensitivity, phrases=phrases
+        )
         if found is None:
             return None
         flags = {CRISIS_CODE: found.why}

@@ -94,13 +94,18 @@ class ContentKind(StrEnum):
 
 
 # How each kind is named in messages to members.
-_NOUNS = {
+_NOUNS: dict[ContentKind, str] = {
     ContentKind.TITLE: "title",
     ContentKind.POST: "post",
     ContentKind.CHAT: "message",
     ContentKind.PROFILE: "profile",
     ContentKind.NOTE: "note",
 }
+
+
+def noun(kind: ContentKind) -> str:
+    """How a kind of content is named in messages to members ("post", "message")."""
+    return _NOUNS[kind]
 
 
 @dataclass(frozen=True)

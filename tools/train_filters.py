@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from moderation import contact, crisis  # noqa: E402
 from moderation.textmodel import LinearTextModel, features, fold  # noqa: E402
+from tools import filter_report  # noqa: E402
 
 DATA = ROOT / "tests" / "moderation" / "data"
 OUT = ROOT / "moderation" / "data"
@@ -107,14 +108,7 @@ SPECS = {
 
 def load(path: Path) -> list[tuple[int, str]]:
     """(label, text) rows of a labelled file, with or without a category column."""
-    lines = path.read_text(encoding="utf-8").splitlines()
-    header = lines[0].split("\t")
-    rows = []
-    for line in lines[1:]:
-        fields = line.split("\t")
-        record = dict(zip(header, fields, strict=True))
-        rows.append((int(record["label"]), record["text"].replace("\\n", "\n")))
-    return rows
+    return [(int(label), text) for label, _, text in filter_report.load(path)]
 
 
 def load_concepts(name: str) -> dict[str, str]:

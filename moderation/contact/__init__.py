@@ -44,6 +44,7 @@ from moderation.pipeline import (
     FilterResult,
     Reason,
     normalise,
+    noun,
 )
 from moderation.textmodel import Chunk, LinearTextModel
 
@@ -159,10 +160,10 @@ def holds_by_rules(item: FilterInput) -> bool:
 
 
 def _hold_reason(kind: ContentKind) -> Reason:
-    noun = _noun(kind)
+    named = noun(kind)
     return Reason(
         "contact_details",
-        f"Your {noun} looks like it includes contact details (a phone number, email, address "
+        f"Your {named} looks like it includes contact details (a phone number, email, address "
         "or social media account). Sharing these can make you identifiable and open you to "
         "contact you didn't want, so a moderator will look at it before it appears. You can "
         "edit it to remove them.",
@@ -170,18 +171,14 @@ def _hold_reason(kind: ContentKind) -> Reason:
 
 
 def _refuse_reason(kind: ContentKind) -> Reason:
-    noun = _noun(kind)
+    named = noun(kind)
     return Reason(
         "contact_details",
-        f"Your {noun} looks like it includes contact details (a phone number, email, address "
+        f"Your {named} looks like it includes contact details (a phone number, email, address "
         "or social media account). This community doesn't allow them, because sharing them "
         "can make you identifiable and open you to contact you didn't want. Please remove "
         "them and send it again.",
     )
-
-
-def _noun(kind: ContentKind) -> str:
-    return {ContentKind.CHAT: "message"}.get(kind, kind.value)
 
 
 def contact_filter(action: Literal["hold", "refuse", "allow"] = "hold") -> Filter:

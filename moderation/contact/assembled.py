@@ -139,7 +139,7 @@ def _assemble(text: str, masked: str, start: int, end: int) -> Iterator[ContactM
             # An amount, dose, time or room number ends any number being assembled.
             yield from _assembled(text, chunks)
             chunks.clear()
-            if chunks == [] and after in UNITS:
+            if after in UNITS:
                 joined = False
             continue
         if digits is not None:
