@@ -117,6 +117,21 @@ class AnonymousAlias(SQLModel, table=True):
     label: str = Field(max_length=8)
 
 
+class AliasBlock(SQLModel, table=True):
+    """A member no longer sees one anonymous author in one thread ("Anonymous member A").
+
+    Blocking a pseudonym can't reach anonymous posts without revealing whose they are, so
+    anonymous authors are blocked by the label everyone already sees, thread by thread.
+    """
+
+    __tablename__ = "alias_block"
+
+    member_id: int = Field(foreign_key="member.id", primary_key=True, ondelete="CASCADE")
+    thread_id: int = Field(foreign_key="thread.id", primary_key=True, ondelete="CASCADE")
+    label: str = Field(primary_key=True, max_length=8)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
 class Reaction(SQLModel, table=True):
     post_id: int = Field(foreign_key="post.id", primary_key=True, ondelete="CASCADE")
     member_id: int = Field(foreign_key="member.id", primary_key=True, ondelete="CASCADE")
