@@ -122,7 +122,10 @@ class AuditEntry(SQLModel, table=True):
     and why, never the content or the member."""
 
     __tablename__ = "audit_entry"
-    __table_args__ = (sa.Index("ix_audit_community", "community_id", "id"),)
+    __table_args__ = (
+        sa.Index("ix_audit_community", "community_id", "id"),
+        sa.Index("ix_audit_subject", "subject_id", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     actor_id: int | None = Field(default=None, foreign_key="member.id", ondelete="SET NULL")
@@ -134,6 +137,9 @@ class AuditEntry(SQLModel, table=True):
     reason: str = Field(default="", sa_type=sa.Text)
     public_summary: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    # For a reveal of an anonymous author: whose anonymity was lifted, so they can see that
+    # it happened (never who looked). The only place such a link is kept, and it is audited.
+    subject_id: int | None = None
 
 
 class CheckInRequest(SQLModel, table=True):
