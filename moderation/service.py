@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.context import AppContext
 from core.db import utcnow
-from identity.models import Member, MemberSession
+from identity.models import Member, MemberBlock, MemberSession
 from moderation.models import (
     AuditEntry,
     CommunityModerator,
@@ -41,6 +41,9 @@ REPORT_REASONS = {
     "other": "Something else",
 }
 AUTO_HIDE_WEIGHT = 3  # reports from this much combined trust hide content pending review
+# Once a moderator has looked at content and left it up, reports no longer hide it by
+# themselves: a second wave of reports goes to the queue instead.
+REVIEWED = ("approve", "dismiss", "edit")
 SANCTIONS = ("warn", "mute", "suspend", "ban")
 MAX_DURATION = timedelta(days=365)
 # The default escalation ladder, proposed from a member's sanctions in the last 90 days.
@@ -268,7 +271,7 @@ async def report(
                 author_id=author_id,
                 crisis=reason == "crisis",
             )
-            weight = await report_weight(s, reporter)
+            weight = await _weight(ctx, s, reporter, reason, author_id)
             filed = Report(
                 case_id=case.id,  # type: ignore[arg-type]
                 reporter_id=reporter.id,  # type: ignore[arg-type]
@@ -286,6 +289,7 @@ async def report(
                 target is not None
                 and case.report_weight >= AUTO_HIDE_WEIGHT
                 and not case.auto_hidden
+                and not await _reviewed(s, kind, target_id)
             ):
                 case.auto_hidden = True
                 await target.set_hidden(s, target_id, True, after)
@@ -308,6 +312,35 @@ async def report(
     for effect in after:
         await effect()
     return filed
+
+
+async def _weight(
+    ctx: AppContext, s: AsyncSession, reporter: Member, reason: str, author_id: int | None
+) -> int:
+    """What this report adds towards hiding the content before a moderator looks. Every
+    report reaches the queue; these weigh nothing towards hiding:
+    - "someone may be in crisis": it asks for help for the author, and hiding their words
+      would silence them when they most need an answer (the case goes first in the queue);
+    - a reporter the author has blocked: a block must not be answered by hiding their posts;
+    - a reporter without standing yet (trust.py): sock-puppet accounts can't hide anything.
+    """
+    if reason == "crisis":
+        return 0
+    if author_id is not None and await s.get(MemberBlock, (author_id, reporter.id)):
+        return 0
+    return await report_weight(s, reporter, link_after=ctx.settings.link_posts)
+
+
+async def _reviewed(s: AsyncSession, kind: str, target_id: int) -> bool:
+    """Has a moderator already looked at this content and left it up?"""
+    found = await s.exec(
+        select(ModerationCase.id).where(
+            ModerationCase.target_kind == kind,
+            ModerationCase.target_id == target_id,
+            ModerationCase.resolution.in_(REVIEWED),  # type: ignore[union-attr]
+        )
+    )
+    return found.first() is not None
 
 
 async def _resolve(
@@ -636,7 +669,7 @@ async def _sanction(
 
     async def notify() -> None:
         for listener in registry.sanction_listeners:
-            await listener(member_id, kind, reason)
+            await listener(member_id, kind, reason, community_id)
 
     if confirmed:
         after.append(notify)
@@ -676,7 +709,7 @@ async def confirm_ban(
             "A member was banned" + (f": {sanction.reason}" if sanction.reason else ""),
         )
     for listener in registry.sanction_listeners:
-        await listener(sanction.member_id, "ban", sanction.reason)
+        await listener(sanction.member_id, "ban", sanction.reason, sanction.community_id)
     return sanction
 
 

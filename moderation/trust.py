@@ -5,6 +5,10 @@ Levels (documented for members and moderators in docs/moderators.md):
   posts are held for a moderator.
 - **links** — links are refused until a member has 3 (KINDRED_LINK_POSTS) published posts
   anywhere on Kindred and a day-old account (spam and grooming both start with a link).
+- **established** — past the link rule (a day-old account with 3 published posts) and no
+  sanction in the last 90 days: their reports count towards hiding content. Reports from
+  anyone newer still reach the review queue but weigh nothing, so accounts made to hide
+  someone's posts can't do it.
 - **trusted** — 20 published posts, 30 days, and no sanction in the last 90 days: their
   reports weigh double towards hiding content.
 Standing relaxes by itself as a member takes part without being sanctioned.
@@ -60,6 +64,16 @@ class Trust:
         return self.posts_anywhere >= self.link_after and self.account_age >= LINK_AGE
 
     @property
+    def established(self) -> bool:
+        # The account age holds even where the link rule is off (KINDRED_LINK_POSTS=0):
+        # turning links on for everyone must not let a fresh account's report hide content.
+        return self.staff or (
+            self.account_age >= LINK_AGE
+            and self.posts_anywhere >= self.link_after
+            and not self.recently_sanctioned
+        )
+
+    @property
     def trusted(self) -> bool:
         return self.staff or (
             self.posts_anywhere >= TRUSTED_POSTS
@@ -99,9 +113,13 @@ async def trust_of(
     return Trust(int(here), int(anywhere), age, sanctioned, staff, hold_first, link_after)
 
 
-async def report_weight(s: AsyncSession, reporter: Member) -> int:
-    trust = await trust_of(s, reporter, None)
-    return 2 if trust.trusted else 1
+async def report_weight(s: AsyncSession, reporter: Member, *, link_after: int = 3) -> int:
+    """How much a report counts towards hiding content before a moderator looks: 2 from a
+    trusted member, 1 from an established one, 0 from anyone newer or recently sanctioned."""
+    trust = await trust_of(s, reporter, None, link_after=link_after)
+    if trust.trusted:
+        return 2
+    return 1 if trust.established else 0
 
 
 def trust_filter(trust: Trust) -> Filter:

@@ -41,3 +41,21 @@ async def submit(
     loaded = await client.get(page)
     assert loaded.status_code == 200, loaded.text
     return await client.post(action, data={"csrf_token": form_token(loaded.text), **data})
+
+
+async def establish(ctx: Any, *pseudonyms: str, days: int = 2) -> None:
+    """Make accounts `days` old, so their reports count towards hiding content (an account
+    under a day old weighs nothing: moderation/trust.py). Tests can't wait a day."""
+    from datetime import timedelta
+
+    from sqlmodel import col, update
+
+    from core.db import utcnow
+    from identity.models import Member
+
+    async with ctx.db.transaction() as s:
+        await s.exec(
+            update(Member)
+            .where(col(Member.pseudonym).in_(pseudonyms))
+            .values(created_at=utcnow() - timedelta(days=days))
+        )

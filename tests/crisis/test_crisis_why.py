@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from moderation.models import ModerationCase
 from tests.crisis.conftest import start_thread
-from tests.helpers import api_post, submit
+from tests.helpers import api_post, establish, submit
 
 CRISIS = "I want to die tonight, I can't keep going."
 
@@ -69,6 +69,7 @@ async def test_a_crisis_chat_message_records_the_reason(app, people) -> None:
 async def test_crisis_cases_stay_first(app, people) -> None:
     calm = await start_thread(people["alder"], "Someone was rude to me.")
     calm_id = calm["posts"][0]["id"]
+    await establish(app.state.ctx, "birch", "cedar")  # a day-old account's report counts
     for name in ("birch", "cedar", "hazel"):
         reported = await api_post(
             people[name], "/api/v1/reports", {"kind": "post", "id": calm_id, "reason": "harassment"}

@@ -1,8 +1,10 @@
 """Boundaries in a real browser: contact details held with an explanation, crisis language
-met with resources while moderators see it first, three reports hide a post, and the
-audit log shows every step."""
+met with resources while moderators see it first, three reports from established members
+hide a post, and the audit log shows every step."""
 
 from __future__ import annotations
+
+import sqlite3
 
 from playwright.sync_api import Page, expect
 
@@ -26,6 +28,18 @@ def start_thread(page: Page, title: str, body: str) -> None:
     page.get_by_label("Title").fill(title)
     page.get_by_label("Your post").fill(body)
     page.get_by_role("button", name="Post thread").click()
+
+
+def establish(server, pseudonym: str) -> None:
+    """Make an account two days old: reports from accounts under a day old don't hide
+    anything (moderation/trust.py), and the test can't wait a day."""
+    with sqlite3.connect(server.data_dir / "kindred.db") as db:
+        db.execute(
+            "UPDATE member SET created_at = "
+            "strftime('%Y-%m-%d %H:%M:%S', created_at, '-2 days') || '.000000' "
+            "WHERE pseudonym_key = ?",
+            (pseudonym.casefold(),),
+        )
 
 
 def test_boundaries_reports_and_audit(server, new_context) -> None:
@@ -66,6 +80,7 @@ def test_boundaries_reports_and_audit(server, new_context) -> None:
     for name in ("e2e-rep-one", "e2e-rep-two", "e2e-rep-three"):
         reporter = new_context().new_page()
         join(reporter, name)
+        establish(server, name)
         reporter.goto(thread_url)
         reporter.get_by_role("link", name="Report this post").click()
         reporter.get_by_label("Harassment or bullying").check()
