@@ -22,7 +22,6 @@ from forum.queries import PostView, ThreadSummary
 from forum.web import context, region_of
 from identity.api import network_of
 from identity.auth import current_member, require_member
-from moderation import api as moderation
 
 
 def as_api_error(exc: ForumError) -> ApiError:
@@ -177,6 +176,9 @@ async def thread(request: Request) -> Response:
     body = thread_json(view.thread, view.author, view.community.slug)
     body["posts"] = [post_json(p) for p in view.posts]
     body["next_after"] = view.next_after
+    if viewer is not None:
+        body["hidden_by_block"] = view.hidden_by_block
+        body["blocked_labels"] = list(view.blocked_labels)
     return JSONResponse(body)
 
 
@@ -221,6 +223,27 @@ async def edit_post(request: Request) -> Response:
     if response.status_code == 201:
         response.status_code = 200
     return response
+
+
+async def block_anonymous(request: Request) -> Response:
+    """Block one anonymous author in one thread by the label everyone sees."""
+    member = require_member(request)
+    data = await read_json(request)
+    try:
+        shown = await service.block_alias(
+            context(request), member, request.path_params["thread_id"], field(data, "label", str)
+        )
+    except ForumError as exc:
+        raise as_api_error(exc) from None
+    return JSONResponse({"status": "blocked", "author": shown}, 201)
+
+
+async def unblock_anonymous(request: Request) -> Response:
+    member = require_member(request)
+    await service.unblock_alias(
+        context(request), member, request.path_params["thread_id"], request.path_params["label"]
+    )
+    return JSONResponse({"status": "unblocked"})
 
 
 async def delete_post(request: Request) -> Response:
@@ -277,9 +300,10 @@ async def preview(request: Request) -> Response:
     if slug:
         request.path_params["slug"] = slug
         community_id = (await _community(request)).id
-    async with context(request).db.read() as s:
-        policy = await moderation.load_policy(s, community_id)
-    return JSONResponse(await moderation.preview(body, policy, region=region_of(request)))
+    verdict = await service.preview(
+        context(request), current_member(request), community_id, body, region=region_of(request)
+    )
+    return JSONResponse(verdict)
 
 
 async def search_api(request: Request) -> Response:
@@ -296,6 +320,8 @@ async def search_api(request: Request) -> Response:
                     "title": h.title,
                     "community": h.community_slug,
                     "snippet_html": h.snippet_html,
+                    "content_warning": h.content_warning,
+                    "folded": h.folded,
                 }
                 for h in hits
             ]
@@ -331,6 +357,8 @@ routes = [
     Route("/api/v1/communities/{slug}/threads", start_thread, methods=["POST"]),
     Route("/api/v1/threads/{thread_id:int}", thread, methods=["GET"]),
     Route("/api/v1/threads/{thread_id:int}/posts", reply, methods=["POST"]),
+    Route("/api/v1/threads/{thread_id:int}/blocks", block_anonymous, methods=["POST"]),
+    Route("/api/v1/threads/{thread_id:int}/blocks/{label}", unblock_anonymous, methods=["DELETE"]),
     Route("/api/v1/posts/{post_id:int}", edit_post, methods=["PATCH"]),
     Route("/api/v1/posts/{post_id:int}", delete_post, methods=["DELETE"]),
     Route("/api/v1/posts/{post_id:int}/reactions", react, methods=["POST"]),

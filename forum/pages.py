@@ -20,6 +20,7 @@ from forum.models import HELP_TYPES, REACTIONS, THREAD_KINDS, WARNING_MODES
 from forum.rendered import RenderedPages
 from forum.web import context, region_of
 from identity.auth import SignInRequired, current_member, require_member
+from identity.models import Member
 from moderation import api as moderation
 
 
@@ -119,9 +120,7 @@ async def new_thread_page(request: Request) -> Response:
         }
         values["anonymous"] = form_text(form, "anonymous") == "yes"
         if form_text(form, "action") == "preview":
-            async with ctx.db.read() as s:
-                policy = await moderation.load_policy(s, community.id)
-            preview = await moderation.preview(values["body"], policy, region=region_of(request))
+            preview = await _preview(request, member, community.id, values["body"])  # type: ignore[arg-type]
         else:
             try:
                 published = await service.start_thread(
@@ -189,6 +188,7 @@ async def thread_page(request: Request, **extra: Any) -> Response:
     data = {
         "view": view,
         "held_id": request.query_params.get("held"),
+        "just_blocked": request.query_params.get("blocked", "")[:40] if viewer else "",
         "crisis_resources": moderation.crisis_resources(region_of(request))
         if notice == "crisis"
         else None,
@@ -205,6 +205,12 @@ async def thread_page(request: Request, **extra: Any) -> Response:
     return response
 
 
+async def _preview(request: Request, member: Member, community_id: int, body: str) -> dict:
+    return await service.preview(
+        context(request), member, community_id, body, region=region_of(request)
+    )
+
+
 def _rendered_pages(ctx: AppContext) -> RenderedPages:
     # One per app, made on first use (nothing is created at import time).
     return ctx.extensions.setdefault("forum.rendered_pages", RenderedPages())
@@ -219,8 +225,7 @@ async def reply_page(request: Request) -> Response:
     if form_text(form, "action") == "preview":
         async with ctx.db.read() as s:
             _thread, community = await queries.thread_and_community(s, thread_id)
-            policy = await moderation.load_policy(s, community.id)
-        preview = await moderation.preview(values["body"], policy, region=region_of(request))
+        preview = await _preview(request, member, community.id, values["body"])  # type: ignore[arg-type]
         return await thread_page(request, values=values, preview=preview)
     try:
         published = await service.reply(
@@ -251,6 +256,28 @@ async def follow(request: Request) -> Response:
     except ForumError as exc:
         raise _page_error(exc) from None
     return RedirectResponse(_thread_url(thread_id), 303)
+
+
+async def block_anonymous(request: Request) -> Response:
+    """Block one anonymous author in this thread, by the label everyone sees."""
+    member = require_member(request)
+    form = await request.form()
+    thread_id = request.path_params["thread_id"]
+    try:
+        shown = await service.block_alias(
+            context(request), member, thread_id, form_text(form, "label")
+        )
+    except ForumError as exc:
+        raise _page_error(exc) from None
+    return RedirectResponse(_thread_url(thread_id, blocked=shown) + "#blocks", 303)
+
+
+async def unblock_anonymous(request: Request) -> Response:
+    member = require_member(request)
+    form = await request.form()
+    thread_id = request.path_params["thread_id"]
+    await service.unblock_alias(context(request), member, thread_id, form_text(form, "label"))
+    return RedirectResponse(_thread_url(thread_id) + "#blocks", 303)
 
 
 # --------------------------------------------------------------------------- posts
@@ -424,6 +451,8 @@ routes = [
     Route("/t/{thread_id:int}", thread_page, methods=["GET"]),
     Route("/t/{thread_id:int}/reply", reply_page, methods=["POST"]),
     Route("/t/{thread_id:int}/follow", follow, methods=["POST"]),
+    Route("/t/{thread_id:int}/block-anonymous", block_anonymous, methods=["POST"]),
+    Route("/t/{thread_id:int}/unblock-anonymous", unblock_anonymous, methods=["POST"]),
     Route("/p/{post_id:int}/edit", edit_page, methods=["GET", "POST"]),
     Route("/p/{post_id:int}/delete", delete_post, methods=["POST"]),
     Route("/p/{post_id:int}/react", react, methods=["POST"]),

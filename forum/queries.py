@@ -9,7 +9,7 @@ from datetime import datetime
 from functools import cache, cached_property
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, case, func, literal, or_
+from sqlalchemy import Select, and_, bindparam, case, func, literal, null, or_, union_all
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -17,6 +17,7 @@ from core.db import Database
 from forum.errors import ForumError, not_found
 from forum.models import (
     REACTIONS,
+    AliasBlock,
     AnonymousAlias,
     Community,
     Notification,
@@ -192,8 +193,7 @@ async def list_threads(
                     Thread.content_warning.is_(None), Thread.content_warning.not_in(hidden_warnings)
                 )  # type: ignore[union-attr]
             )
-            blocked = select(MemberBlock.blocked_id).where(MemberBlock.blocker_id == viewer.id)
-            query = query.where(Thread.author_id.not_in(blocked))  # type: ignore[attr-defined]
+            query = query.where(_not_blocked(viewer.id))  # type: ignore[arg-type]
         position = decode_cursor(cursor) if cursor else None
         if position:
             when, thread_id = position
@@ -220,6 +220,40 @@ async def list_threads(
         last = summaries[-1].thread
         next_cursor = encode_cursor(last.last_activity_at, last.id)  # type: ignore[arg-type]
     return summaries, next_cursor
+
+
+def _not_blocked(viewer_id: int) -> Any:
+    """Threads whose opening the viewer hasn't blocked. A pseudonym's block reaches only
+    what they wrote under it: hiding their anonymous threads too would show the blocker
+    which anonymous member they are. Anonymous openings are blocked by their label."""
+    blocked = select(MemberBlock.blocked_id).where(MemberBlock.blocker_id == viewer_id)
+    alias_blocked = (
+        select(AliasBlock.label)
+        .where(
+            AliasBlock.member_id == viewer_id,
+            AliasBlock.thread_id == Thread.id,
+            AliasBlock.label == AnonymousAlias.label,
+        )
+        .correlate(Thread, AnonymousAlias)
+        .exists()
+    )
+    return or_(
+        and_(Thread.anonymous.is_(False), Thread.author_id.not_in(blocked)),  # type: ignore[attr-defined]
+        and_(Thread.anonymous.is_(True), ~alias_blocked),  # type: ignore[attr-defined]
+    )
+
+
+def _blocks_query(viewer_id: int, thread_id: int) -> Any:
+    """The pseudonyms the viewer blocks, and the anonymous labels they block in this thread,
+    in one statement: (member id, None) and (None, label) rows."""
+    return union_all(
+        select(MemberBlock.blocked_id, null().label("label")).where(
+            MemberBlock.blocker_id == viewer_id
+        ),
+        select(null(), AliasBlock.label).where(
+            AliasBlock.member_id == viewer_id, AliasBlock.thread_id == thread_id
+        ),
+    )
 
 
 # --------------------------------------------------------------------------- one thread
@@ -252,6 +286,7 @@ class ThreadView:
     viewer_is_author: bool
     warning_mode: str  # collapse | show (hide only affects lists)
     hidden_by_block: int
+    blocked_labels: tuple[str, ...] = ()  # anonymous labels the viewer blocks here
 
 
 @dataclass(frozen=True)
@@ -268,6 +303,7 @@ class ThreadSource:
     seen: int = 0
     blocked: frozenset[int] = frozenset()
     warning_mode: str = "collapse"
+    blocked_labels: frozenset[str] = frozenset()
 
     @cached_property
     def thread(self) -> Thread:
@@ -324,9 +360,7 @@ async def thread_source(
             return ThreadSource(head, community, page, next_after, None, moderator)
         following = await s.get(ThreadFollow, (thread_id, viewer_id)) is not None
         visit = await s.get(ThreadVisit, (thread_id, viewer_id))
-        blocked = await s.exec(
-            select(MemberBlock.blocked_id).where(MemberBlock.blocker_id == viewer_id)
-        )
+        blocks = list(await s.exec(_blocks_query(viewer_id, thread_id)))  # type: ignore[call-overload]
         warning_mode = "collapse"
         if head.thread_content_warning:
             pref = await s.get(WarningPreference, (viewer_id, head.thread_content_warning))
@@ -340,8 +374,9 @@ async def thread_source(
             moderator,
             following,
             visit.last_post_id if visit else 0,
-            frozenset(blocked),
+            frozenset(member_id for member_id, _ in blocks if member_id is not None),
             warning_mode,
+            frozenset(label for _, label in blocks if label is not None),
         )
 
 
@@ -355,7 +390,7 @@ def view_of(source: ThreadSource) -> ThreadView:
         name = _author_name(row)
         if row.is_opening:
             opening_author = name
-        if row.author_id in source.blocked and not row.is_opening:
+        if _blocked(row, source):
             hidden += 1
             continue
         if row.status == "held" and not (moderator or row.author_id == viewer_id):
@@ -383,7 +418,19 @@ def view_of(source: ThreadSource) -> ThreadView:
         source.thread.author_id == viewer_id,
         source.warning_mode,
         hidden,
+        tuple(sorted(source.blocked_labels)),
     )
+
+
+def _blocked(row: Any, source: ThreadSource) -> bool:
+    """Whether the viewer blocked this post's author: by pseudonym for what they wrote under
+    it, by label for what they wrote anonymously (never by pseudonym: that would tell the
+    blocker whose anonymous posts vanished). The opening post too, like every other."""
+    if row.id is None or row.author_id == source.viewer_id:
+        return False
+    if row.anonymous:
+        return row.alias in source.blocked_labels
+    return row.author_id in source.blocked
 
 
 def _member_name(row: Any) -> str:

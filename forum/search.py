@@ -30,6 +30,8 @@ class SearchHit:
     community_slug: str
     community_name: str
     snippet_html: str  # escaped, with <mark> around the matched words
+    content_warning: str | None = None
+    folded: bool = False  # under a content warning the viewer hasn't chosen to show
 
 
 async def _dialect(s: AsyncSession) -> str:
@@ -72,8 +74,22 @@ _VISIBLE = """
     JOIN community c ON c.id = t.community_id
     WHERE p.status = 'published' AND t.status = 'published'
       AND (c.visibility = 'public' OR :signed_in)
-      AND p.author_id NOT IN (SELECT blocked_id FROM member_block WHERE blocker_id = :viewer)
+      AND (p.anonymous OR p.author_id NOT IN (
+            SELECT blocked_id FROM member_block WHERE blocker_id = :viewer))
+      AND NOT (p.anonymous AND EXISTS (
+            SELECT 1 FROM alias_block ab
+            JOIN anonymous_alias aa ON aa.thread_id = ab.thread_id AND aa.label = ab.label
+            WHERE ab.member_id = :viewer AND ab.thread_id = t.id AND aa.member_id = p.author_id))
+      AND (t.content_warning IS NULL OR t.content_warning NOT IN (
+            SELECT warning FROM warning_preference WHERE member_id = :viewer AND mode = 'hide'))
 """
+# A pseudonym's block reaches only what they wrote under it (hiding their anonymous posts
+# too would tell the blocker which ones are theirs); anonymous authors are blocked by label.
+# Threads under a warning the viewer hides never come back; others come back folded.
+_WARNING = (
+    "t.content_warning, (SELECT mode FROM warning_preference "
+    "WHERE member_id = :viewer AND warning = t.content_warning)"
+)
 
 
 async def search(
@@ -93,7 +109,7 @@ async def search(
         match = " ".join(f'"{t}"' for t in terms[:-1]) + f' "{terms[-1]}"*'
         # Only our own constants are formatted in; member input goes through bind parameters.
         sql = (
-            "SELECT p.id, t.id, t.title, c.slug, c.name, "
+            f"SELECT p.id, t.id, t.title, c.slug, c.name, {_WARNING}, "
             f"snippet(post_search, -1, '{MARK_START}', '{MARK_END}', '…', 16) "
             "FROM post_search"
             + _VISIBLE.format(key="post_search.rowid")
@@ -103,7 +119,7 @@ async def search(
         params["match"] = match.strip()
     else:
         sql = (
-            "SELECT p.id, t.id, t.title, c.slug, c.name, "
+            f"SELECT p.id, t.id, t.title, c.slug, c.name, {_WARNING}, "
             # Headline the stored HTML with its tags stripped; entities are decoded below.
             "ts_headline('english', regexp_replace(p.html, '<[^>]+>', ' ', 'g'), "
             "to_tsquery('english', :match), "
@@ -118,7 +134,16 @@ async def search(
     rows = await s.exec(text(sql).bindparams(**params))
     from_html = await _dialect(s) != "sqlite"
     return [
-        SearchHit(row[0], row[1], row[2], row[3], row[4], _snippet(row[5], from_html))
+        SearchHit(
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            _snippet(row[7], from_html),
+            content_warning=row[5],
+            folded=row[5] is not None and row[6] != "show",
+        )
         for row in rows
     ]
 

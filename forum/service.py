@@ -11,9 +11,10 @@ import dataclasses
 import functools
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import anyio.to_thread
-from sqlalchemy import delete, func, update
+from sqlalchemy import and_, delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -27,6 +28,7 @@ from forum.models import (
     REACTIONS,
     THREAD_KINDS,
     WARNING_MODES,
+    AliasBlock,
     AnonymousAlias,
     Community,
     Notification,
@@ -131,6 +133,25 @@ async def _author_context(
         raise ForumError(refusal[0], refusal[1], status=403)
     policy = await moderation.load_policy(s, community_id)
     return policy, await moderation.trust_for(s, member, community_id, ctx.settings)
+
+
+async def preview(
+    ctx: AppContext,
+    member: Member | None,
+    community_id: int | None,
+    body: str,
+    *,
+    region: str | None = None,
+) -> dict:
+    """What posting `body` would do, stored nowhere. For a signed-in member in a community
+    the new-member rules apply exactly as they will on posting; otherwise it is the
+    content's own verdict."""
+    async with ctx.db.read() as s:
+        policy = await moderation.load_policy(s, community_id)
+        trust = None
+        if member is not None and community_id is not None:
+            trust = await moderation.trust_for(s, member, community_id, ctx.settings)
+    return await moderation.preview(body, policy, region=region, trust=trust)
 
 
 def _refused(decision: Decision, field: str) -> ForumError:
@@ -363,7 +384,7 @@ async def reply(
         await s.flush()
         if anonymous:
             await _alias(s, thread.id, member.id)  # type: ignore[arg-type]
-        followers = await _followers(s, thread.id, member.id)  # type: ignore[arg-type]
+        followers = await _followers(s, thread.id, member.id, anonymous)  # type: ignore[arg-type]
         if member.id not in followers:
             s.add(ThreadFollow(thread_id=thread.id, member_id=member.id))  # type: ignore[arg-type]
         if not decision.held:
@@ -372,20 +393,45 @@ async def reply(
     return Published(thread, post, decision)
 
 
-async def _followers(s: AsyncSession, thread_id: int, author_id: int) -> dict[int, bool]:
-    """Who follows the thread, each with whether they have blocked the author: one query
-    where a follow check and a blockers query used to be two more."""
-    blocks_author = (
-        select(MemberBlock.blocker_id)
-        .where(
-            MemberBlock.blocker_id == ThreadFollow.member_id,
-            MemberBlock.blocked_id == author_id,
+def _blocks_author(blocker: Any, thread_id: int, author_id: int, anonymous: bool) -> Any:
+    """Whether `blocker` (a column) has blocked the author as this post shows them: by
+    pseudonym for named posts, by label in this thread for anonymous ones. A pseudonym's
+    block never silences their anonymous posts: a missing notice would tell the blocker
+    who wrote them."""
+    if not anonymous:
+        return (
+            select(MemberBlock.blocker_id)
+            .where(MemberBlock.blocker_id == blocker, MemberBlock.blocked_id == author_id)
+            .exists()
         )
-        .correlate(ThreadFollow)
+    return (
+        select(AliasBlock.member_id)
+        .join(
+            AnonymousAlias,
+            and_(  # type: ignore[arg-type]
+                AnonymousAlias.thread_id == AliasBlock.thread_id,
+                AnonymousAlias.label == AliasBlock.label,
+            ),
+        )
+        .where(
+            AliasBlock.member_id == blocker,
+            AliasBlock.thread_id == thread_id,
+            AnonymousAlias.member_id == author_id,
+        )
         .exists()
     )
+
+
+async def _followers(
+    s: AsyncSession, thread_id: int, author_id: int, anonymous: bool
+) -> dict[int, bool]:
+    """Who follows the thread, each with whether they have blocked the author: one query
+    where a follow check and a blockers query used to be two more."""
+    blocks = _blocks_author(ThreadFollow.member_id, thread_id, author_id, anonymous)
     rows = await s.exec(
-        select(ThreadFollow.member_id, blocks_author).where(ThreadFollow.thread_id == thread_id)
+        select(ThreadFollow.member_id, blocks.correlate(ThreadFollow)).where(
+            ThreadFollow.thread_id == thread_id
+        )
     )
     return dict(rows.all())  # type: ignore[arg-type]
 
@@ -406,7 +452,7 @@ async def _after_publish(
     await search.index_post(s, post, thread.title)
     notified = await _notify_mentions(s, thread, post, author)
     if followers is None:
-        followers = await _followers(s, thread.id, author.id)  # type: ignore[arg-type]
+        followers = await _followers(s, thread.id, author.id, post.anonymous)  # type: ignore[arg-type]
     to_tell = {
         member_id
         for member_id, blocked_author in followers.items()
@@ -421,11 +467,6 @@ async def _after_publish(
         )
 
 
-async def _blockers_of(s: AsyncSession, member_id: int) -> set[int]:
-    rows = await s.exec(select(MemberBlock.blocker_id).where(MemberBlock.blocked_id == member_id))
-    return set(rows)
-
-
 async def display_name(s: AsyncSession, thread_id: int, member: Member, anonymous: bool) -> str:
     if not anonymous:
         return member.display_name
@@ -434,7 +475,7 @@ async def display_name(s: AsyncSession, thread_id: int, member: Member, anonymou
 
 
 async def _notify_mentions(s: AsyncSession, thread: Thread, post: Post, author: Member) -> set[int]:
-    """Notify members @mentioned in a post (not those who blocked the author)."""
+    """Notify members @mentioned in a post (not those who blocked the author as shown)."""
     names = {m.casefold() for m in MENTION.findall(post.body)}
     if not names:
         return set()
@@ -445,7 +486,16 @@ async def _notify_mentions(s: AsyncSession, thread: Thread, post: Post, author: 
             Member.id != author.id,
         )
     )
-    mentioned = set(rows) - await _blockers_of(s, author.id)  # type: ignore[arg-type]
+    mentioned = set(rows)
+    if not mentioned:
+        return set()
+    blockers = await s.exec(
+        select(Member.id).where(
+            Member.id.in_(mentioned),  # type: ignore[union-attr]
+            _blocks_author(Member.id, thread.id, author.id, post.anonymous).correlate(Member),  # type: ignore[arg-type]
+        )
+    )
+    mentioned -= set(blockers)
     actor = await display_name(s, thread.id, author, post.anonymous)  # type: ignore[arg-type]
     for member_id in mentioned:
         s.add(
@@ -607,4 +657,46 @@ async def mark_notifications_read(ctx: AppContext, member: Member) -> None:
             update(Notification)
             .where(Notification.member_id == member.id, Notification.read_at.is_(None))  # type: ignore[union-attr]
             .values(read_at=utcnow())
+        )
+
+
+# --------------------------------------------------------------------------- anonymous blocks
+
+
+async def block_alias(ctx: AppContext, member: Member, thread_id: int, label: str) -> str:
+    """Stop seeing one anonymous author ("Anonymous member A") in one thread: their posts,
+    the thread itself if they started it, and notices from them there. Returns the label
+    as shown. Blocking nobody, or yourself, is refused; nothing says who the label is."""
+    label = label.strip().upper().removeprefix("ANONYMOUS MEMBER ").strip()
+    async with ctx.db.transaction() as s:
+        thread, _community = await thread_and_community(s, thread_id)
+        if thread.status != "published":
+            raise not_found("thread")
+        alias = (
+            await s.exec(
+                select(AnonymousAlias).where(
+                    AnonymousAlias.thread_id == thread_id, AnonymousAlias.label == label
+                )
+            )
+        ).first()
+        if alias is None:
+            raise ForumError(
+                "invalid", "There's no anonymous member with that label in this thread."
+            )
+        if alias.member_id == member.id:
+            raise ForumError("invalid", "That's you: your own posts can't be blocked.")
+        if await s.get(AliasBlock, (member.id, thread_id, label)) is None:
+            s.add(AliasBlock(member_id=member.id, thread_id=thread_id, label=label))  # type: ignore[arg-type]
+    return f"Anonymous member {label}"
+
+
+async def unblock_alias(ctx: AppContext, member: Member, thread_id: int, label: str) -> None:
+    label = label.strip().upper().removeprefix("ANONYMOUS MEMBER ").strip()
+    async with ctx.db.transaction() as s:
+        await s.exec(
+            delete(AliasBlock).where(
+                AliasBlock.member_id == member.id,
+                AliasBlock.thread_id == thread_id,
+                AliasBlock.label == label,
+            )
         )

@@ -178,11 +178,15 @@ def _decide(
     return moderate(content, filters)
 
 
-async def preview(text: str, policy: CommunityPolicy, *, region: str | None = None) -> dict:
-    """The content's own verdict, as POST /api/v1/preview returns it. Markdown and bleach
-    are CPU work, so they run on a worker thread, never on the event loop."""
+async def preview(
+    text: str, policy: CommunityPolicy, *, region: str | None = None, trust: Trust | None = None
+) -> dict:
+    """The verdict the real post would get, as POST /api/v1/preview returns it: with the
+    author's `trust`, new-member holds and the link rule apply as they will on posting (a
+    preview that says "publish" for a post that is then refused is worse than none).
+    Markdown and bleach are CPU work, so they run on a worker thread, never on the loop."""
     # Not check_text: a preview decides nothing, so it is not counted as a decision.
-    run = functools.partial(_decide, text, ContentKind.POST, policy, region=region)
+    run = functools.partial(_decide, text, ContentKind.POST, policy, region=region, trust=trust)
     decision = await anyio.to_thread.run_sync(run)
     body: dict = {"html": decision.html, "decision": decision.action.value}
     if decision.reason:
