@@ -17,6 +17,7 @@ from chat.gates import gate_for
 from chat.models import ChatMessage, Room
 from chat.service import ChatError, _publish, can_see, message_event, message_frame
 from core.context import AppContext
+from core.web.params import MAX_ID, loose_int
 from identity.models import Member
 from moderation.api import AfterCommit, TargetView
 
@@ -43,13 +44,14 @@ class ChatMessageTarget:
 
     async def lookup(self, s: AsyncSession, public_id: str, viewer: Member) -> int | None:
         slug, _, seq = public_id.rpartition(":")
-        if not seq.isdigit():
+        number = loose_int(seq, high=MAX_ID)
+        if number is None:
             return None
         found = (
             await s.exec(
                 select(ChatMessage.id, Room)
                 .join(Room, col(Room.id) == ChatMessage.room_id)
-                .where(col(Room.slug) == slug, col(ChatMessage.seq) == int(seq))
+                .where(col(Room.slug) == slug, col(ChatMessage.seq) == number)
             )
         ).first()
         if found is None or not await self._can_read(found[1], viewer):

@@ -7,6 +7,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.db import utcnow
+from core.web.params import MAX_ID, loose_int
 from forum import search
 from forum.models import AnonymousAlias, Notification, Post, PostRevision, Thread
 from forum.queries import author_label, post_and_thread
@@ -20,7 +21,7 @@ class PostTarget:
 
     async def lookup(self, s: AsyncSession, public_id: str, viewer: Member) -> int | None:
         # Every signed-in member can read every community's posts (members-only ones too).
-        return int(public_id) if public_id.isdigit() else None
+        return loose_int(public_id, high=MAX_ID)
 
     async def view(self, s: AsyncSession, ids: list[int]) -> dict[int, TargetView]:
         rows = await s.exec(

@@ -20,6 +20,7 @@ from starlette.routing import Route
 from core.context import get_context
 from core.db import utcnow
 from core.web.forms import form_text
+from core.web.params import optional_int
 from identity.auth import require_member
 from identity.models import Member
 from moderation import checkins, service
@@ -62,8 +63,9 @@ def render(request: Request, template: str, data: dict[str, Any], status: int = 
     )
 
 
-def _int(value: str) -> int | None:
-    return int(value) if value.strip().isdigit() else None
+def _int(value: str, name: str = "value") -> int | None:
+    # Empty is "none given"; anything else that is not a whole number in range is a 422.
+    return optional_int(value, name, None)
 
 
 def _fail(exc: ModerationError) -> HTTPException:
@@ -164,7 +166,7 @@ async def queue_page(request: Request) -> Response:
         scope = await service.moderated_communities(s, member)
     if scope is not None and not scope and not member.is_peer_supporter:
         raise HTTPException(403, "Only moderators and peer supporters can see the review queue.")
-    community_id = _int(request.query_params.get("community", ""))
+    community_id = _int(request.query_params.get("community", ""), "community")
     items = await service.queue(ctx, registry(request), member, community_id=community_id)
     check_ins = await checkins.open_requests(ctx, registry(request), member)
     communities = [c for c in await _communities(request) if scope is None or c.id in scope]
@@ -198,7 +200,7 @@ async def act_page(request: Request) -> Response:
             request.path_params["case_id"],
             action,
             reason=form_text(form, "reason"),
-            hours=_int(form_text(form, "hours")),
+            hours=_int(form_text(form, "hours"), "hours"),
             text=text,
         )
     except ModerationError as exc:
@@ -237,7 +239,7 @@ async def member_action(request: Request) -> Response:
     member_id = request.path_params["member_id"]
     form = await request.form()
     what = request.path_params["what"]
-    community_id = _int(form_text(form, "community_id"))
+    community_id = _int(form_text(form, "community_id"), "community_id")
     try:
         if what == "sanctions":
             await service.sanction_member(
@@ -246,7 +248,7 @@ async def member_action(request: Request) -> Response:
                 member,
                 member_id,
                 form_text(form, "kind"),
-                hours=_int(form_text(form, "hours")),
+                hours=_int(form_text(form, "hours"), "hours"),
                 community_id=community_id,
                 reason=form_text(form, "reason"),
             )
@@ -276,7 +278,9 @@ async def sanction_action(request: Request) -> Response:
             sanction = None
     except ModerationError as exc:
         raise _fail(exc) from None
-    target = _int(form_text(form, "member_id")) or (sanction.member_id if sanction else 0)
+    target = _int(form_text(form, "member_id"), "member_id") or (
+        sanction.member_id if sanction else 0
+    )
     return RedirectResponse(f"/moderation/members/{target}?done=sanction", 303)
 
 
@@ -359,7 +363,7 @@ async def _apply_setting(request: Request, member: Member, community: Any, form:
                 f"{word.action}: {word.pattern}",
             )
         elif what == "remove_word":
-            entry = await s.get(WatchedWordEntry, _int(form_text(form, "word_id")) or 0)
+            entry = await s.get(WatchedWordEntry, _int(form_text(form, "word_id"), "word_id") or 0)
             if entry is None or entry.community_id != community.id:
                 raise ModerationError("not_found", "That watched word is already gone.", 404)
             await s.delete(entry)

@@ -11,6 +11,7 @@ from starlette.routing import Route
 from core.context import get_context
 from core.web.errors import ApiError
 from core.web.jsonapi import field, read_json
+from core.web.params import optional_int
 from identity.auth import require_member
 from moderation import service
 from moderation.service import ModerationError, QueueItem
@@ -83,8 +84,7 @@ def item_json(item: QueueItem) -> dict[str, Any]:
 
 async def queue(request: Request) -> Response:
     member = require_member(request)
-    raw = request.query_params.get("community")
-    community_id = int(raw) if raw and raw.isdigit() else None
+    community_id = optional_int(request.query_params.get("community"), "community", None)
     items = await service.queue(
         get_context(request), registry(request), member, community_id=community_id
     )

@@ -9,6 +9,7 @@ from typing import Any
 
 from chat.groups import controls, lifecycle, seats
 from core.context import AppContext
+from core.web.params import loose_int
 from identity.models import Member
 
 Values = Mapping[str, str]
@@ -20,8 +21,7 @@ def yes(values: Values, name: str) -> bool:
 
 
 def _seconds(values: Values) -> int:
-    text = values.get("seconds", "").strip()
-    return int(text) if text.isdigit() else -1
+    return loose_int(values.get("seconds", ""), -1)  # the service says which are allowed
 
 
 async def _rsvp(ctx: AppContext, m: Member, i: int, v: Values, r: str | None) -> None:

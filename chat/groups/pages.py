@@ -32,6 +32,7 @@ from core.context import get_context
 from core.db import utcnow
 from core.web.errors import draft_of, error_response
 from core.web.forms import form_text
+from core.web.params import loose_int
 from identity.auth import SignInRequired, current_member, require_member
 
 ZONE_COOKIE = "kindred_tz"
@@ -124,8 +125,7 @@ async def set_zone(request: Request) -> Response:
 
 def schedule_from(values: dict[str, Any]) -> scheduling.Schedule:
     def number(name: str, default: int) -> int:
-        text = str(values.get(name, "")).strip()
-        return int(text) if text.isdigit() else default
+        return loose_int(str(values.get(name, "")), default)  # the scheduler checks the range
 
     names = str(values.get("facilitators", ""))
     return scheduling.Schedule(

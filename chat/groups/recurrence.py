@@ -18,7 +18,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from core.web.params import BadParameter, parse_day
+
 MAX_OCCURRENCES = 26  # half a year of weekly sessions at most
+# How far ahead a session may be scheduled, and how far back a date is still read (to be
+# refused as past, by the caller): dates near the calendar's ends overflow once zoned.
+DAYS_AHEAD = 2 * 365
+DAYS_BACK = 366
 
 
 class TimeError(ValueError):
@@ -57,10 +63,16 @@ def zone_names() -> list[str]:
 
 
 def parse_slot(on: str, at: str, zone_name: str) -> LocalSlot:
+    today = date.today()
     try:
-        day = date.fromisoformat(on.strip())
-    except ValueError:
-        raise TimeError("Give the date as year-month-day, for example 2027-03-28.") from None
+        day = parse_day(
+            on,
+            "date",
+            earliest=today - timedelta(days=DAYS_BACK),
+            latest=today + timedelta(days=DAYS_AHEAD),
+        )
+    except BadParameter as exc:
+        raise TimeError(exc.message) from None
     try:
         clock = time.fromisoformat(at.strip())
     except ValueError:

@@ -11,6 +11,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 
+from core.web.params import BadParameter
+
 log = logging.getLogger("kindred.errors")
 
 PAGE_TEXT: dict[int, tuple[str, str]] = {
@@ -144,10 +146,23 @@ async def api_error(request: Request, exc: Exception) -> Response:
     return json_error(exc.status, exc.code, exc.message, headers=headers, **exc.extra)
 
 
+async def bad_parameter(request: Request, exc: Exception) -> Response:
+    # A number, id or date out of range (core/web/params.py): say which, never a 500.
+    assert isinstance(exc, BadParameter)
+    if wants_json(request):
+        return json_error(422, "invalid_field", exc.message, field=exc.name)
+    return error_page(request, 422, exc.message)
+
+
 async def server_error(request: Request, exc: Exception) -> Response:
     # The exception type and traceback are logged; request bodies and headers never are.
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(request, 500)
 
 
-EXCEPTION_HANDLERS = {HTTPException: http_exception, ApiError: api_error, 500: server_error}
+EXCEPTION_HANDLERS = {
+    HTTPException: http_exception,
+    ApiError: api_error,
+    BadParameter: bad_parameter,
+    500: server_error,
+}

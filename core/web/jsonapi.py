@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from starlette.requests import Request
 
 from core.web.errors import ApiError
+from core.web.params import BadParameter, json_int
 
 T = TypeVar("T")
 
@@ -41,6 +42,11 @@ def field(data: dict[str, Any], name: str, kind: type[T], *, default: Any = ...)
             f"The field '{name}' must be a {_NAMES.get(kind, kind.__name__)}.",
             field=name,
         )
+    if kind is int:  # nothing a column can't hold reaches a query (core/web/params.py)
+        try:
+            json_int(value, name)
+        except BadParameter as exc:
+            raise ApiError(422, "invalid_field", exc.message, field=name) from None
     return value
 
 
