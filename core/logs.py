@@ -11,6 +11,7 @@ import json
 import logging
 import re
 import sys
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -51,6 +52,28 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+# Set (core/web/accesslog.py) once a WebSocket upgrade was refused with a complete HTTP answer
+# through the denial-response extension. uvicorn's websockets-sansio protocol then still logs
+# "ASGI callable returned without completing handshake." at ERROR when the app returns (it
+# marks the handshake complete for websocket.close, not for a denial response: uvicorn PR
+# #3138), so every refused upgrade read as a crash. The flag lives in the connection's own
+# context, which uvicorn's line is logged from; tests/security/test_refused_upgrades.py pins
+# both the line and its filtering against the uvicorn we run.
+upgrade_refused: ContextVar[bool] = ContextVar("kindred_upgrade_refused", default=False)
+INCOMPLETE_HANDSHAKE = "ASGI callable returned without completing handshake."
+
+
+class RefusedUpgradeFilter(logging.Filter):
+    """Drops uvicorn's incomplete-handshake error for an upgrade we refused on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            record.name == "uvicorn.error"
+            and record.msg == INCOMPLETE_HANDSHAKE
+            and upgrade_refused.get()
+        )
+
+
 class TextFormatter(logging.Formatter):
     def formatException(self, ei: Any) -> str:
         return redact(super().formatException(ei))
@@ -75,6 +98,7 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(fmt: str = "text", level: str = "info") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RedactingFilter())
+    handler.addFilter(RefusedUpgradeFilter())
     handler.setFormatter(
         JsonFormatter()
         if fmt == "json"

@@ -7,6 +7,8 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core.logs import upgrade_refused
+
 log = logging.getLogger("kindred.access")
 
 
@@ -23,13 +25,16 @@ class AccessLogMiddleware:
 
         async def recording_send(message: Message) -> None:
             nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            elif message["type"] == "websocket.accept":
+            kind = message["type"]
+            if kind in ("http.response.start", "websocket.http.response.start"):
+                status = message["status"]  # a refused upgrade: the status it was refused with
+            elif kind == "websocket.accept":
                 status = 101
-            elif message["type"] == "websocket.close" and not status:
-                status = 403
+            elif kind == "websocket.close" and not status:
+                status = 403  # closed before the upgrade: the server answers 403
             await send(message)
+            if kind == "websocket.http.response.body" and not message.get("more_body"):
+                upgrade_refused.set(True)  # see core/logs.py
 
         try:
             await self.app(scope, receive, recording_send)
