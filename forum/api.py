@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from core.web.errors import ApiError
 from core.web.jsonapi import field, read_json
+from core.web.params import MAX_ID, optional_int
 from forum import queries, search, service
 from forum.errors import ForumError
 from forum.models import Community, Post, Thread
@@ -157,10 +158,7 @@ async def start_thread(request: Request) -> Response:
 
 
 async def thread(request: Request) -> Response:
-    try:
-        after = int(request.query_params.get("after", "0") or 0)
-    except ValueError:
-        raise ApiError(422, "invalid_field", "'after' must be a post id.", field="after") from None
+    after = optional_int(request.query_params.get("after"), "after", 0, high=MAX_ID)
     try:
         view = await queries.thread_view(
             context(request).db,
