@@ -25,10 +25,13 @@ log = logging.getLogger("kindred.ratelimit")
 # Every limited action, with its default. Operators override any of them with
 # KINDRED_RATE_LIMITS="action=N/period;...".
 DEFAULT_LIMITS: dict[str, str] = {
-    "login_member": "10/15minutes",  # failed sign-ins against one pseudonym
-    "login_network": "30/15minutes",  # failed sign-ins from one client network
+    # Sign-in and recovery attempts are counted before they are checked, so that many sent
+    # at once can't slip past; a success clears the account's count (identity/service.py).
+    "login_member": "10/15minutes",  # sign-in attempts against one pseudonym
+    "login_network": "30/15minutes",  # sign-in attempts from one client network
     "signup_network": "10/hour",  # accounts created from one client network
     "recover_network": "10/hour",  # recovery-code attempts from one client network
+    "recover_member": "10/hour",  # recovery-code attempts against one pseudonym
     "post": "30/10minutes",  # forum threads and replies by one member
     "report": "20/hour",  # reports filed by one member
     "preview": "60/minute",  # pipeline previews from one client network (CPU work)

@@ -185,8 +185,11 @@ async def log_in(
     kind: str = "browser",
     label: str = "",
 ) -> SignedIn:
-    member_key = "m:" + pseudonym_key(pseudonym.strip())[:64]
-    blocked = await limits.check("login_member", member_key) or await limits.check(
+    member_key = _member_key(pseudonym)
+    # Every attempt is counted before the passphrase is checked, in one atomic step per
+    # counter: counted only after a failure, many attempts sent at once all passed the check
+    # before any of them was counted. A success clears the member's count.
+    blocked = await limits.hit("login_member", member_key) or await limits.hit(
         "login_network", network
     )
     if blocked:
@@ -203,8 +206,6 @@ async def log_in(
     if not await verify_passphrase(
         member.passphrase_hash if member else None, normalise_passphrase(passphrase)
     ):
-        await limits.hit("login_member", member_key)
-        await limits.hit("login_network", network)
         raise IdentityError("invalid_credentials", INVALID_CREDENTIALS, status=401)
     assert member is not None and member.passphrase_hash is not None
     await limits.clear("login_member", member_key)
@@ -221,6 +222,11 @@ async def log_in(
         token, session = _new_session(member, settings, kind, label)
         s.add(session)
     return SignedIn(member, token, session)
+
+
+def _member_key(pseudonym: str) -> str:
+    """The rate-limit key for attempts against one account (whether or not it exists)."""
+    return "m:" + pseudonym_key(pseudonym.strip())[:64]
 
 
 async def resolve_session(
@@ -341,7 +347,12 @@ async def recover_account(
     label: str = "",
 ) -> SignedIn:
     """Reset a forgotten passphrase with a one-time recovery code."""
-    blocked = await limits.check("recover_network", network)
+    # Counted before the code is checked (see log_in), per network and per account: guesses
+    # spread over many networks against one member are stopped too.
+    member_key = _member_key(pseudonym)
+    blocked = await limits.hit("recover_network", network) or await limits.hit(
+        "recover_member", member_key
+    )
     if blocked:
         raise IdentityError(
             "rate_limited",
@@ -368,13 +379,13 @@ async def recover_account(
                 .values(used_at=utcnow())
             )
     if member is None or used is None or used.rowcount != 1:
-        await limits.hit("recover_network", network)
         raise IdentityError(
             "invalid_recovery_code",
             "That pseudonym and recovery code don't match, or the code was already used. "
             "Each code works once; try another of yours.",
             status=401,
         )
+    await limits.clear("recover_member", member_key)
     return await _replace_passphrase(db, settings, member, hashed, kind="browser", label=label)
 
 

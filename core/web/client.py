@@ -30,7 +30,9 @@ def client_address(scope: Scope, trusted: tuple[Network, ...] = ()) -> Address |
     forwarded = ""
     for name, value in scope.get("headers", []):
         if name == b"x-forwarded-for":
-            forwarded = f"{forwarded},{value.decode('latin-1')}" if forwarded else value.decode()
+            # latin-1 decodes any bytes: a client's junk in the header can't raise here.
+            hops = value.decode("latin-1")
+            forwarded = f"{forwarded},{hops}" if forwarded else hops
     # Walk right to left: the rightmost address not belonging to our proxies is the client.
     for hop in reversed([h.strip() for h in forwarded.split(",") if h.strip()]):
         address = _address(hop)
@@ -55,9 +57,14 @@ def network_key(address: Address | None, secret: str) -> str:
 
 def _address(value: str) -> Address | None:
     try:
-        return ipaddress.ip_address(value)
+        address = ipaddress.ip_address(value)
     except ValueError:
         return None
+    # A dual-stack listener sees IPv4 clients as ::ffff:a.b.c.d; as IPv6 they would all fall
+    # in one /64 (one shared limit for every IPv4 client) and never match an IPv4 proxy.
+    if address.version == 6 and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
 
 
 def _in(address: Address, networks: tuple[Network, ...]) -> bool:

@@ -19,7 +19,10 @@ and Redis with KINDRED_TEST_BACKEND=postgres.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import contextlib
+import dataclasses
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 
 import httpx
@@ -28,10 +31,12 @@ from sqlmodel import col, update
 from starlette.applications import Starlette
 
 from core.db import utcnow
+from core.settings import Settings
 from forum import service as forum
 from forum.models import Community
 from identity import service as identity
 from identity.models import Member
+from kindred.app import create_app
 from moderation.models import CommunityModerator
 from tests.conftest import SITE
 from tests.helpers import PASSPHRASE, api_post, submit
@@ -254,3 +259,185 @@ async def test_a_second_wave_after_review_goes_to_the_queue_not_out_of_sight(
     [item] = await queue_items(mod)  # a new case, for a moderator to decide
     assert item["target_id"] == post_id and item["auto_hidden"] is False
     assert item["report_weight"] == 3
+
+
+# --------------------------------------------------------------------------- guessing limits
+
+LIMITS = (
+    "login_member=4/15minutes;login_network=6/15minutes;signup_network=3/hour;"
+    "recover_network=4/hour;recover_member=3/hour"
+)
+PROXIES = ("10.0.0.0/8",)
+
+
+@pytest.fixture
+async def limited(settings: Settings) -> AsyncIterator[Callable[..., Awaitable[Starlette]]]:
+    """Apps with small limits (and, when asked, a trusted proxy), on the test's database."""
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def make(**overrides: object) -> Starlette:
+            app = create_app(dataclasses.replace(settings, rate_limits=LIMITS, **overrides))
+            await stack.enter_async_context(app.router.lifespan_context(app))
+            return app
+
+        yield make
+
+
+async def sign_up(client: httpx.AsyncClient, name: str, **headers: str) -> int:
+    answer = await client.post(
+        "/api/v1/signup", json={"pseudonym": name, "passphrase": PASSPHRASE}, headers=headers
+    )
+    return answer.status_code
+
+
+async def log_in(app: Starlette, address: str, name: str, passphrase: str) -> int:
+    async with client_at(app, address) as client:
+        answer = await client.post(
+            "/api/v1/login", json={"pseudonym": name, "passphrase": passphrase}
+        )
+    return answer.status_code
+
+
+async def recover(app: Starlette, address: str, name: str, code: str) -> int:
+    async with client_at(app, address) as client:
+        answer = await submit(
+            client,
+            "/recover",
+            "/recover",
+            {
+                "pseudonym": name,
+                "recovery_code": code,
+                "new_passphrase": "a brand new passphrase",
+                "new_passphrase_confirm": "a brand new passphrase",
+            },
+        )
+    return answer.status_code
+
+
+async def test_sign_up_is_limited_per_network_whatever_x_forwarded_for_claims(limited) -> None:
+    app = await limited()  # no trusted proxy: the header is the client's own word
+    async with client_at(app, "203.0.113.20") as attacker:
+        made = [
+            await sign_up(attacker, f"sprout-{n}", **{"x-forwarded-for": f"192.0.2.{n}"})
+            for n in range(5)
+        ]
+    assert made == [201, 201, 201, 429, 429]
+    async with client_at(app, "203.0.113.21") as neighbour:
+        assert await sign_up(neighbour, "other-sprout") == 201
+
+
+async def test_behind_a_trusted_proxy_only_the_hop_it_saw_counts(limited) -> None:
+    app = await limited(trusted_proxies=PROXIES)
+    async with client_at(app, "10.0.0.2") as proxy:
+        # The proxy appends the address it saw (203.0.113.30) to whatever the client sent,
+        # forged addresses and trusted-looking hops included.
+        forged = ["192.0.2.1", "10.9.9.9", "192.0.2.3, 10.1.1.1", "", "192.0.2.5"]
+        made = []
+        for n, claim in enumerate(forged):
+            chain = f"{claim}, 203.0.113.30" if claim else "203.0.113.30"
+            made.append(await sign_up(proxy, f"seedling-{n}", **{"x-forwarded-for": chain}))
+        assert made == [201, 201, 201, 429, 429]
+        # Someone else behind the same proxy has their own allowance.
+        assert await sign_up(proxy, "elsewhere", **{"x-forwarded-for": "203.0.113.31"}) == 201
+
+
+async def test_ipv4_clients_on_a_dual_stack_listener_are_not_one_network(limited) -> None:
+    """Seen as ::ffff:a.b.c.d, every IPv4 client fell in the same IPv6 /64: one sign-up
+    limit for the whole IPv4 internet, and an IPv4 proxy never recognised."""
+    app = await limited()
+    async with client_at(app, "::ffff:203.0.113.50") as first:
+        assert [await sign_up(first, f"dual-{n}") for n in range(4)] == [201, 201, 201, 429]
+    async with client_at(app, "::ffff:198.51.100.60") as second:
+        assert await sign_up(second, "dual-other") == 201
+    proxied = await limited(trusted_proxies=PROXIES)
+    async with client_at(proxied, "::ffff:10.0.0.2") as proxy:
+        chains = ["203.0.113.80", "203.0.113.81", "203.0.113.82", "203.0.113.83"]
+        made = [
+            await sign_up(proxy, f"proxied-{n}", **{"x-forwarded-for": chain})
+            for n, chain in enumerate(chains)
+        ]
+    assert made == [201, 201, 201, 201]  # four clients, not one proxy
+
+
+async def test_junk_bytes_in_x_forwarded_for_are_not_a_server_error(limited) -> None:
+    app = await limited(trusted_proxies=PROXIES)
+    async with client_at(app, "10.0.0.2") as proxy:
+        answer = await proxy.post(
+            "/api/v1/signup",
+            json={"pseudonym": "odd-bytes", "passphrase": PASSPHRASE},
+            headers={"x-forwarded-for": b"\xff\xfe\x00junk, 203.0.113.90"},
+        )
+    assert answer.status_code == 201, answer.text
+
+
+async def test_sign_in_guessing_is_stopped_per_network_and_per_account(limited) -> None:
+    app = await limited()
+    victims = [f"victim-{n}" for n in range(5)]
+    for n, name in enumerate(victims):
+        async with client_at(app, f"198.18.0.{n + 1}") as client:
+            assert await sign_up(client, name) == 201
+    # One network against many accounts (2 guesses each, under the per-account limit).
+    spread = [
+        await log_in(app, "203.0.113.40", victims[n // 2], f"guess number {n}") for n in range(8)
+    ]
+    assert spread == [401] * 6 + [429] * 2
+    # Many networks against one account.
+    focused = [
+        await log_in(app, f"198.19.{n}.1", victims[4], f"guess number {n}") for n in range(6)
+    ]
+    assert focused == [401] * 4 + [429] * 2
+
+
+async def test_guesses_sent_at_once_are_all_counted(limited) -> None:
+    app = await limited()
+    async with client_at(app, "198.18.1.1") as client:
+        assert await sign_up(client, "target-member") == 201
+    answers = await asyncio.gather(
+        *(log_in(app, f"198.20.{n}.1", "target-member", f"guess {n}") for n in range(12))
+    )
+    assert sorted(answers) == [401] * 4 + [429] * 8
+
+
+async def test_recovery_code_guessing_is_stopped_per_network_and_per_account(limited) -> None:
+    app = await limited()
+    for n in range(3):
+        async with client_at(app, f"198.18.2.{n + 1}") as client:
+            assert await sign_up(client, f"forgetful-{n}") == 201
+    code = "k7mq-x3vd-9fpn-2hcw"  # well formed, and nobody's
+    focused = [await recover(app, f"198.21.{n}.1", "forgetful-0", code) for n in range(5)]
+    assert focused == [401] * 3 + [429] * 2
+    spread = [await recover(app, "203.0.113.41", f"forgetful-{1 + n % 2}", code) for n in range(6)]
+    assert spread == [401] * 4 + [429] * 2
+
+
+async def test_limits_keep_no_address(limited, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    app = await limited(trusted_proxies=PROXIES)
+    addresses = ["203.0.113.77", "198.51.100.77", "2001:db8:77::1"]
+    for n, address in enumerate(addresses):
+        async with client_at(app, "10.0.0.2") as proxy:
+            for attempt in range(2):
+                headers = {"x-forwarded-for": address}
+                await sign_up(proxy, f"keeper-{n}-{attempt}", **headers)
+                await proxy.post(
+                    "/api/v1/login",
+                    json={"pseudonym": f"keeper-{n}-0", "passphrase": "not it at all"},
+                    headers=headers,
+                )
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    stored = logged
+    redis_url = app.state.ctx.settings.redis_url
+    if redis_url:  # PostgreSQL and Redis (KINDRED_TEST_BACKEND=postgres): the shared counters
+        import redis.asyncio as redis
+
+        client = redis.Redis.from_url(redis_url)
+        try:
+            keys = [key.decode("latin-1") async for key in client.scan_iter("*")]
+        finally:
+            await client.aclose()
+        assert keys, "the limits were counted in Redis"
+        stored += "\n".join(keys)
+    for address in [*addresses, "2001:db8:77::", "2001:db8:77:0:", "10.0.0.2"]:
+        assert address not in stored
