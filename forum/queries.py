@@ -607,11 +607,11 @@ async def edit_history(db: Database, post_id: int) -> list:
 
 async def audit_anonymous_reveal(db: Database, viewer: Member, view: ThreadView) -> None:
     """Moderators see who wrote anonymous posts; every time they do, the audit log says so."""
-    revealed = [p.post.id for p in view.posts if p.author_pseudonym]
+    revealed = [(p.post.id, p.post.author_id) for p in view.posts if p.author_pseudonym]
     if not revealed:
         return
     async with db.transaction() as s:
-        for post_id in revealed:
+        for post_id, author_id in revealed:
             await moderation.record(
                 s,
                 viewer,
@@ -620,4 +620,5 @@ async def audit_anonymous_reveal(db: Database, viewer: Member, view: ThreadView)
                 post_id,
                 view.community.id,
                 f"thread {view.thread.id}",
+                subject_id=author_id,
             )

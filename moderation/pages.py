@@ -208,6 +208,25 @@ async def act_page(request: Request) -> Response:
     return RedirectResponse(f"/moderation?done={action}", 303)
 
 
+async def reveal_page(request: Request) -> Response:
+    """Show who wrote a case's anonymous content: audited; the author is told (not who)."""
+    member = require_member(request)
+    try:
+        author = await service.reveal_author(
+            get_context(request), registry(request), member, request.path_params["case_id"]
+        )
+    except ModerationError as exc:
+        raise _fail(exc) from None
+    return RedirectResponse(f"/moderation/members/{author.id}?done=revealed", 303)
+
+
+async def anonymity_page(request: Request) -> Response:
+    """For the member: when moderators looked behind their anonymous posts."""
+    member = require_member(request)
+    reveals = await service.reveals_of(get_context(request), registry(request), member)
+    return render(request, "moderation/reveals.html", {"reveals": reveals})
+
+
 # --------------------------------------------------------------------------- members
 
 
@@ -525,6 +544,8 @@ routes = [
     Route("/moderation", queue_page, methods=["GET"]),
     Route("/moderation/dashboard", dashboard_page, methods=["GET"]),
     Route("/moderation/cases/{case_id:int}", act_page, methods=["POST"]),
+    Route("/moderation/cases/{case_id:int}/reveal", reveal_page, methods=["POST"]),
+    Route("/account/anonymity", anonymity_page, methods=["GET"]),
     Route("/moderation/members/{member_id:int}", member_page, methods=["GET"]),
     Route("/moderation/members/{member_id:int}/{what}", member_action, methods=["POST"]),
     Route("/moderation/sanctions/{sanction_id:int}/{what}", sanction_action, methods=["POST"]),

@@ -149,6 +149,8 @@ async def record(
     community_id: int | None,
     reason: str = "",
     public_summary: str | None = None,
+    *,
+    subject_id: int | None = None,
 ) -> None:
     s.add(
         AuditEntry(
@@ -160,6 +162,7 @@ async def record(
             community_id=community_id,
             reason=reason[:2000],
             public_summary=public_summary,
+            subject_id=subject_id,
         )
     )
 
@@ -466,6 +469,84 @@ async def _queue_items(
         )
         for case in cases
     ]
+
+
+# --------------------------------------------------------------------------- reveals
+
+REVEAL = "view_anonymous_author"
+
+
+async def reveal_author(
+    ctx: AppContext, registry: ModerationRegistry, moderator: Member, case_id: int
+) -> Member:
+    """Who wrote the anonymous content a case is about: for moderators who may act on it,
+    each time audited, and the author can see that it happened (never who looked)."""
+    async with ctx.db.transaction() as s:
+        case = await s.get(ModerationCase, case_id)
+        if case is None or case.author_id is None:
+            raise ModerationError("not_found", "That case doesn't exist.", 404)
+        await require_moderator(s, moderator, case.community_id)
+        author = await s.get(Member, case.author_id)
+        if author is None:
+            raise ModerationError("not_found", "That case doesn't exist.", 404)
+        await record(
+            s,
+            moderator,
+            REVEAL,
+            case.target_kind,
+            case.target_id,
+            case.community_id,
+            f"case {case.id}",
+            subject_id=author.id,
+        )
+    return author
+
+
+@dataclass(frozen=True)
+class Reveal:
+    """A moderator looked behind one of the member's anonymous posts (not who)."""
+
+    at: datetime
+    label: str  # "post", "chat message"
+    title: str
+    url: str | None
+
+
+async def reveals_of(
+    ctx: AppContext, registry: ModerationRegistry, member: Member, limit: int = 100
+) -> list[Reveal]:
+    """When moderators looked behind the member's anonymous posts, newest first."""
+    async with ctx.db.read() as s:
+        rows = list(
+            await s.exec(
+                select(AuditEntry)
+                .where(AuditEntry.subject_id == member.id, AuditEntry.action == REVEAL)
+                .order_by(AuditEntry.id.desc())  # type: ignore[union-attr]
+                .limit(limit)
+            )
+        )
+        by_kind: dict[str, list[int]] = defaultdict(list)
+        for row in rows:
+            if row.target_id is not None:
+                by_kind[row.target_kind].append(row.target_id)
+        views: dict[tuple[str, int], TargetView] = {}
+        for kind, ids in by_kind.items():
+            if kind in registry.targets:
+                for target_id, view in (await registry.targets[kind].view(s, ids)).items():
+                    views[(kind, target_id)] = view
+    reveals = []
+    for row in rows:
+        view = views.get((row.target_kind, row.target_id))  # type: ignore[arg-type]
+        target = registry.targets.get(row.target_kind)
+        reveals.append(
+            Reveal(
+                row.created_at,
+                target.label if target else row.target_kind.replace("_", " "),
+                view.context_title if view else "(no longer there)",
+                view.context_url if view else None,
+            )
+        )
+    return reveals
 
 
 def propose(history: list[Sanction]) -> tuple[str, timedelta | None]:

@@ -54,6 +54,7 @@ async def report(request: Request) -> Response:
 
 def item_json(item: QueueItem) -> dict[str, Any]:
     case, view = item.case, item.view
+    anonymous = view is not None and view.anonymous
     return {
         "case_id": case.id,
         "kind": case.target_kind,
@@ -68,7 +69,10 @@ def item_json(item: QueueItem) -> dict[str, Any]:
         "content": None
         if view is None
         else {"html": view.html, "status": view.status, "context_url": view.context_url},
-        "author": item.author.pseudonym if item.author else None,
+        # An anonymous author stays anonymous here: POST .../reveal says who, audited.
+        "author": item.author.pseudonym if item.author and not anonymous else None,
+        "anonymous": anonymous,
+        "author_label": view.author_name if view is not None else None,
         "reports": [
             {"reason": r.reason, "note": r.note, "rule": r.rule, "weight": r.weight}
             for r in item.reports
@@ -143,8 +147,36 @@ async def sanction(request: Request) -> Response:
     )
 
 
+async def reveal(request: Request) -> Response:
+    """Who wrote the anonymous content of a case: audited, and the author is told."""
+    member = require_member(request)
+    try:
+        author = await service.reveal_author(
+            get_context(request), registry(request), member, request.path_params["case_id"]
+        )
+    except ModerationError as exc:
+        raise as_api_error(exc) from None
+    return JSONResponse({"member_id": author.id, "author": author.display_name})
+
+
+async def my_reveals(request: Request) -> Response:
+    """For the member: when moderators looked behind their anonymous posts (never who)."""
+    member = require_member(request)
+    reveals = await service.reveals_of(get_context(request), registry(request), member)
+    return JSONResponse(
+        {
+            "reveals": [
+                {"at": r.at.isoformat(), "kind": r.label, "title": r.title, "url": r.url}
+                for r in reveals
+            ]
+        }
+    )
+
+
 routes = [
     Route("/api/v1/reports", report, methods=["POST"]),
+    Route("/api/v1/moderation/cases/{case_id:int}/reveal", reveal, methods=["POST"]),
+    Route("/api/v1/account/reveals", my_reveals, methods=["GET"]),
     Route("/api/v1/moderation/queue", queue, methods=["GET"]),
     Route("/api/v1/moderation/cases/{case_id:int}/actions", act, methods=["POST"]),
     Route("/api/v1/moderation/members/{member_id:int}/sanctions", sanction, methods=["POST"]),
