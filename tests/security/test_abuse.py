@@ -121,6 +121,11 @@ async def moderator(crowd: Crowd, community: Community, name: str) -> httpx.Asyn
     return client
 
 
+async def block(client: httpx.AsyncClient, pseudonym: str) -> None:
+    blocked = await submit(client, "/account", "/account/blocks", {"block": pseudonym})
+    assert blocked.status_code == 303, blocked.text
+
+
 async def start_thread(client: httpx.AsyncClient, body: str) -> dict:
     made = await api_post(
         client, "/api/v1/communities/recovery/threads", {"title": "Today", "body": body}
@@ -205,16 +210,17 @@ async def test_sanctioned_and_blocked_reporters_weigh_nothing(
     harasser = await crowd.member("loud-crow", established=True)
     muted = await crowd.member("sharp-jay", established=True)
     other = await crowd.member("plain-wren", established=True)
+    another = await crowd.member("pale-moth", established=True)
     async with crowd.ctx.db.transaction() as s:
         s.add(Sanction(member_id=await crowd.member_id("sharp-jay"), kind="warn"))
-    blocked = await submit(author, "/account", "/account/blocks", {"pseudonym": "loud-crow"})
-    assert blocked.status_code in (200, 303), blocked.text
+    await block(author, "loud-crow")
     thread = await start_thread(author, "Here is my story.")
     post_id = thread["posts"][0]["id"]
-    for reporter in (harasser, muted, other):
+    for reporter in (harasser, muted, other, another):
         assert (await report(reporter, post_id)).status_code == 201
-    # Only plain-wren's report counts: a harasser the author blocked, and a member warned
-    # in the last 90 days, can't push the author's words out of sight.
+    # Only plain-wren's and pale-moth's reports count (2 of 3): a harasser the author
+    # blocked and a member warned in the last 90 days can't push the author's words out of
+    # sight (either of them counted would make 3).
     assert await status_seen(bystander, thread["id"]) == "published"
 
 
@@ -441,3 +447,137 @@ async def test_limits_keep_no_address(limited, caplog: pytest.LogCaptureFixture)
         stored += "\n".join(keys)
     for address in [*addresses, "2001:db8:77::", "2001:db8:77:0:", "10.0.0.2"]:
         assert address not in stored
+
+
+# --------------------------------------------------------------------------- check-in requests
+
+
+async def ask_check_in(client: httpx.AsyncClient, post_id: int) -> httpx.Response:
+    return await api_post(client, "/api/v1/check-ins", {"kind": "post", "id": post_id})
+
+
+async def test_a_check_in_flood_makes_one_request_tells_the_member_nothing_and_shows_moderators(
+    crowd: Crowd, community: Community
+) -> None:
+    from sqlmodel import select
+
+    from moderation.models import AuditEntry, CheckInAsk, CheckInRequest
+
+    target = await crowd.member("steady-oak")
+    mod = await moderator(crowd, community, "keeper-one")
+    supporter = await crowd.member("helper-hazel")
+    await identity.set_roles(crowd.ctx.db, "helper-hazel", peer_supporter=True)
+    posts = [
+        (await start_thread(target, f"Day {n} of trying again."))["posts"][0]["id"]
+        for n in range(3)
+    ]
+    answers = []
+    for n in range(15):
+        puppet = await crowd.member(f"asker-{n:02d}")
+        answers.append(await ask_check_in(puppet, posts[n % 3]))
+    assert {a.status_code for a in answers} == {201}
+    # The first is told supporters will check in; everyone after, that they already know.
+    assert [a.json()["status"] for a in answers] == ["asked"] + ["already_known"] * 14
+    async with crowd.ctx.db.read() as s:
+        requests = list(await s.exec(select(CheckInRequest)))
+        asks = list(await s.exec(select(CheckInAsk)))
+    assert len(requests) == 1 and requests[0].ask_count == 15 and len(asks) == 15
+    # The member asked about gets no notification at all, and no page of theirs says so.
+    notes = (await target.get("/api/v1/notifications")).json()["notifications"]
+    assert notes == []
+    for post_id in posts:
+        page = (await target.get(f"/t/{posts.index(post_id) + 1}")).text
+        assert "asker-" not in page and "check in" not in page.lower()
+    # Supporters see one request, "15 members asked", and no names.
+    items = (await supporter.get("/api/v1/moderation/check-ins")).json()["items"]
+    assert [i["ask_count"] for i in items] == [15] and "asker-" not in str(items)
+    # Moderators see who asked, each of them, in an audited look.
+    who = await submit(mod, "/moderation", f"/moderation/check-ins/{requests[0].id}/who-asked", {})
+    assert who.status_code == 200, who.text
+    assert all(f"asker-{n:02d}" in who.text for n in range(15))
+    async with crowd.ctx.db.read() as s:
+        looks = list(
+            await s.exec(select(AuditEntry).where(AuditEntry.action == "reveal_check_in_askers"))
+        )
+    assert len(looks) == 1 and looks[0].actor_name == "keeper-one"
+
+
+async def test_one_member_asking_again_and_again_is_limited_and_counted_once(
+    crowd: Crowd, community: Community
+) -> None:
+    from sqlmodel import select
+
+    from moderation.models import CheckInRequest
+
+    target = await crowd.member("steady-oak")
+    pest = await crowd.member("loud-crow")
+    thread = await start_thread(target, "Bad week.")
+    post_id = thread["posts"][0]["id"]
+    codes = [(await ask_check_in(pest, post_id)).status_code for _ in range(7)]
+    assert codes == [201] * 5 + [429] * 2  # check_in: 5 a day per member
+    async with crowd.ctx.db.read() as s:
+        [request] = list(await s.exec(select(CheckInRequest)))
+    assert request.ask_count == 1
+
+
+async def test_one_request_a_day_per_member_however_it_is_closed(
+    crowd: Crowd, community: Community
+) -> None:
+    from sqlmodel import select
+
+    from moderation.models import CheckInRequest
+
+    target = await crowd.member("steady-oak")
+    supporter = await crowd.member("helper-hazel")
+    await identity.set_roles(crowd.ctx.db, "helper-hazel", peer_supporter=True)
+    thread = await start_thread(target, "Bad week.")
+    post_id = thread["posts"][0]["id"]
+    first = await crowd.member("asker-a")
+    assert (await ask_check_in(first, post_id)).json()["status"] == "asked"
+    [request] = (await supporter.get("/api/v1/moderation/check-ins")).json()["items"]
+    closed = await submit(
+        supporter, "/moderation", f"/moderation/check-ins/{request['id']}/close",
+        {"resolution": "checked_in"},
+    )  # fmt: skip
+    assert closed.status_code in (200, 303), closed.text
+    # Closed an hour ago: a new ask the same day folds into it, reaching no supporter.
+    second = await crowd.member("asker-b")
+    assert (await ask_check_in(second, post_id)).json()["status"] == "already_known"
+    assert (await supporter.get("/api/v1/moderation/check-ins")).json()["items"] == []
+    # A day later, a new request may open.
+    async with crowd.ctx.db.transaction() as s:
+        await s.exec(update(CheckInRequest).values(opened_at=utcnow() - timedelta(days=1, hours=1)))
+    third = await crowd.member("asker-c")
+    assert (await ask_check_in(third, post_id)).json()["status"] == "asked"
+    async with crowd.ctx.db.read() as s:
+        assert len(list(await s.exec(select(CheckInRequest)))) == 2
+
+
+async def test_a_blocked_asker_reaches_nobody_and_is_told_the_same(
+    crowd: Crowd, community: Community
+) -> None:
+    from sqlmodel import select
+
+    from moderation.models import CheckInAsk
+
+    target = await crowd.member("steady-oak")
+    stalker = await crowd.member("loud-crow")
+    stranger = await crowd.member("plain-wren")
+    supporter = await crowd.member("helper-hazel")
+    await identity.set_roles(crowd.ctx.db, "helper-hazel", peer_supporter=True)
+    await block(target, "loud-crow")
+    thread = await start_thread(target, "Bad week.")
+    post_id = thread["posts"][0]["id"]
+    withheld = await ask_check_in(stalker, post_id)
+    other = await start_thread(stranger, "Me too.")
+    normal = await ask_check_in(stalker, other["posts"][0]["id"])
+    # Word for word what an ask that went through says: nothing reveals the block.
+    assert withheld.status_code == normal.status_code == 201
+    assert withheld.json() == normal.json()
+    items = (await supporter.get("/api/v1/moderation/check-ins")).json()["items"]
+    assert [i["content"]["context_url"] for i in items] == [
+        f"/t/{other['id']}#p{other['posts'][0]['id']}"
+    ]
+    async with crowd.ctx.db.read() as s:
+        kept = list(await s.exec(select(CheckInAsk).where(CheckInAsk.withheld)))
+    assert len(kept) == 1 and kept[0].request_id is None  # kept for moderators, sent nowhere
