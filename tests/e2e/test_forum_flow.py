@@ -72,3 +72,20 @@ def test_ask_reply_thank_helped_search_anonymous(new_context) -> None:
     helper.goto(thread_url)
     expect(helper.locator("li.post").last.locator(".author")).to_have_text("Anonymous member A")
     assert "e2e-asker" not in helper.locator("li.post").last.inner_text()
+
+    # Blocking "Anonymous member A" in this thread, on a phone in dark mode: their post
+    # goes for this member only, with a way back; nobody learns who they are.
+    phone = new_context(viewport={"width": 390, "height": 844}, color_scheme="dark")
+    reader = phone.new_page()
+    join(reader, "e2e-reader")
+    reader.goto(thread_url)
+    reader.get_by_role("button", name="Block Anonymous member A in this thread").click()
+    expect(reader.get_by_role("status")).to_contain_text(
+        "You won't see Anonymous member A in this thread any more"
+    )
+    expect(reader.get_by_text("Thank you, I've booked one.")).to_have_count(0)
+    expect(reader.get_by_role("button", name="Show Anonymous member A again")).to_be_visible()
+    assert_accessible(reader, "thread after blocking an anonymous author")
+    screenshot(reader, "blocked-anonymous-phone-dark")
+    helper.goto(thread_url)
+    expect(helper.get_by_text("Thank you, I've booked one.")).to_be_visible()
