@@ -30,9 +30,10 @@ from collections.abc import Callable
 from typing import Any
 
 from chat import service
+from chat.gates import CLOSE_GONE
 from core.broker import RESUMED, Broker, Subscription
 from core.db import Database
-from identity.service import blocked_ids
+from identity.service import blocked_ids, live_session_ids
 
 log = logging.getLogger("kindred.chat.hub")
 
@@ -40,6 +41,8 @@ CLOSE_TRY_AGAIN = 1013  # fell behind: reconnect with ?after=<last id>
 CLOSE_GOING_AWAY = 1001
 
 Members = dict[str, str | None]  # member id (as text) → pseudonym, or None when hidden
+
+SIGNED_OUT = json.dumps(service.signed_out_frame())
 
 
 class Listener:
@@ -53,10 +56,16 @@ class Listener:
         queue_size: int,
         *,
         receives: bool = True,
+        session_id: int | None = None,
+        community_id: int | None = None,
     ) -> None:
         self.member_id = member_id
         self.pseudonym = pseudonym  # None: shown in the member list as "a member"
         self.hidden = hidden
+        # The sign-in (MemberSession) it connected with: signing out closes it; and the
+        # room's community: a sanction in that community reaches it.
+        self.session_id = session_id
+        self.community_id = community_id
         # False while waiting in a session's lobby: room state frames only, no messages, and
         # not in the member list.
         self.receives = receives
@@ -270,6 +279,9 @@ class Hub:
         event names it, and closes those connections when it carries a close code."""
         assert self._members is not None
         async for event in self._members:
+            if event.get("kind") == RESUMED["kind"]:  # sign-outs may have been missed
+                await self.check_sessions()
+                continue
             if event.get("blocks_changed"):
                 await self._reload_hidden(event["member_id"])
                 continue
@@ -279,11 +291,34 @@ class Hub:
                 channels = list(self.rooms.values())
             for channel in channels:
                 for listener in tuple(channel.listeners):
-                    if listener.member_id == event.get("member_id"):
+                    if listener.member_id == event.get("member_id") and _concerns(event, listener):
                         if frame:
                             listener.offer(frame)
                         if close:
                             listener.close(close)
+
+    async def check_sessions(self) -> None:
+        """Close the connections whose sign-in has ended without this hub hearing of it (a
+        sign-out published while Redis was away, a session past its time): the sign-out
+        events close them at once; this is the net under them."""
+        listeners = [
+            listener
+            for channel in self.rooms.values()
+            for listener in channel.listeners
+            if listener.session_id is not None
+        ]
+        if not listeners:
+            return
+        try:
+            async with self.db.read() as s:
+                live = await live_session_ids(s, {x.session_id for x in listeners})  # type: ignore[misc]
+        except Exception:  # the database is away: the next round looks again
+            log.exception("chat hub: cannot check sessions")
+            return
+        for listener in listeners:
+            if listener.session_id not in live:
+                listener.offer(SIGNED_OUT)
+                listener.close(CLOSE_GONE)
 
     async def _reload_hidden(self, member_id: int) -> None:
         listeners = [
@@ -309,8 +344,18 @@ class Hub:
         hidden: frozenset[int],
         *,
         receives: bool = True,
+        session_id: int | None = None,
+        community_id: int | None = None,
     ) -> Listener:
-        return Listener(member_id, pseudonym, hidden, self.queue_size, receives=receives)
+        return Listener(
+            member_id,
+            pseudonym,
+            hidden,
+            self.queue_size,
+            receives=receives,
+            session_id=session_id,
+            community_id=community_id,
+        )
 
     async def join(self, room_id: int, listener: Listener) -> tuple[int, list[dict[str, Any]]]:
         """Start delivering the room to `listener`. Returns the id up to which the room was
@@ -368,3 +413,14 @@ class Hub:
             for channel in list(self.rooms.values()):
                 channel.forget_silent_hubs(cutoff)
                 await channel.announce()
+            await self.check_sessions()
+
+
+def _concerns(event: dict[str, Any], listener: Listener) -> bool:
+    """Does a member event reach this connection: one sign-in's (`session`), every sign-in
+    but one (`keep`), one community's rooms (`community_id`), or else all of them."""
+    if "session" in event and listener.session_id != event["session"]:
+        return False
+    if "keep" in event and listener.session_id == event["keep"]:
+        return False
+    return "community_id" not in event or listener.community_id == event["community_id"]

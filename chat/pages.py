@@ -53,9 +53,26 @@ async def rooms_page(request: Request) -> Response:
     return _render(request, "chat/rooms.html", {"rooms": rooms})
 
 
+async def _refuse_unless_gate_admits(request: Request, room: Room, *, strict: bool) -> None:
+    """A session's room or a support conversation. Someone its gate would not even admit to
+    exist (a private conversation's outsider) gets the same 404 as for no room; with
+    `strict` (moderators' controls), anyone it would not let in is refused as it says, so
+    a moderator never acts on a private conversation without opening it from a report."""
+    gate = gate_for(get_context(request), room)
+    member = current_member(request)
+    if gate is None or member is None:
+        return
+    try:
+        await gate.admit(get_context(request).db, room, member)
+    except ChatError as exc:
+        if strict or exc.status == 404:
+            raise HTTPException(exc.status, exc.message) from None
+
+
 async def room_page(request: Request) -> Response:
     room = await _room(request)
     if gate := gate_for(get_context(request), room):  # a session's or a conversation's room
+        await _refuse_unless_gate_admits(request, room, strict=False)
         if request.method == "GET":
             return RedirectResponse(gate.page_url(room), 303)
         message = "Messages for this room are sent from its own page; your text is below."
@@ -140,6 +157,7 @@ def moderator_control(run: RoomAction) -> Callable[[Request], Awaitable[Response
     async def endpoint(request: Request) -> Response:
         member = require_member(request)
         room = await _room(request)
+        await _refuse_unless_gate_admits(request, room, strict=True)
         form = await request.form()
         try:
             await run(get_context(request), member, room, form, request)

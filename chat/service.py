@@ -30,10 +30,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from chat.gates import gate_for
+from chat.gates import CLOSE_GONE, gate_for
 from chat.models import SLOW_MODE_CHOICES, ChatMessage, Room, slow_mode_label
 from chat.writer import MessageWriter
-from core.broker import Broker
+from core.broker import Broker, BrokerUnavailable
 from core.context import AppContext
 from core.db import Database, utcnow
 from identity.models import DELETED_NAME, Member
@@ -100,15 +100,48 @@ async def tell_member(
     *,
     room_id: int | None = None,
     close: int | None = None,
+    community_id: int | None = None,
+    session: int | None = None,
+    keep: int | None = None,
 ) -> None:
-    """Send a frame to every chat connection the member has open, on any worker (only those
-    in `room_id` when given), and close them with `close` when given (chat/gates.py)."""
+    """Send a frame to every chat connection the member has open, on any worker, and close
+    them with `close` when given (chat/gates.py). Narrowed to the connections in `room_id`,
+    in rooms of `community_id`, made with the sign-in `session`, or with any sign-in but
+    `keep`, when given (chat/hub.py)."""
     event: dict[str, Any] = {"member_id": member_id, "frame": json.dumps(frame) if frame else None}
-    if room_id is not None:
-        event["room_id"] = room_id
-    if close is not None:
-        event["close"] = close
-    await broker.publish(MEMBERS_CHANNEL, event)
+    narrowing = {
+        "room_id": room_id,
+        "close": close,
+        "community_id": community_id,
+        "session": session,
+        "keep": keep,
+    }
+    event.update((k, v) for k, v in narrowing.items() if v is not None)
+    try:
+        await broker.publish(MEMBERS_CHANNEL, event)
+    except BrokerUnavailable:  # this worker's connections heard it; the others' hubs look
+        log.warning("chat: a member event reached this worker only")  # again (chat/hub.py)
+
+
+def signed_out_frame() -> dict[str, Any]:
+    return {
+        "type": "error",
+        "code": "signed_out",
+        "message": "You've been signed out, so this chat has closed. Sign in again to go on.",
+        "client_id": None,
+    }
+
+
+async def sessions_ended(
+    broker: Broker, member_id: int, *, session: int | None = None, keep: int | None = None
+) -> None:
+    """A sign-in ended (sign-out, a passphrase change, a site-wide ban, a deleted account):
+    its chat connections close at once, on every worker, with 4003 (don't reconnect) after
+    an `error` frame `signed_out`. Only `session`'s when given; every one but `keep`'s when
+    that is given; else all the member's."""
+    await tell_member(
+        broker, member_id, signed_out_frame(), close=CLOSE_GONE, session=session, keep=keep
+    )
 
 
 async def blocks_changed(broker: Broker, member_id: int) -> None:

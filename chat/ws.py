@@ -31,7 +31,7 @@ from chat.service import ChatError
 from core.context import get_context
 from core.web.csrf import origin_allowed
 from core.web.frames import frame_sender, immediate_sender
-from identity.auth import current_member
+from identity.auth import current_member, current_session
 from identity.models import Member
 
 log = logging.getLogger("kindred.chat.ws")
@@ -73,11 +73,14 @@ async def room_socket(websocket: WebSocket) -> None:
     params = websocket.query_params
     hidden = await service.hidden_authors(ctx.db, member)
     anonymous = params.get("presence") in ("hidden", "anonymous")
+    sign_in = current_session(websocket)
     listener = runtime.hub.listener(
         member.id,  # type: ignore[arg-type]
         None if anonymous else member.pseudonym,
         hidden,
         receives=not admission.lobby,
+        session_id=sign_in.id if sign_in else None,  # signing out closes it (chat/hub.py)
+        community_id=room.community_id,
     )
     await websocket.accept()
     try:

@@ -283,6 +283,15 @@ async def unblock_anonymous(request: Request) -> Response:
 # --------------------------------------------------------------------------- posts
 
 
+def _refuse_unseen(found: queries.PostInContext, member: Member) -> None:
+    """A post this member cannot see (held, hidden or removed, or in such a thread; not
+    theirs, and they don't moderate here): 404, as everywhere else; a 403 would confirm
+    that it exists."""
+    published = found.post.status == "published" and found.thread.status == "published"
+    if not (published or found.moderator or found.post.author_id == member.id):
+        raise HTTPException(404, "That post doesn't exist, or you can't see it.")
+
+
 async def edit_page(request: Request) -> Response:
     member = require_member(request)
     ctx = context(request)
@@ -291,6 +300,7 @@ async def edit_page(request: Request) -> Response:
         found = await queries.post_in_context(ctx.db, post_id, member)
     except ForumError as exc:
         raise _page_error(exc) from None
+    _refuse_unseen(found, member)
     if found.post.author_id != member.id or found.post.status in ("deleted", "removed"):
         raise HTTPException(403, "You can only edit your own posts.")
     values = {"body": found.post.body}
@@ -358,6 +368,7 @@ async def history_page(request: Request) -> Response:
         found = await queries.post_in_context(ctx.db, post_id, member)
     except ForumError as exc:
         raise _page_error(exc) from None
+    _refuse_unseen(found, member)
     if not found.moderator:
         raise HTTPException(403, "Only this community's moderators can read edit histories.")
     revisions = await queries.edit_history(ctx.db, post_id)

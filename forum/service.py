@@ -518,6 +518,11 @@ async def _own_post(s: AsyncSession, member: Member, post_id: int) -> tuple[Post
     if post.status in ("deleted", "removed"):
         raise not_found()
     if post.author_id != member.id:
+        # Someone else's post that this member cannot see (held, hidden): not found, as it
+        # reads for them everywhere else; a 403 would confirm it exists.
+        published = post.status == "published" and thread.status == "published"
+        if not published and not await moderation.is_moderator(s, member, thread.community_id):
+            raise not_found()
         raise ForumError("forbidden", "You can only change your own posts.", status=403)
     return post, thread
 

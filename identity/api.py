@@ -17,6 +17,7 @@ from identity.auth import (
     current_session,
     device_label,
     require_member,
+    sessions_ended,
     set_session_cookie,
 )
 from identity.service import IdentityError, SignedIn
@@ -94,6 +95,7 @@ async def login(request: Request) -> Response:
             network=network_of(request),
             kind="token" if want_token else "browser",
             label=device_label(request.headers.get("user-agent")),
+            checks=ctx.extensions.get("sign_in_checks", ()),
         )
     except IdentityError as exc:
         raise as_api_error(exc) from None
@@ -106,6 +108,7 @@ async def logout(request: Request) -> Response:
     session = current_session(request)
     if session is not None:
         await service.end_session(get_context(request).db, session.token_hash)
+        await sessions_ended(request, session.member_id, session=session.id)
     response = JSONResponse({"status": "signed_out"})
     clear_session_cookie(request, response)
     response.headers["clear-site-data"] = '"cache", "cookies", "storage"'

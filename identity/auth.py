@@ -87,6 +87,16 @@ def require_admin(conn: HTTPConnection) -> Member:
     return member
 
 
+async def sessions_ended(
+    conn: HTTPConnection, member_id: int, *, session: int | None = None, keep: int | None = None
+) -> None:
+    """Tell the parts that hold live connections (chat's WebSockets, on every worker) that
+    sign-ins have ended: `session` alone, every one but `keep`, or all the member's."""
+    listeners = conn.app.state.ctx.extensions.get("session_end_listeners", ())
+    for listener in listeners:
+        await listener(member_id, session=session, keep=keep)
+
+
 def enter_session(conn: HTTPConnection, signed_in: SignedIn) -> None:
     """From here on in this request, act as the newly signed-in member: a page rendered in
     this same response shows them signed in, and its forms carry a token bound to the new

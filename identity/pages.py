@@ -24,6 +24,7 @@ from identity.auth import (
     device_label,
     enter_session,
     require_member,
+    sessions_ended,
     set_session_cookie,
 )
 from identity.country import CHOICES
@@ -135,6 +136,7 @@ async def login_page(request: Request) -> Response:
             form_text(form, "passphrase"),
             network=network_of(request),
             label=device_label(request.headers.get("user-agent")),
+            checks=ctx.extensions.get("sign_in_checks", ()),
         )
     except IdentityError as exc:
         context = {"values": values, "errors": {"form": exc.message}, "next": next_url}
@@ -148,6 +150,7 @@ async def logout(request: Request) -> Response:
     session = current_session(request)
     if session is not None:
         await service.end_session(get_context(request).db, session.token_hash)
+        await sessions_ended(request, session.member_id, session=session.id)
     response = RedirectResponse("/?signed_out=1", 303)
     clear_session_cookie(request, response)
     # Wipe what this browser kept of the member's visit: caches, cookies, local storage.
@@ -176,7 +179,8 @@ async def account_page(request: Request, **extra: Any) -> Response:
 async def revoke_session(request: Request) -> Response:
     member = require_member(request)
     session_id = request.path_params["session_id"]
-    await service.revoke_session(get_context(request).db, member, session_id)
+    if await service.revoke_session(get_context(request).db, member, session_id):
+        await sessions_ended(request, member.id, session=session_id)  # type: ignore[arg-type]
     this = current_session(request)
     if this is not None and this.id == session_id:
         return await logout(request)
@@ -189,8 +193,10 @@ async def revoke_sessions(request: Request) -> Response:
     this = current_session(request)
     if form_text(form, "scope") == "everywhere" or this is None:
         await service.revoke_all_sessions(get_context(request).db, member)
+        await sessions_ended(request, member.id)  # type: ignore[arg-type]
         return await logout(request)
     await service.revoke_all_sessions(get_context(request).db, member, keep=this.id)
+    await sessions_ended(request, member.id, keep=this.id)  # type: ignore[arg-type]
     return RedirectResponse("/account?done=others", 303)
 
 
@@ -213,6 +219,8 @@ async def change_passphrase(request: Request) -> Response:
         )
     except IdentityError as exc:
         return await account_page(request, status=exc.status, **_error_context(exc))
+    # Every other sign-in ended with the old passphrase: so do their chat connections.
+    await sessions_ended(request, member.id, keep=signed_in.session.id)  # type: ignore[arg-type]
     response = RedirectResponse("/account?done=passphrase", 303)
     set_session_cookie(request, response, signed_in)
     return response
@@ -267,6 +275,7 @@ async def delete_page(request: Request) -> Response:
             errors = _error_context(exc)["errors"]
     if errors:
         return render(request, "identity/delete.html", {"errors": errors, "values": values}, 422)
+    await sessions_ended(request, member.id)  # type: ignore[arg-type]
     response = render(request, "identity/deleted.html", {"erased": choice == "erase"})
     clear_session_cookie(request, response)
     response.headers["clear-site-data"] = '"cache", "cookies", "storage"'
@@ -293,10 +302,13 @@ async def recover_page(request: Request) -> Response:
             new,
             network=network_of(request),
             label=device_label(request.headers.get("user-agent")),
+            checks=ctx.extensions.get("sign_in_checks", ()),
         )
     except IdentityError as exc:
         context = {"values": values, **_error_context(exc)}
         return render(request, "identity/recover.html", context, exc.status)
+    member_id, kept = signed_in.member.id, signed_in.session.id
+    await sessions_ended(request, member_id, keep=kept)  # type: ignore[arg-type]
     response = RedirectResponse("/account?done=passphrase", 303)
     set_session_cookie(request, response, signed_in)
     return response

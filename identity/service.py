@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -30,6 +31,17 @@ from identity.recovery import generate_recovery_codes, hash_recovery_code
 
 # Refresh a session's last-seen time at most this often, so reads don't all become writes.
 TOUCH_EVERY = timedelta(minutes=1)
+
+# Asked once a passphrase or recovery code has proved who is signing in: why this member may
+# not sign in now (a site-wide ban: moderation decides, kindred.app passes the check in), or
+# None. Identity knows nothing of sanctions, so it asks.
+SignInCheck = Callable[[AsyncSession, int], Awaitable[str | None]]
+
+
+async def _refuse_if_barred(s: AsyncSession, member_id: int, checks: Sequence[SignInCheck]) -> None:
+    for check in checks:
+        if reason := await check(s, member_id):
+            raise IdentityError("banned", reason, status=403)
 
 
 class IdentityError(Exception):
@@ -184,6 +196,7 @@ async def log_in(
     network: str,
     kind: str = "browser",
     label: str = "",
+    checks: Sequence[SignInCheck] = (),
 ) -> SignedIn:
     member_key = _member_key(pseudonym)
     # Every attempt is counted before the passphrase is checked, in one atomic step per
@@ -215,6 +228,7 @@ async def log_in(
         else None
     )
     async with db.transaction() as s:
+        await _refuse_if_barred(s, member.id, checks)  # type: ignore[arg-type]
         if rehash:
             await s.exec(
                 update(Member).where(Member.id == member.id).values(passphrase_hash=rehash)
@@ -263,6 +277,18 @@ async def resolve_session(
 async def end_session(db: Database, hashed_token: str) -> None:
     async with db.transaction() as s:
         await s.exec(delete(MemberSession).where(MemberSession.token_hash == hashed_token))
+
+
+async def live_session_ids(s: AsyncSession, session_ids: set[int]) -> set[int]:
+    """Those of these sessions that still exist and have not run out (chat asks, to close
+    connections whose sign-in has ended)."""
+    rows = await s.exec(
+        select(MemberSession.id).where(
+            MemberSession.id.in_(session_ids),  # type: ignore[union-attr]
+            MemberSession.expires_at > utcnow(),
+        )
+    )
+    return set(rows)  # type: ignore[arg-type]
 
 
 async def list_sessions(db: Database, member: Member) -> list[MemberSession]:
@@ -345,8 +371,10 @@ async def recover_account(
     *,
     network: str,
     label: str = "",
+    checks: Sequence[SignInCheck] = (),
 ) -> SignedIn:
-    """Reset a forgotten passphrase with a one-time recovery code."""
+    """Reset a forgotten passphrase with a one-time recovery code (kept unused when `checks`
+    refuse the member)."""
     # Counted before the code is checked (see log_in), per network and per account: guesses
     # spread over many networks against one member are stopped too.
     member_key = _member_key(pseudonym)
@@ -378,6 +406,8 @@ async def recover_account(
                 )
                 .values(used_at=utcnow())
             )
+            if used.rowcount == 1:
+                await _refuse_if_barred(s, member.id, checks)  # type: ignore[arg-type]
     if member is None or used is None or used.rowcount != 1:
         raise IdentityError(
             "invalid_recovery_code",

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import quote
 
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import HTTPConnection, Request
@@ -18,6 +19,7 @@ from chat import pages as chat_pages
 from chat import runtime as chat_runtime
 from chat import service as chat_service
 from chat import ws as chat_ws
+from chat.gates import CLOSE_GONE
 from chat.groups import setup as groups_setup
 from chat.lifecycle import erase_messages, export_messages
 from chat.moderation_target import ChatMessageTarget
@@ -54,6 +56,7 @@ from kindred.metrics import Metrics, MetricsMiddleware
 from moderation import checkin_pages, help_page
 from moderation import pages as moderation_pages
 from moderation import web_api as moderation_api
+from moderation.api import standing
 from moderation.checkins import erase_asks, export_asks
 from moderation.targets import ModerationRegistry
 
@@ -75,19 +78,40 @@ def create_app(settings: Settings) -> Starlette:
     moderation.register(PostTarget())
     moderation.register(ChatMessageTarget(ctx))
 
-    async def tell_chat(member_id: int, kind: str, reason: str) -> None:
-        # A sanction reaches the member's open chat connections at once, on every worker.
-        if kind in ("mute", "suspend", "ban"):
-            code = "muted" if kind == "mute" else "suspended"
-            words = {"mute": "muted in chat", "suspend": "suspended", "ban": "banned"}[kind]
-            message = f"A moderator has {words} you" + (f": {reason}" if reason else ".")
-            await chat_service.tell_member(
-                ctx.broker,
-                member_id,
-                {"type": "error", "code": code, "message": message, "client_id": None},
-            )
+    async def tell_chat(member_id: int, kind: str, reason: str, community_id: int | None) -> None:
+        # A sanction reaches the member's open chat connections at once, on every worker:
+        # a mute or suspension turns them read-only (each send is refused), in the rooms of
+        # the sanction's community when it has one; a site-wide ban ended every sign-in, so
+        # it closes them (4003, don't reconnect).
+        if kind not in ("mute", "suspend", "ban"):
+            return
+        everywhere = kind == "ban" and community_id is None
+        code = "muted" if kind == "mute" else "banned" if everywhere else "suspended"
+        words = {"mute": "muted in chat", "suspend": "suspended", "ban": "banned"}[kind]
+        message = f"A moderator has {words} you" + (f": {reason}" if reason else ".")
+        await chat_service.tell_member(
+            ctx.broker,
+            member_id,
+            {"type": "error", "code": code, "message": message, "client_id": None},
+            community_id=community_id,
+            close=CLOSE_GONE if everywhere else None,
+        )
 
     moderation.sanction_listeners.append(tell_chat)
+
+    async def close_chat(member_id: int, *, session: int | None, keep: int | None) -> None:
+        await chat_service.sessions_ended(ctx.broker, member_id, session=session, keep=keep)
+
+    # Signing out (this session, others, everywhere; a new passphrase; a deleted account)
+    # closes the chat connections those sign-ins opened, on every worker (identity/auth.py).
+    ctx.extensions["session_end_listeners"] = [close_chat]
+
+    async def not_banned(s: AsyncSession, member_id: int) -> str | None:
+        if (await standing(s, member_id)).banned:  # site-wide bans only
+            return "This account has been banned from Kindred, so it can't be signed in to."
+        return None
+
+    ctx.extensions["sign_in_checks"] = [not_banned]
 
     async def reload_chat_blocks(member_id: int) -> None:
         await chat_service.blocks_changed(ctx.broker, member_id)

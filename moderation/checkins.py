@@ -30,7 +30,13 @@ from core.context import AppContext
 from core.db import utcnow
 from identity.models import Member, MemberBlock
 from moderation.models import CheckInAsk, CheckInRequest
-from moderation.service import ModerationError, can_moderate, moderated_communities, record
+from moderation.service import (
+    ModerationError,
+    in_scope,
+    moderated_communities,
+    moderation_scope,
+    record,
+)
 from moderation.targets import ModerationRegistry, TargetView
 
 FOLD_WITHIN = timedelta(days=1)
@@ -231,14 +237,20 @@ async def close(
     if resolution not in RESOLUTIONS:
         raise ModerationError("invalid", "Choose whether you checked in or there's no need.")
     async with ctx.db.transaction() as s:
-        request = await s.get(CheckInRequest, request_id)
-        if request is None or request.closed_at is not None:
-            raise ModerationError("not_found", "That request is already closed.", 404)
-        allowed = viewer.is_peer_supporter or await can_moderate(s, viewer, request.community_id)
-        if not allowed or request.subject_id == viewer.id:
+        scope = await moderated_communities(s, viewer)
+        if not can_see_requests(viewer, scope):  # the same answer whatever the id
             raise ModerationError(
                 "forbidden", "Only peer supporters and moderators close check-in requests.", 403
             )
+        request = await s.get(CheckInRequest, request_id)
+        # One they may not see (another community's; one about themselves) reads as gone.
+        if (
+            request is None
+            or request.closed_at is not None
+            or request.subject_id == viewer.id
+            or not (viewer.is_peer_supporter or in_scope(scope, request.community_id))
+        ):
+            raise ModerationError("not_found", "That request is already closed.", 404)
         request.closed_at, request.closed_by_id, request.resolution = (
             utcnow(),
             viewer.id,
@@ -278,13 +290,10 @@ async def who_asked(
     """Who asked about the member a request is about, and how often: a reveal, so it is
     audited (in the same transaction as the read)."""
     async with ctx.db.transaction() as s:
+        scope = await moderation_scope(s, moderator)  # moderates nowhere: 403 for any id
         request = await s.get(CheckInRequest, request_id)
-        if request is None:
+        if request is None or not in_scope(scope, request.community_id):
             raise ModerationError("not_found", "There's no such check-in request.", 404)
-        if not await can_moderate(s, moderator, request.community_id):
-            raise ModerationError(
-                "forbidden", "Only this community's moderators can see who asked.", 403
-            )
         subject = await s.get(Member, request.subject_id)
         assert subject is not None
         asks = list(

@@ -21,7 +21,7 @@ from core.context import get_context
 from core.db import utcnow
 from core.web.forms import form_text
 from core.web.params import optional_int
-from identity.auth import require_member
+from identity.auth import SignInRequired, current_member, require_member
 from identity.models import Member
 from moderation import checkins, service
 from moderation.charts import bar_chart
@@ -41,6 +41,7 @@ _community = sa.table(
     sa.column("contact_policy", sa.String),
     sa.column("crisis_action", sa.String),
     sa.column("crisis_sensitivity", sa.String),
+    sa.column("visibility", sa.String),
 )
 DURATIONS = [(1, "1 hour"), (24, "24 hours"), (72, "3 days"), (168, "7 days"), (720, "30 days")]
 ACTIONS = {
@@ -289,6 +290,8 @@ async def sanction_action(request: Request) -> Response:
     ctx = get_context(request)
     form = await request.form()
     sanction_id = request.path_params["sanction_id"]
+    if request.path_params["what"] not in ("confirm", "revoke"):
+        raise HTTPException(404)
     try:
         if request.path_params["what"] == "confirm":
             sanction = await service.confirm_ban(ctx, registry(request), member, sanction_id)
@@ -483,6 +486,8 @@ async def audit_page(request: Request) -> Response:
 
 async def public_log_page(request: Request) -> Response:
     community = await _community_by_slug(request, request.path_params["slug"])
+    if community.visibility == "members" and current_member(request) is None:
+        raise SignInRequired  # as the community itself: members only
     async with get_context(request).db.read() as s:
         entries = list(
             await s.exec(

@@ -198,6 +198,21 @@ async def moderated_communities(s: AsyncSession, member: Member) -> set[int] | N
     return set(rows)
 
 
+async def moderation_scope(s: AsyncSession, member: Member) -> set[int] | None:
+    """moderated_communities for a call about one case, sanction or record: a member who
+    moderates nowhere is refused the same way whatever its id. Callers then answer 404 for
+    what lies outside the scope, as for what doesn't exist: a 403 there would confirm to a
+    moderator elsewhere that it exists."""
+    scope = await moderated_communities(s, member)
+    if scope is not None and not scope:
+        raise ModerationError("forbidden", "Only moderators can do that.", status=403)
+    return scope
+
+
+def in_scope(scope: set[int] | None, community_id: int | None) -> bool:
+    return scope is None or community_id in scope
+
+
 # --------------------------------------------------------------------------- cases
 
 
@@ -597,10 +612,10 @@ async def act(
         html = moderate(Content(text, ContentKind.POST), filters=()).html
     after: AfterCommit = []
     async with ctx.db.transaction() as s:
+        scope = await moderation_scope(s, moderator)
         case = await s.get(ModerationCase, case_id)
-        if case is None or case.closed_at is not None:
+        if case is None or case.closed_at is not None or not in_scope(scope, case.community_id):
             raise ModerationError("not_found", "That case is already closed or doesn't exist.", 404)
-        await require_moderator(s, moderator, case.community_id)
         target = registry.targets.get(case.target_kind)
         label = target.label if target else "member"
         if action in SANCTIONS:
@@ -769,10 +784,15 @@ async def confirm_ban(
     ctx: AppContext, registry: ModerationRegistry, moderator: Member, sanction_id: int
 ) -> Sanction:
     async with ctx.db.transaction() as s:
+        scope = await moderation_scope(s, moderator)
         sanction = await s.get(Sanction, sanction_id)
-        if sanction is None or sanction.kind != "ban" or sanction.confirmed:
+        if (
+            sanction is None
+            or sanction.kind != "ban"
+            or sanction.confirmed
+            or not in_scope(scope, sanction.community_id)
+        ):
             raise ModerationError("not_found", "There's no ban waiting for confirmation.", 404)
-        await require_moderator(s, moderator, sanction.community_id)
         if sanction.moderator_id == moderator.id and not moderator.is_admin:
             raise ModerationError(
                 "forbidden", "Another moderator must confirm a ban you proposed.", 403
@@ -798,10 +818,14 @@ async def revoke_sanction(
     ctx: AppContext, moderator: Member, sanction_id: int, reason: str
 ) -> None:
     async with ctx.db.transaction() as s:
+        scope = await moderation_scope(s, moderator)
         sanction = await s.get(Sanction, sanction_id)
-        if sanction is None or sanction.revoked_at is not None:
+        if (
+            sanction is None
+            or sanction.revoked_at is not None
+            or not in_scope(scope, sanction.community_id)
+        ):
             raise ModerationError("not_found", "That sanction isn't active.", 404)
-        await require_moderator(s, moderator, sanction.community_id)
         sanction.revoked_at = utcnow()
         s.add(sanction)
         await record(
@@ -864,12 +888,10 @@ class MemberRecord:
 
 async def member_record(ctx: AppContext, moderator: Member, member_id: int) -> MemberRecord:
     async with ctx.db.read() as s:
+        scope = await moderation_scope(s, moderator)  # first: no oracle for member ids
         member = await s.get(Member, member_id)
         if member is None:
             raise ModerationError("not_found", "There's no such member.", 404)
-        scope = await moderated_communities(s, moderator)
-        if scope is not None and not scope:
-            raise ModerationError("forbidden", "Only moderators can see member records.", 403)
         sanctions = list(
             await s.exec(
                 select(Sanction).where(Sanction.member_id == member_id).order_by(Sanction.id.desc())  # type: ignore[union-attr]

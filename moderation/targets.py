@@ -71,9 +71,10 @@ class ModerationRegistry:
     """Content kinds moderation can act on, and who wants to hear about sanctions."""
 
     targets: dict[str, ContentTarget] = field(default_factory=dict)
-    # Called after a sanction commits: chat uses it to tell a muted member's open
-    # connections at once (across workers, through the broker).
-    sanction_listeners: list[Callable[[int, str, str], Awaitable[None]]] = field(
+    # Called after a sanction commits, with (member id, kind, reason, community id or None
+    # for site-wide): chat uses it to tell a muted member's open connections at once (across
+    # workers, through the broker), and to close them on a site-wide ban.
+    sanction_listeners: list[Callable[[int, str, str, int | None], Awaitable[None]]] = field(
         default_factory=list
     )
 

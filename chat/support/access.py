@@ -67,19 +67,22 @@ async def reported_cases(s: AsyncSession, room: Room) -> list[ReportedCase]:
     return [ReportedCase(row[0], row[1], row[2] is None) for row in rows]
 
 
+async def moderates(s: AsyncSession, member: Member, room: Room) -> bool:
+    """May this member open the conversation from a report (its community's moderators)?"""
+    if room.community_id is None:
+        return member.is_admin
+    return await moderation.is_moderator(s, member, room.community_id)
+
+
+def not_found() -> ChatError:
+    """What everyone but its two people and its community's moderators is told about a
+    private conversation: nothing, not even that it exists."""
+    return ChatError("not_found", "There's no conversation at this address.", status=404)
+
+
 async def require_room_moderator(s: AsyncSession, member: Member, room: Room) -> None:
-    allowed = (
-        member.is_admin
-        if room.community_id is None
-        else await moderation.is_moderator(s, member, room.community_id)
-    )
-    if not allowed:
-        raise ChatError(
-            "forbidden",
-            "This is a private conversation between a member and a peer supporter. Only the "
-            "moderators of its community can open it, and only from a report about it.",
-            status=403,
-        )
+    if not await moderates(s, member, room):
+        raise not_found()
 
 
 async def open_for_moderator(

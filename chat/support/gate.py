@@ -2,8 +2,9 @@
 
 Only the member who asked, the supporter who accepted, and moderators holding a current
 grant (opened from a report, chat/support/access.py) are let in; everyone else is refused
-before the WebSocket upgrade. Only the two people in the conversation may write, and only
-while it is going on.
+before the WebSocket upgrade: the community's other moderators with 403 `private` (they can
+open it from a report), anyone else with 404, as if it did not exist. Only the two people in
+the conversation may write, and only while it is going on.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from chat.gates import Admission
 from chat.models import Room
 from chat.service import ChatError
-from chat.support import service
+from chat.support import access, service
 from core.db import Database
 from identity.models import Member
 
@@ -35,8 +36,10 @@ class PrivateConversationGate:
                 role = "supporter"
             elif await service.has_grant(s, room.id, member.id):  # type: ignore[arg-type]
                 role = "moderator"
-            else:
+            elif await access.moderates(s, member, room):  # it can be opened from a report
                 raise ChatError("private", PRIVATE, status=403)
+            else:  # anyone else is not told it exists
+                raise access.not_found()
         return Admission(hello={"support": {"status": request.status, "role": role}})
 
     async def check_send(self, s: AsyncSession, room: Room, member: Member) -> None:

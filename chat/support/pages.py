@@ -213,7 +213,8 @@ async def accept(request: Request) -> Response:
 
 async def _conversation(request: Request) -> tuple[Member, Room, SupportRequest, str]:
     """The room, its request, and the viewer's role in it: member, supporter or moderator
-    (with a current grant). Anyone else is refused, with how moderators get in."""
+    (with a current grant). The community's other moderators are refused with how they get
+    in; anyone else gets a 404, as for an address with nothing there."""
     member = require_member(request)
     ctx = get_context(request)
     async with ctx.db.read() as s:
@@ -227,6 +228,8 @@ async def _conversation(request: Request) -> tuple[Member, Room, SupportRequest,
             return member, room, found, "supporter"
         if await service.has_grant(s, room.id, member.id):  # type: ignore[arg-type]
             return member, room, found, "moderator"
+        if not await access.moderates(s, member, room):  # not even told it exists
+            raise HTTPException(404, "There's no conversation at this address.")
     raise HTTPException(
         403,
         "This is a private conversation between a member and a peer supporter. Moderators "
