@@ -22,6 +22,7 @@ from chat.service import ChatError
 from core.context import AppContext, get_context
 from core.web.errors import draft_of, error_response
 from core.web.forms import form_text
+from core.web.params import MAX_ID, loose_int
 from identity.auth import SignInRequired, current_member, require_admin, require_member
 from identity.models import Member
 from moderation import api as moderation
@@ -93,8 +94,7 @@ async def _show_room(
 ) -> Response:
     ctx = get_context(request)
     member = current_member(request)
-    before = request.query_params.get("before")
-    before_id = int(before) if before and before.isdigit() else None
+    before_id = loose_int(request.query_params.get("before"), high=MAX_ID)
     messages = await service.recent_messages(ctx.db, room, member, before=before_id)
     async with ctx.db.read() as s:
         moderator = await service.is_room_moderator(s, member, room)
@@ -169,8 +169,7 @@ def moderator_control(run: RoomAction) -> Callable[[Request], Awaitable[Response
 
 
 def _seconds(form: FormData) -> int:
-    seconds = _text(form, "seconds")
-    return int(seconds) if seconds.isdigit() else -1
+    return loose_int(_text(form, "seconds"), -1)  # anything else: the service says why
 
 
 slow_mode = moderator_control(
@@ -210,7 +209,7 @@ async def new_room(request: Request) -> Response:
                 slug=values["slug"],
                 name=values["name"],
                 description=values["description"],
-                community_id=int(community) if community.isdigit() else None,
+                community_id=loose_int(community, high=MAX_ID),
                 members_only=values["members_only"],
             )
         except ChatError as exc:

@@ -14,6 +14,7 @@ from starlette.routing import Route
 from core.context import AppContext
 from core.web.csrf import token_used
 from core.web.forms import form_text
+from core.web.params import MAX_ID, optional_int
 from forum import queries, service
 from forum.errors import ForumError
 from forum.models import HELP_TYPES, REACTIONS, THREAD_KINDS, WARNING_MODES
@@ -163,10 +164,7 @@ async def new_thread_page(request: Request) -> Response:
 async def thread_page(request: Request, **extra: Any) -> Response:
     ctx = context(request)
     viewer = current_member(request)
-    try:
-        after = int(request.query_params.get("after", "0") or 0)
-    except ValueError:
-        after = 0
+    after = optional_int(request.query_params.get("after"), "after", 0, high=MAX_ID)
     thread_id = request.path_params["thread_id"]
     try:
         source = await queries.thread_source(ctx.db, thread_id, viewer, after=after)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache, cached_property
 from typing import Any
 
@@ -14,6 +14,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.db import Database
+from core.web.params import MAX_ID, loose_int
 from forum.errors import ForumError, not_found
 from forum.models import (
     REACTIONS,
@@ -130,8 +131,12 @@ def decode_cursor(cursor: str) -> tuple[datetime, int] | None:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         when, _, thread_id = raw.partition("|")
-        return datetime.fromisoformat(when), int(thread_id)
-    except ValueError:
+        moment = datetime.fromisoformat(when)
+        found = loose_int(thread_id, high=MAX_ID)  # a forged cursor: no id past any column
+        if moment.tzinfo is None or found is None:  # ours always carry their zone (UTC)
+            return None
+        return moment.astimezone(UTC), found
+    except (ValueError, OverflowError):  # OverflowError: year 1 at +14:00, say
         return None
 
 

@@ -29,6 +29,7 @@ from chat.support.models import SupportRequest
 from core.context import get_context
 from core.db import utcnow
 from core.web.forms import form_text
+from core.web.params import MAX_ID, loose_int
 from identity.auth import require_member
 from identity.models import Member
 from moderation import api as moderation
@@ -47,7 +48,7 @@ def _fail(exc: ChatError) -> HTTPException:
 
 
 def _int(value: str) -> int | None:
-    return int(value) if value.isdigit() else None
+    return loose_int(value, high=MAX_ID)  # not an id: the service says what to choose
 
 
 # --------------------------------------------------------------------------- asking
@@ -189,7 +190,7 @@ async def availability(request: Request) -> Response:
 async def topics(request: Request) -> Response:
     member = require_member(request)
     form = await request.form()
-    chosen = {int(v) for v in form.getlist("community") if isinstance(v, str) and v.isdigit()}
+    chosen = {_int(v) for v in form.getlist("community") if isinstance(v, str)} - {None}
     try:
         await service.set_topics(get_context(request), member, chosen)
     except ChatError as exc:

@@ -154,6 +154,62 @@ async def test_the_moderation_queue_filter_past_any_id_is_422(
     assert answer.status_code == 422 and answer.json()["error"]["field"] == "community"
 
 
+async def _thread(app: Starlette, people: People) -> tuple[httpx.AsyncClient, int]:
+    await make_community(app.state.ctx)
+    member = await people.member("Heron")
+    made = await member.post(
+        "/api/v1/communities/grief/threads", json={"title": "Hello", "body": "First words."}
+    )
+    assert made.status_code == 201, made.text
+    return member, made.json()["id"]
+
+
+@pytest.mark.parametrize("after", [HUGE, JUST_PAST, "²", "-1", "1_0", "9" * 5000])
+async def test_after_past_any_post_id_on_the_thread_api_is_422(
+    app: Starlette, people: People, after: str
+) -> None:
+    member, thread_id = await _thread(app, people)
+    answer = await member.get(f"/api/v1/threads/{thread_id}", params={"after": after})
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["field"] == "after"
+    last = await member.get(f"/api/v1/threads/{thread_id}", params={"after": str(MAX_ID)})
+    assert last.status_code == 200 and last.json()["posts"] == []
+
+
+@pytest.mark.parametrize("after", [HUGE, JUST_PAST, "²", "-1"])
+async def test_after_past_any_post_id_on_the_thread_page_is_422(
+    app: Starlette, people: People, after: str
+) -> None:
+    member, thread_id = await _thread(app, people)
+    answer = await member.get(f"/t/{thread_id}", params={"after": after})
+    assert answer.status_code == 422, answer.status_code
+    assert "&#39;after&#39; must be a whole number" in answer.text
+
+
+async def test_a_forged_thread_list_cursor_is_the_first_page_not_a_500(
+    app: Starlette, people: People
+) -> None:
+    import base64
+
+    member, _ = await _thread(app, people)
+    for raw in (
+        f"2026-01-01T00:00:00+00:00|{HUGE}",
+        "9999-12-31T23:59:59|1",
+        "9999-12-31T23:59:59-14:00|1",
+        "0001-01-01T00:00:00+14:00|1",
+        "x|y",
+        "|",
+        "",
+    ):
+        cursor = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+        for path in ("/api/v1/communities/grief/threads", "/c/grief"):
+            answer = await member.get(path, params={"cursor": cursor})
+            assert answer.status_code in (200, 422), (raw, path, answer.status_code)
+    for junk in ("%%%", "é", "A" * 5000):
+        answer = await member.get("/api/v1/communities/grief/threads", params={"cursor": junk})
+        assert answer.status_code in (200, 422), (junk, answer.status_code)
+
+
 # --------------------------------------------------------------------------- dates
 
 
