@@ -399,7 +399,7 @@ async def accept(ctx: AppContext, supporter: Member, request_id: int) -> Room:
             )
         request = await s.get(SupportRequest, request_id)
         if request is None:
-            raise ChatError("not_found", "There's no such request.", status=404)
+            raise _no_such_request()
         if request.member_id == supporter.id:
             raise ChatError(
                 "own_request",
@@ -415,11 +415,9 @@ async def accept(ctx: AppContext, supporter: Member, request_id: int) -> Room:
                 status=409,
             )
         if request.member_id in await _blocked_either_way(s, supporter.id):  # type: ignore[arg-type]
-            raise ChatError(
-                "blocked",
-                "One of you has blocked the other, so another supporter will take this request.",
-                status=403,
-            )
+            # Never in this supporter's queue, so answered as a request that isn't there:
+            # "blocked" would tell a supporter that the member asking has blocked them.
+            raise _no_such_request()
         room = Room(
             slug="p-" + secrets.token_hex(12),  # unguessable: the address reveals nothing
             name="Support conversation",
@@ -450,6 +448,10 @@ async def accept(ctx: AppContext, supporter: Member, request_id: int) -> Room:
             request.community_id,
         )
     return room
+
+
+def _no_such_request() -> ChatError:
+    return ChatError("not_found", "There's no such request in your queue.", status=404)
 
 
 def _not_open(status: str) -> ChatError:

@@ -581,3 +581,87 @@ async def test_a_blocked_asker_reaches_nobody_and_is_told_the_same(
     async with crowd.ctx.db.read() as s:
         kept = list(await s.exec(select(CheckInAsk).where(CheckInAsk.withheld)))
     assert len(kept) == 1 and kept[0].request_id is None  # kept for moderators, sent nowhere
+
+
+# --------------------------------------------------------------------------- 1:1 support requests
+
+
+async def ask_support(client: httpx.AsyncClient, note: str) -> httpx.Response:
+    return await api_post(
+        client, "/api/v1/support/requests", {"community": "recovery", "note": note}
+    )
+
+
+async def available_supporter(crowd: Crowd, name: str) -> httpx.AsyncClient:
+    client = await crowd.member(name)
+    await identity.set_roles(crowd.ctx.db, name, peer_supporter=True)
+    on = await api_post(client, "/api/v1/support/availability", {"available": True})
+    assert on.status_code == 200, on.text
+    return client
+
+
+async def queued(supporter: httpx.AsyncClient) -> list[int]:
+    answer = await supporter.get("/api/v1/support/queue")
+    assert answer.status_code == 200, answer.text
+    return [item["id"] for item in answer.json()["requests"]]
+
+
+async def test_a_supporter_who_blocks_a_member_never_gets_their_requests_and_nobody_is_told(
+    crowd: Crowd, community: Community
+) -> None:
+    pest = await crowd.member("loud-crow")
+    oak = await available_supporter(crowd, "oak-listens")
+    elm = await available_supporter(crowd, "elm-listens")
+    first = await ask_support(pest, "Can we talk again?")
+    assert first.status_code == 201, first.text
+    taken = await api_post(oak, f"/api/v1/support/requests/{first.json()['id']}/accept")
+    assert taken.status_code == 200, taken.text
+    ended = await api_post(oak, f"/api/v1/support/requests/{first.json()['id']}/end")
+    assert ended.status_code == 200, ended.text
+    await block(oak, "loud-crow")  # the pseudonym oak learned by accepting
+    again = await ask_support(pest, "It's me again, pick up.")
+    # Asked as usual: same status and fields as any request, nothing about a block.
+    assert again.status_code == 201
+    assert again.json()["status"] == "open" and set(again.json()) == set(first.json())
+    request_id = again.json()["id"]
+    assert await queued(oak) == [] and await queued(elm) == [request_id]
+    # Reaching for it by id answers as a request that isn't there.
+    by_id = await api_post(oak, f"/api/v1/support/requests/{request_id}/accept")
+    missing = await api_post(oak, "/api/v1/support/requests/999999/accept")
+    assert by_id.status_code == missing.status_code == 404
+    assert by_id.json() == missing.json()
+
+
+async def test_a_member_who_blocks_a_supporter_is_never_matched_with_them_unseen(
+    crowd: Crowd, community: Community
+) -> None:
+    member = await crowd.member("quiet-fern")
+    oak = await available_supporter(crowd, "oak-listens")
+    await block(member, "oak-listens")
+    asked = await ask_support(member, "I'd like to talk about my brother.")
+    assert asked.status_code == 201, asked.text
+    assert await queued(oak) == []
+    by_id = await api_post(oak, f"/api/v1/support/requests/{asked.json()['id']}/accept")
+    missing = await api_post(oak, "/api/v1/support/requests/999999/accept")
+    assert by_id.status_code == 404 and by_id.json() == missing.json()
+    assert "block" not in by_id.text
+
+
+async def test_asking_again_and_again_is_one_at_a_time_and_throttled(
+    crowd: Crowd, community: Community
+) -> None:
+    pest = await crowd.member("loud-crow")
+    oak = await available_supporter(crowd, "oak-listens")
+    made = await ask_support(pest, "Talk to me.")
+    assert made.status_code == 201
+    twice = await ask_support(pest, "Talk to me now.")
+    assert twice.status_code == 409 and twice.json()["error"]["code"] == "already_asked"
+    codes = []
+    for n in range(5):
+        cancel = await api_post(pest, f"/api/v1/support/requests/{made.json()['id']}/cancel")
+        assert cancel.status_code in (200, 409)
+        made = await ask_support(pest, f"Talk to me ({n}).")
+        codes.append(made.status_code)
+    assert codes == [201, 201, 201, 201, 429]  # support_request: 5 made an hour
+    assert made.json()["error"]["code"] == "rate_limited"
+    assert await queued(oak) == []  # the last one was withdrawn and the refused ask made none
