@@ -3,8 +3,6 @@ audit log (admins), the public moderation log and the dashboard. Plain forms thr
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import timedelta
 from typing import Any
@@ -19,6 +17,7 @@ from starlette.routing import Route
 
 from core.context import get_context
 from core.db import utcnow
+from core.web.csvexport import csv_response
 from core.web.forms import form_text
 from core.web.params import optional_int
 from identity.auth import SignInRequired, current_member, require_member
@@ -458,29 +457,21 @@ async def audit_page(request: Request) -> Response:
     async with get_context(request).db.read() as s:
         entries = await service.audit_entries(s, limit=500)
     if request.url.path.endswith(".csv"):
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(
-            ["id", "when", "who", "action", "target_kind", "target_id", "community_id", "reason"]
+        header = ["id", "when", "who", "action", "target_kind", "target_id", "community_id"]
+        rows = (
+            [
+                e.id,
+                e.created_at.isoformat(),
+                e.actor_name,
+                e.action,
+                e.target_kind,
+                e.target_id,
+                e.community_id,
+                e.reason,
+            ]
+            for e in reversed(entries)
         )
-        for e in reversed(entries):
-            writer.writerow(
-                [
-                    e.id,
-                    e.created_at.isoformat(),
-                    e.actor_name,
-                    e.action,
-                    e.target_kind,
-                    e.target_id,
-                    e.community_id,
-                    e.reason,
-                ]
-            )
-        return Response(
-            out.getvalue(),
-            media_type="text/csv; charset=utf-8",
-            headers={"content-disposition": 'attachment; filename="kindred-audit.csv"'},
-        )
+        return csv_response([*header, "reason"], rows, "kindred-audit.csv")
     return render(request, "moderation/audit.html", {"entries": entries})
 
 

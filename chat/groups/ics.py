@@ -3,6 +3,7 @@ calendar app: a download, never a link to a third-party calendar service."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from chat.groups.models import GroupSession
@@ -15,10 +16,18 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
+# Every character some calendar reader takes for the end of a line (Python's splitlines
+# list): left raw, a title could start a property of its own ("…\u2028ATTENDEE:…").
+_LINE_BREAKS = re.compile(r"\r\n|[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+# Other control characters are not allowed in TEXT at all (RFC 5545 3.3.11; tab is).
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f]")
+
+
 def escape(text: str) -> str:
-    """TEXT values: backslash, semicolon and comma escaped, line breaks as \\n."""
+    """TEXT values: backslash, semicolon and comma escaped, line breaks as \\n, other
+    control characters dropped."""
     text = text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
+    return _LINE_BREAKS.sub("\\\\n", _CONTROLS.sub("", text))
 
 
 def fold(line: str) -> list[str]:

@@ -69,6 +69,16 @@ def origin_allowed(headers: Headers, settings: Settings) -> bool:
     return headers.get("sec-fetch-site", "") != "cross-site"
 
 
+def websocket_origin_allowed(headers: Headers, settings: Settings) -> bool:
+    """A WebSocket handshake: no Origin (a non-browser client) or exactly ours. Browsers send
+    a WebSocket's real origin whatever the Referrer-Policy, so "null" only ever comes from an
+    opaque origin — a sandboxed frame or a data: page on someone else's site."""
+    origin = headers.get("origin")
+    if origin is None:
+        return headers.get("sec-fetch-site", "") != "cross-site"
+    return origin.rstrip("/").lower() in settings.origins
+
+
 class CSRFMiddleware:
     def __init__(self, app: ASGIApp, settings: Settings, exempt_paths: frozenset[str]) -> None:
         self.app = app

@@ -7,6 +7,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.settings import Settings
 from core.web.cookies import session_cookie_name
+from core.web.csrf import TOKEN_USED
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -59,8 +60,11 @@ class SecurityHeadersMiddleware:
                     headers.setdefault(name, value)
                 if self.hsts:
                     headers.setdefault("strict-transport-security", "max-age=63072000")
-                if personal and not scope["path"].startswith("/static/"):
-                    # A signed-in member's page must never sit in a shared or back-button cache.
+                # A signed-in member's page must never sit in a shared or back-button cache;
+                # nor must an answer that starts a session (the recovery codes shown after
+                # sign-up) or hands this visitor a cookie or a form token of their own.
+                own = "set-cookie" in headers or scope.get("state", {}).get(TOKEN_USED)
+                if (personal or own) and not scope["path"].startswith("/static/"):
                     headers["cache-control"] = "no-store"
             await send(message)
 

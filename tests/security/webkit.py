@@ -1,0 +1,178 @@
+"""What the web-attack, fuzz and bounds tests share: clients that report a 500 as a status, a
+small world of members and content on one app, and every route of the app with its path
+filled in, read from the app's own router at test time (so a new route is attacked too)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+from starlette.applications import Starlette
+from starlette.convertors import IntegerConvertor
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+
+from chat import service as chat_service
+from core.web.cookies import session_cookie_name
+from forum import service as forum
+from identity import service as identity
+from moderation.models import CommunityModerator
+from tests.helpers import PASSPHRASE
+
+SITE = "http://testserver"
+EVIL = "https://evil.example"
+UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def raw_client(app: Starlette, **headers: str) -> httpx.AsyncClient:
+    """A client that sees a 500 as a status instead of the app's exception."""
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=("203.0.113.9", 1))
+    return httpx.AsyncClient(transport=transport, base_url=SITE, headers=headers)
+
+
+@dataclass
+class World:
+    """One community with a thread, a reply, a chat room and a scheduled group session; a
+    cookie-signed-in member (alice), a second one (bob), a moderator and the site admin."""
+
+    app: Starlette
+    alice: httpx.AsyncClient
+    bob: httpx.AsyncClient
+    moderator: httpx.AsyncClient
+    admin: httpx.AsyncClient
+    ids: dict[str, str] = field(default_factory=dict)
+    clients: list[httpx.AsyncClient] = field(default_factory=list)
+
+    def cookie(self, client: httpx.AsyncClient) -> str:
+        return client.cookies[session_cookie_name(self.app.state.ctx.settings)]
+
+    async def csrf(self, client: httpx.AsyncClient) -> str:
+        answer = await client.get("/api/v1/session")
+        assert answer.status_code == 200, answer.text
+        return answer.json()["csrf_token"]
+
+    async def close(self) -> None:
+        for client in self.clients:
+            await client.aclose()
+
+
+async def signed_in(app: Starlette, name: str) -> httpx.AsyncClient:
+    """A browser-like member: the session cookie from signing up, no bearer token."""
+    client = raw_client(app)
+    answer = await client.post("/api/v1/signup", json={"pseudonym": name, "passphrase": PASSPHRASE})
+    assert answer.status_code == 201, answer.text
+    return client
+
+
+async def make_world(app: Starlette) -> World:
+    ctx = app.state.ctx
+    account = await identity.sign_up(ctx.db, ctx.settings, "Site-Admin", PASSPHRASE, is_admin=True)
+    community = await forum.create_community(
+        ctx, account.signed_in.member, slug="grief", name="Grief", rules="1. Be kind."
+    )
+    await chat_service.ensure_room(
+        ctx.db, slug="grief", name="Grief", description="", community_id=community.id
+    )
+    alice, bob, moderator = [
+        await signed_in(app, n) for n in ("alice-fern", "bob-river", "Oak-Keeper")
+    ]
+    admin = raw_client(app)
+    login = {"pseudonym": "Site-Admin", "passphrase": PASSPHRASE}
+    assert (await admin.post("/api/v1/login", json=login)).status_code == 200
+    found = await identity.find_member(ctx.db, "Oak-Keeper")
+    assert found is not None
+    async with ctx.db.transaction() as s:
+        s.add(CommunityModerator(community_id=community.id, member_id=found.id))
+    await identity.set_roles(ctx.db, "alice-fern", peer_supporter=True)
+    world = World(app, alice, bob, moderator, admin, clients=[alice, bob, moderator, admin])
+    token = {"x-csrf-token": await world.csrf(alice)}
+    thread = await alice.post(
+        "/api/v1/communities/grief/threads",
+        json={"title": "Evenings are hard", "body": "Some words."},
+        headers=token,
+    )
+    assert thread.status_code == 201, thread.text
+    reply = await bob.post(
+        f"/api/v1/threads/{thread.json()['id']}/posts",
+        json={"body": "You are not alone."},
+        headers={"x-csrf-token": await world.csrf(bob)},
+    )
+    assert reply.status_code == 201, reply.text
+    start = datetime.now(UTC) + timedelta(days=2)
+    session = await alice.post(
+        "/api/v1/sessions",
+        json={
+            "community": "grief",
+            "title": "Evening circle",
+            "ground_rules": "Be kind.",
+            "date": start.strftime("%Y-%m-%d"),
+            "time": "19:00",
+            "timezone": "UTC",
+            "duration_minutes": 60,
+            "capacity": 8,
+        },
+        headers=token,
+    )
+    assert session.status_code == 201, session.text
+    world.ids = {
+        "thread_id": str(thread.json()["id"]),
+        "post_id": str(reply.json()["id"]),
+        "id": str(session.json()["sessions"][0]["id"]),
+        "slug": "grief",
+        "room": "grief",
+        "member_id": str(found.id),
+        "kind": "thanks",
+    }
+    return world
+
+
+# --------------------------------------------------------------------------- the router
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    template: str  # the route's path, e.g. /t/{thread_id:int}
+    path: str  # filled in for a request
+    methods: tuple[str, ...]
+    params: tuple[tuple[str, bool], ...]  # (name, is a number)
+
+
+def endpoints(routes: list[BaseRoute], ids: dict[str, str], prefix: str = "") -> Iterator[Endpoint]:
+    """Every HTTP route of the app, with its path parameters filled from `ids` (numbers
+    default to 1, names to the world's community)."""
+    for route in routes:
+        if isinstance(route, Mount):
+            if route.path != "/static":
+                yield from endpoints(route.routes, ids, prefix + route.path)
+        elif isinstance(route, Route):
+            params = tuple(
+                (name, isinstance(conv, IntegerConvertor))
+                for name, conv in route.param_convertors.items()
+            )
+            path = prefix + route.path
+            for name, numeric in params:
+                value = ids.get(name, "1" if numeric else ids.get("slug", "x"))
+                path = re.sub(r"\{" + name + r"(:[a-z]+)?\}", value, path)
+            yield Endpoint(prefix + route.path, path, tuple(sorted(route.methods or ())), params)
+
+
+def websocket_paths(routes: list[BaseRoute]) -> list[str]:
+    return [r.path for r in routes if isinstance(r, WebSocketRoute)]
+
+
+# --------------------------------------------------------------------------- redirects
+
+
+def browser_target(location: str, base: str = SITE) -> str:
+    """Where a browser goes for this Location: as the URL standard reads it for http(s),
+    tabs and newlines dropped and backslashes taken for slashes."""
+    cleaned = re.sub(r"[\t\n\r]", "", location).replace("\\", "/").strip(" \x00-\x1f")
+    return urljoin(base, cleaned)
+
+
+def same_site(location: str, base: str = SITE) -> bool:
+    target = urlsplit(browser_target(location, base))
+    return (target.scheme, target.netloc) == tuple(urlsplit(base)[:2])
