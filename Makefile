@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help run install dev test test-postgres test-fast lint format bench model filter-report clean
+.PHONY: help run install dev test test-postgres test-fast test-security lint format bench model filter-report clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ test-postgres: dev ## The suite again on PostgreSQL + Redis (127.0.0.1; CI runs 
 
 test-fast: dev ## Run the suite without the browser and service tests
 	$(BIN)/pytest -m "not e2e and not services"
+
+test-security: dev ## The adversarial suite alone (tests/security: anonymity, access, web attacks, abuse, faults, privacy at rest)
+	$(BIN)/pytest tests/security
 
 lint: dev ## ruff (lint + format check) and the import-linter layer contracts
 	$(BIN)/ruff check .
