@@ -1,13 +1,18 @@
 """Rate limits for member actions, on the `limits` library.
 
 Counters live in memory by default and in Redis when one is configured, so that every
-worker shares them. Keys are opaque: a member id or a keyed hash of a client network,
-never a raw address. While Redis can't be reached, each worker counts in its own memory
-instead: members keep going, and the limits still hold per worker.
+worker shares them. What is stored names nobody: each key (a member id, a pseudonym tried
+at sign-in, a keyed hash of a client network) is stored as a keyed hash of the action and
+the key, so one action's counters can't be matched with another's either (a member's chat
+times, which are public, must not name their check-in asks). While Redis can't be reached,
+each worker counts in its own memory instead: members keep going, and the limits still
+hold per worker.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import math
 import time
@@ -76,8 +81,9 @@ def parse_limits(spec: str) -> tuple[bool, dict[str, RateLimitItem]]:
 
 
 class RateLimits:
-    def __init__(self, spec: str, redis_url: str = "") -> None:
+    def __init__(self, spec: str, redis_url: str = "", secret: str = "") -> None:
         self.enabled, self.items = parse_limits(spec)
+        self._secret = secret.encode()
         self.storage: Storage = (
             RedisStorage(
                 _limits_redis_uri(redis_url),
@@ -97,6 +103,7 @@ class RateLimits:
         """Count one use of `action` by `key`; return Blocked when it is over the limit."""
         if not self.enabled:
             return None
+        key = self._opaque(action, key)
         try:
             blocked = await self._hit(self._limiter, action, key)
         except StorageError as exc:
@@ -109,6 +116,7 @@ class RateLimits:
         """Would one more use be refused? Counts nothing."""
         if not self.enabled:
             return None
+        key = self._opaque(action, key)
         try:
             return await self._check(self._limiter, action, key)
         except StorageError as exc:
@@ -117,6 +125,7 @@ class RateLimits:
 
     async def clear(self, action: str, key: str) -> None:
         if self.enabled:
+            key = self._opaque(action, key)
             await self._local.clear(self.items[action], action, key)
             try:
                 await self._limiter.clear(self.items[action], action, key)
@@ -136,6 +145,9 @@ class RateLimits:
         if await limiter.test(item, action, key):
             return None
         return await self._blocked(limiter, item, action, key)
+
+    def _opaque(self, action: str, key: str) -> str:
+        return hmac.new(self._secret, f"{action}:{key}".encode(), hashlib.sha256).hexdigest()[:32]
 
     def _note_down(self, exc: StorageError) -> None:
         if not self._shared_down:  # once per outage; the type only (messages name the host)

@@ -159,8 +159,12 @@ def _refused(decision: Decision, field: str) -> ForumError:
     return ForumError(decision.reason.code, decision.reason.message, field=field)
 
 
-async def _rate_check(ctx: AppContext, member: Member) -> None:
-    blocked = await ctx.rate_limits.hit("post", f"m:{member.id}")
+async def _rate_check(ctx: AppContext, member: Member, anonymous: bool) -> None:
+    # Anonymous posts are counted apart from named ones: a counter keeps the time of each
+    # hit, and one holding both would tie an anonymous post to its author's named posts
+    # (whose times are public) for anyone who can read Redis.
+    key = f"m:{member.id}" + (":anonymous" if anonymous else "")
+    blocked = await ctx.rate_limits.hit("post", key)
     if blocked:
         raise ForumError(
             "rate_limited",
@@ -216,7 +220,7 @@ async def start_thread(
     decision = await _check(body, ContentKind.POST, policy, region, trust)
     if decision.refused:
         raise _refused(decision, "body")
-    await _rate_check(ctx, member)
+    await _rate_check(ctx, member, anonymous)
     held = title_decision.held or decision.held
     status = "held" if held else "published"
     now = utcnow()
@@ -377,7 +381,7 @@ async def reply(
     decision = await _check(body, ContentKind.POST, policy, region, trust)
     if decision.refused:
         raise _refused(decision, "body")
-    await _rate_check(ctx, member)
+    await _rate_check(ctx, member, anonymous)
     async with ctx.db.transaction() as s:
         post = _new_post(thread, member, decision, anonymous, opening=False, held_by=decision)
         s.add(post)

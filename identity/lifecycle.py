@@ -2,7 +2,9 @@
 
 Identity does not know what forum posts or chat messages are. Feature packages register
 an exporter and an eraser here at composition time (kindred.app), and identity calls them
-inside its own transaction, so a deletion is all-or-nothing.
+inside its own transaction, so a deletion is all-or-nothing. An eraser runs only when the
+member chose to erase what they wrote; a leaver runs on every deletion (before the
+pseudonym is replaced, so it can still find what carries it).
 """
 
 from __future__ import annotations
@@ -21,7 +23,12 @@ Eraser = Callable[[AsyncSession, int], Awaitable[None]]
 class MemberContentHooks:
     exporters: dict[str, Exporter] = field(default_factory=dict)
     erasers: list[Eraser] = field(default_factory=list)
+    leavers: list[Eraser] = field(default_factory=list)
 
-    def register(self, name: str, exporter: Exporter, eraser: Eraser) -> None:
+    def register(
+        self, name: str, exporter: Exporter, eraser: Eraser, leaver: Eraser | None = None
+    ) -> None:
         self.exporters[name] = exporter
         self.erasers.append(eraser)
+        if leaver is not None:
+            self.leavers.append(leaver)

@@ -359,3 +359,13 @@ async def erase_asks(s: AsyncSession, member_id: int) -> None:
     """On erasure: the member's asks, and the requests about them, go."""
     await s.exec(CheckInAsk.__table__.delete().where(CheckInAsk.asker_id == member_id))  # type: ignore[attr-defined]
     await s.exec(CheckInRequest.__table__.delete().where(CheckInRequest.subject_id == member_id))  # type: ignore[attr-defined]
+
+
+async def close_requests_about(s: AsyncSession, member_id: int) -> None:
+    """On every deletion: a request still open about a member who left is closed (nobody is
+    there to check on). Kept content keeps the asks about it, for moderators."""
+    await s.exec(
+        update(CheckInRequest)
+        .where(col(CheckInRequest.subject_id) == member_id, col(CheckInRequest.closed_at).is_(None))
+        .values(closed_at=utcnow(), resolution="member_left")
+    )
