@@ -93,7 +93,10 @@ async def target_of(
             "emergency number.",
         )
     subject = await s.get(Member, view.author_id)
-    if subject is None or subject.deleted_at is not None:
+    # An anonymous post stays askable after its author leaves (the ask is kept for moderators
+    # and reaches no supporter, as below): "they have left" would tell the asker that the
+    # anonymous author is the member whose named posts just turned "[deleted member]".
+    if subject is None or (subject.deleted_at is not None and not view.anonymous):
         raise ModerationError(
             "not_found",
             "The member who wrote that has left Kindred, so nobody can reach them.",
@@ -134,7 +137,13 @@ async def _record_ask(ctx: AppContext, asker: Member, view: TargetView) -> Asked
     assert subject_id is not None
     async with ctx.db.transaction() as s:
         existing = await _current_request(s, subject_id)
-        withheld = await s.get(MemberBlock, (subject_id, asker.id)) is not None
+        folded = existing is not None or await _asked_lately(s, subject_id)
+        subject = await s.get(Member, subject_id)
+        withheld = (
+            subject is None
+            or subject.deleted_at is not None  # an anonymous post's author who has left
+            or await s.get(MemberBlock, (subject_id, asker.id)) is not None
+        )
         ask = CheckInAsk(
             asker_id=asker.id,  # type: ignore[arg-type]
             subject_id=subject_id,
@@ -144,7 +153,7 @@ async def _record_ask(ctx: AppContext, asker: Member, view: TargetView) -> Asked
         )
         if withheld:
             s.add(ask)
-            return Asked(folded=existing is not None)
+            return Asked(folded=folded)
         if existing is None:
             request = CheckInRequest(
                 subject_id=subject_id,
@@ -156,7 +165,7 @@ async def _record_ask(ctx: AppContext, asker: Member, view: TargetView) -> Asked
             await s.flush()
             ask.request_id = request.id
             s.add(ask)
-            return Asked(folded=False)
+            return Asked(folded=folded)
         ask.request_id = existing.id
         asked_before = (
             await s.exec(
@@ -174,6 +183,20 @@ async def _record_ask(ctx: AppContext, asker: Member, view: TargetView) -> Asked
             )
         s.add(ask)
         return Asked(folded=True)
+
+
+async def _asked_lately(s: AsyncSession, subject_id: int) -> bool:
+    """Whether anyone asked about this member in the last day, withheld asks included. What
+    an asker is told depends on this and on the request, never on whether the ask reaches
+    supporters: otherwise asking twice would tell a blocked asker about the block, or tell
+    anyone that an anonymous author has left."""
+    since = utcnow() - FOLD_WITHIN
+    found = await s.exec(
+        select(CheckInAsk.id)
+        .where(CheckInAsk.subject_id == subject_id, col(CheckInAsk.created_at) >= since)
+        .limit(1)
+    )
+    return found.first() is not None
 
 
 async def _current_request(s: AsyncSession, subject_id: int) -> CheckInRequest | None:
