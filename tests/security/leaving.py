@@ -24,6 +24,7 @@ from tests.chat.conftest import LiveServer, Member, next_frame, send
 from tests.helpers import PASSPHRASE
 
 WARNING = "suicide"
+REPORT_NOTE = "This reads as unkind to me."  # wren's, but a report: it stays (see the guide)
 
 
 @dataclass
@@ -164,6 +165,8 @@ async def _forum(life: Life) -> None:
     )
     life.ids |= {"rowan_in_wren_thread": answer["id"], "ash_anonymous": hidden["id"]}
     await wren.post(f"/api/v1/threads/{own['id']}/blocks", {"label": "A"})
+    report = {"kind": "post", "id": hidden["id"], "reason": "other", "note": REPORT_NOTE}
+    await wren.post("/api/v1/reports", report)
     seen = await wren.http.get(f"/t/{asked['id']}")  # a visit: "new since you last looked"
     assert seen.status_code == 200, seen.text
 

@@ -29,10 +29,11 @@ from websockets.exceptions import ConnectionClosed
 from chat.models import ChatMessage
 from chat.support import lifecycle as support_lifecycle
 from chat.support.models import SupportRequest
+from core.ratelimit import RateLimits
 from core.settings import Settings
+from forum import service as forum
 from forum.models import (
     AliasBlock,
-    AnonymousAlias,
     Notification,
     Post,
     PostRevision,
@@ -42,13 +43,16 @@ from forum.models import (
     ThreadVisit,
     WarningPreference,
 )
+from identity import service as identity
 from identity.models import DELETED_NAME, Member, MemberBlock, MemberSession, RecoveryCode
+from kindred.app import create_app
 from kindred.models import metadata
-from moderation.models import CheckInAsk, CheckInRequest
+from moderation.models import AuditEntry, CheckInAsk, CheckInRequest, Report
 from tests import backends
 from tests.chat.conftest import LiveServer, next_frame, serve
+from tests.conftest import make_client, skip_or_fail
 from tests.e2e.conftest import make_admin, start_server, stop_server
-from tests.helpers import PASSPHRASE
+from tests.helpers import PASSPHRASE, api_post, join
 from tests.security import at_rest, leaving
 from tests.security.at_rest import AnonymousPost, Cell, Haystack, Schema
 from tests.security.privacy_day import Day, live_a_day
@@ -176,10 +180,13 @@ async def test_a_day_of_use_leaves_no_address_secret_or_anonymous_link_at_rest(d
         )
         for a in happened.anonymous
     ]
-    links = at_rest.anonymous_links(
-        database.cells, Schema.of(metadata), items, ALLOWED_LINKS, OWN_ROWS
-    )
+    schema = Schema.of(metadata)
+    links = at_rest.anonymous_links(database.cells, schema, items, ALLOWED_LINKS, OWN_ROWS)
     assert not links, "\n".join(links)
+    # (The scan sees the links that are there: with nothing allowed, it finds the authorship.)
+    everywhere = at_rest.anonymous_links(database.cells, schema, items, {}, {})
+    assert {"post", "thread", "anonymous_alias"} <= {line.split()[0] for line in everywhere}
+    assert database.find(happened.words["birchmoor"][0]) and database.find("cedarvale")
 
     # Redis (the PostgreSQL run): rate-limit keys name nobody, and the post limit's hit times
     # can't tie an anonymous post to the same member's named posts.
@@ -311,6 +318,9 @@ async def test_erasing_an_account_keeps_every_promise_of_the_members_guide(live)
         await _everything_written_is_erased(life)
         await _check_ins_are_deleted(life)
         await _support_is_erased(life)
+        # "Reports you made stay with the moderators, under no name".
+        [report] = await _rows(live, Report, Report.reporter_id == life.wren.member.id)
+        assert report.note == leaving.REPORT_NOTE
     finally:
         await life.close()
 
@@ -412,16 +422,14 @@ async def _what_was_written_stays_under_deleted_member(life: leaving.Life) -> No
     notices = (await life.rowan.http.get("/api/v1/notifications")).json()
     actors = {n["actor"] for n in notices["notifications"]}
     assert DELETED_NAME in actors and "wren" not in actors, actors
-    # A moderator who reveals who wrote the anonymous post learns only that it was someone
+    # A moderator who looks at who wrote the anonymous post learns only that it was someone
     # who has left.
-    async with life.server.ctx.db.read() as s:
-        [alias] = list(
-            await s.exec(
-                select(AnonymousAlias).where(AnonymousAlias.thread_id == life.ids["rowan_thread"])
-            )
-        )
-        author = await s.get(Member, alias.member_id)
-    assert author is not None and author.display_name == DELETED_NAME
+    login = {"pseudonym": "Site-Admin", "passphrase": PASSPHRASE, "token": True}
+    signed_in = await life.rowan.http.post("/api/v1/login", json=login)
+    bearer = {"authorization": f"Bearer {signed_in.json()['token']}"}
+    seen = await life.rowan.http.get(f"/api/v1/threads/{life.ids['rowan_thread']}", headers=bearer)
+    [anonymous] = [p for p in seen.json()["posts"] if p["id"] == life.ids["wren_anonymous"]]
+    assert anonymous["author_pseudonym"] == DELETED_NAME, anonymous
 
 
 async def test_a_supporter_who_leaves_ends_the_conversation_for_the_member(live) -> None:
@@ -452,5 +460,128 @@ async def test_a_supporter_who_leaves_ends_the_conversation_for_the_member(live)
         export = (await life.wren.http.get("/api/v1/account/export")).json()
         supporters = {r["supporter"] for r in export["content"]["support"]["support_requests"]}
         assert supporters == {DELETED_NAME}
+        # "the moderation log keeps the name you acted under, because staff answer for what
+        # they did" — and a member ending their own conversation is logged under no name.
+        log = await _rows(live, AuditEntry, AuditEntry.target_kind == "support_request")
+        names = {(e.action, e.actor_name) for e in log}
+        assert names == {
+            ("accept_support_request", "oak"),
+            ("end_support_conversation", "the member"),
+        }, names
     finally:
         await life.close()
+
+
+# --------------------------------------------------------------------------- the scans themselves
+
+
+def test_every_form_of_an_address_is_looked_for() -> None:
+    """The scans can fail: each written form of an address is a needle, found in any case."""
+    v4 = at_rest.address_forms("203.0.113.57")
+    assert {
+        "203.0.113.57",
+        "203.000.113.057",
+        "57.113.0.203",
+        "57.113.0.203.in-addr.arpa",
+        "cb007139",
+        "3405803833",
+        "::ffff:cb00:7139",
+    } <= v4
+    v6 = at_rest.address_forms("2001:db8::57")
+    assert {
+        "2001:db8::57",
+        "2001:0db8:0000:0000:0000:0000:0000:0057",
+        "2001:db8:0:0:0:0:0:57",
+        "20010db8000000000000000000000057",
+        "2001:db8::/64",
+        "2001:0db8:0000:0000",
+    } <= v6
+    for form in v4 | v6:
+        cell = Cell("member", "label", "id=1", f"seen from {form.upper()} today")
+        assert _where(Haystack("a table", [cell]), {form: "an address"}), form
+
+
+def test_a_shared_post_counter_is_caught_tying_an_anonymous_post_to_its_author() -> None:
+    """The timing scan, on a counter that holds a named and an anonymous post's hits (as the
+    post limit did before anonymous posts were counted apart), and on two that don't."""
+
+    def post(post_id: int, author: int, anonymous: bool, at: str) -> list[Cell]:
+        row = {"id": post_id, "author_id": author, "anonymous": int(anonymous), "created_at": at}
+        return [Cell("post", k, f"id={post_id}", str(v)) for k, v in row.items()]
+
+    posts = [
+        *post(1, 7, False, "2026-01-01 10:00:00.500000"),
+        *post(2, 7, True, "2026-01-01 10:00:05.500000"),
+        *post(3, 8, False, "2026-01-01 10:00:09.500000"),
+    ]
+    named, anonymous = "1767261600.49", "1767261605.49"  # just before each of 7's posts
+
+    def counter(name: str, *hits: str) -> list[Cell]:
+        key = f"LIMITS:LIMITER/post/{name}/30/10/minute"
+        return [Cell("redis", "key", key, key)] + [Cell("redis", "list", key, h) for h in hits]
+
+    shared = counter("m:7", anonymous, named)
+    assert len(at_rest.timing_links(posts, shared)) == 1
+    assert not at_rest.opaque(shared[0].row)
+    apart = counter("a" * 32, named) + counter("b" * 32, anonymous)
+    assert at_rest.timing_links(posts, apart) == []
+    assert all(at_rest.opaque(c.row) for c in apart)
+
+
+async def test_rate_limit_counters_in_redis_name_no_member_pseudonym_or_network() -> None:
+    import redis.asyncio as aioredis
+
+    client = aioredis.Redis.from_url(backends.REDIS_URL, socket_connect_timeout=2)
+    try:
+        await client.ping()
+    except Exception as exc:
+        await client.aclose()
+        skip_or_fail(f"Redis is not reachable at {backends.REDIS_URL}: {exc}")
+    limits = RateLimits("on", backends.REDIS_URL, secret="a-secret-" + secrets.token_hex(8))
+    name = f"quiet-heron-{secrets.token_hex(3)}"
+    member = f"m:{secrets.randbelow(10**9)}"
+    network = "198.51.100.0"
+    try:
+        before = set(await client.keys("*"))
+        for action, key in (
+            ("login_member", f"m:{name}"),
+            ("post", member),
+            ("post", f"{member}:anonymous"),
+            ("chat_send", member),
+            ("login_network", network),
+        ):
+            assert await limits.hit(action, key) is None
+        stored = {k.decode() for k in set(await client.keys("*")) - before}
+        assert len(stored) == 5, stored
+        assert all(at_rest.opaque(k) for k in stored), stored
+        assert not [k for k in stored if name in k or member in k or network in k]
+        # One member's counters for different actions can't be matched by their names.
+        own = {at_rest.limiter_keys([Cell("redis", "key", k, k)]).popitem()[0] for k in stored}
+        parts = [k.split("/")[2] for k in own]
+        assert len(set(parts)) == 5, parts
+    finally:
+        for key in set(await client.keys("*")) - before:
+            await client.delete(key)
+        await client.aclose()
+
+
+async def test_anonymous_posts_are_counted_apart_and_still_limited(
+    settings: Settings,
+) -> None:
+    app = create_app(dataclasses.replace(settings, rate_limits="post=2/10minutes"))
+    async with app.router.lifespan_context(app), make_client(app) as client:
+        ctx = app.state.ctx
+        admin = await identity.sign_up(
+            ctx.db, ctx.settings, "Site-Admin", PASSPHRASE, is_admin=True
+        )
+        await forum.create_community(ctx, admin.signed_in.member, slug="grief", name="Grief")
+        await join(client, "moss-wren")
+        threads = "/api/v1/communities/grief/threads"
+        for anonymous in (True, True, False, False):
+            body = {"title": "A day", "body": "Some words.", "anonymous": anonymous}
+            assert (await api_post(client, threads, body)).status_code == 201
+        for anonymous in (True, False):
+            body = {"title": "A day", "body": "Some words.", "anonymous": anonymous}
+            refused = await api_post(client, threads, body)
+            assert refused.status_code == 429, refused.text
+            assert refused.json()["error"]["code"] == "rate_limited"
