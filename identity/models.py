@@ -16,6 +16,9 @@ class Member(SQLModel, table=True):
     pseudonym: str = Field(max_length=40)
     # Case-folded pseudonym: "Heron" and "heron" are the same member name.
     pseudonym_key: str = Field(max_length=40, unique=True)
+    # What the name looks like (names.lookalike_key): "R0wan" and "Rowan" can't both be in
+    # use, so that members can't pass for each other. None once the account is deleted.
+    pseudonym_skeleton: str | None = Field(default=None, max_length=40, index=True)
     passphrase_hash: str | None = Field(default=None, max_length=200)
     is_admin: bool = False
     is_peer_supporter: bool = False

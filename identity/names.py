@@ -91,6 +91,23 @@ def skeleton(name: str) -> str:
     return current
 
 
+# --- telling members apart -----------------------------------------------------------------------
+#
+# lookalike_key() is a narrower fold than skeleton(), for keeping members from passing for each
+# other: only what Unicode's confusables data (UTS #39, confusables.txt) says reads the same
+# within our alphabet (0 and O; 1, l and I, with i that many fonts draw alike; rn and m; vv and
+# w), plus capitals and the separators. Runs and leetspeak digits are left alone: "heron-1" and
+# "heron-11", or "Ana" and "Anna", are different people. Every other confusable in that data is
+# outside the alphabet _ALLOWED admits, so such a name is refused before it gets here.
+_LOOKALIKE_CHARS = str.maketrans({"0": "o", "1": "l", "i": "l", "|": "l", "-": None, "_": None})
+
+
+def lookalike_key(pseudonym: str) -> str:
+    """Two names with the same key read the same ("R0wan", "rowan_", "Rovvan", "ROWAN")."""
+    folded = unicodedata.normalize("NFKC", pseudonym.strip()).casefold()
+    return folded.translate(_LOOKALIKE_CHARS).replace("rn", "m").replace("vv", "w")
+
+
 # --- reserved staff terms ------------------------------------------------------------------------
 
 STAFF_TERMS: tuple[str, ...] = (
@@ -114,6 +131,8 @@ STAFF_TERMS: tuple[str, ...] = (
     "crisis-team",
     "crisisteam",
     "safeguarding",
+    "facilitator",  # group sessions' leaders
+    "moderation",
 )
 """Words a member's pseudonym must not contain because they read as a claim to be staff.
 
@@ -128,6 +147,13 @@ WHOLE_TOKEN_STAFF_TERMS: frozenset[str] = frozenset({"mod", "mods", "root"})
 # blanked out before the substring search, so "badminton-fan" is fine while "badminton-admin"
 # is still refused. Kept short on purpose: when in doubt we refuse, and the member picks again.
 _INNOCENT_WORDS: tuple[str, ...] = ("badminton", "ecosystem", "stafford")
+
+LABEL_TERMS: tuple[str, ...] = ("anonymous", "deleted-member", "deletedmember")
+"""Words of the labels Kindred shows instead of a name ("Anonymous member A", "[deleted
+member]"): a pseudonym reading like one could pass for an anonymous author in a thread and
+answer as them, or for an account that is gone."""
+
+_LABEL_SKELETONS: frozenset[str] = frozenset(skeleton(term) for term in LABEL_TERMS)
 
 _SUBSTRING_TERM_SKELETONS: frozenset[str] = frozenset(
     skeleton(term) for term in STAFF_TERMS if term not in WHOLE_TOKEN_STAFF_TERMS
@@ -150,11 +176,13 @@ def _tokens(pseudonym: str) -> set[str]:
 
     Tokens are separated by "-"/"_" and by camelCase. Digits are ambiguous: in "m0d" a digit is
     a disguised letter, in "mod42" it is a separate number. So we keep both readings: each token
-    as written, with digits at its edges trimmed, and its pieces between digit runs.
+    as written, with digits at its edges trimmed, and its pieces between digit runs. Capitals
+    are ambiguous too ("MODAnna" is two words, "mOd" one), so each part between separators is
+    also a token as a whole.
     """
     tokens: set[str] = set()
     for part in _SEPARATOR_RUNS.split(pseudonym):
-        for word in _CAMEL_BOUNDARY.split(part):
+        for word in {part, *_CAMEL_BOUNDARY.split(part)}:
             if not word:
                 continue
             tokens.add(word)
@@ -172,9 +200,15 @@ def _contains_staff_term(pseudonym: str) -> bool:
     if any(skeleton(token) in _WHOLE_TOKEN_SKELETONS for token in _tokens(pseudonym)):
         return True
     # A space cannot occur in a skeleton of an accepted name, so blanking with it cannot join
-    # the text on either side into a new term.
-    for innocent in _INNOCENT_SKELETONS:
-        whole = whole.replace(innocent, " ")
+    # the text on either side into a new term. An innocent word excuses a term only when it is
+    # written as one word: "badminton-fan" is fine, "b_admin_ton" (admin on its own) is not.
+    parts = []
+    for part in _SEPARATOR_RUNS.split(pseudonym):
+        folded = skeleton(part)
+        for innocent in _INNOCENT_SKELETONS:
+            folded = folded.replace(innocent, " ")
+        parts.append(folded)
+    whole = skeleton("".join(parts))
     return any(term in whole for term in _SUBSTRING_TERM_SKELETONS)
 
 
@@ -238,6 +272,12 @@ def check_pseudonym(pseudonym: str, staff_pseudonyms: Iterable[str] = ()) -> str
             "reserved",
             "That pseudonym contains a word we keep for the Kindred team (like 'admin' or "
             "'moderator'), so members can always tell who is staff. Please choose another.",
+        )
+    if any(label in skeleton(name) for label in _LABEL_SKELETONS):
+        raise PseudonymError(
+            "reserved",
+            "That pseudonym reads like a label Kindred shows in place of a name (for anonymous "
+            "posts or deleted accounts), so it could be mistaken for one. Please choose another.",
         )
     if _impersonates(name, staff_pseudonyms):
         # Deliberately vague: saying which staff name it resembles would help someone map out

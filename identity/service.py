@@ -25,7 +25,13 @@ from identity.country import valid_country
 from identity.hashing import hash_passphrase, needs_rehash, verify_passphrase
 from identity.lifecycle import MemberContentHooks
 from identity.models import DELETED_NAME, Member, MemberBlock, MemberSession, RecoveryCode
-from identity.names import PseudonymError, check_pseudonym, pseudonym_key, suggest_pseudonyms
+from identity.names import (
+    PseudonymError,
+    check_pseudonym,
+    lookalike_key,
+    pseudonym_key,
+    suggest_pseudonyms,
+)
 from identity.passphrases import PassphraseError, check_passphrase, normalise_passphrase
 from identity.recovery import generate_recovery_codes, hash_recovery_code
 
@@ -108,12 +114,12 @@ async def free_suggestions(db: Database, n: int = 3) -> list[str]:
     async with db.read() as s:
         taken = set(
             await s.exec(
-                select(Member.pseudonym_key).where(
-                    Member.pseudonym_key.in_([pseudonym_key(c) for c in candidates])
+                select(Member.pseudonym_skeleton).where(
+                    Member.pseudonym_skeleton.in_([lookalike_key(c) for c in candidates])  # type: ignore[union-attr]
                 )
             )
         )
-    return [c for c in candidates if pseudonym_key(c) not in taken][:n]
+    return [c for c in candidates if lookalike_key(c) not in taken][:n]
 
 
 async def sign_up(
@@ -143,10 +149,13 @@ async def sign_up(
     codes = generate_recovery_codes()
     try:
         async with db.transaction() as s:
-            if await _find_member(s, name) is not None:
+            if await _find_member(s, name) is not None or await _looks_taken(s, name):
                 raise _taken()
             member = Member(
-                pseudonym=name, pseudonym_key=pseudonym_key(name), passphrase_hash=hashed
+                pseudonym=name,
+                pseudonym_key=pseudonym_key(name),
+                pseudonym_skeleton=lookalike_key(name),
+                passphrase_hash=hashed,
             )
             member.is_admin = is_admin
             s.add(member)
@@ -165,11 +174,23 @@ async def sign_up(
 def _taken() -> IdentityError:
     return IdentityError(
         "pseudonym_taken",
-        "That pseudonym is already taken (names are the same whatever their capitals). "
+        "That pseudonym is already taken, or looks too much like one that is (names are the "
+        "same whatever their capitals, and look-alikes such as R0wan for Rowan count too). "
         "Try one of the suggestions or add something of your own.",
         field="pseudonym",
         status=409,
     )
+
+
+async def _looks_taken(s: AsyncSession, name: str) -> bool:
+    """Does a member's name read the same as this one ("R0wan", "Rowan", "rowan_")? So that
+    members can't pass for each other."""
+    found = await s.exec(
+        select(Member.id).where(
+            Member.pseudonym_skeleton == lookalike_key(name), Member.deleted_at.is_(None)
+        )
+    )
+    return found.first() is not None
 
 
 async def _find_member(s: AsyncSession, pseudonym: str) -> Member | None:
@@ -468,6 +489,7 @@ async def delete_account(
             .values(
                 pseudonym=DELETED_NAME,
                 pseudonym_key=f"~deleted~{member.id}",
+                pseudonym_skeleton=None,
                 passphrase_hash=None,
                 is_admin=False,
                 is_peer_supporter=False,

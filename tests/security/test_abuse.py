@@ -24,9 +24,12 @@ import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from sqlmodel import col, update
 from starlette.applications import Starlette
 
@@ -36,6 +39,7 @@ from forum import service as forum
 from forum.models import Community
 from identity import service as identity
 from identity.models import Member
+from identity.names import PseudonymError
 from kindred.app import create_app
 from moderation.models import CommunityModerator
 from tests.conftest import SITE
@@ -525,7 +529,7 @@ async def test_one_request_a_day_per_member_however_it_is_closed(
 ) -> None:
     from sqlmodel import select
 
-    from moderation.models import CheckInRequest
+    from moderation.models import CheckInAsk, CheckInRequest
 
     target = await crowd.member("steady-oak")
     supporter = await crowd.member("helper-hazel")
@@ -545,8 +549,10 @@ async def test_one_request_a_day_per_member_however_it_is_closed(
     assert (await ask_check_in(second, post_id)).json()["status"] == "already_known"
     assert (await supporter.get("/api/v1/moderation/check-ins")).json()["items"] == []
     # A day later, a new request may open.
+    day_ago = utcnow() - timedelta(days=1, hours=1)
     async with crowd.ctx.db.transaction() as s:
-        await s.exec(update(CheckInRequest).values(opened_at=utcnow() - timedelta(days=1, hours=1)))
+        await s.exec(update(CheckInRequest).values(opened_at=day_ago))
+        await s.exec(update(CheckInAsk).values(created_at=day_ago))
     third = await crowd.member("asker-c")
     assert (await ask_check_in(third, post_id)).json()["status"] == "asked"
     async with crowd.ctx.db.read() as s:
@@ -665,3 +671,212 @@ async def test_asking_again_and_again_is_one_at_a_time_and_throttled(
     assert codes == [201, 201, 201, 201, 429]  # support_request: 5 made an hour
     assert made.json()["error"]["code"] == "rate_limited"
     assert await queued(oak) == []  # the last one was withdrawn and the refused ask made none
+
+
+# --------------------------------------------------------------------------- pseudonyms
+
+DATA = Path(__file__).parent / "data"
+
+
+def _homoglyphs() -> dict[str, list[str]]:
+    """ASCII letter -> the Latin, Greek and Cyrillic letters Unicode lists as reading like it."""
+    table: dict[str, list[str]] = {}
+    for line in (DATA / "homoglyphs.tsv").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            _cp, char, prototype, _name = line.split("\t")
+            table.setdefault(prototype.lower(), []).append(char)
+    return table
+
+
+HOMOGLYPHS = _homoglyphs()
+INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u180e"]
+COMBINING = ["\u0301", "\u0308", "\u0336", "\u0338", "\u034f", "\u0323"]
+# Spellings a reader takes for the letter (the inverse of identity.names.skeleton's map, and
+# UTS #39's m -> rn and w -> vv).
+ASCII_DISGUISES = {
+    "o": ["0", "O"],
+    "l": ["1", "I"],
+    "i": ["1", "l", "I"],
+    "e": ["3", "E"],
+    "a": ["4", "A"],
+    "s": ["5", "S"],
+    "t": ["7", "T"],
+    "b": ["8", "B"],
+    "g": ["9", "G"],
+    "m": ["rn", "M"],
+    "w": ["vv", "W"],
+}
+NAME = st.text(alphabet="abcdefghjkmnpqrstuvwxyz", min_size=4, max_size=12)
+
+
+def _reserved_terms() -> list[str]:
+    from identity.names import LABEL_TERMS, STAFF_TERMS, WHOLE_TOKEN_STAFF_TERMS
+
+    return [t for t in (*STAFF_TERMS, *LABEL_TERMS) if t not in WHOLE_TOKEN_STAFF_TERMS]
+
+
+@st.composite
+def unicode_disguise(draw: st.DrawFn, name: str) -> str:
+    """`name` with one to three letters swapped for look-alikes from other scripts or full-width
+    forms, or with invisible characters or combining marks slipped in."""
+    chars = list(name)
+    for _ in range(draw(st.integers(1, 3))):
+        at = draw(st.integers(0, len(chars) - 1))
+        how = draw(st.sampled_from(["homoglyph", "fullwidth", "invisible", "combining"]))
+        letter = chars[at]
+        if how == "homoglyph" and letter.lower() in HOMOGLYPHS:
+            chars[at] = draw(st.sampled_from(HOMOGLYPHS[letter.lower()]))
+        elif how == "fullwidth" and letter.isascii() and letter.isalnum():
+            chars[at] = chr(ord(letter) - 0x21 + 0xFF01)
+        elif how == "combining":
+            chars[at] = letter + draw(st.sampled_from(COMBINING))
+        else:
+            chars[at] = letter + draw(st.sampled_from(INVISIBLE))
+    return "".join(chars)
+
+
+@st.composite
+def ascii_disguise(draw: st.DrawFn, term: str, *, separators: bool = True) -> str:
+    """`term` as someone dodging a word filter would write it in plain ASCII."""
+    out = []
+    for letter in term.replace("-", ""):
+        spelled = letter
+        if draw(st.booleans()):
+            spelled = draw(
+                st.sampled_from([letter, *ASCII_DISGUISES.get(letter, [letter.upper()])])
+            )
+        if draw(st.integers(0, 5)) == 0:
+            spelled *= 2  # "admmin"
+        out.append(spelled)
+        if separators and draw(st.integers(0, 4)) == 0:
+            out.append(draw(st.sampled_from(["-", "_"])))
+    return "".join(out).strip("-_")
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(data=st.data(), name=NAME)
+def test_names_in_other_scripts_or_with_hidden_characters_are_refused(data, name) -> None:
+    from identity.names import PseudonymError, check_pseudonym
+
+    disguised = data.draw(unicode_disguise(name))
+    assume(disguised != name)
+    with pytest.raises(PseudonymError) as refused:
+        check_pseudonym(disguised)
+    assert refused.value.code in ("bad_characters", "too_long")
+
+
+@settings(max_examples=250, deadline=None, derandomize=True)
+@given(data=st.data(), term=st.sampled_from(_reserved_terms()))
+def test_staff_words_and_kindreds_labels_are_refused_in_any_disguise(data, term) -> None:
+    from identity.names import SUGGESTION_ADJECTIVES, SUGGESTION_NOUNS, check_pseudonym
+
+    words = st.sampled_from(SUGGESTION_ADJECTIVES + SUGGESTION_NOUNS)
+    before = data.draw(st.one_of(st.just(""), words.map(lambda w: w + "-")))
+    after = data.draw(st.one_of(st.just(""), words.map("-".__add__), st.integers(1, 99).map(str)))
+    name = before + data.draw(ascii_disguise(term)) + after
+    assume(3 <= len(name) <= 32)
+    with pytest.raises(PseudonymError) as refused:
+        check_pseudonym(name)
+    assert refused.value.code == "reserved", name
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(data=st.data(), term=st.sampled_from(["mod", "mods", "root"]))
+def test_short_staff_words_are_refused_as_a_word_of_the_name(data, term) -> None:
+    from identity.names import SUGGESTION_ADJECTIVES, check_pseudonym
+
+    adjective = data.draw(st.sampled_from(SUGGESTION_ADJECTIVES))
+    name = f"{adjective}-{data.draw(ascii_disguise(term, separators=False))}"
+    assume(len(name) <= 32)
+    with pytest.raises(PseudonymError) as refused:
+        check_pseudonym(name)
+    assert refused.value.code == "reserved", name
+
+
+@st.composite
+def lookalike_of(draw: st.DrawFn, name: str) -> str:
+    """`name` with only the changes UTS #39 (within our alphabet), capitals and separators
+    make: what one member would try in order to pass for another."""
+    swaps = {"o": ["0"], "l": ["1", "I"], "i": ["1", "I", "l"], "m": ["rn"], "w": ["vv"]}
+    out = []
+    for letter in name:
+        spelled = letter
+        if letter in swaps and draw(st.booleans()):
+            spelled = draw(st.sampled_from(swaps[letter]))
+        elif draw(st.booleans()):
+            spelled = letter.upper()
+        out.append(spelled)
+        if draw(st.integers(0, 5)) == 0:
+            out.append(draw(st.sampled_from(["-", "_"])))
+    return "".join(out)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(data=st.data(), name=st.text(alphabet="abcdeilmnorstuvw", min_size=3, max_size=16))
+def test_a_look_alike_of_a_name_has_the_same_key(data, name) -> None:
+    from identity.names import lookalike_key
+
+    assert lookalike_key(data.draw(lookalike_of(name))) == lookalike_key(name)
+
+
+def test_look_alike_keys_keep_different_people_apart() -> None:
+    from identity.names import lookalike_key
+
+    for one, other in [
+        ("heron-1", "heron-11"),
+        ("Ana", "Anna"),
+        ("rowan", "rowan2"),
+        ("sam", "san"),
+    ]:
+        assert lookalike_key(one) != lookalike_key(other)
+
+
+async def test_members_cannot_sign_up_as_a_look_alike_of_each_other(
+    crowd: Crowd, community: Community
+) -> None:
+    await crowd.member("Rowan-Fern")
+    await crowd.member("Kim-Lane")
+    for lookalike in ["R0wan-Fern", "rowan_fern", "ROWANFERN", "Rovvan-Fern", "R0VVAN__FERN",
+                      "Kirn-Lane", "Kim-1ane", "KIM-LANE"]:  # fmt: skip
+        async with client_at(crowd.app, crowd.address()) as client:
+            refused = await client.post(
+                "/api/v1/signup", json={"pseudonym": lookalike, "passphrase": PASSPHRASE}
+            )
+        assert refused.status_code == 409, (lookalike, refused.text)
+        error = refused.json()["error"]
+        assert error["code"] == "pseudonym_taken" and "look-alikes" in error["message"]
+        # The suggestions offered instead are free in the same sense.
+        from identity.names import lookalike_key
+
+        taken = {lookalike_key("Rowan-Fern"), lookalike_key("Kim-Lane")}
+        assert error["suggestions"] and not taken & {lookalike_key(s) for s in error["suggestions"]}
+    for different in ["Rowan-Fern-2", "Rowan-Ferns", "Kim-Lake"]:
+        await crowd.member(different)
+
+
+async def test_staff_and_labels_cannot_be_worn_through_the_sign_up_form(
+    crowd: Crowd, community: Community
+) -> None:
+    await crowd.member("Hazel-Grove")
+    await identity.set_roles(crowd.ctx.db, "Hazel-Grove", peer_supporter=True)
+    attempts = {
+        "Haze1-Grove_": "impersonation",
+        "HAZEL_GR0VE-7": "impersonation",
+        "Anonymous-member-A": "reserved",
+        "AnonymousMemberB": "reserved",
+        "deleted_member": "reserved",
+        "Kindred-Team": "reserved",
+        "m0derat0r": "reserved",
+        "Facilitator-Sam": "reserved",
+        "b_admin_ton": "reserved",
+        "Hаzel-Grove": "bad_characters",  # Cyrillic а
+        "Hazel\u200b-Grove": "bad_characters",
+        "Ｈazel-Grove": "bad_characters",  # full-width H
+    }
+    for name, code in attempts.items():
+        async with client_at(crowd.app, crowd.address()) as client:
+            refused = await client.post(
+                "/api/v1/signup", json={"pseudonym": name, "passphrase": PASSPHRASE}
+            )
+        assert refused.status_code in (409, 422), (name, refused.text)
+        assert refused.json()["error"]["code"] == code, name
