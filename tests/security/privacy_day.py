@@ -4,13 +4,15 @@ passphrases, recovery codes and session tokens: everything the privacy scans aft
 not find (tests/security/test_privacy_at_rest.py).
 
 The day: five people join or sign in from eight addresses (IPv4 and IPv6, behind a trusted
-proxy), one mistypes a passphrase and one forgets theirs and uses a recovery code; members post
-threads and replies under their pseudonyms and anonymously, mention, react, edit, mark a reply
-as helped; they talk in a chat room over WebSockets (with `?token=`, and with the cookie as a
-browser does); a member reports an anonymous reply and asks a peer supporter to check on an
-anonymous author; a moderator opens the thread and the review queue (revealing the anonymous
-authors, audited); a member asks for 1:1 support, a peer supporter takes it and they talk;
-two members download their data; one deletes their account, erasing what they wrote.
+proxy), one mistypes a passphrase, someone guesses at another's, and one forgets theirs and
+uses a recovery code; members post threads and replies under their pseudonyms and
+anonymously, mention, react, edit, mark a reply as helped; they talk in a chat room over
+WebSockets (with `?token=`, and with the cookie as a browser does); a member reports an
+anonymous reply and asks a peer supporter to check on an anonymous author; a moderator opens
+the thread (revealing its anonymous authors) and reveals the reported reply's author from the
+review queue (both audited; the author is told); a member asks for 1:1 support, a peer
+supporter takes it and they talk; two members download their data; one deletes their
+account, erasing what they wrote.
 """
 
 from __future__ import annotations
@@ -388,7 +390,12 @@ async def _forum(day: Day, steward: Person, alder: Person, birch: Person, cedar:
     # and each reveal is audited.
     seen = await steward.get(f"/api/v1/threads/{asked['id']}")
     assert any(p.get("author_pseudonym") == "birchmoor" for p in seen["posts"]), seen
-    await steward.get("/api/v1/moderation/queue")
+    queue = await steward.get("/api/v1/moderation/queue")
+    [case] = [i for i in queue["items"] if i["kind"] == "post" and i["target_id"] == quiet["id"]]
+    revealed = await steward.post(f"/api/v1/moderation/cases/{case['case_id']}/reveal", {}, 200)
+    assert revealed["author"] == "alderwick", revealed
+    told = await alder.get("/api/v1/account/reveals")  # the author sees it happened
+    assert told["reveals"], told
     for person in (alder, birch, cedar):
         await person.get("/api/v1/notifications")
 

@@ -18,6 +18,8 @@ import html
 import json
 import secrets
 import sqlite3
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -101,9 +103,16 @@ async def day(tmp_path: Path, suite_postgres: str | None) -> tuple[Day, Path, st
             return await _member_id(data, suite_postgres, name)
 
         await live_a_day(happened, passphrase, member_id)
+        if not suite_postgres:  # an operator's backup, kept in the data directory
+            _kindred(server.env, "backup", str(data / "backups" / "kindred.db"))
     finally:
         stop_server(server.process)
     return happened, data, suite_postgres
+
+
+def _kindred(env: dict[str, str], *args: str) -> None:
+    kindred = Path(sys.executable).parent / "kindred"
+    subprocess.run([str(kindred), *args], env=env, check=True, capture_output=True, timeout=60)
 
 
 async def _member_id(data: Path, postgres: str | None, name: str) -> int:
@@ -154,6 +163,9 @@ async def test_a_day_of_use_leaves_no_address_secret_or_anonymous_link_at_rest(d
     files = Haystack("the data directory", at_rest.file_cells(data))
     redis = Haystack("Redis", at_rest.redis_cells(backends.REDIS_URL) if postgres else [])
     assert database.cells and files.cells and "POST /api/v1/signup 201" in log.cells[0].text
+    if not postgres:
+        backup = [c.where for c in files.find(happened.words["birchmoor"][0])]
+        assert "backups/kindred.db" in backup, backup
     if postgres:  # the rate limits were counted there
         assert any("LIMITER/" in c.text for c in redis.cells), redis.cells
 
