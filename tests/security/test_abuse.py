@@ -880,3 +880,28 @@ async def test_staff_and_labels_cannot_be_worn_through_the_sign_up_form(
             )
         assert refused.status_code in (409, 422), (name, refused.text)
         assert refused.json()["error"]["code"] == code, name
+
+
+def test_the_migration_gives_existing_members_their_look_alike_key(tmp_path: Path) -> None:
+    """SQLite only: the backfill is plain SQL either way, and the PostgreSQL suite migrates a
+    database with no members in it."""
+    import sqlite3
+
+    from identity.names import lookalike_key
+    from kindred.migrate import upgrade
+
+    path = tmp_path / "old.db"
+    upgrade(f"sqlite+aiosqlite:///{path}", "0014")
+    with sqlite3.connect(path) as db:
+        db.executemany(
+            "INSERT INTO member (pseudonym, pseudonym_key, is_admin, is_peer_supporter, "
+            "created_at, deleted_at) VALUES (?, ?, 0, 0, '2026-01-01 00:00:00.000000', ?)",
+            [
+                ("R0wan-Fern", "r0wan-fern", None),
+                ("[deleted member]", "~deleted~2", "2026-02-01 00:00:00.000000"),
+            ],
+        )
+    upgrade(f"sqlite+aiosqlite:///{path}", "0015")
+    with sqlite3.connect(path) as db:
+        rows = db.execute("SELECT pseudonym_skeleton FROM member ORDER BY id").fetchall()
+    assert rows == [(lookalike_key("Rowan-Fern"),), (None,)]
