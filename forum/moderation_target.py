@@ -47,6 +47,7 @@ class PostTarget:
                 context_title=thread.title,
                 context_url=f"/t/{thread.id}#p{post.id}",
                 anonymous=post.anonymous,
+                persona=f"thread {thread.id}" if post.anonymous else "",
             )
             for post, thread, member, alias in rows
         }

@@ -4,12 +4,17 @@ post or chat message they can see, for a supporter to check in.
 It is built so that it can't be turned into a way of bothering someone:
 - the person asked about is named by the content only, so an anonymous author stays
   anonymous to the asker, and nothing a supporter is shown names the asker;
-- there is at most one open request per member, and asks within a day of the last one fold
-  into it (raising its count) rather than making another;
+- there is at most one open request per member as others see them (their pseudonym, or one
+  anonymous label), and asks within a day of the last one fold into it (raising its count)
+  rather than making another;
 - each asker has the ``check_in`` rate limit;
-- if the person asked about has blocked the asker, the ask is recorded for moderators but
-  never reaches supporters (a block must not be worked round through them), and the asker is
-  told nothing different (which would reveal the block);
+- if the person asked about has blocked the asker, an ask about what they wrote under their
+  pseudonym is recorded for moderators but never reaches supporters (a block must not be
+  worked round through them), and the asker is told nothing different (which would reveal
+  the block);
+- anonymous content is asked about apart from its author's named content (per persona), and
+  neither their blocks nor their leaving change what anyone sees of an ask about it: either
+  would tell the asker or the supporters whose it is;
 - moderators can see who asked about whom and how often; each look is an audit row.
 
 No HTTP here: pages and the JSON API share these functions.
@@ -31,6 +36,7 @@ from core.db import utcnow
 from identity.models import Member, MemberBlock
 from moderation.models import CheckInAsk, CheckInRequest
 from moderation.service import (
+    REVEAL,
     ModerationError,
     in_scope,
     moderated_communities,
@@ -93,9 +99,9 @@ async def target_of(
             "emergency number.",
         )
     subject = await s.get(Member, view.author_id)
-    # An anonymous post stays askable after its author leaves (the ask is kept for moderators
-    # and reaches no supporter, as below): "they have left" would tell the asker that the
-    # anonymous author is the member whose named posts just turned "[deleted member]".
+    # An anonymous post stays askable after its author leaves: "they have left" would tell
+    # the asker that the anonymous author is the member whose named posts just turned
+    # "[deleted member]".
     if subject is None or (subject.deleted_at is not None and not view.anonymous):
         raise ModerationError(
             "not_found",
@@ -135,18 +141,20 @@ async def ask(
 async def _record_ask(ctx: AppContext, asker: Member, view: TargetView) -> Asked:
     subject_id = view.author_id
     assert subject_id is not None
+    persona = view.persona
     async with ctx.db.transaction() as s:
-        existing = await _current_request(s, subject_id)
-        folded = existing is not None or await _asked_lately(s, subject_id)
-        subject = await s.get(Member, subject_id)
-        withheld = (
-            subject is None
-            or subject.deleted_at is not None  # an anonymous post's author who has left
-            or await s.get(MemberBlock, (subject_id, asker.id)) is not None
+        existing = await _current_request(s, subject_id, persona)
+        folded = existing is not None or await _asked_lately(s, subject_id, persona)
+        # Anonymous content is asked about as anyone's would be: its author's blocks (made
+        # by pseudonym) and their leaving don't stop it reaching supporters, whose queue
+        # would otherwise show which anonymous posts are theirs.
+        withheld = not view.anonymous and (
+            await s.get(MemberBlock, (subject_id, asker.id)) is not None
         )
         ask = CheckInAsk(
             asker_id=asker.id,  # type: ignore[arg-type]
             subject_id=subject_id,
+            persona=persona,
             target_kind=view.kind,
             target_id=view.id,
             withheld=withheld,
@@ -157,6 +165,7 @@ async def _record_ask(ctx: AppContext, asker: Member, view: TargetView) -> Asked
         if existing is None:
             request = CheckInRequest(
                 subject_id=subject_id,
+                persona=persona,
                 community_id=view.community_id,
                 target_kind=view.kind,
                 target_id=view.id,
@@ -185,29 +194,38 @@ async def _record_ask(ctx: AppContext, asker: Member, view: TargetView) -> Asked
         return Asked(folded=True)
 
 
-async def _asked_lately(s: AsyncSession, subject_id: int) -> bool:
-    """Whether anyone asked about this member in the last day, withheld asks included. What
-    an asker is told depends on this and on the request, never on whether the ask reaches
-    supporters: otherwise asking twice would tell a blocked asker about the block, or tell
-    anyone that an anonymous author has left."""
+async def _asked_lately(s: AsyncSession, subject_id: int, persona: str) -> bool:
+    """Whether anyone asked about this member, as this persona, in the last day, withheld
+    asks included. What an asker is told depends on this and on the request, never on
+    whether the ask reaches supporters: otherwise asking twice would tell a blocked asker
+    about the block, or tell anyone that an anonymous author has left."""
     since = utcnow() - FOLD_WITHIN
     found = await s.exec(
         select(CheckInAsk.id)
-        .where(CheckInAsk.subject_id == subject_id, col(CheckInAsk.created_at) >= since)
+        .where(
+            CheckInAsk.subject_id == subject_id,
+            CheckInAsk.persona == persona,
+            col(CheckInAsk.created_at) >= since,
+        )
         .limit(1)
     )
     return found.first() is not None
 
 
-async def _current_request(s: AsyncSession, subject_id: int) -> CheckInRequest | None:
-    """The open request about a member, or one opened in the last day (even if a supporter
-    has closed it): at most one a day."""
+async def _current_request(s: AsyncSession, subject_id: int, persona: str) -> CheckInRequest | None:
+    """The open request about a member as this persona, or one opened in the last day (even
+    if a supporter has closed it): at most one a day.
+
+    Per persona: an ask about someone's anonymous post folding into the request about their
+    named posts would tell the asker ("supporters already know") and the supporters (one
+    card, its count going up) that the two are the same person."""
     since = utcnow() - FOLD_WITHIN
     return (
         await s.exec(
             select(CheckInRequest)
             .where(
                 CheckInRequest.subject_id == subject_id,
+                CheckInRequest.persona == persona,
                 or_(
                     col(CheckInRequest.closed_at).is_(None),
                     col(CheckInRequest.opened_at) >= since,
@@ -355,6 +373,20 @@ async def who_asked(
             request.community_id,
             f"check-in request {request.id}",
         )
+        # The page names the member beside each thing asked about: for anonymous posts that
+        # is a look behind them, audited as on the thread page, and shown to the member.
+        for view in views.values():
+            if view.anonymous:
+                await record(
+                    s,
+                    moderator,
+                    REVEAL,
+                    view.kind,
+                    view.id,
+                    view.community_id,
+                    f"check-in request {request.id}",
+                    subject_id=request.subject_id,
+                )
     return WhoAsked(
         subject,
         [AskRecord(a, askers[a.asker_id], views.get((a.target_kind, a.target_id))) for a in asks],
@@ -386,9 +418,17 @@ async def erase_asks(s: AsyncSession, member_id: int) -> None:
 
 async def close_requests_about(s: AsyncSession, member_id: int) -> None:
     """On every deletion: a request still open about a member who left is closed (nobody is
-    there to check on). Kept content keeps the asks about it, for moderators."""
+    there to check on). Kept content keeps the asks about it, for moderators.
+
+    Not those about their anonymous posts: cards about "Anonymous member A" vanishing from
+    the supporters' queue as the member's named posts turn "[deleted member]" would tell
+    supporters whose they were. Those close as any other, by a supporter."""
     await s.exec(
         update(CheckInRequest)
-        .where(col(CheckInRequest.subject_id) == member_id, col(CheckInRequest.closed_at).is_(None))
+        .where(
+            col(CheckInRequest.subject_id) == member_id,
+            CheckInRequest.persona == "",
+            col(CheckInRequest.closed_at).is_(None),
+        )
         .values(closed_at=utcnow(), resolution="member_left")
     )

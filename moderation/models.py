@@ -144,14 +144,16 @@ class AuditEntry(SQLModel, table=True):
 
 class CheckInRequest(SQLModel, table=True):
     """Members are worried about `subject` and asked peer supporters to check in. One open
-    request per member at a time; asks within a day of it fold into it (`ask_count`). Who
-    asked is in `check_in_ask`, which only moderators may read (audited)."""
+    request per member, as others see them (`persona`), at a time; asks within a day of it
+    fold into it (`ask_count`). Who asked is in `check_in_ask`, which only moderators may
+    read (audited)."""
 
     __tablename__ = "check_in_request"
     __table_args__ = (
         sa.Index(
             "uq_check_in_open_subject",
             "subject_id",
+            "persona",
             unique=True,
             sqlite_where=sa.text("closed_at IS NULL"),
             postgresql_where=sa.text("closed_at IS NULL"),
@@ -161,6 +163,10 @@ class CheckInRequest(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     subject_id: int = Field(foreign_key="member.id", ondelete="CASCADE")
+    # "" for what they wrote under their pseudonym; for anonymous content, where its label
+    # holds (TargetView.persona). Asks fold, count and close per persona, so nothing a
+    # supporter or an asker sees ties a member's anonymous posts to their named ones.
+    persona: str = Field(default="", max_length=40)
     community_id: int | None = Field(default=None, foreign_key="community.id", ondelete="CASCADE")
     # The content the first ask came from: where a supporter can reach out.
     target_kind: str = Field(max_length=16)
@@ -185,6 +191,7 @@ class CheckInAsk(SQLModel, table=True):
     )
     asker_id: int = Field(foreign_key="member.id", ondelete="CASCADE")
     subject_id: int = Field(foreign_key="member.id", index=True, ondelete="CASCADE")
+    persona: str = Field(default="", max_length=40)  # as on the request
     target_kind: str = Field(max_length=16)
     target_id: int
     # True when the member asked about has blocked the asker: recorded for moderators,

@@ -34,6 +34,10 @@ class TargetView:
     context_title: str
     context_url: str
     anonymous: bool = False
+    # Who the author appears as, when it isn't their pseudonym: for anonymous content, where
+    # its label holds ("thread 12"). What is asked or counted about content is kept apart
+    # per persona, so it never ties a member's anonymous posts to their named ones.
+    persona: str = ""
     # Said where only some may read it (a group session's room, a 1:1 support conversation):
     # it may reach moderators through a report, but not every peer supporter's queue.
     private: bool = False
