@@ -33,7 +33,7 @@ from chat import service
 from chat.gates import CLOSE_GONE
 from core.broker import RESUMED, Broker, Subscription
 from core.db import Database
-from identity.service import blocked_ids, live_session_ids
+from identity.service import blocked_ids, live_sessions
 
 log = logging.getLogger("kindred.chat.hub")
 
@@ -56,15 +56,15 @@ class Listener:
         queue_size: int,
         *,
         receives: bool = True,
-        session_id: int | None = None,
+        sign_in: str | None = None,
         community_id: int | None = None,
     ) -> None:
         self.member_id = member_id
         self.pseudonym = pseudonym  # None: shown in the member list as "a member"
         self.hidden = hidden
-        # The sign-in (MemberSession) it connected with: signing out closes it; and the
-        # room's community: a sanction in that community reaches it.
-        self.session_id = session_id
+        # The sign-in it connected with (its session's token hash): signing out closes it;
+        # and the room's community: a sanction in that community reaches it.
+        self.sign_in = sign_in
         self.community_id = community_id
         # False while waiting in a session's lobby: room state frames only, no messages, and
         # not in the member list.
@@ -305,18 +305,18 @@ class Hub:
             listener
             for channel in self.rooms.values()
             for listener in channel.listeners
-            if listener.session_id is not None
+            if listener.sign_in is not None
         ]
         if not listeners:
             return
         try:
             async with self.db.read() as s:
-                live = await live_session_ids(s, {x.session_id for x in listeners})  # type: ignore[misc]
+                live = await live_sessions(s, {x.sign_in for x in listeners})  # type: ignore[misc]
         except Exception:  # the database is away: the next round looks again
             log.exception("chat hub: cannot check sessions")
             return
         for listener in listeners:
-            if listener.session_id not in live:
+            if listener.sign_in not in live:
                 listener.offer(SIGNED_OUT)
                 listener.close(CLOSE_GONE)
 
@@ -344,7 +344,7 @@ class Hub:
         hidden: frozenset[int],
         *,
         receives: bool = True,
-        session_id: int | None = None,
+        sign_in: str | None = None,
         community_id: int | None = None,
     ) -> Listener:
         return Listener(
@@ -353,7 +353,7 @@ class Hub:
             hidden,
             self.queue_size,
             receives=receives,
-            session_id=session_id,
+            sign_in=sign_in,
             community_id=community_id,
         )
 
@@ -419,8 +419,8 @@ class Hub:
 def _concerns(event: dict[str, Any], listener: Listener) -> bool:
     """Does a member event reach this connection: one sign-in's (`session`), every sign-in
     but one (`keep`), one community's rooms (`community_id`), or else all of them."""
-    if "session" in event and listener.session_id != event["session"]:
+    if "session" in event and listener.sign_in != event["session"]:
         return False
-    if "keep" in event and listener.session_id == event["keep"]:
+    if "keep" in event and listener.sign_in == event["keep"]:
         return False
     return "community_id" not in event or listener.community_id == event["community_id"]

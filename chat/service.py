@@ -101,13 +101,13 @@ async def tell_member(
     room_id: int | None = None,
     close: int | None = None,
     community_id: int | None = None,
-    session: int | None = None,
-    keep: int | None = None,
+    session: str | None = None,
+    keep: str | None = None,
 ) -> None:
     """Send a frame to every chat connection the member has open, on any worker, and close
     them with `close` when given (chat/gates.py). Narrowed to the connections in `room_id`,
     in rooms of `community_id`, made with the sign-in `session`, or with any sign-in but
-    `keep`, when given (chat/hub.py)."""
+    `keep` (sign-ins by their token hash), when given (chat/hub.py)."""
     event: dict[str, Any] = {"member_id": member_id, "frame": json.dumps(frame) if frame else None}
     narrowing = {
         "room_id": room_id,
@@ -133,7 +133,7 @@ def signed_out_frame() -> dict[str, Any]:
 
 
 async def sessions_ended(
-    broker: Broker, member_id: int, *, session: int | None = None, keep: int | None = None
+    broker: Broker, member_id: int, *, session: str | None = None, keep: str | None = None
 ) -> None:
     """A sign-in ended (sign-out, a passphrase change, a site-wide ban, a deleted account):
     its chat connections close at once, on every worker, with 4003 (don't reconnect) after

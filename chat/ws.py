@@ -79,7 +79,7 @@ async def room_socket(websocket: WebSocket) -> None:
         None if anonymous else member.pseudonym,
         hidden,
         receives=not admission.lobby,
-        session_id=sign_in.id if sign_in else None,  # signing out closes it (chat/hub.py)
+        sign_in=sign_in.token_hash if sign_in else None,  # signing out closes it (chat/hub.py)
         community_id=room.community_id,
     )
     await websocket.accept()

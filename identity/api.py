@@ -108,7 +108,7 @@ async def logout(request: Request) -> Response:
     session = current_session(request)
     if session is not None:
         await service.end_session(get_context(request).db, session.token_hash)
-        await sessions_ended(request, session.member_id, session=session.id)
+        await sessions_ended(request, session.member_id, session=session.token_hash)
     response = JSONResponse({"status": "signed_out"})
     clear_session_cookie(request, response)
     response.headers["clear-site-data"] = '"cache", "cookies", "storage"'

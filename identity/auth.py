@@ -88,10 +88,11 @@ def require_admin(conn: HTTPConnection) -> Member:
 
 
 async def sessions_ended(
-    conn: HTTPConnection, member_id: int, *, session: int | None = None, keep: int | None = None
+    conn: HTTPConnection, member_id: int, *, session: str | None = None, keep: str | None = None
 ) -> None:
     """Tell the parts that hold live connections (chat's WebSockets, on every worker) that
-    sign-ins have ended: `session` alone, every one but `keep`, or all the member's."""
+    sign-ins have ended: `session` alone, every one but `keep` (sessions by token hash:
+    unlike ids, never used twice), or all the member's."""
     listeners = conn.app.state.ctx.extensions.get("session_end_listeners", ())
     for listener in listeners:
         await listener(member_id, session=session, keep=keep)

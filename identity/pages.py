@@ -150,7 +150,7 @@ async def logout(request: Request) -> Response:
     session = current_session(request)
     if session is not None:
         await service.end_session(get_context(request).db, session.token_hash)
-        await sessions_ended(request, session.member_id, session=session.id)
+        await sessions_ended(request, session.member_id, session=session.token_hash)
     response = RedirectResponse("/?signed_out=1", 303)
     clear_session_cookie(request, response)
     # Wipe what this browser kept of the member's visit: caches, cookies, local storage.
@@ -179,8 +179,8 @@ async def account_page(request: Request, **extra: Any) -> Response:
 async def revoke_session(request: Request) -> Response:
     member = require_member(request)
     session_id = request.path_params["session_id"]
-    if await service.revoke_session(get_context(request).db, member, session_id):
-        await sessions_ended(request, member.id, session=session_id)  # type: ignore[arg-type]
+    if ended := await service.revoke_session(get_context(request).db, member, session_id):
+        await sessions_ended(request, member.id, session=ended)  # type: ignore[arg-type]
     this = current_session(request)
     if this is not None and this.id == session_id:
         return await logout(request)
@@ -196,7 +196,7 @@ async def revoke_sessions(request: Request) -> Response:
         await sessions_ended(request, member.id)  # type: ignore[arg-type]
         return await logout(request)
     await service.revoke_all_sessions(get_context(request).db, member, keep=this.id)
-    await sessions_ended(request, member.id, keep=this.id)  # type: ignore[arg-type]
+    await sessions_ended(request, member.id, keep=this.token_hash)  # type: ignore[arg-type]
     return RedirectResponse("/account?done=others", 303)
 
 
@@ -219,8 +219,9 @@ async def change_passphrase(request: Request) -> Response:
         )
     except IdentityError as exc:
         return await account_page(request, status=exc.status, **_error_context(exc))
-    # Every other sign-in ended with the old passphrase: so do their chat connections.
-    await sessions_ended(request, member.id, keep=signed_in.session.id)  # type: ignore[arg-type]
+    # Every sign-in ended with the old passphrase: so do their chat connections (the new
+    # one has none yet).
+    await sessions_ended(request, member.id)  # type: ignore[arg-type]
     response = RedirectResponse("/account?done=passphrase", 303)
     set_session_cookie(request, response, signed_in)
     return response
@@ -307,8 +308,7 @@ async def recover_page(request: Request) -> Response:
     except IdentityError as exc:
         context = {"values": values, **_error_context(exc)}
         return render(request, "identity/recover.html", context, exc.status)
-    member_id, kept = signed_in.member.id, signed_in.session.id
-    await sessions_ended(request, member_id, keep=kept)  # type: ignore[arg-type]
+    await sessions_ended(request, signed_in.member.id)  # type: ignore[arg-type]
     response = RedirectResponse("/account?done=passphrase", 303)
     set_session_cookie(request, response, signed_in)
     return response

@@ -300,16 +300,16 @@ async def end_session(db: Database, hashed_token: str) -> None:
         await s.exec(delete(MemberSession).where(MemberSession.token_hash == hashed_token))
 
 
-async def live_session_ids(s: AsyncSession, session_ids: set[int]) -> set[int]:
-    """Those of these sessions that still exist and have not run out (chat asks, to close
-    connections whose sign-in has ended)."""
+async def live_sessions(s: AsyncSession, token_hashes: set[str]) -> set[str]:
+    """Those of these sessions (by token hash: unlike ids, never used twice) that still
+    exist and have not run out. Chat asks, to close connections whose sign-in has ended."""
     rows = await s.exec(
-        select(MemberSession.id).where(
-            MemberSession.id.in_(session_ids),  # type: ignore[union-attr]
+        select(MemberSession.token_hash).where(
+            MemberSession.token_hash.in_(token_hashes),  # type: ignore[attr-defined]
             MemberSession.expires_at > utcnow(),
         )
     )
-    return set(rows)  # type: ignore[arg-type]
+    return set(rows)
 
 
 async def list_sessions(db: Database, member: Member) -> list[MemberSession]:
@@ -322,14 +322,15 @@ async def list_sessions(db: Database, member: Member) -> list[MemberSession]:
         return list(rows)
 
 
-async def revoke_session(db: Database, member: Member, session_id: int) -> bool:
+async def revoke_session(db: Database, member: Member, session_id: int) -> str | None:
+    """End one of the member's sessions; returns its token hash (None if it wasn't theirs)."""
     async with db.transaction() as s:
         result = await s.exec(
-            delete(MemberSession).where(
-                MemberSession.id == session_id, MemberSession.member_id == member.id
-            )
+            delete(MemberSession)
+            .where(MemberSession.id == session_id, MemberSession.member_id == member.id)
+            .returning(MemberSession.token_hash)  # type: ignore[arg-type]
         )
-        return result.rowcount > 0
+        return result.scalar_one_or_none()
 
 
 async def revoke_all_sessions(db: Database, member: Member, *, keep: int | None = None) -> int:

@@ -99,7 +99,7 @@ def create_app(settings: Settings) -> Starlette:
 
     moderation.sanction_listeners.append(tell_chat)
 
-    async def close_chat(member_id: int, *, session: int | None, keep: int | None) -> None:
+    async def close_chat(member_id: int, *, session: str | None, keep: str | None) -> None:
         await chat_service.sessions_ended(ctx.broker, member_id, session=session, keep=keep)
 
     # Signing out (this session, others, everywhere; a new passphrase; a deleted account)

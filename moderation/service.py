@@ -497,10 +497,10 @@ async def reveal_author(
     """Who wrote the anonymous content a case is about: for moderators who may act on it,
     each time audited, and the author can see that it happened (never who looked)."""
     async with ctx.db.transaction() as s:
+        scope = await moderation_scope(s, moderator)
         case = await s.get(ModerationCase, case_id)
-        if case is None or case.author_id is None:
+        if case is None or case.author_id is None or not in_scope(scope, case.community_id):
             raise ModerationError("not_found", "That case doesn't exist.", 404)
-        await require_moderator(s, moderator, case.community_id)
         author = await s.get(Member, case.author_id)
         if author is None:
             raise ModerationError("not_found", "That case doesn't exist.", 404)
