@@ -151,11 +151,15 @@ async def record(
     public_summary: str | None = None,
     *,
     subject_id: int | None = None,
+    actor_name: str | None = None,
 ) -> None:
+    """Append to the audit log. It is append-only and keeps the name staff acted under
+    (they answer for what they did); a member acting on their own things passes
+    `actor_name` (e.g. "the member"), so their pseudonym can go with their account."""
     s.add(
         AuditEntry(
             actor_id=actor.id if actor else None,
-            actor_name=actor.pseudonym if actor else "Kindred (automatic)",
+            actor_name=actor_name or (actor.pseudonym if actor else "Kindred (automatic)"),
             action=action,
             target_kind=target_kind,
             target_id=target_id,
@@ -278,7 +282,7 @@ async def report(
     try:
         async with ctx.db.transaction() as s:
             target_id = await _resolve(s, registry, kind, public_id, reporter)
-            community_id, author_id, target = await _reportable(
+            community_id, author_id, target, anonymous = await _reportable(
                 s, registry, reporter, kind, target_id
             )
             case = await open_case(
@@ -289,7 +293,11 @@ async def report(
                 author_id=author_id,
                 crisis=reason == "crisis",
             )
-            weight = await _weight(ctx, s, reporter, reason, author_id)
+            # An anonymous author's blocks (made by pseudonym) don't reach reports of their
+            # anonymous posts: hidden for one author's post and not another's, after the same
+            # reports, would tell everyone whose it is.
+            blocking = None if anonymous else author_id
+            weight = await _weight(ctx, s, reporter, reason, blocking)
             filed = Report(
                 case_id=case.id,  # type: ignore[arg-type]
                 reporter_id=reporter.id,  # type: ignore[arg-type]
@@ -339,7 +347,8 @@ async def _weight(
     report reaches the queue; these weigh nothing towards hiding:
     - "someone may be in crisis": it asks for help for the author, and hiding their words
       would silence them when they most need an answer (the case goes first in the queue);
-    - a reporter the author has blocked: a block must not be answered by hiding their posts;
+    - a reporter the author (`author_id`: None for anonymous content) has blocked: a block
+      must not be answered by hiding their posts;
     - a reporter without standing yet (trust.py): sock-puppet accounts can't hide anything.
     """
     if reason == "crisis":
@@ -384,7 +393,7 @@ async def _reportable(
             raise ModerationError("not_found", "There's no such member.", 404)
         if member.id == reporter.id:
             raise ModerationError("invalid", "You can't report yourself.")
-        return None, member.id, None
+        return None, member.id, None, False
     target = registry.targets.get(kind)
     if target is None:
         raise ModerationError("invalid", "That kind of content can't be reported.")
@@ -394,7 +403,7 @@ async def _reportable(
         raise ModerationError("not_found", "That content doesn't exist or you can't see it.", 404)
     if view.author_id == reporter.id:
         raise ModerationError("invalid", "You can't report your own post.")
-    return view.community_id, view.author_id, target
+    return view.community_id, view.author_id, target, view.anonymous
 
 
 # --------------------------------------------------------------------------- the queue
@@ -473,17 +482,24 @@ async def _queue_items(
         select(Sanction).where(Sanction.member_id.in_(author_ids)).order_by(Sanction.id.desc())  # type: ignore[attr-defined, union-attr]
     ):
         sanctions[sanction.member_id].append(sanction)
-    return [
-        QueueItem(
-            case,
-            views.get((case.target_kind, case.target_id)),
-            members.get(case.author_id),  # type: ignore[arg-type]
-            reports[case.id],  # type: ignore[index]
-            sanctions[case.author_id] if case.author_id else [],
-            propose(sanctions[case.author_id]) if case.author_id else None,
+    items = []
+    for case in cases:
+        view = views.get((case.target_kind, case.target_id))
+        # Beside anonymous content the author's sanction history (and the ladder's next step)
+        # would be a fingerprint of who wrote it, for peer supporters and for moderators who
+        # haven't asked: it is on the member's record, which "Show who wrote this" opens.
+        history = None if view is not None and view.anonymous else case.author_id
+        items.append(
+            QueueItem(
+                case,
+                view,
+                members.get(case.author_id),  # type: ignore[arg-type]
+                reports[case.id],  # type: ignore[index]
+                sanctions[history] if history else [],
+                propose(sanctions[history]) if history else None,
+            )
         )
-        for case in cases
-    ]
+    return items
 
 
 # --------------------------------------------------------------------------- reveals
