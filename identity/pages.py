@@ -331,9 +331,12 @@ async def block(request: Request) -> Response:
     form = await request.form()
     try:
         await service.block_member(get_context(request).db, member, form_text(form, "block"))
-    except IdentityError as exc:
+    except IdentityError as exc:  # no such member (404), yourself or an admin (422)
         return await account_page(
-            request, errors={"block": exc.message}, values={"block": form_text(form, "block")}
+            request,
+            errors={"block": exc.message},
+            values={"block": form_text(form, "block")},
+            status=exc.status,
         )
     await _blocks_changed(request, member)
     return RedirectResponse("/account?done=blocked", 303)

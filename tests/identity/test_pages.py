@@ -221,4 +221,4 @@ async def test_blocking_a_member(client: httpx.AsyncClient) -> None:
     account = await client.get("/account")
     assert "noisy-crow" in account.text
     missing = await submit(client, "/account", "/account/blocks", {"block": "nobody-at-all"})
-    assert "no member with that pseudonym" in missing.text
+    assert missing.status_code == 404 and "no member with that pseudonym" in missing.text

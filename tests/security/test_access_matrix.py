@@ -107,6 +107,14 @@ LIMITS = ";".join(
 # --------------------------------------------------------------------------- the table
 
 EMPTY_THREAD = {"title": "", "body": ""}
+HELD_TITLE = "Held-title-nobody-sees"
+HELD_REPLY = "900983"  # the phone number in Owner's held reply
+HELD_THREAD_BODY = "900984"  # in the held thread (and case A)
+MEMBERS_ONLY_TITLE = "Homecoming letters"
+MEMBERS_ONLY_SESSION = "Veterans evening circle"
+NOTE_IN_A = "A note for Grief's keepers only"
+ALL = ACTORS
+OUT = ("anon", "banned")
 _LATER = datetime.now(UTC) + timedelta(days=3)
 SCHEDULE = {
     "community": "grief",
@@ -127,6 +135,8 @@ class Row:
     expect: dict[str, str]
     body: Any = None  # JSON for /api/, a form for pages; a callable gets the actor's name
     fresh: bool = False  # sent from a throwaway sign-in of the actor (the row ends it)
+    # Text these actors must never be shown in the answer, whatever its status.
+    absent: tuple[str, tuple[str, ...]] | None = None
 
     @property
     def api(self) -> bool:
@@ -194,7 +204,7 @@ def routes_table() -> list[Row]:
         row("GET", "/account/delete", members()),
         row("POST", "/account/delete", members("422"), {"content": "keep"}),
         row("POST", "/account/country", members("303"), {"country": ""}),
-        row("POST", "/account/blocks", members("200"), {"block": "Nobody-Called-This"}),
+        row("POST", "/account/blocks", members("404"), {"block": "Nobody-Called-This"}),
         row("POST", "/account/blocks/{owner}/remove", members("303")),
         row("GET", "/account/anonymity", members()),
         row("GET", "/api/v1/account/reveals", members()),
@@ -210,19 +220,22 @@ def routes_table() -> list[Row]:
         row("GET", "/c/vets", members()),  # members-only community
         row("GET", "/c/grief/rules", everyone()),
         row("GET", "/c/vets/rules", members()),
-        row("GET", "/t/{T}", everyone()),
+        row("GET", "/t/{T}", everyone(), absent=(HELD_REPLY, ALL)),
         row("GET", "/t/{H}", everyone("404")),  # held: its author and moderators only
         row("GET", "/t/{MT}", members()),
         row("GET", "/p/{P}/history", members("403")),  # moderators of the community only
         row("GET", "/p/{HP}/history", members("404")),
         row("GET", "/search?q=supper", everyone()),
+        row("GET", "/search?q=homecoming", everyone(), absent=(MEMBERS_ONLY_TITLE, OUT)),
+        row("GET", "/search?q=nobody", everyone(), absent=(HELD_TITLE, ALL)),
         row("GET", "/api/v1/communities", everyone()),
-        row("GET", "/api/v1/communities/grief/threads", everyone()),
+        row("GET", "/api/v1/communities/grief/threads", everyone(), absent=(HELD_TITLE, ALL)),
         row("GET", "/api/v1/communities/vets/threads", members()),
-        row("GET", "/api/v1/threads/{T}", everyone()),
+        row("GET", "/api/v1/threads/{T}", everyone(), absent=(HELD_REPLY, ALL)),
         row("GET", "/api/v1/threads/{H}", everyone("404")),
         row("GET", "/api/v1/threads/{MT}", members()),
         row("GET", "/api/v1/search?q=supper", everyone()),
+        row("GET", "/api/v1/search?q=homecoming", everyone(), absent=(MEMBERS_ONLY_TITLE, OUT)),
         row("POST", "/api/v1/preview", everyone(), {"body": "Thinking of you all."}),
         # ------------------------------------------------------------------ forum: writing
         row("GET", "/c/grief/new", members()),
@@ -292,9 +305,20 @@ def routes_table() -> list[Row]:
         row("POST", "/api/v1/check-ins", members("201"), {"kind": "post", "id": "{P}"}),
         row("POST", "/api/v1/check-ins", members("404"), {"kind": "post", "id": "{HP}"}),
         # ------------------------------------------------------------------ moderation
-        row("GET", "/moderation", staff(other_mod="200", outsider="200")),
+        row(
+            "GET",
+            "/moderation",
+            staff(other_mod="200", outsider="200"),
+            absent=(HELD_THREAD_BODY, ALL),
+        ),
+        row(
+            "GET",
+            "/api/v1/moderation/check-ins",
+            staff(other_mod="200", outsider="200"),
+            absent=("Sunday supper", ("other_mod",)),
+        ),
         row("GET", "/moderation/dashboard", staff(other_mod="200")),
-        row("GET", "/moderation/members/{owner}", staff(other_mod="200")),
+        row("GET", "/moderation/members/{owner}", staff(other_mod="200"), absent=(NOTE_IN_A, ALL)),
         row("GET", "/moderation/members/999999", staff(other_mod="404")),  # same 403 for ids
         row("POST", "/moderation/cases/{caseA}", staff(other_mod="404"), {"action": "dismiss"}),
         row("POST", "/moderation/cases/{caseA}/reveal", staff(other_mod="404")),
@@ -346,7 +370,12 @@ def routes_table() -> list[Row]:
             staff(other_mod="303", outsider="404"),  # other_mod has just closed it
             {"resolution": "checked_in"},
         ),
-        row("GET", "/api/v1/moderation/queue", staff(other_mod="200", outsider="200")),
+        row(
+            "GET",
+            "/api/v1/moderation/queue",
+            staff(other_mod="200", outsider="200"),
+            absent=(HELD_THREAD_BODY, ALL),
+        ),
         row(
             "POST",
             "/api/v1/moderation/cases/{caseA}/actions",
@@ -366,9 +395,8 @@ def routes_table() -> list[Row]:
             staff(),
             {"kind": "warn", "community_id": "{A}"},
         ),
-        row("GET", "/api/v1/moderation/check-ins", staff(other_mod="200", outsider="200")),
         # ------------------------------------------------------------------ chat
-        row("GET", "/chat", everyone()),
+        row("GET", "/chat", everyone(), absent=("/chat/vets", OUT)),
         row("GET", "/chat/new", staff()),
         row("POST", "/chat/new", staff(), {"slug": "taken-over", "name": "Mine"}),
         row("GET", "/chat/grief", everyone()),
@@ -394,8 +422,9 @@ def routes_table() -> list[Row]:
         row("POST", "/chat/caring/slow-mode", staff(other_mod="303"), {"seconds": "0"}),
         row("POST", "/chat/caring/messages/{seq_caring}/remove", staff(other_mod="303")),
         # ------------------------------------------------------------------ group sessions
-        row("GET", "/sessions", everyone()),
+        row("GET", "/sessions", everyone(), absent=(MEMBERS_ONLY_SESSION, OUT)),
         row("GET", "/c/grief/sessions", everyone()),
+        row("GET", "/c/vets/sessions", everyone(), absent=(MEMBERS_ONLY_SESSION, OUT)),
         row("POST", "/sessions/timezone", everyone("303"), {"zone": "UTC"}),
         row("GET", "/sessions/new", members()),
         # Scheduling: peer supporters (the outsider) anywhere, moderators in their community.
@@ -409,7 +438,7 @@ def routes_table() -> list[Row]:
             members("409", muted="403", suspended="403"),
             {"body": "hi"},
         ),
-        row("GET", "/api/v1/sessions", everyone()),
+        row("GET", "/api/v1/sessions", everyone(), absent=(MEMBERS_ONLY_SESSION, OUT)),
         row("POST", "/api/v1/sessions", staff(outsider="allowed"), SCHEDULE),
         row("GET", "/api/v1/sessions/{gs}", everyone()),
         *session_action_rows(),
@@ -666,7 +695,7 @@ async def build(world: World) -> None:
     held_thread = await _ok(
         await owner.post(
             "/api/v1/communities/grief/threads",
-            json={"title": "Tonight", "body": "Text me on 07700 900984, please"},
+            json={"title": HELD_TITLE, "body": "Text me on 07700 900984, please"},
         ),
         202,
     )
@@ -676,7 +705,8 @@ async def build(world: World) -> None:
         ids["H"] = (await s.get(Post, held_thread.json()["id"])).thread_id  # type: ignore[union-attr]
     members_only = await _ok(
         await owner.post(
-            "/api/v1/communities/vets/threads", json={"title": "Home", "body": "Back home."}
+            "/api/v1/communities/vets/threads",
+            json={"title": MEMBERS_ONLY_TITLE, "body": "Back home."},
         ),
         201,
     )
@@ -774,6 +804,22 @@ async def build(world: World) -> None:
     async with ctx.db.read() as s:
         session = await s.get(GroupSession, ids["gs"])
         ids["gs_room"] = (await s.get(Room, session.room_id)).slug  # type: ignore[union-attr]
+    # One in the members-only community too (visitors are not told of it), and a moderator's
+    # note about Owner in A (for A's moderators only).
+    await _ok(
+        await lead.post(
+            "/api/v1/sessions",
+            json={**SCHEDULE, "community": "vets", "title": MEMBERS_ONLY_SESSION},
+        ),
+        201,
+    )
+    await _ok(
+        await people["Keeper-Of-Grief"].post(
+            f"/moderation/members/{ids['owner']}/notes",
+            data={"body": NOTE_IN_A, "community_id": str(ids["A"])},
+        ),
+        303,
+    )
 
     # A 1:1 support conversation between Asker and Supporter; the outsider is available too.
     supporter, asker = people["Listener-Person"], people["Asker-Person"]
@@ -922,6 +968,19 @@ async def send_row(world: World, row_: Row, actor: str) -> httpx.Response:
             await who.client.aclose()
 
 
+def _shown_wrongly(
+    absent: tuple[str, tuple[str, ...]], actor: str, response: httpx.Response
+) -> str:
+    """The text must not reach these actors; a 200 for anyone else shows it (so the check
+    can fail: the text is really there to be found)."""
+    text, hidden_from = absent
+    if actor in hidden_from and text in response.text:
+        return f"was shown {text!r}"
+    if actor not in hidden_from and response.status_code == 200 and text not in response.text:
+        return f"was not shown {text!r}, which it may see"
+    return ""
+
+
 def _seen(response: httpx.Response) -> str:
     location = response.headers.get("location")
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.text))[:160]
@@ -1055,6 +1114,8 @@ async def test_the_access_matrix(world: World) -> None:
                     f"{row_.method} {world.fill(row_.path)} as {actor}: expected {expected}, "
                     f"got {_seen(response)}"
                 )
+            if row_.absent and (why := _shown_wrongly(row_.absent, actor, response)):
+                wrong.append(f"{row_.method} {world.fill(row_.path)} as {actor}: {why}")
     assert not wrong, f"{len(wrong)} cells of the access matrix are wrong:\n" + "\n".join(wrong)
     # What the actors tried against other people's things changed nothing of theirs.
     async with world.live.ctx.db.read() as s:
