@@ -334,7 +334,7 @@ async def notifications(request: Request) -> Response:
         {
             "notifications": [
                 {
-                    "id": i.notification.id,
+                    "id": i.number,  # the member's own count, never the table's
                     "kind": i.notification.kind,
                     "actor": i.notification.actor,
                     "thread_id": i.notification.thread_id,

@@ -566,18 +566,24 @@ async def post_thread_id(db: Database, post_id: int) -> int:
 class NotificationView:
     notification: Notification
     thread_title: str
+    number: int  # counted among the member's own notices: what the API shows as its id
 
 
 async def notifications(db: Database, member: Member, limit: int = 50) -> list[NotificationView]:
+    # Numbered within the member's own notices. The table's ids count everyone's, so their
+    # gaps told a member how many notices others were sent: whether the author of an
+    # anonymous reply was already following the thread, or was the member it mentioned.
+    number = func.row_number().over(order_by=Notification.id).label("number")
+    mine = select(Notification.id, number).where(Notification.member_id == member.id).subquery()
     async with db.read() as s:
         rows = await s.exec(
-            select(Notification, Thread.title)
+            select(Notification, Thread.title, mine.c.number)
+            .join(mine, mine.c.id == Notification.id)  # type: ignore[arg-type]
             .join(Thread, Thread.id == Notification.thread_id)  # type: ignore[arg-type]
-            .where(Notification.member_id == member.id)
             .order_by(Notification.id.desc())  # type: ignore[union-attr]
             .limit(limit)
         )
-        return [NotificationView(n, title) for n, title in rows]
+        return [NotificationView(n, title, number) for n, title, number in rows]
 
 
 async def unread_count(db: Database, member: Member) -> int:
