@@ -498,6 +498,8 @@ async def end(ctx: AppContext, member: Member, request_id: int) -> SupportReques
         await moderation.record(
             s, member, "end_support_conversation", "support_request", request_id,
             request.community_id,
+            # The supporter is named; the member who asked is not (the request says whose).
+            actor_name=None if member.id == request.supporter_id else "the member",
         )  # fmt: skip
         if ctx.settings.support_keep_days == 0:  # kept for no days: deleted at the end
             await purge_messages(s, [request.room_id])  # type: ignore[list-item]
