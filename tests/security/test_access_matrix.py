@@ -113,8 +113,10 @@ HELD_THREAD_BODY = "900984"  # in the held thread (and case A)
 MEMBERS_ONLY_TITLE = "Homecoming letters"
 MEMBERS_ONLY_SESSION = "Veterans evening circle"
 NOTE_IN_A = "A note for Grief's keepers only"
+PRIVATE_WORDS = "Only the two of us should read this"
 ALL = ACTORS
 OUT = ("anon", "banned")
+NOT_REMOVED = tuple(a for a in ACTORS if a != "removed")
 _LATER = datetime.now(UTC) + timedelta(days=3)
 SCHEDULE = {
     "community": "grief",
@@ -284,6 +286,31 @@ def routes_table() -> list[Row]:
         # ------------------------------------------------------------------ reports, check-ins
         row("GET", "/report?kind=post&id={P}", members()),
         row("GET", "/report?kind=post&id={HP}", members("404")),
+        # A message in a private conversation, named by its room and id: not there for them.
+        row(
+            "GET",
+            "/report?kind=chat_message&id={conv}:1",
+            members("404"),
+            absent=(PRIVATE_WORDS, ALL),
+        ),
+        row(
+            "GET",
+            "/check-in?kind=chat_message&id={conv}:1",
+            members("404"),
+            absent=(PRIVATE_WORDS, ALL),
+        ),
+        row(
+            "POST",
+            "/api/v1/reports",
+            members("404"),
+            {"kind": "chat_message", "room": "{conv}", "id": 1, "reason": "spam"},
+        ),
+        row(
+            "POST",
+            "/api/v1/check-ins",
+            members("404"),
+            {"kind": "chat_message", "room": "{conv}", "id": 1},
+        ),
         row(
             "POST", "/report", members("200"), {"kind": "member", "id": "{owner}", "reason": "spam"}
         ),
@@ -430,7 +457,9 @@ def routes_table() -> list[Row]:
         # Scheduling: peer supporters (the outsider) anywhere, moderators in their community.
         row("POST", "/sessions/new", staff(outsider="allowed"), {**SCHEDULE, "repeat": ""}),
         row("GET", "/sessions/room/{gs_room}", everyone("303")),
-        row("GET", "/sessions/{gs}", everyone()),
+        # Who was removed (or waits) is for the facilitators' panel only.
+        row("GET", "/sessions/{gs}", everyone(), absent=(NAMES["removed"], NOT_REMOVED)),
+        row("GET", "/api/v1/sessions/{gs}", everyone(), absent=(NAMES["removed"], ALL)),
         row("GET", "/sessions/{gs}.ics", everyone()),
         row(
             "POST",
@@ -440,7 +469,6 @@ def routes_table() -> list[Row]:
         ),
         row("GET", "/api/v1/sessions", everyone(), absent=(MEMBERS_ONLY_SESSION, OUT)),
         row("POST", "/api/v1/sessions", staff(outsider="allowed"), SCHEDULE),
-        row("GET", "/api/v1/sessions/{gs}", everyone()),
         *session_action_rows(),
         # ------------------------------------------------------------------ 1:1 support
         row("GET", "/support", members()),
@@ -456,7 +484,10 @@ def routes_table() -> list[Row]:
             members("allowed", muted="403", suspended="403"),
             {"community": "{A}", "note": "Could someone talk with me?"},
         ),
-        row("GET", "/support/queue", staff(outsider="200")),
+        # Requests waiting show no name: Plain-Member asked above.
+        row(
+            "GET", "/support/queue", staff(outsider="200"), absent=(NAMES["member"], ("outsider",))
+        ),
         row("POST", "/support/availability", staff(outsider="303"), {"available": "yes"}),
         row("POST", "/support/topics", staff(outsider="303")),
         row("GET", "/support/requests/{sr}", members("404")),
@@ -473,7 +504,12 @@ def routes_table() -> list[Row]:
         row("POST", "/api/v1/support/requests/{sr}/cancel", members("404")),
         row("POST", "/api/v1/support/requests/{sr}/accept", staff(outsider="409")),
         row("POST", "/api/v1/support/requests/{sr}/end", members("404")),
-        row("GET", "/api/v1/support/queue", staff(outsider="200")),
+        row(
+            "GET",
+            "/api/v1/support/queue",
+            staff(outsider="200"),
+            absent=(NAMES["member"], ("outsider",)),
+        ),
     ]
 
 
@@ -841,6 +877,10 @@ async def build(world: World) -> None:
     ids["sr"] = asked.json()["id"]
     accepted = await _ok(await supporter.post(f"/api/v1/support/requests/{ids['sr']}/accept"), 200)
     ids["conv"] = accepted.json()["room"]
+    said = await supporter.post(
+        f"/support/conversations/{ids['conv']}", data={"body": PRIVATE_WORDS}
+    )
+    await _ok(said, 303)  # message 1 of the conversation: outsiders can't name it
 
     # Chat: a message in A's room and one in B's.
     for slug in ("grief", "caring"):
