@@ -24,6 +24,31 @@ class DatabaseUnavailable(Exception):
     """The database cannot be reached right now; callers answer 503 with a retry hint."""
 
 
+# SQLite's primary result codes (the low byte of an extended code) for "can't write here".
+_SQLITE_READONLY, _SQLITE_FULL = 8, 13
+# PostgreSQL's: disk_full, and read_only_sql_transaction (a standby, or a database that
+# hosted services switch to read-only when its disk fills up).
+_POSTGRES_REFUSALS = frozenset({"53100", "25006"})
+
+
+def refuses_writes(exc: BaseException) -> bool:
+    """True when `exc` (or what caused it) says the database answers but can store nothing
+    right now: its disk is full, or it (or its file) is read-only. The transaction was
+    rolled back, so trying again once there is room is safe."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        for candidate in (current, getattr(current, "orig", None)):
+            code = getattr(candidate, "sqlite_errorcode", None)  # sqlite3's, Python 3.11+
+            if isinstance(code, int) and code & 0xFF in (_SQLITE_READONLY, _SQLITE_FULL):
+                return True
+            if getattr(candidate, "sqlstate", None) in _POSTGRES_REFUSALS:  # asyncpg's
+                return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -55,6 +80,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         "synchronous=NORMAL",
         "foreign_keys=ON",
         "busy_timeout=5000",
+        # Deleted and overwritten content is zeroed in the file, not left in free space:
+        # erasing what a member wrote must erase it from the disk too.
+        "secure_delete=ON",
     ):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
@@ -103,6 +131,16 @@ class Database:
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
             await conn.execute(sa.text("SELECT 1"))
+
+    async def scrub(self) -> None:
+        """After deleting something a member must be rid of: on SQLite, copy the write-ahead
+        log (which still holds pages as they were before) into the database file and empty
+        it. PostgreSQL's dead rows are reclaimed by its autovacuum."""
+        if not self.is_sqlite:
+            return
+        assert self._write_lock is not None
+        async with self._write_lock, self.engine.connect() as conn:
+            await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def close(self) -> None:
         await self.engine.dispose()

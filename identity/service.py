@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.db import Database, utcnow
+from core.db import Database, refuses_writes, utcnow
 from core.ratelimit import RateLimits
 from core.settings import Settings
 from identity.country import valid_country
@@ -287,10 +287,19 @@ async def resolve_session(
         await end_session(db, session.token_hash)
         return None
     if now - session.last_seen_at > TOUCH_EVERY:
-        async with db.transaction() as s:
-            await s.exec(
-                update(MemberSession).where(MemberSession.id == session.id).values(last_seen_at=now)
-            )
+        try:
+            async with db.transaction() as s:
+                await s.exec(
+                    update(MemberSession)
+                    .where(MemberSession.id == session.id)
+                    .values(last_seen_at=now)
+                )
+        except Exception as exc:
+            # A full disk or a read-only database must not stop members reading: the
+            # session is good, it just isn't marked as used (the next request tries again).
+            if not refuses_writes(exc):
+                raise
+            return member, session
         session.last_seen_at = now
     return member, session
 
@@ -471,9 +480,8 @@ async def delete_account(
     stays, shown under "[deleted member]". Either way the pseudonym and credentials go."""
     await _require_passphrase(member, passphrase)
     async with db.transaction() as s:
-        if erase:
-            for eraser in hooks.erasers:
-                await eraser(s, member.id)  # type: ignore[arg-type]
+        for hook in [*(hooks.erasers if erase else []), *hooks.leavers]:
+            await hook(s, member.id)  # type: ignore[arg-type]
         for table, column in (
             (MemberSession, MemberSession.member_id),
             (RecoveryCode, RecoveryCode.member_id),
@@ -498,6 +506,7 @@ async def delete_account(
                 deleted_at=utcnow(),
             )
         )
+    await db.scrub()  # what was just deleted must not linger in the database's files
 
 
 async def export_account(db: Database, hooks: MemberContentHooks, member: Member) -> dict[str, Any]:

@@ -39,10 +39,11 @@ from core.web.frames import DirectFramesMiddleware
 from core.web.headers import SecurityHeadersMiddleware
 from core.web.outage import HANDLED as DATABASE_ERRORS
 from core.web.outage import DatabaseOutageMiddleware, database_error
+from core.web.params import check_routes
 from core.web.templates import STATIC_DIR, make_templates
 from forum import api as forum_api
 from forum import pages as forum_pages
-from forum.lifecycle import erase_content, export_content
+from forum.lifecycle import erase_content, export_content, forget_member
 from forum.models import Community
 from forum.moderation_target import PostTarget
 from identity import api as identity_api
@@ -57,7 +58,7 @@ from moderation import checkin_pages, help_page
 from moderation import pages as moderation_pages
 from moderation import web_api as moderation_api
 from moderation.api import standing
-from moderation.checkins import erase_asks, export_asks
+from moderation.checkins import close_requests_about, erase_asks, export_asks
 from moderation.targets import ModerationRegistry
 
 log = logging.getLogger("kindred")
@@ -68,12 +69,12 @@ def create_app(settings: Settings) -> Starlette:
     ctx = AppContext(
         settings=settings,
         db=Database(settings.effective_database_url),
-        rate_limits=RateLimits(settings.rate_limits, settings.redis_url),
+        rate_limits=RateLimits(settings.rate_limits, settings.redis_url, settings.secret_key),
         templates=make_templates({"site_name": "Kindred"}),
         broker=make_broker(settings.redis_url),
     )
     ctx.extensions["member_content"] = hooks = MemberContentHooks()
-    hooks.register("forum", export_content, erase_content)
+    hooks.register("forum", export_content, erase_content, forget_member)
     ctx.extensions["moderation"] = moderation = ModerationRegistry()
     moderation.register(PostTarget())
     moderation.register(ChatMessageTarget(ctx))
@@ -118,7 +119,7 @@ def create_app(settings: Settings) -> Starlette:
 
     ctx.extensions["block_listeners"] = [reload_chat_blocks]
     hooks.register("chat", export_messages, erase_messages)
-    hooks.register("check_ins_asked", export_asks, erase_asks)
+    hooks.register("check_ins_asked", export_asks, erase_asks, close_requests_about)
     chat = chat_runtime.install(ctx)
     groups = groups_setup.install(ctx)  # live group sessions
     support = support_setup.install(ctx)  # 1:1 support requests
@@ -178,6 +179,7 @@ def create_app(settings: Settings) -> Starlette:
         *([metrics.route(settings.metrics_token)] if settings.metrics_token else []),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
+    check_routes(routes)  # every id in a path is bounded (core/web/params.py)
     middleware = [
         Middleware(DirectFramesMiddleware),  # outermost: chat frames skip the rest
         Middleware(MetricsMiddleware, metrics=metrics),
