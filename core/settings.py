@@ -96,6 +96,11 @@ class Settings:
         "half the bytes for members on slow or metered links, for ~30% more server CPU per "
         "frame and ~40 KB more memory per connection (docs/performance.md).",
     )
+    shutdown_timeout: int = setting(
+        10,
+        "Seconds a stopping server (SIGTERM) gives requests in flight to finish before "
+        "cancelling them. Chat connections are closed at once with code 1012 (clients resume).",
+    )
     log_format: str = setting("text", "text | json (one JSON object a line).")
     log_level: str = setting("info", "debug | info | warning | error.")
     metrics_token: str = setting(
@@ -138,6 +143,8 @@ class Settings:
                 raise ConfigError(f"{env_name(name)} can't be negative")
         if self.support_keep_days < 0:
             raise ConfigError("KINDRED_SUPPORT_KEEP_DAYS can't be negative")
+        if self.shutdown_timeout < 0:
+            raise ConfigError("KINDRED_SHUTDOWN_TIMEOUT can't be negative")
         for name in ("session_idle_minutes", "session_max_days", "max_body_bytes"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{env_name(name)} must be a positive number")

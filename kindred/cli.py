@@ -126,6 +126,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         # Compression runs once per frame *per member* (each connection has its own zlib
         # context), while the frame is encoded once per room: see docs/performance.md.
         ws_per_message_deflate=settings.ws_deflate == "on",
+        # SIGTERM: stop accepting, close chat sockets with 1012 (uvicorn does), let requests
+        # in flight finish, but never wait on a stuck client longer than this.
+        timeout_graceful_shutdown=settings.shutdown_timeout,
         access_log=False,  # ours leaves out addresses
         log_config=None,
         server_header=False,
