@@ -69,6 +69,9 @@ class Listener:
         # False while waiting in a session's lobby: room state frames only, no messages, and
         # not in the member list.
         self.receives = receives
+        # The client has every message up to this id already (its ?after=): they are never
+        # sent again, even by a hub that is behind the worker the client came from.
+        self.seen_up_to = 0
         self.queue: asyncio.Queue[str] = asyncio.Queue(queue_size)
         self.closing = asyncio.Event()  # the endpoint closes the socket with `close_code`
         self.close_code = CLOSE_TRY_AGAIN
@@ -168,7 +171,11 @@ class RoomChannel:
             self.last_seq += 1
             if event["frame"] is not None:  # None: removed before we saw it
                 for listener in tuple(self.listeners):
-                    if listener.receives and event["author"] not in listener.hidden:
+                    if (
+                        listener.receives
+                        and self.last_seq > listener.seen_up_to
+                        and event["author"] not in listener.hidden
+                    ):
                         listener.offer(event["frame"])
 
     async def _fill_gap(self) -> None:
@@ -181,13 +188,16 @@ class RoomChannel:
                 for event in await service.events_between(
                     self.hub.db, self.room_id, self.last_seq, upto
                 ):
-                    self.pending.setdefault(event["seq"], event)
+                    # The missing events may have arrived live during the read, and been
+                    # delivered: never keep (and so deliver) an id twice.
+                    if event["seq"] > self.last_seq:
+                        self.pending.setdefault(event["seq"], event)
             self._drain()
             if self.last_seq == before:
                 attempts += 1
                 if attempts > 5:  # cannot happen while ids commit in order; never stall
                     log.error("chat hub: room %s skips ids up to %s", self.room_id, upto)
-                    self.last_seq = upto
+                    self.last_seq = max(self.last_seq, upto)  # never back: that repeats ids
                     self._drain()
                 await asyncio.sleep(self.hub.gap_wait)
 
@@ -382,6 +392,11 @@ class Hub:
                 await self._close_room(room_id)
                 return
         await channel.announce()
+
+    def delivered(self, room_id: int) -> int:
+        """The id up to which this process has delivered the room (0: not open here)."""
+        channel = self.rooms.get(room_id)
+        return channel.last_seq if channel else 0
 
     def connections(self, room_id: int) -> int:
         channel = self.rooms.get(room_id)

@@ -299,6 +299,13 @@ def message_event(seq: int, author_id: int, frame: dict[str, Any] | None) -> dic
     return {"kind": "message", "seq": seq, "author": author_id, "frame": text}
 
 
+async def fan_out(broker: Broker, room: Room, author: Member, sent: Sent) -> bool:
+    """Publish a stored message to its room again. Every hub delivers an id once, so this is
+    harmless where it arrived already; it reaches the rooms that never heard of it."""
+    event = message_event(sent.frame["id"], author.id, sent.frame)  # type: ignore[arg-type]
+    return await _publish(broker, room.id, event)  # type: ignore[arg-type]
+
+
 async def _publish(broker: Broker, room_id: int, event: dict[str, Any]) -> bool:
     try:
         await broker.publish(room_channel(room_id), event)

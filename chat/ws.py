@@ -29,8 +29,11 @@ from chat.models import Room
 from chat.runtime import ChatRuntime, chat_runtime, region_of
 from chat.service import ChatError
 from core.context import get_context
-from core.web.csrf import origin_allowed
+from core.db import refuses_writes
+from core.web.csrf import websocket_origin_allowed
 from core.web.frames import frame_sender, immediate_sender
+from core.web.outage import is_database_outage
+from core.web.params import MAX_ID, BadParameter, json_int, loose_int
 from identity.auth import current_member, current_session
 from identity.models import Member
 
@@ -43,6 +46,8 @@ CLOSE_TOO_BIG = 1009
 CLOSE_SERVER_ERROR = 1011  # we could not join the room: reconnect later
 CLOSE_TRY_AGAIN = 1013  # fell behind: reconnect with ?after=<last id>
 
+UNAVAILABLE_RETRY = 10  # seconds: the reference client resends its outbox after this
+
 
 class FrameError(Exception):
     def __init__(self, code: str, message: str) -> None:
@@ -53,7 +58,7 @@ class FrameError(Exception):
 async def room_socket(websocket: WebSocket) -> None:
     ctx = get_context(websocket)
     runtime = chat_runtime(websocket)
-    if not origin_allowed(websocket.headers, ctx.settings):
+    if not websocket_origin_allowed(websocket.headers, ctx.settings):
         return await _deny(
             websocket, 403, "cross_site", "Connections from other sites are refused."
         )
@@ -73,6 +78,7 @@ async def room_socket(websocket: WebSocket) -> None:
     params = websocket.query_params
     hidden = await service.hidden_authors(ctx.db, member)
     anonymous = params.get("presence") in ("hidden", "anonymous")
+    after = loose_int(params.get("after"), high=MAX_ID)
     sign_in = current_session(websocket)
     listener = runtime.hub.listener(
         member.id,  # type: ignore[arg-type]
@@ -82,6 +88,7 @@ async def room_socket(websocket: WebSocket) -> None:
         sign_in=sign_in.token_hash if sign_in else None,  # signing out closes it (chat/hub.py)
         community_id=room.community_id,
     )
+    listener.seen_up_to = after or 0
     await websocket.accept()
     try:
         last_seq, members = await runtime.hub.join(room.id, listener)  # type: ignore[arg-type]
@@ -91,7 +98,7 @@ async def room_socket(websocket: WebSocket) -> None:
         return
     try:
         session = RoomSession(websocket, runtime, room, member, listener, admission)
-        await session.run(_after(params.get("after")), last_seq, members, anonymous)
+        await session.run(after, last_seq, members, anonymous)
     finally:
         await runtime.hub.leave(room.id, listener)  # type: ignore[arg-type]
 
@@ -103,14 +110,6 @@ async def _deny(websocket: WebSocket, status: int, code: str, message: str) -> N
         await websocket.send_denial_response(JSONResponse(body, status))
     except RuntimeError:  # the server cannot send a response: a plain 403 it is
         await websocket.close()
-
-
-def _after(value: str | None) -> int | None:
-    try:
-        after = int(value) if value is not None else None
-    except ValueError:
-        return None
-    return after if after is not None and after >= 0 else None
 
 
 def _dump(frame: dict[str, Any]) -> str:
@@ -251,7 +250,8 @@ class RoomSession:
                 client_id,
                 retry_after=int(self.runtime.flood_window),
             )
-        handler = self.handlers.get(frame.get("type"))  # type: ignore[arg-type]
+        kind = frame.get("type")  # any JSON value: a list or an object is no key
+        handler = self.handlers.get(kind) if isinstance(kind, str) else None
         if handler is None:
             return self.error(
                 "unknown_type", f"Unknown frame type {str(frame.get('type'))[:40]!r}.", client_id
@@ -260,13 +260,37 @@ class RoomSession:
             await handler(frame)
         except FrameError as exc:
             self.error(exc.code, exc.message, client_id)
-        except Exception:
+        except BadParameter as exc:  # a number out of range (core/web/params.py)
+            self.error("invalid", exc.message, client_id)
+        except Exception as exc:
+            if refuses_writes(exc) or is_database_outage(exc):
+                return self._unavailable(str(frame.get("type")), exc, client_id)
             log.exception("chat frame %s failed", frame.get("type"))
             self.error(
                 "server_error",
                 "Something went wrong on our side and this was not done. Please try again.",
                 client_id,
             )
+
+    def _unavailable(self, kind: str, exc: Exception, client_id: Any) -> None:
+        """The database is unreachable, or can't store anything (a full disk, read-only):
+        nothing was published, and the member keeps the text for a resend."""
+        refused = refuses_writes(exc)  # the operator must act: free space, make it writable
+        # The exception's type only: driver messages name hosts.
+        log.log(
+            logging.ERROR if refused else logging.WARNING,
+            "chat frame %s not done: the database %s (%s)",
+            kind[:20],
+            "refused the write (disk full or read-only)" if refused else "is unreachable",
+            type(exc).__name__,
+        )
+        self.error(
+            "unavailable",
+            "We couldn't save this just now, so it wasn't sent. Your text is kept: "
+            "try again in a few seconds.",
+            client_id,
+            retry_after=UNAVAILABLE_RETRY,
+        )
 
     def _flooding(self) -> bool:
         if not self.ctx.rate_limits.enabled:  # KINDRED_RATE_LIMITS=off: load tests
@@ -313,11 +337,23 @@ class RoomSession:
                 self.reply({"type": "notice", **exc.notice, "client_id": client_id})
             return
         if sent.duplicate:
-            self.reply(sent.frame)  # the original: the room saw it already
+            await self._answer_resend(sent)
         # A failed fan-out still reached this worker's connections (core/broker.py), the
         # author's included; other workers catch up from the database.
         if sent.notice:
             self.reply({"type": "notice", **sent.notice, "client_id": client_id})
+
+    async def _answer_resend(self, sent: service.Sent) -> None:
+        """Answer a resent client_id with its original message. If this process's room has
+        not reached it, the room may never have heard of it: its worker stopped between the
+        commit and the fan-out (that is why the client resends). Then it is fanned out now,
+        and reaches everyone in order, this author included."""
+        seq = sent.frame["id"]
+        if self.runtime.hub.delivered(self.room.id) < seq:  # type: ignore[arg-type]
+            await service.fan_out(self.ctx.broker, self.room, self.member, sent)
+            if self.listener.seen_up_to < seq:
+                return  # the hub hands it to this connection with everyone else's
+        self.reply(sent.frame)
 
     async def on_history(self, frame: dict[str, Any]) -> None:
         if self.admission.lobby:
@@ -325,10 +361,9 @@ class RoomSession:
         room, before, limit = frame.get("room"), frame.get("before"), frame.get("limit", 50)
         if room is not None and room != self.room.slug:
             raise FrameError("not_found", "You can only ask for this room's history here.")
-        if before is not None and (not isinstance(before, int) or isinstance(before, bool)):
-            raise FrameError("invalid", '"before" must be a message id (a whole number).')
-        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 100:
-            raise FrameError("invalid", '"limit" must be a whole number from 1 to 100.')
+        if before is not None:
+            before = json_int(before, "before", low=0, high=MAX_ID)
+        limit = json_int(limit, "limit", low=1, high=100)
         messages = await service.recent_messages(
             self.ctx.db, self.room, self.member, before=before, limit=limit
         )

@@ -3,6 +3,10 @@
 Only connection-level failures count: a refused or dropped connection, a pool that timed
 out, a server shutting down, an SQLite file that can't be opened. A genuine SQL mistake
 (a missing table, a constraint violation) stays a 500, so bugs are not hidden as outages.
+
+A database that answers but can't store anything (a full disk, a read-only file or
+database: `core.db.refuses_writes`) is a 503 too, which says that what the member wrote was
+not saved and gives a form's text back, so nothing they wrote is lost on the way.
 """
 
 from __future__ import annotations
@@ -16,8 +20,8 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.db import DatabaseUnavailable
-from core.web.errors import error_response
+from core.db import DatabaseUnavailable, refuses_writes
+from core.web.errors import draft_of, error_response, wants_json
 
 log = logging.getLogger("kindred.errors")
 
@@ -83,23 +87,56 @@ def _is_outage_itself(exc: BaseException) -> bool:
     return False
 
 
-def unavailable(conn: HTTPConnection, exc: BaseException) -> Response:
+NOT_SAVED = "We couldn't save this just now, so it wasn't posted."
+
+
+def unavailable(conn: HTTPConnection, exc: BaseException, draft: str = "") -> Response:
     # One line, the exception's type only: driver messages carry hostnames and addresses.
+    if refuses_writes(exc):  # the operator must act: free space, or make it writable
+        log.error(
+            "database refused a write on %s %s (disk full or read-only): %s",
+            conn.scope.get("method"),
+            conn.url.path,
+            type(exc).__name__,
+        )
+        message = NOT_SAVED + (
+            " Your text is below: copy it and try again in a few minutes."
+            if draft
+            else " Please keep your text and try again in a few minutes."
+        )
+        return error_response(conn, 503, message=message, draft=draft)
     log.warning(
         "database unavailable on %s %s: %s",
         conn.scope.get("method"),
         conn.url.path,
         type(exc).__name__,
     )
-    return error_response(conn, 503)
+    message = (
+        "Kindred is briefly unavailable, so this wasn't sent. Your text is below."
+        if draft
+        else None
+    )
+    return error_response(conn, 503, message=message, draft=draft)
 
 
 async def database_error(request: Request, exc: Exception) -> Response:
-    """Exception handler for HANDLED: 503 with Retry-After for an outage. Anything else is
-    raised on, to be logged and answered exactly as any other unhandled error (a 500)."""
-    if is_database_outage(exc):
-        return unavailable(request, exc)
+    """Exception handler for HANDLED: 503 with Retry-After for an outage or a database that
+    can't store anything. Anything else is raised on, to be logged and answered exactly as
+    any other unhandled error (a 500)."""
+    if refuses_writes(exc) or is_database_outage(exc):
+        return unavailable(request, exc, await _draft(request))
     raise exc
+
+
+async def _draft(request: Request) -> str:
+    """What the member wrote in the form that failed (the view read it already: Starlette
+    hands the handler the same request, form cached), for the error page to give back."""
+    if request.method != "POST" or wants_json(request):
+        return ""  # JSON clients keep their own text
+    try:
+        return draft_of(await request.form())
+    except Exception:  # the body was read another way, or the client went away
+        return ""
 
 
 class DatabaseOutageMiddleware:
@@ -123,6 +160,6 @@ class DatabaseOutageMiddleware:
         try:
             await self.app(scope, receive, watch)
         except Exception as exc:
-            if started or not is_database_outage(exc):
+            if started or not (refuses_writes(exc) or is_database_outage(exc)):
                 raise
             await unavailable(HTTPConnection(scope), exc)(scope, receive, send)

@@ -237,7 +237,10 @@
     },
     error: function (f) {
       var item = f.client_id ? outbox.find(function (i) { return i.client_id === f.client_id; }) : null;
-      if (item && (f.code === "rate_limited" || f.code === "slow_mode") && f.retry_after) {
+      // Not now, but kept: too fast, slow mode, or nothing can be saved for the moment
+      // (the database is away or its disk is full). It is sent again after retry_after.
+      var later = f.code === "rate_limited" || f.code === "slow_mode" || f.code === "unavailable";
+      if (item && later && f.retry_after) {
         item.retryAt = Date.now() + f.retry_after * 1000;
         saveOutbox();
         pendingState(item.client_id, "Will send in " + f.retry_after + " s");

@@ -9,9 +9,7 @@ import contextlib
 import dataclasses
 import secrets
 import shutil
-import socket
 import sqlite3
-import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -26,72 +24,11 @@ from core.broker import BrokerUnavailable, RedisBroker
 from core.settings import Settings
 from kindred.app import create_app
 from tests.chat.conftest import TIMEOUT, eventually, next_frame, nothing_more, send, serve
-from tests.conftest import SITE, make_client, skip_or_fail
+from tests.conftest import SITE, make_client
 from tests.helpers import PASSPHRASE, api_post, join
+from tests.services.conftest import PrivateRedis
 
 # --------------------------------------------------------------------------- what we break
-
-
-def spare_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-NOTHING_KEPT = ("--save", "", "--appendonly", "no")
-
-
-class PrivateRedis:
-    """A throwaway `redis-server` that the test kills and starts again on the same port."""
-
-    def __init__(self, binary: str) -> None:
-        self.binary = binary
-        self.port = spare_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def spawn(self) -> subprocess.Popen[bytes]:
-        self.process = subprocess.Popen(
-            # Nothing is kept on disk: a restart starts empty, as a lost Redis would.
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", *NOTHING_KEPT],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        return self.process
-
-    async def start(self) -> None:
-        process = self.spawn()
-        async with asyncio.timeout(TIMEOUT):
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"redis-server exited with {process.returncode}")
-                with contextlib.suppress(OSError):
-                    _, writer = await asyncio.open_connection("127.0.0.1", self.port)
-                    writer.close()
-                    return
-                await asyncio.sleep(0.02)
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-        if self.process is not None:
-            self.process.wait(TIMEOUT)
-
-
-@pytest.fixture
-async def private_redis() -> AsyncIterator[PrivateRedis]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        skip_or_fail("redis-server is not installed")
-    server = PrivateRedis(binary)  # type: ignore[arg-type]
-    try:
-        await server.start()
-        yield server
-    finally:
-        server.kill()  # never left running, whatever the test did
 
 
 class CuttableProxy:
@@ -311,14 +248,16 @@ async def test_postgresql_cut_off_answers_503_and_loses_no_message(
             assert api.status_code == 503 and "retry-after" in api.headers
             assert api.json()["error"]["code"] == "unavailable"
 
-            # The send is answered: not done, try again (the client keeps it in its outbox).
+            # The send is answered: not done, try again (the client keeps it in its outbox
+            # and resends it after retry_after).
             await send(ws, "are you there?", "pg-1")
             error = await next_frame(ws, "error", "message")
             assert (error["type"], error["code"], error["client_id"]) == (
                 "error",
-                "server_error",
+                "unavailable",
                 "pg-1",
             )
+            assert error["retry_after"] > 0
 
             await pg_proxy.restore()
             await eventually(lambda: _answers(http))
