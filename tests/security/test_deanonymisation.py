@@ -482,6 +482,7 @@ def _expand(path: str, values: dict[str, list[str]]) -> list[str]:
 ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(\+00:00|Z)?")
 SHOWN_TIME = re.compile(
     r"\b\d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)( \d{4})?( \d\d:\d\d)?"
+    r"|\b\d\d:\d\d UTC\b"
 )
 SECRETS = re.compile(r"\b[0-9a-f]{64}\b|\b[A-Za-z0-9_-]{32,}\b")
 # Free pseudonyms offered at sign-up are drawn at random.
