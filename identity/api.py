@@ -15,6 +15,7 @@ from identity import service
 from identity.auth import (
     clear_session_cookie,
     current_session,
+    device_cookie,
     device_label,
     require_member,
     sessions_ended,
@@ -69,6 +70,7 @@ async def signup(request: Request) -> Response:
             passphrase,
             kind="token" if want_token else "browser",
             label=device_label(request.headers.get("user-agent")),
+            staff_names=ctx.extensions.get("staff_names", ()),
         )
     except IdentityError as exc:
         if exc.code == "pseudonym_taken":
@@ -96,6 +98,7 @@ async def login(request: Request) -> Response:
             kind="token" if want_token else "browser",
             label=device_label(request.headers.get("user-agent")),
             checks=ctx.extensions.get("sign_in_checks", ()),
+            device=device_cookie(request),
         )
     except IdentityError as exc:
         raise as_api_error(exc) from None

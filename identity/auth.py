@@ -15,7 +15,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core.context import AppContext
-from core.web.cookies import cookie_options, session_cookie_name
+from core.web.cookies import cookie_options, device_cookie_name, session_cookie_name
+from identity.devices import DEVICE_DAYS, device_token, known_device
 from identity.models import Member, MemberSession
 from identity.service import SignedIn, resolve_session
 
@@ -108,6 +109,8 @@ def enter_session(conn: HTTPConnection, signed_in: SignedIn) -> None:
 
 
 def set_session_cookie(conn: HTTPConnection, response: Response, signed_in: SignedIn) -> None:
+    """Start the browser's session; and, as the member has just proved who they are here,
+    mark this device as theirs (identity/devices.py)."""
     enter_session(conn, signed_in)
     settings = conn.app.state.ctx.settings
     response.set_cookie(
@@ -116,6 +119,22 @@ def set_session_cookie(conn: HTTPConnection, response: Response, signed_in: Sign
         max_age=settings.session_max_days * 86400,
         **cookie_options(settings),  # type: ignore[arg-type]
     )
+    member_id: int = signed_in.member.id  # type: ignore[assignment]
+    token = device_cookie(conn)
+    if known_device(settings.secret_key, member_id, token) is None:
+        token = device_token(settings.secret_key, member_id)
+    response.set_cookie(
+        device_cookie_name(settings),
+        token,  # type: ignore[arg-type]
+        max_age=DEVICE_DAYS * 86400,  # renewed at every sign-in on the device
+        **cookie_options(settings),  # type: ignore[arg-type]
+    )
+
+
+def device_cookie(conn: HTTPConnection) -> str | None:
+    """The known-device token this browser sent, if any (checked against a pseudonym by
+    identity.service.log_in)."""
+    return conn.cookies.get(device_cookie_name(conn.app.state.ctx.settings))
 
 
 def clear_session_cookie(conn: HTTPConnection, response: Response) -> None:

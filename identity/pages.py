@@ -21,6 +21,7 @@ from identity.auth import (
     clear_session_cookie,
     current_member,
     current_session,
+    device_cookie,
     device_label,
     enter_session,
     require_member,
@@ -101,6 +102,7 @@ async def signup_page(request: Request) -> Response:
             values["pseudonym"],
             passphrase,
             label=device_label(request.headers.get("user-agent")),
+            staff_names=ctx.extensions.get("staff_names", ()),
         )
     except IdentityError as exc:
         return await again(_error_context(exc)["errors"], exc.status)
@@ -137,6 +139,7 @@ async def login_page(request: Request) -> Response:
             network=network_of(request),
             label=device_label(request.headers.get("user-agent")),
             checks=ctx.extensions.get("sign_in_checks", ()),
+            device=device_cookie(request),
         )
     except IdentityError as exc:
         context = {"values": values, "errors": {"form": exc.message}, "next": next_url}

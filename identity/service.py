@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -22,6 +22,7 @@ from core.db import Database, refuses_writes, utcnow
 from core.ratelimit import RateLimits
 from core.settings import Settings
 from identity.country import valid_country
+from identity.devices import known_device
 from identity.hashing import hash_passphrase, needs_rehash, verify_passphrase
 from identity.lifecycle import MemberContentHooks
 from identity.models import DELETED_NAME, Member, MemberBlock, MemberSession, RecoveryCode
@@ -100,13 +101,24 @@ def _new_session(member: Member, settings: Settings, kind: str, label: str) -> t
     return token, session
 
 
-async def staff_pseudonyms(s: AsyncSession) -> list[str]:
+# Asked for the pseudonyms of staff that identity doesn't know as staff: community
+# moderators, whom moderation appoints (kindred.app passes the provider in, as it does the
+# sign-in checks). No new pseudonym may read as a staff member's, with numbers or separators
+# added either (identity/names.py).
+StaffNames = Callable[[AsyncSession], Awaitable[Iterable[str]]]
+
+
+async def staff_pseudonyms(s: AsyncSession, providers: Sequence[StaffNames] = ()) -> list[str]:
+    """Admins and peer supporters, and whoever the providers name."""
     rows = await s.exec(
         select(Member.pseudonym).where(
             or_(Member.is_admin, Member.is_peer_supporter), Member.deleted_at.is_(None)
         )
     )
-    return list(rows)
+    names = list(rows)
+    for provider in providers:
+        names.extend(await provider(s))
+    return names
 
 
 async def free_suggestions(db: Database, n: int = 3) -> list[str]:
@@ -131,9 +143,10 @@ async def sign_up(
     kind: str = "browser",
     label: str = "",
     is_admin: bool = False,
+    staff_names: Sequence[StaffNames] = (),
 ) -> NewAccount:
     async with db.read() as s:
-        staff = await staff_pseudonyms(s)
+        staff = await staff_pseudonyms(s, staff_names)
     try:
         name = check_pseudonym(pseudonym, staff)
     except PseudonymError as exc:
@@ -218,14 +231,22 @@ async def log_in(
     kind: str = "browser",
     label: str = "",
     checks: Sequence[SignInCheck] = (),
+    device: str | None = None,
 ) -> SignedIn:
     member_key = _member_key(pseudonym)
+    async with db.read() as s:
+        member = await _find_member(s, pseudonym)
+    # A device the member has signed in from before (`device`: its known-device token) has an
+    # allowance of its own, so strangers guessing at the pseudonym can't lock the member out
+    # of their own phone; every other attempt shares the account's. Per network either way.
+    nonce = None
+    if member is not None and device:
+        nonce = known_device(settings.secret_key, member.id, device)  # type: ignore[arg-type]
+    counter = ("login_device", f"{member_key}:{nonce}") if nonce else ("login_member", member_key)
     # Every attempt is counted before the passphrase is checked, in one atomic step per
     # counter: counted only after a failure, many attempts sent at once all passed the check
-    # before any of them was counted. A success clears the member's count.
-    blocked = await limits.hit("login_member", member_key) or await limits.hit(
-        "login_network", network
-    )
+    # before any of them was counted. A success clears the count it was counted in.
+    blocked = await limits.hit(*counter) or await limits.hit("login_network", network)
     if blocked:
         raise IdentityError(
             "rate_limited",
@@ -234,15 +255,13 @@ async def log_in(
             status=429,
             retry_after=blocked.retry_after,
         )
-    async with db.read() as s:
-        member = await _find_member(s, pseudonym)
     # Unknown names are verified against a dummy hash: same answer, similar time.
     if not await verify_passphrase(
         member.passphrase_hash if member else None, normalise_passphrase(passphrase)
     ):
         raise IdentityError("invalid_credentials", INVALID_CREDENTIALS, status=401)
     assert member is not None and member.passphrase_hash is not None
-    await limits.clear("login_member", member_key)
+    await limits.clear(*counter)
     rehash = (
         await hash_passphrase(normalise_passphrase(passphrase))
         if needs_rehash(member.passphrase_hash)

@@ -57,7 +57,7 @@ from kindred.metrics import Metrics, MetricsMiddleware
 from moderation import checkin_pages, help_page
 from moderation import pages as moderation_pages
 from moderation import web_api as moderation_api
-from moderation.api import standing
+from moderation.api import moderator_pseudonyms, standing
 from moderation.checkins import close_requests_about, erase_asks, export_asks
 from moderation.targets import ModerationRegistry
 
@@ -113,6 +113,8 @@ def create_app(settings: Settings) -> Starlette:
         return None
 
     ctx.extensions["sign_in_checks"] = [not_banned]
+    # Community moderators are staff too: no new pseudonym may pass for one (identity/names.py).
+    ctx.extensions["staff_names"] = [moderator_pseudonyms]
 
     async def reload_chat_blocks(member_id: int) -> None:
         await chat_service.blocks_changed(ctx.broker, member_id)

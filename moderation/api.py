@@ -67,6 +67,7 @@ __all__ = [
     "is_moderator",
     "load_policy",
     "moderated_community_ids",
+    "moderator_pseudonyms",
     "open_case",
     "open_case_targets",
     "preview",
@@ -200,6 +201,18 @@ async def is_moderator(s: AsyncSession, member: Member | None, community_id: int
     """Admins moderate everywhere; moderators where they are appointed. The same check
     guards pages, the JSON API and chat frames."""
     return await can_moderate(s, member, community_id)
+
+
+async def moderator_pseudonyms(s: AsyncSession) -> list[str]:
+    """Every community moderator's pseudonym: identity refuses new pseudonyms that read as
+    one, as it does for admins and peer supporters (kindred.app passes this in)."""
+    rows = await s.exec(
+        select(Member.pseudonym)
+        .join(CommunityModerator, CommunityModerator.member_id == Member.id)  # type: ignore[arg-type]
+        .where(Member.deleted_at.is_(None))  # type: ignore[union-attr]
+        .distinct()
+    )
+    return list(rows)
 
 
 async def moderated_community_ids(s: AsyncSession, member: Member) -> set[int]:

@@ -14,5 +14,10 @@ def presession_cookie_name(settings: Settings) -> str:
     return "__Host-kindred_csrf" if settings.https else "kindred_csrf"
 
 
+def device_cookie_name(settings: Settings) -> str:
+    # The known-device cookie (identity/devices.py): a sign-in allowance of this device's own.
+    return "__Host-kindred_device" if settings.https else "kindred_device"
+
+
 def cookie_options(settings: Settings) -> dict[str, object]:
     return {"httponly": True, "secure": settings.https, "samesite": "lax", "path": "/"}

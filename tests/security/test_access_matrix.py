@@ -92,6 +92,7 @@ LIMITS = ";".join(
     for action in (
         "signup_network",
         "login_member",
+        "login_device",
         "login_network",
         "recover_network",
         "post",
