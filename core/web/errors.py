@@ -63,7 +63,8 @@ class ApiError(Exception):
 
 
 def wants_json(conn: HTTPConnection) -> bool:
-    return conn.url.path.startswith("/api/")
+    # A refused WebSocket upgrade is answered in JSON too, as chat/ws.py's denials are.
+    return conn.url.path.startswith("/api/") or conn.scope["type"] == "websocket"
 
 
 def json_error(
@@ -81,7 +82,7 @@ def json_error(
 # Form fields that hold what a member wrote. When a post is refused before any view can keep
 # the draft (an ended session, an expired form), the error page gives these back; other
 # fields (passphrases, tokens) are never echoed.
-DRAFT_FIELDS = ("title", "body", "text", "note")
+DRAFT_FIELDS = ("title", "body", "text", "note", "description", "ground_rules", "rules")
 
 
 def draft_of(fields: Mapping[str, Any]) -> str:

@@ -14,8 +14,10 @@ from __future__ import annotations
 import errno
 import logging
 import socket
+from urllib.parse import parse_qsl
 
 import sqlalchemy.exc as sa_exc
+from starlette.datastructures import Headers
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -95,7 +97,7 @@ def unavailable(conn: HTTPConnection, exc: BaseException, draft: str = "") -> Re
     if refuses_writes(exc):  # the operator must act: free space, or make it writable
         log.error(
             "database refused a write on %s %s (disk full or read-only): %s",
-            conn.scope.get("method"),
+            conn.scope.get("method", "WEBSOCKET"),
             conn.url.path,
             type(exc).__name__,
         )
@@ -107,7 +109,7 @@ def unavailable(conn: HTTPConnection, exc: BaseException, draft: str = "") -> Re
         return error_response(conn, 503, message=message, draft=draft)
     log.warning(
         "database unavailable on %s %s: %s",
-        conn.scope.get("method"),
+        conn.scope.get("method", "WEBSOCKET"),
         conn.url.path,
         type(exc).__name__,
     )
@@ -123,15 +125,17 @@ async def database_error(request: Request, exc: Exception) -> Response:
     """Exception handler for HANDLED: 503 with Retry-After for an outage or a database that
     can't store anything. Anything else is raised on, to be logged and answered exactly as
     any other unhandled error (a 500)."""
-    if refuses_writes(exc) or is_database_outage(exc):
-        return unavailable(request, exc, await _draft(request))
-    raise exc
+    if not (refuses_writes(exc) or is_database_outage(exc)):
+        raise exc
+    if request.scope["type"] == "websocket":
+        raise exc  # DatabaseOutageMiddleware refuses the upgrade
+    return unavailable(request, exc, await _draft(request))
 
 
 async def _draft(request: Request) -> str:
     """What the member wrote in the form that failed (the view read it already: Starlette
     hands the handler the same request, form cached), for the error page to give back."""
-    if request.method != "POST" or wants_json(request):
+    if wants_json(request) or request.method != "POST":
         return ""  # JSON clients keep their own text
     try:
         return draft_of(await request.form())
@@ -140,17 +144,25 @@ async def _draft(request: Request) -> str:
 
 
 class DatabaseOutageMiddleware:
-    """Answers 503 when the database fails in a middleware (a session lookup, say), where
-    the app's exception handlers can't see it. Anything else passes through untouched."""
+    """Answers 503 when the database fails in a middleware (the session lookup, say), where
+    the app's exception handlers can't see it. Anything else passes through untouched.
+
+    No view has read the form then, so this layer keeps a copy of a page's form as the
+    layers inside read it (the CSRF check reads every cookie-signed form before the session
+    is looked up) and gives the member's text back on the 503 page."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._upgrade(scope, receive, send)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = False
+        form = FormCopy(scope, receive)
 
         async def watch(message: Message) -> None:
             nonlocal started
@@ -158,8 +170,80 @@ class DatabaseOutageMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, watch)
+            await self.app(scope, form.receive, watch)
         except Exception as exc:
             if started or not (refuses_writes(exc) or is_database_outage(exc)):
                 raise
-            await unavailable(HTTPConnection(scope), exc)(scope, receive, send)
+            draft = await form.draft()
+            await unavailable(HTTPConnection(scope), exc, draft)(scope, form.receive, send)
+
+    async def _upgrade(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A WebSocket whose upgrade fails on the database (looking up the session, say) is
+        refused with a 503 (uvicorn answered 500 and logged a traceback); its client
+        reconnects later as after any refusal."""
+        answered = False
+
+        async def watch(message: Message) -> None:
+            nonlocal answered
+            answered = answered or message["type"] in _ANSWERS
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:
+            if answered or not (refuses_writes(exc) or is_database_outage(exc)):
+                raise
+            refusal = unavailable(HTTPConnection(scope), exc)  # logged as for a page
+            if "websocket.http.response" in scope.get("extensions", {}):
+                await refusal(scope, receive, send)
+            else:  # the server can't send a response: a plain refusal it is
+                await send({"type": "websocket.close", "code": 1013})
+
+
+# What answers a WebSocket upgrade, one way or the other.
+_ANSWERS = frozenset({"websocket.accept", "websocket.close", "websocket.http.response.start"})
+
+
+FORM_TYPE = "application/x-www-form-urlencoded"
+FORM_MOST = 1 << 20  # bytes this layer reads itself, when nothing inside read the form
+
+
+class FormCopy:
+    """The body of a page's form post (never an API call's: JSON clients keep their own
+    text), kept as it passes by, for an error page that must give the member's text back."""
+
+    def __init__(self, scope: Scope, receive: Receive) -> None:
+        conn = HTTPConnection(scope)
+        content_type = Headers(scope=scope).get("content-type", "")
+        self.wanted = (
+            scope["method"] == "POST"
+            and content_type.startswith(FORM_TYPE)
+            and not wants_json(conn)
+        )
+        self.upstream = receive
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.complete = False
+
+    async def receive(self) -> Message:
+        message = await self.upstream()
+        if self.wanted and message["type"] == "http.request" and not self.complete:
+            self.chunks.append(message.get("body", b""))
+            self.size += len(self.chunks[-1])
+            self.complete = not message.get("more_body", False)
+        return message
+
+    async def draft(self) -> str:
+        """What the member wrote in the form (see core.web.errors.DRAFT_FIELDS), or ""."""
+        if not self.wanted:
+            return ""
+        try:
+            while not self.complete and self.size <= FORM_MOST:  # nothing inside read it all
+                if (await self.receive())["type"] != "http.request":
+                    return ""  # the client went away
+        except Exception:  # the connection broke meanwhile
+            return ""
+        if not self.complete:
+            return ""
+        body = b"".join(self.chunks).decode("latin-1")  # urlencoded: ASCII, %-escaped UTF-8
+        return draft_of(dict(parse_qsl(body, keep_blank_values=True, errors="replace")))
