@@ -299,7 +299,12 @@ async def preview(request: Request) -> Response:
         request.path_params["slug"] = slug
         community_id = (await _community(request)).id
     verdict = await service.preview(
-        context(request), current_member(request), community_id, body, region=region_of(request)
+        context(request),
+        current_member(request),
+        community_id,
+        body,
+        region=region_of(request),
+        anonymous=field(data, "anonymous", bool, default=False),
     )
     return JSONResponse(verdict)
 

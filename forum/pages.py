@@ -121,7 +121,7 @@ async def new_thread_page(request: Request) -> Response:
         }
         values["anonymous"] = form_text(form, "anonymous") == "yes"
         if form_text(form, "action") == "preview":
-            preview = await _preview(request, member, community.id, values["body"])  # type: ignore[arg-type]
+            preview = await _preview(request, member, community.id, values)  # type: ignore[arg-type]
         else:
             try:
                 published = await service.start_thread(
@@ -203,9 +203,16 @@ async def thread_page(request: Request, **extra: Any) -> Response:
     return response
 
 
-async def _preview(request: Request, member: Member, community_id: int, body: str) -> dict:
+async def _preview(
+    request: Request, member: Member, community_id: int, values: dict[str, Any]
+) -> dict:
     return await service.preview(
-        context(request), member, community_id, body, region=region_of(request)
+        context(request),
+        member,
+        community_id,
+        values["body"],
+        region=region_of(request),
+        anonymous=values["anonymous"],
     )
 
 
@@ -223,7 +230,7 @@ async def reply_page(request: Request) -> Response:
     if form_text(form, "action") == "preview":
         async with ctx.db.read() as s:
             _thread, community = await queries.thread_and_community(s, thread_id)
-        preview = await _preview(request, member, community.id, values["body"])  # type: ignore[arg-type]
+        preview = await _preview(request, member, community.id, values)  # type: ignore[arg-type]
         return await thread_page(request, values=values, preview=preview)
     try:
         published = await service.reply(

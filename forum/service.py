@@ -125,14 +125,16 @@ async def _check(
 
 
 async def _author_context(
-    ctx: AppContext, s: AsyncSession, member: Member, community_id: int
+    ctx: AppContext, s: AsyncSession, member: Member, community_id: int, anonymous: bool
 ) -> tuple[moderation.CommunityPolicy, moderation.Trust]:
-    """The community's policy and the author's trust, refusing members who may not post."""
+    """The community's policy and the author's trust for a named or an anonymous post,
+    refusing members who may not post."""
     refusal = (await moderation.standing(s, member.id, community_id)).refusal()  # type: ignore[arg-type]
     if refusal and refusal[0] != "muted":  # a chat mute doesn't stop forum posts
         raise ForumError(refusal[0], refusal[1], status=403)
     policy = await moderation.load_policy(s, community_id)
-    return policy, await moderation.trust_for(s, member, community_id, ctx.settings)
+    trust = await moderation.trust_for(s, member, community_id, ctx.settings, anonymous=anonymous)
+    return policy, trust
 
 
 async def preview(
@@ -142,15 +144,18 @@ async def preview(
     body: str,
     *,
     region: str | None = None,
+    anonymous: bool = False,
 ) -> dict:
-    """What posting `body` would do, stored nowhere. For a signed-in member in a community
-    the new-member rules apply exactly as they will on posting; otherwise it is the
-    content's own verdict."""
+    """What posting `body` (anonymously or not) would do, stored nowhere. For a signed-in
+    member in a community the new-member rules apply exactly as they will on posting;
+    otherwise it is the content's own verdict."""
     async with ctx.db.read() as s:
         policy = await moderation.load_policy(s, community_id)
         trust = None
         if member is not None and community_id is not None:
-            trust = await moderation.trust_for(s, member, community_id, ctx.settings)
+            trust = await moderation.trust_for(
+                s, member, community_id, ctx.settings, anonymous=anonymous
+            )
     return await moderation.preview(body, policy, region=region, trust=trust)
 
 
@@ -213,7 +218,7 @@ async def start_thread(
         )
     _check_anonymous(community, anonymous)
     async with ctx.db.read() as s:
-        policy, trust = await _author_context(ctx, s, member, community.id)  # type: ignore[arg-type]
+        policy, trust = await _author_context(ctx, s, member, community.id, anonymous)  # type: ignore[arg-type]
     title_decision = await _check(title, ContentKind.TITLE, policy)
     if title_decision.refused:
         raise _refused(title_decision, "title")
@@ -366,7 +371,7 @@ async def reply(
 ) -> Published:
     async with ctx.db.read() as s:
         thread, community = await _thread_for_write(s, thread_id, member)
-        policy, trust = await _author_context(ctx, s, member, community.id)  # type: ignore[arg-type]
+        policy, trust = await _author_context(ctx, s, member, community.id, anonymous)  # type: ignore[arg-type]
     if thread.locked:
         raise ForumError(
             "locked", "This thread is locked, so no new replies can be added.", status=409
@@ -536,7 +541,7 @@ async def edit_post(
 ) -> Published:
     async with ctx.db.read() as s:
         post, thread = await _own_post(s, member, post_id)
-        policy, trust = await _author_context(ctx, s, member, thread.community_id)
+        policy, trust = await _author_context(ctx, s, member, thread.community_id, post.anonymous)
     # An edit is not a first post: only the link rule of the author's trust applies.
     trust = dataclasses.replace(trust, hold_first=0)
     decision = await _check(body, ContentKind.POST, policy, region, trust)

@@ -253,14 +253,21 @@ def visible_text(html: str) -> str:
 
 
 async def trust_for(
-    s: AsyncSession, member: Member, community_id: int | None, settings: Settings
+    s: AsyncSession,
+    member: Member,
+    community_id: int | None,
+    settings: Settings,
+    *,
+    anonymous: bool | None = None,
 ) -> Trust:
+    """The member's standing for a post (`anonymous` or named: counted apart, trust.py)."""
     return await trust_of(
         s,
         member,
         community_id,
         hold_first=settings.new_member_posts,
         link_after=settings.link_posts,
+        anonymous=anonymous,
     )
 
 

@@ -39,6 +39,7 @@ _post = sa.table(
     sa.column("author_id", sa.Integer),
     sa.column("thread_id", sa.Integer),
     sa.column("status", sa.String),
+    sa.column("anonymous", sa.Boolean),
 )
 _thread = sa.table("thread", sa.column("id", sa.Integer), sa.column("community_id", sa.Integer))
 
@@ -89,7 +90,12 @@ async def trust_of(
     *,
     hold_first: int = 2,
     link_after: int = 3,
+    anonymous: bool | None = None,
 ) -> Trust:
+    """`anonymous`: whether the post being judged is anonymous. Its `posts_here` then counts
+    only the member's posts of the same kind: whether a post waits for a moderator is seen by
+    everyone, so counting named posts for an anonymous one (or the other way round) would
+    tell them that its author has posts of the other kind here."""
     published = (
         sa.select(sa.func.count())
         .select_from(_post)
@@ -101,6 +107,8 @@ async def trust_of(
         here_query = published.join(_thread, _thread.c.id == _post.c.thread_id).where(
             _thread.c.community_id == community_id
         )
+        if anonymous is not None:
+            here_query = here_query.where(_post.c.anonymous == anonymous)
         here = (await s.exec(here_query)).one()[0]  # type: ignore[call-overload]
     since = utcnow() - timedelta(days=90)
     sanctioned = (

@@ -61,6 +61,7 @@ from forum import service as forum
 from forum.models import REACTIONS, Notification, Post
 from identity import service as identity
 from identity.models import Member
+from kindred.app import create_app
 from moderation.models import AuditEntry, CommunityModerator
 from tests import backends
 from tests.chat.conftest import TIMEOUT, LiveServer, next_frame, serve
@@ -898,3 +899,82 @@ async def test_notification_ids_count_only_the_members_own(place: Place) -> None
     async with place.app.state.ctx.db.read() as s:
         table = list(await s.exec(select(Notification.id).order_by(Notification.id)))
     assert len(table) > 2  # others were told too: the table's ids would have had gaps
+
+
+@pytest.fixture
+async def holding_place(settings: Settings) -> AsyncIterator[Place]:
+    """As `place`, with the new-member rule on: a member's first 2 posts in a community wait
+    for a moderator."""
+    app = create_app(dataclasses.replace(settings, new_member_posts=2))
+    async with app.router.lifespan_context(app):
+        ctx = app.state.ctx
+        admin = await identity.sign_up(
+            ctx.db, ctx.settings, "Site-Keeper", PASSPHRASE, is_admin=True
+        )
+        community = await forum.create_community(
+            ctx, admin.signed_in.member, slug=COMMUNITY, name="Grief & Loss"
+        )
+        assert community.id is not None
+        found = Place(app, community.id)
+        try:
+            yield found
+        finally:
+            await found.close()
+
+
+async def _published_twice(place: Place, name: str, *, anonymous: bool) -> None:
+    """Two posts of `name`'s, held as a newcomer's and approved by the moderator."""
+    for text in ("Hello, I'm new here.", "Thank you for having me."):
+        made = await place.send(
+            name,
+            "POST",
+            f"/api/v1/communities/{COMMUNITY}/threads",
+            {"title": "Hello", "body": text, "anonymous": anonymous},
+        )
+        assert made.status_code == 202, made.text
+    for item in (await place.clients["river-keeper"].get("/api/v1/moderation/queue")).json()[
+        "items"
+    ]:
+        path = f"/api/v1/moderation/cases/{item['case_id']}/actions"
+        approved = await place.send("river-keeper", "POST", path, {"action": "approve"})
+        assert approved.status_code == 200, approved.text
+
+
+async def test_the_new_member_hold_counts_named_and_anonymous_posts_apart(
+    holding_place: Place,
+) -> None:
+    """Whether a post waits for a moderator is seen by everyone (it appears late, out of
+    order). Counting all of a member's posts told them that an anonymous post published at
+    once came from a member with named posts here (and a first named post published at once,
+    from a member with anonymous ones). Named and anonymous posts now count apart."""
+    place = holding_place
+    for name in ("fern-owl", "reed-fox", "cedar-moth"):
+        await place.join(name)
+    await place.join("river-keeper", role="moderator")
+    await _published_twice(place, "fern-owl", anonymous=False)
+    await _published_twice(place, "cedar-moth", anonymous=True)
+    answers = {}
+    for name, anonymous in (
+        ("fern-owl", True),  # established by name, new as anonymous
+        ("reed-fox", True),  # new
+        ("cedar-moth", False),  # established anonymously, new by name
+        ("reed-fox", False),  # new
+        ("fern-owl", False),  # established by name: straight through
+        ("cedar-moth", True),  # established anonymously: straight through
+    ):
+        body = {"title": "Evenings", "body": "Some days are heavier.", "anonymous": anonymous}
+        made = await place.send(name, "POST", f"/api/v1/communities/{COMMUNITY}/threads", body)
+        answers[(name, anonymous)] = made.status_code
+    assert answers == {
+        ("fern-owl", True): 202,
+        ("reed-fox", True): 202,
+        ("cedar-moth", False): 202,
+        ("reed-fox", False): 202,
+        ("fern-owl", False): 201,
+        ("cedar-moth", True): 201,
+    }
+    # The preview says what posting will do, anonymously or not.
+    for anonymous, decision in ((True, "hold"), (False, "publish")):
+        body = {"body": "Hello again.", "community": COMMUNITY, "anonymous": anonymous}
+        previewed = await place.send("fern-owl", "POST", "/api/v1/preview", body)
+        assert previewed.json()["decision"] == decision, (anonymous, previewed.json())
