@@ -30,6 +30,8 @@
   var PING_EVERY = 25000;
   var PONG_WITHIN = 10000;
   var MAX_DELAY = 30000;
+  // The server's text asks to try again; here the outbox does that by itself.
+  var UNAVAILABLE = "We couldn't save your message just now. It's kept here and will be sent by itself in a few seconds.";
 
   var lastId = Number(root.dataset.lastId) || 0;
   var socket = null;
@@ -80,9 +82,13 @@
     root.dataset.connection = kind;
   }
 
-  function showError(text) {
+  // kind "later": nothing is lost, the message waits and goes by itself (a gentler notice,
+  // which goes away once everything kept has been sent).
+  function showError(text, kind) {
     errorBox.textContent = "";
     errorBox.appendChild(el("p", "", text));
+    errorBox.className = "notice " + (kind === "later" ? "notice-important" : "notice-error");
+    errorBox.dataset.kind = kind || "error";
     errorBox.hidden = false;
   }
 
@@ -182,6 +188,8 @@
     if (found) saveOutbox();
     var li = document.getElementById("pending-" + clientId);
     if (li) li.remove();
+    var waiting = outbox.some(function (item) { return item.retryAt; });
+    if (found && found.kept && !waiting && errorBox.dataset.kind === "later") clearError();
     return found;
   }
 
@@ -242,9 +250,10 @@
       var later = f.code === "rate_limited" || f.code === "slow_mode" || f.code === "unavailable";
       if (item && later && f.retry_after) {
         item.retryAt = Date.now() + f.retry_after * 1000;
+        item.kept = true;
         saveOutbox();
         pendingState(item.client_id, "Will send in " + f.retry_after + " s");
-        showError(f.message);
+        showError(f.code === "unavailable" ? UNAVAILABLE : f.message, "later");
         scheduleFlush(f.retry_after * 1000);
         return;
       }
@@ -297,6 +306,7 @@
     var wait = null;
     outbox.forEach(function (item) {
       if (!item.retryAt || item.retryAt <= now) {
+        if (item.retryAt) pendingState(item.client_id, "Sending…");
         delete item.retryAt;
         sendItem(item);
       } else {
