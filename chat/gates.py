@@ -40,6 +40,11 @@ class Admission:
 
 
 class RoomGate(Protocol):
+    # Does a chat mute stop sending here (and its notice reach connections here)? Not in a 1:1
+    # support conversation: a mute must never cut someone off from the supporter they asked
+    # for. Suspensions and bans stop sending everywhere. A gate that doesn't say: it does.
+    mutes_apply: bool
+
     async def admit(self, db: Database, room: Room, member: Member) -> Admission:
         """Raise ChatError to refuse the connection (before the upgrade)."""
         ...
@@ -53,6 +58,11 @@ class RoomGate(Protocol):
 
 def register_gate(ctx: AppContext, kind: str, gate: RoomGate) -> None:
     ctx.extensions.setdefault("chat_gates", {})[kind] = gate
+
+
+def mutes_apply(gate: RoomGate | None) -> bool:
+    """Does a chat mute stop a member sending in a room with this gate (None: a public room)?"""
+    return gate is None or getattr(gate, "mutes_apply", True)
 
 
 def gate_for(ctx: AppContext, room: Room) -> RoomGate | None:

@@ -58,6 +58,7 @@ class Listener:
         receives: bool = True,
         sign_in: str | None = None,
         community_id: int | None = None,
+        mutes_apply: bool = True,
     ) -> None:
         self.member_id = member_id
         self.pseudonym = pseudonym  # None: shown in the member list as "a member"
@@ -66,6 +67,7 @@ class Listener:
         # and the room's community: a sanction in that community reaches it.
         self.sign_in = sign_in
         self.community_id = community_id
+        self.mutes_apply = mutes_apply  # False in a 1:1 support conversation (chat/gates.py)
         # False while waiting in a session's lobby: room state frames only, no messages, and
         # not in the member list.
         self.receives = receives
@@ -356,6 +358,7 @@ class Hub:
         receives: bool = True,
         sign_in: str | None = None,
         community_id: int | None = None,
+        mutes_apply: bool = True,
     ) -> Listener:
         return Listener(
             member_id,
@@ -365,6 +368,7 @@ class Hub:
             receives=receives,
             sign_in=sign_in,
             community_id=community_id,
+            mutes_apply=mutes_apply,
         )
 
     async def join(self, room_id: int, listener: Listener) -> tuple[int, list[dict[str, Any]]]:
@@ -433,7 +437,10 @@ class Hub:
 
 def _concerns(event: dict[str, Any], listener: Listener) -> bool:
     """Does a member event reach this connection: one sign-in's (`session`), every sign-in
-    but one (`keep`), one community's rooms (`community_id`), or else all of them."""
+    but one (`keep`), one community's rooms (`community_id`), or else all of them; a mute's,
+    only where mutes apply."""
+    if event.get("mute") and not listener.mutes_apply:
+        return False
     if "session" in event and listener.sign_in != event["session"]:
         return False
     if "keep" in event and listener.sign_in == event["keep"]:

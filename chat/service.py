@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from chat.gates import CLOSE_GONE, gate_for
+from chat.gates import CLOSE_GONE, gate_for, mutes_apply
 from chat.models import SLOW_MODE_CHOICES, ChatMessage, Room, slow_mode_label
 from chat.writer import MessageWriter
 from core.broker import Broker, BrokerUnavailable
@@ -103,11 +103,13 @@ async def tell_member(
     community_id: int | None = None,
     session: str | None = None,
     keep: str | None = None,
+    mute: bool = False,
 ) -> None:
     """Send a frame to every chat connection the member has open, on any worker, and close
     them with `close` when given (chat/gates.py). Narrowed to the connections in `room_id`,
     in rooms of `community_id`, made with the sign-in `session`, or with any sign-in but
-    `keep` (sign-ins by their token hash), when given (chat/hub.py)."""
+    `keep` (sign-ins by their token hash), when given; for a `mute`, to rooms where mutes
+    apply (not a 1:1 support conversation) (chat/hub.py)."""
     event: dict[str, Any] = {"member_id": member_id, "frame": json.dumps(frame) if frame else None}
     narrowing = {
         "room_id": room_id,
@@ -115,6 +117,7 @@ async def tell_member(
         "community_id": community_id,
         "session": session,
         "keep": keep,
+        "mute": mute or None,
     }
     event.update((k, v) for k, v in narrowing.items() if v is not None)
     try:
@@ -435,12 +438,15 @@ async def send_message(
             status=429,
             retry_after=blocked.retry_after,
         )
+    gate = gate_for(ctx, room)  # a session's floor and mutes, a conversation's end
     async with ctx.db.read() as s:
-        refusal = (await moderation.standing(s, member.id, room.community_id)).refusal()  # type: ignore[arg-type]
-        if refusal:
+        standing = await moderation.standing(s, member.id, room.community_id)  # type: ignore[arg-type]
+        if (not standing.can_post or (standing.muted and mutes_apply(gate))) and (
+            refusal := standing.refusal()
+        ):
             raise ChatError(refusal[0], refusal[1], status=403)
         policy = await moderation.load_policy(s, room.community_id)
-        if gate := gate_for(ctx, room):  # a session's floor and mutes, a conversation's end
+        if gate is not None:
             await gate.check_send(s, room, member)
         # A connection holds the room it joined; lock and slow mode may have changed since.
         state = await s.exec(_ROOM_STATE, params={"room": room.id})  # type: ignore[call-overload]

@@ -23,7 +23,7 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from chat import service
-from chat.gates import Admission, gate_for
+from chat.gates import Admission, gate_for, mutes_apply
 from chat.hub import Listener
 from chat.models import Room
 from chat.runtime import ChatRuntime, chat_runtime, region_of
@@ -70,8 +70,9 @@ async def room_socket(websocket: WebSocket) -> None:
     except ChatError as exc:
         return await _deny(websocket, exc.status, exc.code, exc.message)
     admission = Admission()
+    gate = gate_for(ctx, room)  # a session's room or a support conversation
     try:
-        if gate := gate_for(ctx, room):  # a session's room or a support conversation
+        if gate is not None:
             admission = await gate.admit(ctx.db, room, member)
     except ChatError as exc:
         return await _deny(websocket, exc.status, exc.code, exc.message)
@@ -87,6 +88,7 @@ async def room_socket(websocket: WebSocket) -> None:
         receives=not admission.lobby,
         sign_in=sign_in.token_hash if sign_in else None,  # signing out closes it (chat/hub.py)
         community_id=room.community_id,
+        mutes_apply=mutes_apply(gate),
     )
     listener.seen_up_to = after or 0
     await websocket.accept()

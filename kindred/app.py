@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,6 +22,7 @@ from chat import service as chat_service
 from chat import ws as chat_ws
 from chat.gates import CLOSE_GONE
 from chat.groups import setup as groups_setup
+from chat.groups.sanctions import release_seats
 from chat.lifecycle import erase_messages, export_messages
 from chat.moderation_target import ChatMessageTarget
 from chat.support import setup as support_setup
@@ -96,6 +98,7 @@ def create_app(settings: Settings) -> Starlette:
             {"type": "error", "code": code, "message": message, "client_id": None},
             community_id=community_id,
             close=CLOSE_GONE if everywhere else None,
+            mute=kind == "mute",  # not in a 1:1 support conversation: a mute stops no one there
         )
 
     moderation.sanction_listeners.append(tell_chat)
@@ -124,6 +127,8 @@ def create_app(settings: Settings) -> Starlette:
     hooks.register("check_ins_asked", export_asks, erase_asks, close_requests_about)
     chat = chat_runtime.install(ctx)
     groups = groups_setup.install(ctx)  # live group sessions
+    # A suspension or a ban frees the member's seats in group sessions (chat/groups/sanctions.py).
+    moderation.sanction_listeners.append(functools.partial(release_seats, ctx))
     support = support_setup.install(ctx)  # 1:1 support requests
 
     async def open_community_room(community: Community) -> None:

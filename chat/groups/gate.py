@@ -17,6 +17,7 @@ from chat.groups.service import (
     member_view,
     participant,
     public_state,
+    refuse_if_barred,
     session_for_room,
     session_url,
 )
@@ -27,6 +28,8 @@ from identity.models import Member
 
 
 class SessionGate:
+    mutes_apply = True  # muted members may join and listen, not write
+
     async def admit(self, db: Database, room: Room, member: Member) -> Admission:
         async with db.read() as s:
             session = await _session(s, room)
@@ -37,6 +40,7 @@ class SessionGate:
             if you["role"] == "facilitator":
                 you["panel"] = await facilitator_view(s, session)
                 return Admission(hello={"session": state, "session_you": you})
+            await refuse_if_barred(s, session, member)  # suspended or banned: not even to read
             seat = await participant(s, session.id, member.id)  # type: ignore[arg-type]
         if seat is not None and seat.status == "removed":
             raise ChatError("removed", "A facilitator removed you from this session.", status=403)

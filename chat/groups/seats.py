@@ -17,7 +17,13 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from chat.groups.models import GroupSession, GroupSessionParticipant
-from chat.groups.service import get_session, is_facilitator, participant, refuse_if_over
+from chat.groups.service import (
+    get_session,
+    is_facilitator,
+    participant,
+    refuse_if_barred,
+    refuse_if_over,
+)
 from chat.service import ChatError, iso
 from core.db import Database, utcnow
 from identity.models import Member
@@ -50,6 +56,7 @@ async def rsvp(db: Database, member: Member, session_id: int) -> GroupSession:
                     "You're facilitating this session: you need no seat.",
                     status=409,
                 )
+            await refuse_if_barred(s, session, member)
             seat = await participant(s, session_id, member.id)  # type: ignore[arg-type]
             _refuse_removed(seat)
             if seat is not None and seat.seat_held:
@@ -148,6 +155,7 @@ async def _join(
         refuse_if_over(session)
         if await is_facilitator(s, session, member):
             return None
+        await refuse_if_barred(s, session, member)
         if not agreed:
             raise ChatError(
                 "rules_not_agreed",

@@ -97,6 +97,30 @@ async def participant(
     return found.first()
 
 
+async def refuse_if_barred(s: AsyncSession, session: GroupSession, member: Member) -> None:
+    """Members suspended or banned (site-wide, or in the session's community) take no seat
+    and don't come in. A mute is only a chat mute: muted members can still join and listen,
+    and what they send is refused (chat.service.send_message)."""
+    standing = await moderation.standing(s, member.id, session.community_id)  # type: ignore[arg-type]
+    help_now = "If you need someone to talk to now, the helplines at /help are there for you."
+    if standing.banned:
+        raise ChatError(
+            "banned",
+            "You've been banned from this community, so you can't take part in its group "
+            f"sessions. {help_now}",
+            status=403,
+        )
+    if standing.suspended:
+        until = standing.suspended_until
+        when = f" until {until.strftime('%d %b %Y %H:%M')} UTC" if until else ""
+        raise ChatError(
+            "suspended",
+            f"Your account is suspended{when}, so you can't take a seat in group sessions or "
+            f"join one until it ends; then you can RSVP again. {help_now}",
+            status=403,
+        )
+
+
 def refuse_if_over(session: GroupSession) -> None:
     if session.status == "cancelled":
         raise ChatError("session_cancelled", "This session was cancelled.", status=409)

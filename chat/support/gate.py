@@ -25,6 +25,8 @@ PRIVATE = (
 
 
 class PrivateConversationGate:
+    mutes_apply = False  # a chat mute never stops a member talking with their supporter
+
     async def admit(self, db: Database, room: Room, member: Member) -> Admission:
         async with db.read() as s:
             request = await service.request_for_room(s, room.id)  # type: ignore[arg-type]

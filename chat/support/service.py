@@ -176,8 +176,10 @@ async def ask(
     async with ctx.db.read() as s:
         if await community_name(s, community_id) is None:
             raise ChatError("invalid", "Choose one of the topics offered.")
-        refusal = (await moderation.standing(s, member.id, community_id)).refusal()  # type: ignore[arg-type]
-        if refusal:  # a sanction stops the conversation, never the way to other help
+        standing = await moderation.standing(s, member.id, community_id)  # type: ignore[arg-type]
+        # A chat mute never stops anyone asking for support: someone in crisis may have been
+        # muted for one heated message. A suspension or a ban does, never the way to other help.
+        if not standing.can_post and (refusal := standing.refusal()):
             resources = {"code": "resources", "resources": moderation.crisis_resources(region)}
             raise ChatError(refusal[0], refusal[1], status=403, notice=resources)
         if existing := await live_request(s, member.id):  # type: ignore[arg-type]

@@ -476,13 +476,14 @@ def routes_table() -> list[Row]:
         row(
             "POST",
             "/api/v1/support/requests",
-            members("201", muted="403 muted", suspended="403 suspended"),
+            # A chat mute never stops anyone asking for support.
+            members("201", suspended="403 suspended"),
             {"community": "grief", "note": "Could someone talk with me this evening?"},
         ),
         row(
             "POST",
             "/support",
-            members("allowed", muted="403", suspended="403"),
+            members("allowed", suspended="403"),
             {"community": "{A}", "note": "Could someone talk with me?"},
         ),
         # Requests waiting show no name: Plain-Member asked above.
@@ -519,8 +520,9 @@ def session_action_rows() -> list[Row]:
     refused to all the actors (none facilitates it), members' ones refused to the removed."""
     mine = {
         # rsvp and join are idempotent; cancel-rsvp frees the seat join took (or finds none).
-        "rsvp": members("done", removed="403 removed"),
-        "join": members("done", removed="403 removed"),
+        # Suspended members take no seat (a mute only stops them writing: they may listen).
+        "rsvp": members("done", removed="403 removed", suspended="403 suspended"),
+        "join": members("done", removed="403 removed", suspended="403 suspended"),
         "hand": members("409"),  # nobody in the actors was let in
         "cancel-rsvp": members("allowed", removed="409"),
     }
@@ -551,7 +553,13 @@ WS_ROOMS: dict[str, dict[str, str]] = {
     "grief": members("hello", anon="403", banned="403"),
     "vets": members("hello", anon="403", banned="403"),
     "no-such-room": members("404", anon="403", banned="403"),
-    "{gs_room}": members("403 session_join_first", anon="403", banned="403", removed="403 removed"),
+    "{gs_room}": members(
+        "403 session_join_first",
+        anon="403",
+        banned="403",
+        removed="403 removed",
+        suspended="403 suspended",
+    ),
     "{conv}": members("404", anon="403", banned="403"),
 }
 

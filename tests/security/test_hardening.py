@@ -23,22 +23,36 @@ import asyncio
 import contextlib
 import dataclasses
 import gc
+import json
 import logging
 import re
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from http.cookies import SimpleCookie
+from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import update as sa_update
+from sqlmodel import col, select
 from starlette.applications import Starlette
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from chat.gates import CLOSE_GONE
+from chat.groups.models import GroupSession
+from chat.models import Room
+from core.db import utcnow
 from core.ratelimit import RateLimits
 from core.settings import Settings
+from forum.models import Community
 from identity import service as identity
 from kindred.app import create_app
-from moderation.models import CommunityModerator
+from moderation.models import CommunityModerator, Sanction
 from tests import backends
+from tests.chat.conftest import LiveServer, next_frame, nothing_more, send, serve
+from tests.chat.conftest import Member as LiveMember
+from tests.chat.groups.conftest import schedule
 from tests.chat.people import make_community
 from tests.conftest import SITE, skip_or_fail
 from tests.helpers import PASSPHRASE
@@ -310,3 +324,212 @@ async def test_rate_limits_count_and_clear_alike_in_memory_and_in_redis(backend:
     await limits.clear("login_member", key)
     assert await limits.check("login_member", key) is None
     assert [await limits.hit("login_member", key) is None for _ in range(4)] == [True] * 3 + [False]
+
+
+# --------------------------------------------------------------------------- 3, 4. sanctions
+
+
+class Person:
+    """A member on the live server: an HTTP client (bearer token) and their WebSockets."""
+
+    def __init__(self, live: LiveServer, member: LiveMember) -> None:
+        self.live, self.member = live, member
+        self.http = httpx.AsyncClient(
+            base_url=live.url, headers={"authorization": f"Bearer {member.token}"}
+        )
+
+    async def act(self, session_id: int, action: str, **body: object) -> httpx.Response:
+        return await self.http.post(f"/api/v1/sessions/{session_id}/{action}", json=body)
+
+    def connect(self, slug: str) -> Any:
+        return self.live.connect(self.member, slug)
+
+
+@dataclasses.dataclass
+class Town:
+    """A live server with two communities, an admin, a facilitator, a supporter, members, and
+    a group session in "grief" whose lobby is open."""
+
+    live: LiveServer
+    admin: httpx.AsyncClient
+    people: dict[str, Person]
+    communities: dict[str, int]
+    session_id: int = 0
+    session_room: str = ""
+
+    async def sanction(self, name: str, kind: str, community: str | None = None) -> None:
+        body: dict[str, Any] = {"kind": kind, "hours": 24, "reason": "a heated evening"}
+        if community:
+            body["community_id"] = self.communities[community]
+        member_id = self.people[name].member.id
+        answer = await self.admin.post(
+            f"/api/v1/moderation/members/{member_id}/sanctions", json=body
+        )
+        assert answer.status_code == 201, answer.text
+
+    async def seats_taken(self) -> int:
+        async with self.live.ctx.db.read() as s:
+            session = await s.get(GroupSession, self.session_id)
+            assert session is not None
+            return session.seats_taken
+
+
+@pytest.fixture
+async def town(settings: Settings) -> AsyncIterator[Town]:
+    live_settings = dataclasses.replace(settings, rate_limits="signup_network=1000/hour")
+    async with serve(live_settings) as live:
+        ctx = live.ctx
+        for slug in ("grief", "caring"):  # each with its chat room
+            await ctx.extensions["community_created"](await make_community(ctx, slug, slug))
+        async with httpx.AsyncClient(base_url=live.url) as anonymous:
+            signed_in = await anonymous.post(
+                "/api/v1/login",
+                json={"pseudonym": "Site-Admin", "passphrase": PASSPHRASE, "token": True},
+            )
+        admin = httpx.AsyncClient(
+            base_url=live.url, headers={"authorization": f"Bearer {signed_in.json()['token']}"}
+        )
+        async with ctx.db.read() as s:
+            ids = {c.slug: c.id for c in await s.exec(select(Community))}
+        people = {}
+        for name in ("Lantern", "Listener", "Wren", "Robin", "Finch", "Heron"):
+            people[name] = Person(live, await live.member(name))
+        await identity.set_roles(ctx.db, "Lantern", peer_supporter=True)
+        await identity.set_roles(ctx.db, "Listener", peer_supporter=True)
+        town = Town(live, admin, people, ids)  # type: ignore[arg-type]
+        answer = await schedule(people["Lantern"].http, after=timedelta(minutes=5))
+        assert answer.status_code == 201, answer.text
+        town.session_id = answer.json()["sessions"][0]["id"]
+        async with ctx.db.read() as s:
+            session = await s.get(GroupSession, town.session_id)
+            room = await s.get(Room, session.room_id)  # type: ignore[union-attr]
+            town.session_room = room.slug  # type: ignore[union-attr]
+        try:
+            yield town
+        finally:
+            await admin.aclose()
+            for person in people.values():
+                await person.http.aclose()
+
+
+async def refused_upgrade(person: Person, slug: str) -> tuple[int, str]:
+    with pytest.raises(InvalidStatus) as refused:
+        async with person.connect(slug):
+            pass
+    response = refused.value.response
+    return response.status_code, json.loads(response.body)["error"]["code"]
+
+
+async def test_suspended_and_banned_members_take_no_seat_in_group_sessions(town: Town) -> None:
+    sid = town.session_id
+    await town.sanction("Wren", "suspend", "grief")
+    await town.sanction("Robin", "ban", "grief")
+    await town.sanction("Finch", "suspend")  # site-wide
+    await town.sanction("Heron", "ban", "caring")  # elsewhere: no bar here
+    for name, code in (("Wren", "suspended"), ("Robin", "banned"), ("Finch", "suspended")):
+        person = town.people[name]
+        for action, body in (("rsvp", {}), ("join", {"agree": True})):
+            answer = await person.act(sid, action, **body)
+            assert answer.status_code == 403, (name, action, answer.text)
+            error = answer.json()["error"]
+            assert error["code"] == code, (name, action)
+            assert "/help" in error["message"]  # what they can do now
+        assert await refused_upgrade(person, town.session_room) == (403, code)
+    suspended = (await town.people["Wren"].act(sid, "rsvp")).json()["error"]["message"]
+    assert "until" in suspended and "RSVP again" in suspended
+    assert await town.seats_taken() == 0
+    # The page's form says the same, with the reason.
+    page = await town.people["Wren"].http.post(f"/sessions/{sid}/rsvp")
+    assert page.status_code == 403 and "suspended" in page.text
+    # A ban in another community is no bar here.
+    assert (await town.people["Heron"].act(sid, "rsvp")).status_code == 200
+    assert await town.seats_taken() == 1
+
+
+async def test_a_muted_member_can_join_a_session_and_listen(town: Town) -> None:
+    sid, lead, wren = town.session_id, town.people["Lantern"], town.people["Wren"]
+    await town.sanction("Wren", "mute", "grief")
+    assert (await wren.act(sid, "rsvp")).status_code == 200
+    assert (await wren.act(sid, "join", agree=True)).status_code == 200
+    assert (await lead.act(sid, "admit", member="Wren")).status_code == 200
+    assert (await lead.act(sid, "start")).status_code == 200
+    async with wren.connect(town.session_room) as ws, lead.connect(town.session_room) as lws:
+        await next_frame(ws, "hello")
+        await next_frame(lws, "hello")
+        await send(lws, "Welcome, everyone.", "lead-1")
+        assert (await next_frame(ws, "message"))["client_id"] == "lead-1"  # listening
+        await send(ws, "Thank you for having me.", "wren-1")
+        refused = await next_frame(ws, "error")
+        assert (refused["code"], refused["client_id"]) == ("muted", "wren-1")
+
+
+async def test_a_suspension_frees_the_seat_and_closes_the_session_room(town: Town) -> None:
+    sid, lead, robin = town.session_id, town.people["Lantern"], town.people["Robin"]
+    assert (await robin.act(sid, "join", agree=True)).status_code == 200
+    assert (await lead.act(sid, "admit", member="Robin")).status_code == 200
+    assert (await town.people["Finch"].act(sid, "rsvp")).status_code == 200
+    assert await town.seats_taken() == 2
+    async with robin.connect(town.session_room) as ws:
+        await next_frame(ws, "hello")
+        await town.sanction("Robin", "suspend", "grief")
+        told = [await next_frame(ws, "error") for _ in range(2)]
+        assert {frame["code"] for frame in told} == {"suspended"}
+        assert any("place in this group session" in frame["message"] for frame in told)
+        with pytest.raises(ConnectionClosed) as closed:
+            await next_frame(ws)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == CLOSE_GONE
+    assert await town.seats_taken() == 1  # Finch keeps theirs
+    # When the suspension ends, Robin can come back like anyone else.
+    async with town.live.ctx.db.transaction() as s:
+        await s.exec(
+            sa_update(Sanction)
+            .where(col(Sanction.member_id) == robin.member.id)
+            .values(ends_at=utcnow() - timedelta(minutes=1))
+        )
+    assert (await robin.act(sid, "rsvp")).status_code == 200
+    assert await town.seats_taken() == 2
+
+
+async def test_a_chat_mute_never_stops_someone_asking_for_support(town: Town) -> None:
+    wren, listener = town.people["Wren"], town.people["Listener"]
+    await town.sanction("Wren", "mute")  # site-wide
+    available = await listener.http.post("/api/v1/support/availability", json={"available": True})
+    assert available.status_code == 200
+    asked = await wren.http.post(
+        "/api/v1/support/requests",
+        json={"community": "grief", "note": "I said too much tonight and I feel awful."},
+    )
+    assert asked.status_code == 201, asked.text
+    accepted = await listener.http.post(f"/api/v1/support/requests/{asked.json()['id']}/accept")
+    assert accepted.status_code == 200, accepted.text
+    room = accepted.json()["room"]
+    async with (
+        wren.connect(room) as ws,
+        listener.connect(room) as lws,
+        wren.connect("grief") as pub,
+    ):
+        for socket in (ws, lws, pub):
+            await next_frame(socket, "hello")
+        await send(ws, "Thank you for answering.", "w-1")
+        assert (await next_frame(lws, "message"))["client_id"] == "w-1"
+        await send(pub, "Hello room.", "w-2")  # the mute still holds in the community's rooms
+        assert (await next_frame(pub, "error"))["code"] == "muted"
+        # A further mute, in this community, reaches the room but not the conversation.
+        await town.sanction("Wren", "mute", "grief")
+        assert (await next_frame(pub, "error"))["code"] == "muted"
+        await nothing_more(ws, "error")
+        await send(ws, "Still here.", "w-3")
+        assert (await next_frame(lws, "message"))["client_id"] == "w-3"
+        # The page's form too.
+        page = await wren.http.post(f"/support/conversations/{room}", data={"body": "And here."})
+        assert page.status_code == 303, page.text
+
+
+async def test_suspended_members_are_still_refused_support_with_other_help(town: Town) -> None:
+    await town.sanction("Robin", "suspend", "grief")
+    asked = await town.people["Robin"].http.post(
+        "/api/v1/support/requests", json={"community": "grief", "note": "Can we talk?"}
+    )
+    assert asked.status_code == 403
+    error = asked.json()["error"]
+    assert error["code"] == "suspended" and error["notice"]["resources"]
