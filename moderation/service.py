@@ -454,6 +454,11 @@ async def queue(
         items = await _queue_items(s, registry, cases)
     for item in items:
         item.can_act = scope is None or item.case.community_id in scope
+        if not item.can_act:
+            # A peer supporter is here to reach out, not to act: a member's sanctions (some
+            # earned by what they wrote anonymously, which a named case's history would then
+            # tie to them) are not theirs to read.
+            item.prior_sanctions, item.proposed = [], None
     return items
 
 

@@ -153,6 +153,10 @@ steps = st.one_of(
     _acting_step("report", ACTORS),
     _acting_step("block_alias", ACTORS),
     _acting_step("chat", ("X", "Y", "A")),
+    # A moderator acts on a post's case (if it has one). Warning its author changes their
+    # record, not what they can do; mutes and bans stop the member's named activity for all
+    # to see, which is what sanctioning a person does (out of scope).
+    _acting_step("case", ("M",), ("warn", "hide", "delete", "dismiss", "lock")),
 )
 
 
@@ -170,9 +174,11 @@ scenarios = st.builds(
 # under their names and the persona anonymously (a crisis post among them); X has blocked A
 # and been warned by a moderator (things about a member that must not follow them into their
 # anonymous posts); A blocks X's pseudonym and B blocks the persona's label; A asks
-# supporters to check on the persona, then on each owner; A and S report the persona's reply.
+# supporters to check on the persona, then on each owner; A and S report the persona's reply;
+# a moderator warns the persona's author through the case on their crisis post, and X posts
+# a named crisis reply (a case peer supporters see, with X's record beside it).
 # Posts, in order: 0 X's thread, 1 Y's thread, 2 the persona's thread, 3 the persona's reply
-# in X's thread, 4 Y's reply there.
+# in X's thread, 4 Y's reply there, 5 X's crisis reply in Y's thread.
 PRELUDE = (
     Step("thread", "X", kind="request", body=0),
     Step("thread", "Y", kind="discussion", body=1),
@@ -188,6 +194,8 @@ PRELUDE = (
     Step("check_in", "A", pick=1),
     Step("report", "A", pick=3),
     Step("report", "S", pick=3),
+    Step("case", "M", pick=2, kind="warn"),  # the persona's crisis thread: its author warned
+    Step("reply", "X", pick=1, body=3),  # post 5: X's named crisis reply, a case S can see
 )
 
 
@@ -338,6 +346,14 @@ async def play_step(w: World, step: Step) -> None:
             "client_id": f"00000000-0000-4000-8000-{step.pick:012d}",
         }
         await w.send(step.actor, "POST", f"/chat/{COMMUNITY}", body, form=True)
+    elif step.what == "case" and post is not None:
+        queue = (await w.clients["M"].get("/api/v1/moderation/queue")).json()["items"]
+        case = next((c for c in queue if c["kind"] == "post" and c["target_id"] == post.id), None)
+        if case is not None:
+            path = f"/api/v1/moderation/cases/{case['case_id']}/actions"
+            acted = await w.send("M", "POST", path, {"action": step.kind, "reason": "Be gentle."})
+            assert acted.status_code == 200, acted.text
+            post.deleted = post.deleted or step.kind == "delete"
     elif step.what == "warn":
         await w.send(
             step.actor,
@@ -409,8 +425,9 @@ async def _write(w: World, step: Step) -> None:
     index = step.pick % len(w.threads)
     body = {"body": BODIES[step.body], "anonymous": anonymous}
     answer = await w.send(step.actor, "POST", f"/api/v1/threads/{w.threads[index].id}/posts", body)
-    assert answer.status_code == 201, answer.text
-    w.posts.append(PostRef(answer.json()["id"], index, step.actor, anonymous, False))
+    assert answer.status_code in (201, 409), answer.text  # 409: a moderator locked it
+    if answer.status_code == 201:
+        w.posts.append(PostRef(answer.json()["id"], index, step.actor, anonymous, False))
 
 
 async def _label(w: World, post: PostRef) -> str:
@@ -858,7 +875,9 @@ async def test_the_queue_shows_no_sanction_history_beside_anonymous_content(
 ) -> None:
     """The review queue listed the author's earlier sanctions (and the next step on the
     ladder) beside anonymous content: to peer supporters who moderate nothing, and to
-    moderators who hadn't asked who wrote it, a fingerprint of the member."""
+    moderators who hadn't asked who wrote it, a fingerprint of the member. Peer supporters
+    who can't act see no sanction history at all: beside a member's named post it included
+    what they were sanctioned for anonymously."""
     for name in ("fern-owl", "reed-fox"):
         await place.join(name)
     await place.join("sage-heron", role="supporter")
@@ -873,11 +892,11 @@ async def test_the_queue_shows_no_sanction_history_beside_anonymous_content(
     crisis = "I don't want to be alive anymore and I have a plan tonight."
     await place.post("fern-owl", crisis, anonymous=True)
     await place.post("fern-owl", crisis, anonymous=False)
-    for viewer in ("sage-heron", "river-keeper"):
+    for viewer, named_history in (("sage-heron", []), ("river-keeper", ["warn"])):
         items = (await place.clients[viewer].get("/api/v1/moderation/queue")).json()["items"]
         by_kind = {item["anonymous"]: item for item in items}
         assert by_kind[True]["prior_sanctions"] == [] and by_kind[True]["proposed_sanction"] is None
-        assert [x["kind"] for x in by_kind[False]["prior_sanctions"]] == ["warn"]
+        assert [x["kind"] for x in by_kind[False]["prior_sanctions"]] == named_history
         page = (await place.clients[viewer].get("/moderation")).text
         anonymous_case = page.split("Anonymous member A", 1)[1].split("</li>", 1)[0]
         assert "Earlier:" not in anonymous_case and "Next step" not in anonymous_case
