@@ -27,6 +27,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from chat import service
@@ -258,9 +259,11 @@ class Hub:
         queue_size: int = 256,
         gap_wait: float = 0.25,
         presence_every: float = 30.0,
+        session_idle: timedelta | None = None,
     ) -> None:
         self.broker = broker
         self.db = db
+        self.session_idle = session_idle  # a sign-in unused this long has ended (settings)
         self.queue_size = queue_size
         self.gap_wait = gap_wait
         self.presence_every = presence_every
@@ -311,7 +314,8 @@ class Hub:
 
     async def check_sessions(self) -> None:
         """Close the connections whose sign-in has ended without this hub hearing of it (a
-        sign-out published while Redis was away, a session past its time): the sign-out
+        sign-out published while Redis was away, a session past its time or unused past the
+        idle limit: what a member sends in chat counts as use, chat/ws.py): the sign-out
         events close them at once; this is the net under them."""
         listeners = [
             listener
@@ -323,7 +327,8 @@ class Hub:
             return
         try:
             async with self.db.read() as s:
-                live = await live_sessions(s, {x.sign_in for x in listeners})  # type: ignore[misc]
+                hashes = {x.sign_in for x in listeners}
+                live = await live_sessions(s, hashes, self.session_idle)  # type: ignore[arg-type]
         except Exception:  # the database is away: the next round looks again
             log.exception("chat hub: cannot check sessions")
             return

@@ -4,6 +4,7 @@ kindred.app through `install`, and started and stopped by its lifespan."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from starlette.requests import HTTPConnection
 
@@ -23,6 +24,9 @@ class ChatRuntime:
     flood_frames: int = 60  # frames per flood_window seconds before frames are refused …
     flood_window: float = 10.0
     flood_close: int = 180  # … and before the connection is closed (1008)
+    # What a member sends marks their sign-in as used at most this often per connection
+    # (seconds): a write a minute, not one per message (chat/ws.py).
+    activity_every: float = 60.0
 
     async def start(self) -> None:
         await self.hub.start()
@@ -32,7 +36,8 @@ class ChatRuntime:
 
 
 def install(ctx: AppContext) -> ChatRuntime:
-    runtime = ChatRuntime(Hub(ctx.broker, ctx.db))
+    idle = timedelta(minutes=ctx.settings.session_idle_minutes)
+    runtime = ChatRuntime(Hub(ctx.broker, ctx.db, session_idle=idle))
     ctx.extensions["chat"] = runtime
     return runtime
 

@@ -23,8 +23,8 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from chat import service
-from chat.gates import Admission, gate_for, mutes_apply
-from chat.hub import Listener
+from chat.gates import CLOSE_GONE, Admission, gate_for, mutes_apply
+from chat.hub import SIGNED_OUT, Listener
 from chat.models import Room
 from chat.runtime import ChatRuntime, chat_runtime, region_of
 from chat.service import ChatError
@@ -36,6 +36,7 @@ from core.web.outage import is_database_outage
 from core.web.params import MAX_ID, BadParameter, json_int, loose_int
 from identity.auth import current_member, current_session
 from identity.models import Member
+from identity.service import touch_session
 
 log = logging.getLogger("kindred.chat.ws")
 
@@ -140,6 +141,10 @@ class RoomSession:
         self.window_start = time.monotonic()
         self.window_frames = 0
         self.handlers = {"send": self.on_send, "history": self.on_history, "ping": self.on_ping}
+        # When this connection last marked its sign-in as used (the upgrade's request just
+        # did), and the writes doing so that are still running.
+        self.active_at = time.monotonic()
+        self.touches: set[asyncio.Task[None]] = set()
 
     async def run(
         self, after: int | None, last_seq: int, members: list[dict[str, Any]], anonymous: bool
@@ -171,6 +176,8 @@ class RoomSession:
         for task in pending:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)  # a closed socket is no error
+        if self.touches:  # a write that marks the sign-in as used finishes, briefly
+            await asyncio.wait(self.touches, timeout=5)
         if tasks[2] in done:  # fell behind (1013), or a gate's state change (chat/gates.py)
             await self._flush_queue()
             self.close_code = self.listener.close_code
@@ -258,6 +265,8 @@ class RoomSession:
             return self.error(
                 "unknown_type", f"Unknown frame type {str(frame.get('type'))[:40]!r}.", client_id
             )
+        if kind != "ping":  # the client's own keep-alive is not the member using Kindred
+            self._active()
         try:
             await handler(frame)
         except FrameError as exc:
@@ -293,6 +302,29 @@ class RoomSession:
             client_id,
             retry_after=UNAVAILABLE_RETRY,
         )
+
+    def _active(self) -> None:
+        """What the member sends keeps their sign-in alive, as a page they load does (chatting
+        for an hour is not being idle): at most once per `activity_every` per connection, in
+        a task of its own, so a message never waits for it."""
+        now = time.monotonic()
+        sign_in = self.listener.sign_in
+        if sign_in is None or now - self.active_at < self.runtime.activity_every:
+            return
+        self.active_at = now
+        task = asyncio.create_task(self._touch(sign_in))
+        self.touches.add(task)
+        task.add_done_callback(self.touches.discard)
+
+    async def _touch(self, sign_in: str) -> None:
+        try:
+            alive = await touch_session(self.ctx.db, self.ctx.settings, sign_in)
+        except Exception as exc:  # not marked this time (the database is away or full)
+            log.warning("chat: a session's activity was not recorded (%s)", type(exc).__name__)
+            return
+        if not alive:  # it ended, or went idle, since the connection opened: as the hub's check
+            self.listener.offer(SIGNED_OUT)
+            self.listener.close(CLOSE_GONE)
 
     def _flooding(self) -> bool:
         if not self.ctx.rate_limits.enabled:  # KINDRED_RATE_LIMITS=off: load tests

@@ -41,6 +41,7 @@ DEFAULT_LIMITS: dict[str, str] = {
     "signup_network": "10/hour",  # accounts created from one client network
     "recover_network": "10/hour",  # recovery-code attempts from one client network
     "recover_member": "10/hour",  # recovery-code attempts against one pseudonym
+    "recover_device": "10/hour",  # … from one device its member signed in from (as login_device)
     "post": "30/10minutes",  # forum threads and replies by one member
     "report": "20/hour",  # reports filed by one member
     "preview": "60/minute",  # pipeline previews from one client network (CPU work)

@@ -66,7 +66,8 @@ class Settings:
         " off is for load tests on a private machine only.",
     )
     session_idle_minutes: int = setting(
-        3 * 24 * 60, "A session unused for this long ends (minutes)."
+        3 * 24 * 60,
+        "A session unused for this long ends (minutes); what a member sends in chat counts as use.",
     )
     session_max_days: int = setting(30, "A session ends this many days after sign-in, used or not.")
     max_body_bytes: int = setting(1024 * 1024, "Largest request body accepted (bytes); over: 413.")

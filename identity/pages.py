@@ -307,6 +307,7 @@ async def recover_page(request: Request) -> Response:
             network=network_of(request),
             label=device_label(request.headers.get("user-agent")),
             checks=ctx.extensions.get("sign_in_checks", ()),
+            device=device_cookie(request),
         )
     except IdentityError as exc:
         context = {"values": values, **_error_context(exc)}

@@ -233,16 +233,9 @@ async def log_in(
     checks: Sequence[SignInCheck] = (),
     device: str | None = None,
 ) -> SignedIn:
-    member_key = _member_key(pseudonym)
     async with db.read() as s:
         member = await _find_member(s, pseudonym)
-    # A device the member has signed in from before (`device`: its known-device token) has an
-    # allowance of its own, so strangers guessing at the pseudonym can't lock the member out
-    # of their own phone; every other attempt shares the account's. Per network either way.
-    nonce = None
-    if member is not None and device:
-        nonce = known_device(settings.secret_key, member.id, device)  # type: ignore[arg-type]
-    counter = ("login_device", f"{member_key}:{nonce}") if nonce else ("login_member", member_key)
+    counter = _counter(settings, "login", pseudonym, member, device)
     # Every attempt is counted before the passphrase is checked, in one atomic step per
     # counter: counted only after a failure, many attempts sent at once all passed the check
     # before any of them was counted. A success clears the count it was counted in.
@@ -281,6 +274,20 @@ async def log_in(
 def _member_key(pseudonym: str) -> str:
     """The rate-limit key for attempts against one account (whether or not it exists)."""
     return "m:" + pseudonym_key(pseudonym.strip())[:64]
+
+
+def _counter(
+    settings: Settings, kind: str, pseudonym: str, member: Member | None, device: str | None
+) -> tuple[str, str]:
+    """The count a sign-in or recovery attempt (`kind`) against an account goes in. From a
+    device the member has signed in from before (`device`: its known-device token) it is the
+    device's own, so strangers guessing at the pseudonym can't lock the member out of their
+    own phone; otherwise the account's, shared. (Per network too, either way.)"""
+    key = _member_key(pseudonym)
+    nonce = None
+    if member is not None and device:
+        nonce = known_device(settings.secret_key, member.id, device)  # type: ignore[arg-type]
+    return (f"{kind}_device", f"{key}:{nonce}") if nonce else (f"{kind}_member", key)
 
 
 async def resolve_session(
@@ -328,16 +335,38 @@ async def end_session(db: Database, hashed_token: str) -> None:
         await s.exec(delete(MemberSession).where(MemberSession.token_hash == hashed_token))
 
 
-async def live_sessions(s: AsyncSession, token_hashes: set[str]) -> set[str]:
+async def live_sessions(
+    s: AsyncSession, token_hashes: set[str], idle: timedelta | None = None
+) -> set[str]:
     """Those of these sessions (by token hash: unlike ids, never used twice) that still
-    exist and have not run out. Chat asks, to close connections whose sign-in has ended."""
-    rows = await s.exec(
-        select(MemberSession.token_hash).where(
-            MemberSession.token_hash.in_(token_hashes),  # type: ignore[attr-defined]
-            MemberSession.expires_at > utcnow(),
-        )
+    exist and have not run out, nor been unused for `idle` when given. Chat asks, to close
+    connections whose sign-in has ended."""
+    now = utcnow()
+    query = select(MemberSession.token_hash).where(
+        MemberSession.token_hash.in_(token_hashes),  # type: ignore[attr-defined]
+        MemberSession.expires_at > now,
     )
-    return set(rows)
+    if idle is not None:
+        query = query.where(MemberSession.last_seen_at > now - idle)
+    return set(await s.exec(query))
+
+
+async def touch_session(db: Database, settings: Settings, hashed_token: str) -> bool:
+    """Mark a sign-in as used now, for what a request can't see: a member chatting over a
+    WebSocket (chat/ws.py). False when it has ended or run out (idle included): nothing that
+    has ended is revived."""
+    now = utcnow()
+    async with db.transaction() as s:
+        touched = await s.exec(
+            update(MemberSession)
+            .where(
+                MemberSession.token_hash == hashed_token,
+                MemberSession.expires_at > now,
+                MemberSession.last_seen_at > now - timedelta(minutes=settings.session_idle_minutes),
+            )
+            .values(last_seen_at=now)
+        )
+    return touched.rowcount == 1
 
 
 async def list_sessions(db: Database, member: Member) -> list[MemberSession]:
@@ -422,15 +451,16 @@ async def recover_account(
     network: str,
     label: str = "",
     checks: Sequence[SignInCheck] = (),
+    device: str | None = None,
 ) -> SignedIn:
     """Reset a forgotten passphrase with a one-time recovery code (kept unused when `checks`
     refuse the member)."""
-    # Counted before the code is checked (see log_in), per network and per account: guesses
-    # spread over many networks against one member are stopped too.
-    member_key = _member_key(pseudonym)
-    blocked = await limits.hit("recover_network", network) or await limits.hit(
-        "recover_member", member_key
-    )
+    # Counted before the code is checked (see log_in), per network and per account (or, from
+    # the member's own device, per device): guesses spread over many networks against one
+    # member are stopped too.
+    known = await find_member(db, pseudonym) if device else None
+    counter = _counter(settings, "recover", pseudonym, known, device)
+    blocked = await limits.hit("recover_network", network) or await limits.hit(*counter)
     if blocked:
         raise IdentityError(
             "rate_limited",
@@ -465,7 +495,7 @@ async def recover_account(
             "Each code works once; try another of yours.",
             status=401,
         )
-    await limits.clear("recover_member", member_key)
+    await limits.clear(*counter)
     return await _replace_passphrase(db, settings, member, hashed, kind="browser", label=label)
 
 

@@ -95,6 +95,7 @@ LIMITS = ";".join(
         "login_device",
         "login_network",
         "recover_network",
+        "recover_device",
         "post",
         "report",
         "preview",

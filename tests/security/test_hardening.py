@@ -28,12 +28,13 @@ import logging
 import re
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from http.cookies import SimpleCookie
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import event
 from sqlalchemy import update as sa_update
 from sqlmodel import col, select
 from starlette.applications import Starlette
@@ -47,15 +48,16 @@ from core.ratelimit import RateLimits
 from core.settings import Settings
 from forum.models import Community
 from identity import service as identity
+from identity.models import MemberSession
 from kindred.app import create_app
 from moderation.models import CommunityModerator, Sanction
 from tests import backends
-from tests.chat.conftest import LiveServer, next_frame, nothing_more, send, serve
+from tests.chat.conftest import LiveServer, eventually, next_frame, nothing_more, send, serve
 from tests.chat.conftest import Member as LiveMember
 from tests.chat.groups.conftest import schedule
 from tests.chat.people import make_community
 from tests.conftest import SITE, skip_or_fail
-from tests.helpers import PASSPHRASE
+from tests.helpers import PASSPHRASE, form_token
 
 WRONG = "not the right passphrase at all"
 
@@ -219,6 +221,37 @@ async def test_the_device_cookie_is_never_logged(limited, caplog) -> None:
     logged = caplog.text + "".join(str(r.args) for r in caplog.records)
     assert caplog.records  # the app did log (at debug): the check below can fail
     assert nonce not in logged and mac not in logged
+
+
+async def test_strangers_cant_lock_a_member_out_of_recovery_on_their_phone(limited) -> None:
+    app = await limited("recover_member=3/hour;recover_device=3/hour;signup_network=100/hour")
+    async with client_at(app, "198.51.100.7") as phone:
+        joined = await phone.post(
+            "/api/v1/signup", json={"pseudonym": "steady-wren", "passphrase": PASSPHRASE}
+        )
+        codes = joined.json()["recovery_codes"]
+    device = set_cookies(joined)["kindred_device"]["kindred_device"].value
+
+    async def recover(address: str, code: str, token: str | None = None) -> int:
+        cookies = {"kindred_device": token} if token else {}
+        async with client_at(app, address, cookies=cookies) as client:
+            page = await client.get("/recover")
+            answer = await client.post(
+                "/recover",
+                data={
+                    "csrf_token": form_token(page.text),
+                    "pseudonym": "steady-wren",
+                    "recovery_code": code,
+                    "new_passphrase": "a brand new passphrase",
+                    "new_passphrase_confirm": "a brand new passphrase",
+                },
+            )
+        return answer.status_code
+
+    nobody = "k7mq-x3vd-9fpn-2hcw"
+    assert [await recover(f"203.0.{n}.9", nobody) for n in range(4)] == [401] * 3 + [429]
+    assert await recover("198.51.100.8", codes[0]) == 429  # a new device waits
+    assert await recover("198.51.100.7", codes[0], device) == 303  # their phone doesn't
 
 
 # --------------------------------------------------------------------------- 2. moderators
@@ -533,3 +566,136 @@ async def test_suspended_members_are_still_refused_support_with_other_help(town:
     assert asked.status_code == 403
     error = asked.json()["error"]
     assert error["code"] == "suspended" and error["notice"]["resources"]
+
+
+# --------------------------------------------------------------------------- 6. idle chat
+
+
+@dataclasses.dataclass
+class Chatty:
+    live: LiveServer
+    members: dict[str, LiveMember]
+
+    async def last_seen(self, name: str) -> datetime:
+        async with self.live.ctx.db.read() as s:
+            found = await s.exec(
+                select(MemberSession.last_seen_at).where(
+                    MemberSession.member_id == self.members[name].id
+                )
+            )
+            return found.one()
+
+    async def seen(self, name: str, ago: timedelta) -> None:
+        """As if the member's sign-in was last used `ago` (a test can't wait for minutes)."""
+        async with self.live.ctx.db.transaction() as s:
+            await s.exec(
+                sa_update(MemberSession)
+                .where(col(MemberSession.member_id) == self.members[name].id)
+                .values(last_seen_at=utcnow() - ago)
+            )
+
+    @contextlib.contextmanager
+    def session_writes(self) -> Any:
+        """Counts the statements that mark a sign-in as used, while the block runs."""
+        engine = self.live.ctx.db.engine.sync_engine
+        writes: list[str] = []
+
+        def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            if statement.lstrip().upper().startswith("UPDATE MEMBER_SESSION"):
+                writes.append(statement)
+
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            yield writes
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+
+
+IDLE = timedelta(minutes=1)  # KINDRED_SESSION_IDLE_MINUTES=1
+
+
+@pytest.fixture
+async def chatty(settings: Settings) -> AsyncIterator[Chatty]:
+    short_idle = dataclasses.replace(
+        settings, session_idle_minutes=1, rate_limits="signup_network=1000/hour"
+    )
+    async with serve(short_idle) as live:
+        await live.room("lobby")
+        members = {name: await live.member(name) for name in ("Wren", "Robin", "Finch")}
+        yield Chatty(live, members)
+
+
+async def history(ws: Any) -> None:
+    await ws.send(json.dumps({"type": "history", "limit": 1}))
+    await next_frame(ws, "history")
+
+
+async def test_chatting_keeps_the_sign_in_alive_off_the_message_path(chatty: Chatty) -> None:
+    live, wren = chatty.live, chatty.members["Wren"]
+    async with live.connect(wren) as ws:
+        await next_frame(ws, "hello")
+        # The upgrade's request marked the sign-in as used; the frames right after it write
+        # nothing more (a write a minute, not one per message).
+        with chatty.session_writes() as writes:
+            for n in range(8):
+                await send(ws, f"Still here {n}.", f"c-{n}")
+                await next_frame(ws, "message")
+        assert writes == []
+        # A minute on (shortened here), what the member sends marks it as used again ...
+        await chatty.seen("Wren", IDLE - timedelta(seconds=10))
+        live.chat.activity_every = 0.5
+        await asyncio.sleep(0.6)
+        started = asyncio.get_running_loop().time()
+        with chatty.session_writes() as writes:
+            for _ in range(10):
+                await history(ws)
+            await eventually(lambda: bool(writes))
+            elapsed = asyncio.get_running_loop().time() - started
+        assert 1 <= len(writes) <= 1 + int(elapsed / 0.5)
+        assert utcnow() - await chatty.last_seen("Wren") < timedelta(seconds=10)
+        # ... so the hub's check, which closes idle sockets, leaves this one open.
+        await live.chat.hub.check_sessions()
+        await ws.send(json.dumps({"type": "ping"}))
+        await next_frame(ws, "pong")
+
+
+async def test_pings_alone_are_not_activity(chatty: Chatty) -> None:
+    live, robin = chatty.live, chatty.members["Robin"]
+    live.chat.activity_every = 0
+    async with live.connect(robin) as ws:
+        await next_frame(ws, "hello")
+        with chatty.session_writes() as writes:
+            for _ in range(5):
+                await ws.send(json.dumps({"type": "ping"}))
+                await next_frame(ws, "pong")
+            await history(ws)  # and one that is: the listener above can see a write
+            await eventually(lambda: bool(writes))
+        assert len(writes) == 1
+
+
+async def test_sockets_whose_sign_in_went_idle_are_closed(chatty: Chatty) -> None:
+    live = chatty.live
+    wren, robin, finch = (chatty.members[n] for n in ("Wren", "Robin", "Finch"))
+    async with live.connect(wren) as idle, live.connect(robin) as busy:
+        for ws in (idle, busy):
+            await next_frame(ws, "hello")
+        await chatty.seen("Wren", IDLE + timedelta(seconds=5))
+        await live.chat.hub.check_sessions()  # every 30 s on its own
+        told = await next_frame(idle, "error")
+        assert told["code"] == "signed_out"
+        with pytest.raises(ConnectionClosed) as closed:
+            await next_frame(idle)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == CLOSE_GONE
+        await busy.send(json.dumps({"type": "ping"}))
+        await next_frame(busy, "pong")
+    # A sign-in that went idle is not revived by a frame sent before the check came round:
+    # the socket closes then and there.
+    live.chat.activity_every = 0
+    async with live.connect(finch) as late:
+        await next_frame(late, "hello")
+        await chatty.seen("Finch", IDLE + timedelta(seconds=5))
+        await late.send(json.dumps({"type": "history", "limit": 1}))
+        assert (await next_frame(late, "error"))["code"] == "signed_out"
+        with pytest.raises(ConnectionClosed):
+            await next_frame(late)
+    assert utcnow() - await chatty.last_seen("Finch") > IDLE
