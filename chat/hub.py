@@ -78,6 +78,8 @@ class Listener:
         self.queue: asyncio.Queue[str] = asyncio.Queue(queue_size)
         self.closing = asyncio.Event()  # the endpoint closes the socket with `close_code`
         self.close_code = CLOSE_TRY_AGAIN
+        self.close_reason = ""  # sent with the close code, for people reading a client's log
+        self.left = asyncio.Event()  # its endpoint is done with it (Hub.leave)
         # Set by the endpoint once its writer runs (core/web/frames.py): while the writer is
         # idle and nothing waits in the queue, a frame is written at once, in order.
         self.send_now: Callable[[str], bool] | None = None
@@ -98,10 +100,10 @@ class Listener:
         except asyncio.QueueFull:  # fell behind: reconnect with ?after= rather than slow the room
             self.closing.set()
 
-    def close(self, code: int) -> None:
+    def close(self, code: int, reason: str = "") -> None:
         """Ask the endpoint to close this connection with `code`, after what is queued."""
         if not self.closing.is_set():
-            self.close_code = code
+            self.close_code, self.close_reason = code, reason
             self.closing.set()
 
 
@@ -279,6 +281,16 @@ class Hub:
         self._members = await self.broker.subscribe(service.MEMBERS_CHANNEL)
         self._notices = asyncio.create_task(self._member_notices(), name="chat-members")
 
+    async def close_connections(self, code: int, reason: str, within: float) -> None:
+        """Close every connection here with `code` and `reason`, after what is queued for
+        it, and wait (at most `within` seconds) until their endpoints have closed them."""
+        listeners = [listener for channel in self.rooms.values() for listener in channel.listeners]
+        for listener in listeners:
+            listener.close(code, reason)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(within):
+                await asyncio.gather(*(listener.left.wait() for listener in listeners))
+
     async def close(self) -> None:
         for task in (self._heartbeat, self._notices):
             if task is not None:
@@ -390,6 +402,7 @@ class Hub:
         return last_seq, members
 
     async def leave(self, room_id: int, listener: Listener) -> None:
+        listener.left.set()
         async with self._lock:
             channel = self.rooms.get(room_id)
             if channel is None or listener not in channel.listeners:

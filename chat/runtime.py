@@ -15,6 +15,10 @@ from identity.country import crisis_region as region_of
 
 __all__ = ["ChatRuntime", "chat_runtime", "install", "region_of"]
 
+CLOSE_RESTART = 1012
+RESTART_REASON = "server restarting, reconnecting"
+RESTART_WAIT = 2.0  # seconds: a socket not closed by then is closed by uvicorn (no reason)
+
 
 @dataclass
 class ChatRuntime:
@@ -33,6 +37,12 @@ class ChatRuntime:
 
     async def close(self) -> None:
         await self.hub.close()
+
+    async def restarting(self, within: float = RESTART_WAIT) -> None:
+        """The server is about to stop: close every chat socket here ourselves, after what
+        is queued for it, with 1012 ("service restart") and a reason a person can read.
+        Clients come back with ?after= and resend their outbox, as after any 1012."""
+        await self.hub.close_connections(CLOSE_RESTART, RESTART_REASON, within)
 
 
 def install(ctx: AppContext) -> ChatRuntime:

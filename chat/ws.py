@@ -178,12 +178,13 @@ class RoomSession:
         await asyncio.gather(*tasks, return_exceptions=True)  # a closed socket is no error
         if self.touches:  # a write that marks the sign-in as used finishes, briefly
             await asyncio.wait(self.touches, timeout=5)
-        if tasks[2] in done:  # fell behind (1013), or a gate's state change (chat/gates.py)
+        reason = ""
+        if tasks[2] in done:  # fell behind (1013), a gate's state change, a restart (1012)
             await self._flush_queue()
-            self.close_code = self.listener.close_code
+            self.close_code, reason = self.listener.close_code, self.listener.close_reason
         if self.close_code is not None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.websocket.close(self.close_code), timeout=10)
+                await asyncio.wait_for(self.websocket.close(self.close_code, reason), timeout=10)
 
     async def _send_backlog(self, after: int, upto: int) -> None:
         """Everything after `after` up to where the hub's delivery starts, in order."""

@@ -56,6 +56,7 @@ from identity.lifecycle import MemberContentHooks
 from kindred import pages
 from kindred.health import readyz
 from kindred.metrics import Metrics, MetricsMiddleware
+from kindred.stopping import first_on_sigterm
 from moderation import checkin_pages, help_page
 from moderation import pages as moderation_pages
 from moderation import web_api as moderation_api
@@ -157,7 +158,9 @@ def create_app(settings: Settings) -> Starlette:
         await groups.start()
         await support.start()
         try:
-            yield
+            # SIGTERM: chat closes its sockets with a reason before uvicorn closes them.
+            with first_on_sigterm(chat.restarting):
+                yield
         finally:
             await support.close()
             await groups.close()

@@ -135,6 +135,7 @@ class ChatMember:
         self.acked: dict[str, int] = {}  # client_id → the id the server answered with
         self.errors: list[dict[str, Any]] = []
         self.closes: list[int | None] = []  # close codes received from the server
+        self.close_reasons: list[str | None] = []  # and the reasons sent with them
         self.ws: ClientConnection | None = None
         self.reader: asyncio.Task[None] | None = None
 
@@ -193,6 +194,7 @@ class ChatMember:
             pass
         received = ws.protocol.close_rcvd  # None: the connection just dropped
         self.closes.append(received.code if received is not None else None)
+        self.close_reasons.append(received.reason if received is not None else None)
 
     async def close(self) -> None:
         if self.ws is not None:

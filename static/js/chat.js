@@ -392,6 +392,8 @@
     var delay = code === 1013 ? 300 : 300 + Math.floor(Math.random() * cap);
     if (navigator.onLine === false) {
       setState("Offline — what you write will be sent when you're back", "offline");
+    } else if (code === 1012) { // the server is restarting (a deploy): back in a moment
+      setState("Kindred is restarting — reconnecting in " + Math.ceil(delay / 1000) + " s", "offline");
     } else {
       setState("Connection lost — reconnecting in " + Math.ceil(delay / 1000) + " s", "offline");
     }

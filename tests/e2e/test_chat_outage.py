@@ -6,16 +6,26 @@ The real `kindred serve` runs on SQLite. Another process (this test, as a backup
 would) takes the database's one write lock and holds it past the server's busy timeout
 (5 s), so the server's write fails with "database is locked" and the send is answered with
 `unavailable` and `retry_after`. SQLite only, by nature (the browser tests run on it).
+
+And a server stopped with SIGTERM (a deploy) is shown as a restart, not a lost connection.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
+import signal
 import sqlite3
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import Server, assert_accessible, screenshot
+from tests.e2e.conftest import (
+    Server,
+    assert_accessible,
+    screenshot,
+    start_server,
+    stop_server,
+)
 from tests.e2e.test_chat import _make_room, _texts
 from tests.helpers import PASSPHRASE
 
@@ -82,3 +92,28 @@ def test_a_message_sent_while_the_database_refuses_writes_is_kept_and_sent_once(
             "SELECT count(*) FROM chat_message WHERE body = ?", (text,)
         ).fetchone()
     assert count == 1
+
+
+def test_a_restart_is_told_as_a_restart(browser, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # SIGTERM (a deploy, `systemctl restart`) closes chat sockets with 1012, "service
+    # restart" (its reason is checked in tests/security/test_faults.py): the page says it is
+    # a restart, not a lost connection, and reconnects.
+    server = start_server(tmp_path)
+    try:
+        _make_room(server, "restart")
+        context = browser.new_context(base_url=server.url, viewport=PHONE)
+        try:
+            context.set_default_timeout(10_000)
+            assert context.request.post(
+                "/api/v1/signup", data={"pseudonym": "Kestrel", "passphrase": PASSPHRASE}
+            ).ok
+            page = context.new_page()
+            page.goto("/chat/restart")
+            expect(page.locator("#chat-state")).to_have_text("Live")
+            os.killpg(server.process.pid, signal.SIGTERM)
+            expect(page.locator("#chat-state")).to_contain_text("Kindred is restarting")
+            assert server.process.wait(15) in (0, -signal.SIGTERM)
+        finally:
+            context.close()
+    finally:
+        stop_server(server.process)

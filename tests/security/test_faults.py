@@ -138,6 +138,8 @@ async def test_sigterm_drains_in_flight_writes_and_members_resume_losing_nothing
             assert member.reader is not None
             await asyncio.wait_for(member.reader, 5)
             assert member.closes == [1012], member.closes  # "service restart": come back
+            # Closed by chat itself before uvicorn got to it, saying why (kindred/stopping.py).
+            assert member.close_reasons == ["server restarting, reconnecting"]
 
         reconnecting = [m.connect(again.ws_url, "steady") for m in members]
         await asyncio.gather(again.start(), *reconnecting)
