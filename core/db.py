@@ -88,6 +88,31 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+class UnstorableText(ValueError):
+    """Text holding a NUL character (U+0000), which PostgreSQL's text types cannot store
+    (SQLite's can). Refused on both databases before the statement runs, so a NUL from any
+    request — a query string, a form, a JSON body — is one clear 422 (core/web/errors.py),
+    never a driver error and a 500, and the two databases answer alike."""
+
+
+def _refuse_nul(
+    conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+) -> None:
+    if _holds_nul(parameters):
+        raise UnstorableText("a NUL character in a statement's text")
+
+
+def _holds_nul(value: Any) -> bool:
+    # Drivers hand over a dict, a tuple, or (executemany) a list of either.
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        value = value.values()
+    elif not isinstance(value, list | tuple):
+        return False
+    return any(_holds_nul(item) for item in value)
+
+
 class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
@@ -107,6 +132,7 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(self.engine.sync_engine, "before_cursor_execute", _refuse_nul)
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )

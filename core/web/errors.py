@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 
+from core.db import UnstorableText
 from core.web.params import BadParameter
 
 log = logging.getLogger("kindred.errors")
@@ -155,6 +156,12 @@ async def bad_parameter(request: Request, exc: Exception) -> Response:
     return error_page(request, 422, exc.message)
 
 
+async def unstorable_text(request: Request, exc: Exception) -> Response:
+    # A NUL character, from any field (core/db.py): the member can remove it and resend.
+    message = "That contains a character we can't store (a NUL, \\0). Remove it and try again."
+    return error_response(request, 422, "invalid_text", message)
+
+
 async def server_error(request: Request, exc: Exception) -> Response:
     # The exception type and traceback are logged; request bodies and headers never are.
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -165,5 +172,6 @@ EXCEPTION_HANDLERS = {
     HTTPException: http_exception,
     ApiError: api_error,
     BadParameter: bad_parameter,
+    UnstorableText: unstorable_text,
     500: server_error,
 }

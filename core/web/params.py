@@ -18,7 +18,12 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any, TypeVar
 
-from starlette.convertors import Convertor, IntegerConvertor, register_url_convertor
+from starlette.convertors import (
+    Convertor,
+    IntegerConvertor,
+    StringConvertor,
+    register_url_convertor,
+)
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 # PostgreSQL's `integer`, the type of every id and count column (SQLite's is wider).
@@ -54,10 +59,19 @@ class BoundedIdConvertor(IntegerConvertor):
     regex = _digits_up_to(MAX_ID)
 
 
+class PrintableConvertor(StringConvertor):
+    """`{name}` in a route: no control characters (a slug never has one; "/c/%00" is a page
+    that does not exist rather than a NUL the database refuses)."""
+
+    regex = "[^/\\x00-\\x1f\\x7f]+"
+
+
 def install_path_convertor() -> None:
-    """Make `{name:int}` bounded. Runs when core.web is imported: every route module imports
-    it (through identity.auth, at least) before building its routes; check_routes verifies."""
+    """Bound `{name:int}` and `{name}`. Runs when core.web is imported: every route module
+    imports it (through identity.auth, at least) before building its routes; check_routes
+    verifies."""
     register_url_convertor("int", BoundedIdConvertor())
+    register_url_convertor("str", PrintableConvertor())
 
 
 def check_routes(routes: Iterable[BaseRoute]) -> None:
@@ -70,12 +84,14 @@ def check_routes(routes: Iterable[BaseRoute]) -> None:
                 if _unbounded(convertor):
                     raise RuntimeError(
                         f"route {route.path}: {{{name}}} was built before core.web's bounded "
-                        "int convertor was installed; import core.web first"
+                        "path convertors were installed; import core.web first"
                     )
 
 
 def _unbounded(convertor: Convertor[Any]) -> bool:
-    return isinstance(convertor, IntegerConvertor) and not isinstance(convertor, BoundedIdConvertor)
+    if isinstance(convertor, IntegerConvertor):
+        return not isinstance(convertor, BoundedIdConvertor)
+    return type(convertor) is StringConvertor
 
 
 # --------------------------------------------------------------------------- text

@@ -33,8 +33,8 @@ from core.web.params import (
 from identity import service as identity
 from tests.chat.conftest import LiveServer, next_frame, serve
 from tests.chat.people import People, make_community
-from tests.helpers import PASSPHRASE
-from tests.security.webkit import raw_client
+from tests.helpers import PASSPHRASE, form_token
+from tests.security.webkit import make_world, raw_client
 
 HUGE = "9" * 25  # beyond 64 bits
 JUST_PAST = str(MAX_ID + 1)  # beyond PostgreSQL's integer, inside SQLite's
@@ -96,10 +96,14 @@ async def test_every_route_of_the_app_has_bounded_path_ids(app: Starlette) -> No
 
     async def endpoint(request: object) -> None: ...
 
-    from starlette.convertors import IntegerConvertor
+    from starlette.convertors import IntegerConvertor, StringConvertor
 
     early = Route("/early/{id:int}", endpoint)
     early.param_convertors["id"] = IntegerConvertor()  # as if built before core.web loaded
+    with pytest.raises(RuntimeError, match="early"):
+        check_routes([early])
+    early = Route("/early/{slug}", endpoint)
+    early.param_convertors["slug"] = StringConvertor()
     with pytest.raises(RuntimeError, match="early"):
         check_routes([early])
 
@@ -187,6 +191,52 @@ async def test_a_forged_thread_list_cursor_is_the_first_page_not_a_500(
     for junk in ("%%%", "é", "A" * 5000):
         answer = await member.get("/api/v1/communities/grief/threads", params={"cursor": junk})
         assert answer.status_code in (200, 422), (junk, answer.status_code)
+
+
+# --------------------------------------------------------------------------- NUL characters
+
+
+async def test_a_nul_character_anywhere_is_a_4xx_on_both_databases(app: Starlette) -> None:
+    # PostgreSQL can't store U+0000 and answered these with a driver error (500); SQLite
+    # stored it. Now: a page that doesn't exist in a path, a 422 anywhere else, on both.
+    world = await make_world(app)
+    alice, h = world.alice, {"x-csrf-token": await world.csrf(world.alice)}
+    for path in ("/c/%00", "/chat/gr%00ief", "/api/v1/communities/%00/threads", "/c/a%1Fb"):
+        assert (await alice.get(path)).status_code == 404, path
+    for path in ("/sessions?community=%00", "/api/v1/sessions?community=%00"):
+        answer = await alice.get(path)
+        assert answer.status_code == 422, (path, answer.status_code)
+    post = int(world.ids["post_id"])
+    writes = [
+        ("/api/v1/login", {"pseudonym": "a\x00b", "passphrase": PASSPHRASE}),
+        ("/api/v1/reports", {"kind": "post", "id": post, "reason": "other", "note": "n\x00"}),
+        ("/api/v1/reports", {"kind": "chat_message", "id": 1, "room": "g\x00", "reason": "spam"}),
+    ]
+    for path, body in writes:
+        answer = await alice.post(path, json=body, headers=h)
+        assert answer.status_code == 422, (path, answer.text)
+        assert answer.json()["error"]["code"] == "invalid_text"
+    page = await alice.get("/account")
+    answer = await alice.post(
+        "/account/blocks", data={"csrf_token": form_token(page.text), "block": "bob\x00"}
+    )
+    assert answer.status_code == 422 and "NUL" in answer.text
+    # text that goes through the content pipeline loses its control characters there
+    made = await alice.post(
+        "/api/v1/communities/grief/threads", json={"title": "t\x00", "body": "b\x00c"}, headers=h
+    )
+    assert made.status_code == 201 and "\x00" not in made.text
+
+
+async def test_a_session_title_with_a_nul_is_refused_with_a_reason(app: Starlette) -> None:
+    world = await make_world(app)
+    day = (datetime.now(UTC) + timedelta(days=3)).date().isoformat()
+    answer = await world.alice.post(
+        "/api/v1/sessions",
+        json=_session(day, timezone="UTC", title="Circle\x00", description="a\x00b"),
+        headers={"x-csrf-token": await world.csrf(world.alice)},
+    )
+    assert answer.status_code == 422, answer.text
 
 
 # --------------------------------------------------------------------------- dates
