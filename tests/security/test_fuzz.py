@@ -337,3 +337,36 @@ async def test_a_frame_whose_type_is_not_a_string_is_unknown_not_a_dropped_socke
             assert answer["client_id"] == "c1"
         await ws.send(json.dumps({"type": "ping"}))
         assert (await next_frame(ws))["type"] == "pong"
+
+
+SEARCH_SYNTAX = [
+    '"unterminated',
+    "NEAR(a b)",
+    "a AND OR NOT b",
+    "title:x",
+    "^a",
+    "a*",
+    "*",
+    "-a",
+    "a & | ! (b",
+    "a:*",
+    "_",
+    "'",
+    "\\",
+    "()",
+    "a <-> b",
+    "ǅ\u0301",
+    "x" * 300,
+    "%",
+    "\x00",
+    "",
+]
+
+
+async def test_search_syntax_is_never_an_error(fuzzer: Fuzzer) -> None:
+    # Search terms are words only (forum/search.py): FTS5 and tsquery syntax is just text.
+    member = fuzzer.clients["alice-fern"]
+    for query in SEARCH_SYNTAX:
+        for path in ("/search", "/api/v1/search"):
+            answer = await member.get(path, params={"q": query})
+            assert answer.status_code == 200, (path, query, answer.status_code)
