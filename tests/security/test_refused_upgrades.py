@@ -82,6 +82,8 @@ async def _ended_session_room(url: str, data: Path, bearer: dict[str, str]) -> s
 async def test_a_real_server_logs_refused_upgrades_with_their_status(tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
+    # SQLite-only by nature: a fresh data directory's embedded database on either test
+    # backend, since what is read is the server's own log, not what it stores.
     server = start_server(data, {"KINDRED_LOG_FORMAT": "text"})
     try:
         async with httpx.AsyncClient(base_url=server.url) as http:

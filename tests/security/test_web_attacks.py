@@ -548,6 +548,8 @@ def test_an_ics_text_value_is_always_one_line_without_controls(text: str) -> Non
 async def test_a_real_servers_log_holds_no_token_even_from_a_query_string(tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
+    # SQLite-only by nature: a fresh data directory's embedded database on either test
+    # backend, since what is read is the server's own log, not what it stores.
     server = start_server(data, {"KINDRED_LOG_FORMAT": "text", "KINDRED_LOG_LEVEL": "debug"})
     try:
         async with httpx.AsyncClient(base_url=server.url) as http:
