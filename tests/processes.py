@@ -30,6 +30,9 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from chat import service as chat
+from chat.models import Room
+from core.db import Database
 from core.settings import Settings, env_name
 from tests.chat.conftest import eventually
 from tests.helpers import PASSPHRASE
@@ -236,3 +239,39 @@ async def drained(
     except TimeoutError:
         state = {m.pseudonym: (m.last_id, list(m.outbox), m.errors[:2]) for m in members}
         raise AssertionError(f"never drained: (last id, outbox, errors) {state}") from None
+
+
+def acked(members: list[ChatMember]) -> int:
+    """How many of the members' messages the server has answered with an id."""
+    return sum(len(m.acked) for m in members)
+
+
+async def check_room(db: Database, room: Room, members: list[ChatMember]) -> None:
+    """Once the chatter has stopped: every outbox is answered, the room holds ids 1..n with
+    no gap, every member saw all of them once and in order, and every message anyone sent
+    is stored exactly once."""
+    room_id = room.id
+    assert room_id is not None
+    await drained(members, lambda: chat.last_message_id(db, room_id))
+    newest = await chat.last_message_id(db, room_id)
+    stored = await chat.messages_after(db, room, 0, newest, frozenset())
+    room_ids = [m["id"] for m in stored]
+    assert room_ids == list(range(1, newest + 1))
+    for member in members:
+        member.check_delivery(room_ids)
+    sent = {client_id for m in members for client_id in m.sent}
+    assert sorted(m["client_id"] for m in stored) == sorted(sent)  # each exactly once
+
+
+async def wind_down(
+    stop: asyncio.Event, tasks: list[asyncio.Task[None]], members: list[ChatMember]
+) -> None:
+    """For `finally`: stop the chatter, cancel what still runs and close every member's
+    connection, quietly (a failure here would hide the test's own)."""
+    stop.set()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    for member in members:
+        with contextlib.suppress(Exception):
+            await member.close()

@@ -46,7 +46,14 @@ from tests.chat.conftest import (
 )
 from tests.chat.people import make_community
 from tests.helpers import form_token, join
-from tests.processes import ChatMember, ServerProcess, chatter, drained
+from tests.processes import (
+    ChatMember,
+    ServerProcess,
+    acked,
+    chatter,
+    check_room,
+    wind_down,
+)
 
 
 @pytest.fixture
@@ -127,7 +134,7 @@ async def test_sigterm_drains_in_flight_writes_and_members_resume_losing_nothing
         posts = PostWriters(first.url, writer.token, opened.json()["id"])
         tasks = [asyncio.create_task(chatter(m, stop)) for m in members]
         tasks += [asyncio.create_task(posts.write(n)) for n in range(3)]
-        await eventually(lambda: sum(map(len, (m.acked for m in members))) >= 30)
+        await eventually(lambda: acked(members) >= 30)
         await eventually(lambda: len(posts.answered) >= 10)
 
         first.signal(signal.SIGTERM)
@@ -143,20 +150,11 @@ async def test_sigterm_drains_in_flight_writes_and_members_resume_losing_nothing
 
         reconnecting = [m.connect(again.ws_url, "steady") for m in members]
         await asyncio.gather(again.start(), *reconnecting)
-        await eventually(lambda: sum(map(len, (m.acked for m in members))) >= 60)
+        await eventually(lambda: acked(members) >= 60)
         stop.set()
         posts.stop.set()
         await asyncio.gather(*tasks)
-        await drained(members, lambda: chat.last_message_id(db, room.id))  # type: ignore[arg-type]
-
-        newest = await chat.last_message_id(db, room.id)  # type: ignore[arg-type]
-        stored = await chat.messages_after(db, room, 0, newest, frozenset())
-        room_ids = [m["id"] for m in stored]
-        assert room_ids == list(range(1, newest + 1))
-        for member in members:
-            member.check_delivery(room_ids)
-        sent = {cid for m in members for cid in m.sent}
-        assert sorted(m["client_id"] for m in stored) == sorted(sent)  # each once
+        await check_room(db, room, members)
         # Every reply answered 201 is stored, and nothing was stored without an answer.
         async with db.read() as s:
             bodies = (
@@ -167,13 +165,7 @@ async def test_sigterm_drains_in_flight_writes_and_members_resume_losing_nothing
         for log in (first.log, again.log):
             assert "Traceback" not in log and " ERROR " not in log, log
     finally:
-        stop.set()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        for member in members:
-            with contextlib.suppress(Exception):
-                await member.close()
+        await wind_down(stop, tasks, members)
         await first.stop()
         await again.stop()
         await db.close()

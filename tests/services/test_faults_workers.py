@@ -10,7 +10,6 @@ in tests/security/test_faults.py.)
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import secrets
 import signal
@@ -20,12 +19,15 @@ from chat import service as chat
 from core.db import Database
 from core.settings import Settings
 from tests.chat.conftest import eventually
-from tests.processes import ChatMember, ServerProcess, chatter, drained
+from tests.processes import (
+    ChatMember,
+    ServerProcess,
+    acked,
+    chatter,
+    check_room,
+    wind_down,
+)
 from tests.services.conftest import PrivateRedis
-
-
-def acked(members: list[ChatMember]) -> int:
-    return sum(len(m.acked) for m in members)
 
 
 async def test_a_worker_killed_mid_chat_loses_nothing_for_anyone(
@@ -67,26 +69,11 @@ async def test_a_worker_killed_mid_chat_loses_nothing_for_anyone(
         await eventually(lambda: acked(members) >= 120)
         stop.set()
         await asyncio.gather(*tasks)
-        await drained(members, lambda: chat.last_message_id(db, room.id))  # type: ignore[arg-type]
-
-        newest = await chat.last_message_id(db, room.id)  # type: ignore[arg-type]
-        stored = await chat.messages_after(db, room, 0, newest, frozenset())
-        room_ids = [m["id"] for m in stored]
-        assert room_ids == list(range(1, newest + 1))
-        for member in members:
-            member.check_delivery(room_ids)
-        sent = {client_id for m in members for client_id in m.sent}
-        assert sorted(m["client_id"] for m in stored) == sorted(sent)  # each exactly once
+        await check_room(db, room, members)
         for server in (b, restarted):
             assert "Traceback" not in server.log and " ERROR " not in server.log, server.log
     finally:
-        stop.set()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        for member in members:
-            with contextlib.suppress(Exception):
-                await member.close()
+        await wind_down(stop, tasks, members)
         for server in (a, b, restarted):
             await server.stop()
         await db.close()
