@@ -269,7 +269,9 @@ async def _account_is_gone(life: leaving.Life) -> None:
     # "deleting your account forgets it" (the country for helplines).
     assert member.country is None
     # Blocks both ways, follows, visits, content-warning choices, anonymous authors blocked
-    # and notices to them: kept for nobody, so gone.
+    # and notices to them: kept for nobody, so gone. Listed here on purpose, not read from
+    # forum/lifecycle.py's forget_member (or identity's deletion): an independent oracle, so
+    # a table dropped from the code's list fails this test instead of leaving it unchecked.
     for model, column in (
         (MemberBlock, MemberBlock.blocker_id),
         (MemberBlock, MemberBlock.blocked_id),
