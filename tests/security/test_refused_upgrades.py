@@ -13,7 +13,6 @@ import logging
 import re
 import socket
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -34,6 +33,7 @@ from core.web.accesslog import AccessLogMiddleware
 from identity import service as identity
 from tests.e2e.conftest import start_server, stop_server
 from tests.helpers import PASSPHRASE
+from tests.security.webkit import group_session
 
 
 async def _refused(url: str, **options: object) -> int:
@@ -48,20 +48,7 @@ async def _ended_session_room(url: str, data: Path, bearer: dict[str, str]) -> s
     try:
         await identity.set_roles(db, "quiet-heron", peer_supporter=True)
         async with httpx.AsyncClient(base_url=url, headers=bearer) as http:
-            start = datetime.now(UTC) + timedelta(days=2)
-            made = await http.post(
-                "/api/v1/sessions",
-                json={
-                    "community": "recovery",
-                    "title": "Evening circle",
-                    "ground_rules": "Be kind.",
-                    "date": start.strftime("%Y-%m-%d"),
-                    "time": "19:00",
-                    "timezone": "UTC",
-                    "duration_minutes": 60,
-                    "capacity": 8,
-                },
-            )
+            made = await http.post("/api/v1/sessions", json=group_session("recovery"))
             assert made.status_code == 201, made.text
             session_id = made.json()["sessions"][0]["id"]
             cancelled = await http.post(f"/api/v1/sessions/{session_id}/cancel")

@@ -11,7 +11,6 @@ import io
 import json
 import re
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -38,6 +37,7 @@ from tests.security.webkit import (
     World,
     browser_target,
     endpoints,
+    group_session,
     make_world,
     raw_client,
     same_site,
@@ -500,20 +500,9 @@ ICS_TITLES = [
 
 @pytest.mark.parametrize("title", ICS_TITLES)
 async def test_an_ics_file_holds_one_event_whatever_the_title(world: World, title: str) -> None:
-    start = datetime.now(UTC) + timedelta(days=3)
     made = await world.alice.post(
         "/api/v1/sessions",
-        json={
-            "community": "grief",
-            "title": title,
-            "description": title,
-            "ground_rules": "Be kind.",
-            "date": start.strftime("%Y-%m-%d"),
-            "time": "19:00",
-            "timezone": "UTC",
-            "duration_minutes": 60,
-            "capacity": 8,
-        },
+        json=group_session("grief", days=3, title=title, description=title),
         headers={"x-csrf-token": await world.csrf(world.alice)},
     )
     if made.status_code != 201:  # refused with a reason is fine too: never a 500

@@ -33,6 +33,23 @@ def raw_client(app: Starlette, **headers: str) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=transport, base_url=SITE, headers=headers)
 
 
+def group_session(community: str, *, days: int = 2, **fields: object) -> dict[str, object]:
+    """The JSON of POST /api/v1/sessions: an hour's circle for 8 in `community`, `days` from
+    now at 19:00 UTC; `fields` replace or add to it."""
+    start = datetime.now(UTC) + timedelta(days=days)
+    return {
+        "community": community,
+        "title": "Evening circle",
+        "ground_rules": "Be kind.",
+        "date": start.strftime("%Y-%m-%d"),
+        "time": "19:00",
+        "timezone": "UTC",
+        "duration_minutes": 60,
+        "capacity": 8,
+        **fields,
+    }
+
+
 @dataclass
 class World:
     """One community with a thread, a reply, a chat room and a scheduled group session; a
@@ -101,21 +118,7 @@ async def make_world(app: Starlette) -> World:
         headers={"x-csrf-token": await world.csrf(bob)},
     )
     assert reply.status_code == 201, reply.text
-    start = datetime.now(UTC) + timedelta(days=2)
-    session = await alice.post(
-        "/api/v1/sessions",
-        json={
-            "community": "grief",
-            "title": "Evening circle",
-            "ground_rules": "Be kind.",
-            "date": start.strftime("%Y-%m-%d"),
-            "time": "19:00",
-            "timezone": "UTC",
-            "duration_minutes": 60,
-            "capacity": 8,
-        },
-        headers=token,
-    )
+    session = await alice.post("/api/v1/sessions", json=group_session("grief"), headers=token)
     assert session.status_code == 201, session.text
     world.ids = {
         "thread_id": str(thread.json()["id"]),
