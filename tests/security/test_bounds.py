@@ -33,7 +33,7 @@ from core.web.params import (
 from identity import service as identity
 from tests.chat.conftest import LiveServer, next_frame, serve
 from tests.chat.people import People, make_community
-from tests.helpers import PASSPHRASE, form_token
+from tests.helpers import PASSPHRASE, csrf, form_token
 from tests.security.webkit import make_world, raw_client
 
 HUGE = "9" * 25  # beyond 64 bits
@@ -200,7 +200,7 @@ async def test_a_nul_character_anywhere_is_a_4xx_on_both_databases(app: Starlett
     # PostgreSQL can't store U+0000 and answered these with a driver error (500); SQLite
     # stored it. Now: a page that doesn't exist in a path, a 422 anywhere else, on both.
     world = await make_world(app)
-    alice, h = world.alice, {"x-csrf-token": await world.csrf(world.alice)}
+    alice, h = world.alice, {"x-csrf-token": await csrf(world.alice)}
     for path in ("/c/%00", "/chat/gr%00ief", "/api/v1/communities/%00/threads", "/c/a%1Fb"):
         assert (await alice.get(path)).status_code == 404, path
     for path in ("/sessions?community=%00", "/api/v1/sessions?community=%00"):
@@ -234,7 +234,7 @@ async def test_a_session_title_with_a_nul_is_refused_with_a_reason(app: Starlett
     answer = await world.alice.post(
         "/api/v1/sessions",
         json=_session(day, timezone="UTC", title="Circle\x00", description="a\x00b"),
-        headers={"x-csrf-token": await world.csrf(world.alice)},
+        headers={"x-csrf-token": await csrf(world.alice)},
     )
     assert answer.status_code == 422, answer.text
 

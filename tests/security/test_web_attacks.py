@@ -29,7 +29,7 @@ from core.web.cookies import presession_cookie_name, session_cookie_name
 from identity import api as identity_api
 from tests.chat.conftest import LiveServer, next_frame, serve
 from tests.e2e.conftest import start_server, stop_server
-from tests.helpers import PASSPHRASE, form_token
+from tests.helpers import PASSPHRASE, csrf, form_token
 from tests.security.webkit import (
     EVIL,
     SITE,
@@ -38,6 +38,7 @@ from tests.security.webkit import (
     browser_target,
     endpoints,
     group_session,
+    logged_in,
     make_world,
     raw_client,
     same_site,
@@ -87,8 +88,8 @@ async def test_every_state_changing_route_refuses_a_forged_request(world: World)
         if method in UNSAFE
     ]
     assert len(unsafe) > 60, "the router was not read"  # there are ~90 today
-    good = await world.csrf(alice)
-    bobs = await world.csrf(world.bob)
+    good = await csrf(alice)
+    bobs = await csrf(world.bob)
     exempt = identity_api.CSRF_EXEMPT
     assert exempt == {"/api/v1/signup", "/api/v1/login"}  # no session yet to bind a token to
     for e, method in unsafe:
@@ -120,7 +121,7 @@ async def test_every_state_changing_route_refuses_a_forged_request(world: World)
 
 async def test_the_token_is_what_lets_a_request_through(world: World) -> None:
     alice = world.alice
-    token = await world.csrf(alice)
+    token = await csrf(alice)
     preview = {"body": "hello"}
     assert refusal(await alice.post("/api/v1/preview", json=preview)) == "csrf_failed"
     answer = await alice.post("/api/v1/preview", json=preview, headers={"x-csrf-token": token})
@@ -209,7 +210,7 @@ async def test_a_session_planted_before_sign_in_is_not_the_one_after(app: Starle
     attacker = await signed_in(app, "mallory-x")
     planted = attacker.cookies[name]
     victim = await signed_in(app, "victim-one")
-    await victim.post("/api/v1/logout", headers={"x-csrf-token": await _csrf(victim)})
+    await victim.post("/api/v1/logout", headers={"x-csrf-token": await csrf(victim)})
     # 1. a made-up session id and pre-session cookie, planted before the login form
     victim.cookies.clear()
     victim.cookies.set(name, "planted-session-id", domain=JAR_DOMAIN)
@@ -255,10 +256,6 @@ async def test_a_session_planted_before_sign_in_is_not_the_one_after(app: Starle
     await victim.aclose()
 
 
-async def _csrf(client: httpx.AsyncClient) -> str:
-    return (await client.get("/api/v1/session")).json()["csrf_token"]
-
-
 async def test_signing_out_kills_the_session_everywhere_it_was_used(app: Starlette) -> None:
     name = session_cookie_name(app.state.ctx.settings)
     member = await signed_in(app, "heron-one")
@@ -269,7 +266,7 @@ async def test_signing_out_kills_the_session_everywhere_it_was_used(app: Starlet
             json={"pseudonym": "heron-one", "passphrase": PASSPHRASE, "token": True},
         )
     ).json()["token"]
-    out = await member.post("/api/v1/logout", headers={"x-csrf-token": await _csrf(member)})
+    out = await member.post("/api/v1/logout", headers={"x-csrf-token": await csrf(member)})
     assert out.status_code == 200
     assert "cookies" in out.headers["clear-site-data"]
     async with raw_client(app) as replay:
@@ -284,7 +281,7 @@ async def test_signing_out_kills_the_session_everywhere_it_was_used(app: Starlet
         assert (await api.post("/api/v1/logout")).status_code == 200
         assert (await api.get("/api/v1/session")).status_code == 401
     # … and "sign out everywhere" ends every session of the member at once
-    phone, laptop = await _login(app, "heron-one"), await _login(app, "heron-one")
+    phone, laptop = await logged_in(app, "heron-one"), await logged_in(app, "heron-one")
     page = await laptop.get("/account")
     answer = await laptop.post(
         "/account/sessions/revoke",
@@ -295,13 +292,6 @@ async def test_signing_out_kills_the_session_everywhere_it_was_used(app: Starlet
         assert (await client.get("/api/v1/session")).status_code == 401
         await client.aclose()
     await member.aclose()
-
-
-async def _login(app: Starlette, name: str) -> httpx.AsyncClient:
-    client = raw_client(app)
-    answer = await client.post("/api/v1/login", json={"pseudonym": name, "passphrase": PASSPHRASE})
-    assert answer.status_code == 200, answer.text
-    return client
 
 
 async def test_a_signed_out_token_cannot_open_a_chat_socket(live: LiveServer) -> None:
@@ -456,7 +446,7 @@ FORMULAS = ['=HYPERLINK("https://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)"
 
 
 async def test_csv_exports_escape_formulas(world: World) -> None:
-    token = await world.csrf(world.admin)
+    token = await csrf(world.admin)
     member_id = world.ids["member_id"]
     for reason in FORMULAS:
         answer = await world.admin.post(
@@ -503,7 +493,7 @@ async def test_an_ics_file_holds_one_event_whatever_the_title(world: World, titl
     made = await world.alice.post(
         "/api/v1/sessions",
         json=group_session("grief", days=3, title=title, description=title),
-        headers={"x-csrf-token": await world.csrf(world.alice)},
+        headers={"x-csrf-token": await csrf(world.alice)},
     )
     if made.status_code != 201:  # refused with a reason is fine too: never a 500
         assert made.status_code == 422, made.text

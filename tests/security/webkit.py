@@ -20,7 +20,7 @@ from core.web.cookies import session_cookie_name
 from forum import service as forum
 from identity import service as identity
 from moderation.models import CommunityModerator
-from tests.helpers import PASSPHRASE
+from tests.helpers import PASSPHRASE, csrf
 
 SITE = "http://testserver"
 EVIL = "https://evil.example"
@@ -66,11 +66,6 @@ class World:
     def cookie(self, client: httpx.AsyncClient) -> str:
         return client.cookies[session_cookie_name(self.app.state.ctx.settings)]
 
-    async def csrf(self, client: httpx.AsyncClient) -> str:
-        answer = await client.get("/api/v1/session")
-        assert answer.status_code == 200, answer.text
-        return answer.json()["csrf_token"]
-
     async def close(self) -> None:
         for client in self.clients:
             await client.aclose()
@@ -81,6 +76,14 @@ async def signed_in(app: Starlette, name: str) -> httpx.AsyncClient:
     client = raw_client(app)
     answer = await client.post("/api/v1/signup", json={"pseudonym": name, "passphrase": PASSPHRASE})
     assert answer.status_code == 201, answer.text
+    return client
+
+
+async def logged_in(app: Starlette, name: str) -> httpx.AsyncClient:
+    """Another browser of a member who has an account: a session cookie of its own."""
+    client = raw_client(app)
+    answer = await client.post("/api/v1/login", json={"pseudonym": name, "passphrase": PASSPHRASE})
+    assert answer.status_code == 200, answer.text
     return client
 
 
@@ -96,16 +99,14 @@ async def make_world(app: Starlette) -> World:
     alice, bob, moderator = [
         await signed_in(app, n) for n in ("alice-fern", "bob-river", "Oak-Keeper")
     ]
-    admin = raw_client(app)
-    login = {"pseudonym": "Site-Admin", "passphrase": PASSPHRASE}
-    assert (await admin.post("/api/v1/login", json=login)).status_code == 200
+    admin = await logged_in(app, "Site-Admin")
     found = await identity.find_member(ctx.db, "Oak-Keeper")
     assert found is not None
     async with ctx.db.transaction() as s:
         s.add(CommunityModerator(community_id=community.id, member_id=found.id))
     await identity.set_roles(ctx.db, "alice-fern", peer_supporter=True)
     world = World(app, alice, bob, moderator, admin, clients=[alice, bob, moderator, admin])
-    token = {"x-csrf-token": await world.csrf(alice)}
+    token = {"x-csrf-token": await csrf(alice)}
     thread = await alice.post(
         "/api/v1/communities/grief/threads",
         json={"title": "Evenings are hard", "body": "Some words."},
@@ -115,7 +116,7 @@ async def make_world(app: Starlette) -> World:
     reply = await bob.post(
         f"/api/v1/threads/{thread.json()['id']}/posts",
         json={"body": "You are not alone."},
-        headers={"x-csrf-token": await world.csrf(bob)},
+        headers={"x-csrf-token": await csrf(bob)},
     )
     assert reply.status_code == 201, reply.text
     session = await alice.post("/api/v1/sessions", json=group_session("grief"), headers=token)
