@@ -31,9 +31,7 @@ from core.db import Database
 from core.logs import INCOMPLETE_HANDSHAKE, RefusedUpgradeFilter
 from core.web.accesslog import AccessLogMiddleware
 from identity import service as identity
-from tests.e2e.conftest import start_server, stop_server
-from tests.helpers import PASSPHRASE
-from tests.security.webkit import group_session
+from tests.security.webkit import group_session, logging_server, server_log
 
 
 async def _refused(url: str, **options: object) -> int:
@@ -67,19 +65,10 @@ async def _ended_session_room(url: str, data: Path, bearer: dict[str, str]) -> s
 
 
 async def test_a_real_server_logs_refused_upgrades_with_their_status(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    data.mkdir()
-    # SQLite-only by nature: a fresh data directory's embedded database on either test
-    # backend, since what is read is the server's own log, not what it stores.
-    server = start_server(data, {"KINDRED_LOG_FORMAT": "text"})
-    try:
-        async with httpx.AsyncClient(base_url=server.url) as http:
-            joined = await http.post(
-                "/api/v1/signup",
-                json={"pseudonym": "quiet-heron", "passphrase": PASSPHRASE, "token": True},
-            )
-        token = joined.json()["token"]
-        ended = await _ended_session_room(server.url, data, {"authorization": f"Bearer {token}"})
+    # SQLite-only by nature, on either test backend (see logging_server).
+    async with logging_server(tmp_path) as (server, token):
+        bearer = {"authorization": f"Bearer {token}"}
+        ended = await _ended_session_room(server.url, server.data_dir, bearer)
         ws = server.url.replace("http://", "ws://")
         cross_site = f"{ws}/ws/rooms/recovery?token={token}"
         assert await _refused(cross_site, origin="https://evil.example") == 403
@@ -88,9 +77,7 @@ async def test_a_real_server_logs_refused_upgrades_with_their_status(tmp_path: P
         assert await _refused(f"{ws}/ws/rooms/{ended}?token={token}") == 410
         async with connect(f"{ws}/ws/rooms/recovery?token={token}", open_timeout=10) as ok:
             await ok.recv()  # hello: the accepted case logs 101
-    finally:
-        stop_server(server.process)
-    log = (data / "server.log").read_text()
+    log = server_log(server)
     assert INCOMPLETE_HANDSHAKE not in log
     assert not re.search(r" (ERROR|CRITICAL) ", log), log
     assert token not in log

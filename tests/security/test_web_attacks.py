@@ -28,7 +28,6 @@ from core.settings import Settings
 from core.web.cookies import presession_cookie_name, session_cookie_name
 from identity import api as identity_api
 from tests.chat.conftest import LiveServer, next_frame, serve
-from tests.e2e.conftest import start_server, stop_server
 from tests.helpers import PASSPHRASE, csrf, form_token
 from tests.security.webkit import (
     EVIL,
@@ -39,9 +38,11 @@ from tests.security.webkit import (
     endpoints,
     group_session,
     logged_in,
+    logging_server,
     make_world,
     raw_client,
     same_site,
+    server_log,
     signed_in,
 )
 
@@ -525,18 +526,9 @@ def test_an_ics_text_value_is_always_one_line_without_controls(text: str) -> Non
 
 
 async def test_a_real_servers_log_holds_no_token_even_from_a_query_string(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    data.mkdir()
-    # SQLite-only by nature: a fresh data directory's embedded database on either test
-    # backend, since what is read is the server's own log, not what it stores.
-    server = start_server(data, {"KINDRED_LOG_FORMAT": "text", "KINDRED_LOG_LEVEL": "debug"})
-    try:
+    # SQLite-only by nature, on either test backend (see logging_server).
+    async with logging_server(tmp_path, {"KINDRED_LOG_LEVEL": "debug"}) as (server, token):
         async with httpx.AsyncClient(base_url=server.url) as http:
-            joined = await http.post(
-                "/api/v1/signup",
-                json={"pseudonym": "quiet-heron", "passphrase": PASSPHRASE, "token": True},
-            )
-            token = joined.json()["token"]
             cookie_login = await http.post(
                 "/api/v1/login", json={"pseudonym": "quiet-heron", "passphrase": PASSPHRASE}
             )
@@ -552,9 +544,7 @@ async def test_a_real_servers_log_holds_no_token_even_from_a_query_string(tmp_pa
         with pytest.raises(InvalidStatus):
             async with connect(f"{ws}/ws/rooms/nowhere?token={token}x"):
                 pass
-    finally:
-        stop_server(server.process)
-    log = (data / "server.log").read_text()
+    log = server_log(server)
     assert "WebSocket /ws/rooms/recovery?[query]" in log  # uvicorn's line, masked
     assert "GET /c/recovery 200" in log  # the access log: path, never the query
     for secret in (token, cookie, PASSPHRASE, token[:16]):

@@ -1,13 +1,16 @@
 """What the web-attack, fuzz and bounds tests share: clients that report a 500 as a status, a
-small world of members and content on one app, and every route of the app with its path
-filled in, read from the app's own router at test time (so a new route is attacked too)."""
+small world of members and content on one app, every route of the app with its path filled
+in, read from the app's own router at test time (so a new route is attacked too), and a real
+server whose log a test reads."""
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -20,6 +23,7 @@ from core.web.cookies import session_cookie_name
 from forum import service as forum
 from identity import service as identity
 from moderation.models import CommunityModerator
+from tests.e2e.conftest import Server, start_server, stop_server
 from tests.helpers import PASSPHRASE, csrf
 
 SITE = "http://testserver"
@@ -165,6 +169,37 @@ def endpoints(routes: list[BaseRoute], ids: dict[str, str], prefix: str = "") ->
 
 def websocket_paths(routes: list[BaseRoute]) -> list[str]:
     return [r.path for r in routes if isinstance(r, WebSocketRoute)]
+
+
+# --------------------------------------------------------------------------- a real server's log
+
+
+@contextlib.asynccontextmanager
+async def logging_server(
+    tmp_path: Path, env: dict[str, str] | None = None
+) -> AsyncIterator[tuple[Server, str]]:
+    """A real `kindred serve` (the demo data) logging as text to server.log in its data
+    directory, and the bearer token of a member who signed up, quiet-heron. Stopped on
+    leaving, so the whole log can be read then. SQLite-only by nature: a fresh data
+    directory's embedded database on either test backend, since what is read is the
+    server's own log, not what it stores."""
+    data = tmp_path / "data"
+    data.mkdir()
+    server = start_server(data, {"KINDRED_LOG_FORMAT": "text", **(env or {})})
+    try:
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            joined = await http.post(
+                "/api/v1/signup",
+                json={"pseudonym": "quiet-heron", "passphrase": PASSPHRASE, "token": True},
+            )
+        assert joined.status_code == 201, joined.text
+        yield server, joined.json()["token"]
+    finally:
+        stop_server(server.process)
+
+
+def server_log(server: Server) -> str:
+    return (server.data_dir / "server.log").read_text()
 
 
 # --------------------------------------------------------------------------- redirects
