@@ -31,7 +31,7 @@ from core.web.params import (
     parse_int,
 )
 from identity import service as identity
-from tests.chat.conftest import LiveServer, next_frame, serve
+from tests.chat.conftest import LiveServer, next_frame
 from tests.chat.people import People, make_community
 from tests.helpers import PASSPHRASE, csrf, form_token
 from tests.security.webkit import make_world, raw_client
@@ -304,12 +304,6 @@ async def test_numbers_in_the_schedule_form_with_odd_digits_are_refused_not_cras
 
 
 # --------------------------------------------------------------------------- chat frames
-
-
-@pytest.fixture
-async def live(settings: Settings) -> AsyncIterator[LiveServer]:
-    async with serve(settings) as server:
-        yield server
 
 
 async def test_a_history_frame_past_any_id_answers_invalid_and_the_socket_stays(

@@ -55,13 +55,6 @@ from tests.processes import (
     wind_down,
 )
 
-
-@pytest.fixture
-def live_settings(settings: Settings) -> Settings:
-    # Several members sign up from 127.0.0.1 in one test; the per-network limit would stop it.
-    return dataclasses.replace(settings, rate_limits="signup_network=1000/hour")
-
-
 # --------------------------------------------------------------------------- SIGTERM
 
 
@@ -456,74 +449,69 @@ async def _stored_elsewhere(live: LiveServer, room: chat.Room, author: Member, t
 
 
 async def test_resuming_on_a_worker_behind_the_one_left_sends_nothing_twice(
-    live_settings: Settings,
+    live: LiveServer,
 ) -> None:
     # Found: a member who resumed (?after=3) on a worker whose room had not yet heard of 1-3
     # got 1-3 again when their fan-out arrived, though the protocol promises no repeats.
-    async with serve(live_settings) as live:
-        room = await live.room("behind")
-        wren, heron = await live.member("Wren"), await live.member("Heron")
-        async with live.connect(wren, "behind") as wren_ws:
-            await next_frame(wren_ws, "hello")  # this worker's room is open, at id 0
-            events = [await _stored_elsewhere(live, room, wren, f"m-{n}") for n in (1, 2, 3)]
-            # Heron saw 1-3 on the worker he left, and resumes here.
-            async with live.connect(heron, "behind", after=3) as heron_ws:
-                assert (await next_frame(heron_ws, "hello"))["last_id"] == 0
-                for event in events:  # the other worker's fan-out arrives late
-                    await live.ctx.broker.publish(chat.room_channel(room.id), event)  # type: ignore[arg-type]
-                assert [m["id"] for m in await messages(wren_ws, 3)] == [1, 2, 3]
-                await send(wren_ws, "and four", "m-4")
-                assert (await next_frame(heron_ws, "message"))["id"] == 4  # not 1 again
+    room = await live.room("behind")
+    wren, heron = await live.member("Wren"), await live.member("Heron")
+    async with live.connect(wren, "behind") as wren_ws:
+        await next_frame(wren_ws, "hello")  # this worker's room is open, at id 0
+        events = [await _stored_elsewhere(live, room, wren, f"m-{n}") for n in (1, 2, 3)]
+        # Heron saw 1-3 on the worker he left, and resumes here.
+        async with live.connect(heron, "behind", after=3) as heron_ws:
+            assert (await next_frame(heron_ws, "hello"))["last_id"] == 0
+            for event in events:  # the other worker's fan-out arrives late
+                await live.ctx.broker.publish(chat.room_channel(room.id), event)  # type: ignore[arg-type]
+            assert [m["id"] for m in await messages(wren_ws, 3)] == [1, 2, 3]
+            await send(wren_ws, "and four", "m-4")
+            assert (await next_frame(heron_ws, "message"))["id"] == 4  # not 1 again
 
 
 async def test_a_message_stored_but_never_fanned_out_reaches_the_room_on_its_resend(
-    live_settings: Settings,
+    live: LiveServer,
 ) -> None:
     # Found: a worker killed between storing a message and fanning it out left it unseen by
     # everyone still connected, until someone else happened to write; the author's resend
     # was answered to the author alone.
-    async with serve(live_settings) as live:
-        room = await live.room("lost")
-        wren, heron = await live.member("Wren"), await live.member("Heron")
-        async with live.connect(wren, "lost") as wren_ws, live.connect(heron, "lost") as heron_ws:
-            for ws in (wren_ws, heron_ws):
-                await next_frame(ws, "hello")
-            await _stored_elsewhere(live, room, heron, "lost-1")  # then that worker died
-            await send(heron_ws, "lost-1", "lost-1")  # Heron's outbox resends it, here
-            for ws in (heron_ws, wren_ws):
-                got = await next_frame(ws, "message", within=3)
-                assert (got["id"], got["client_id"]) == (1, "lost-1")
-            await send(heron_ws, "lost-1", "lost-1")  # once more: answered, to Heron only
-            assert (await next_frame(heron_ws, "message"))["id"] == 1
-            await nothing_more(heron_ws, "message")
-            await nothing_more(wren_ws, "message")
+    room = await live.room("lost")
+    wren, heron = await live.member("Wren"), await live.member("Heron")
+    async with live.connect(wren, "lost") as wren_ws, live.connect(heron, "lost") as heron_ws:
+        for ws in (wren_ws, heron_ws):
+            await next_frame(ws, "hello")
+        await _stored_elsewhere(live, room, heron, "lost-1")  # then that worker died
+        await send(heron_ws, "lost-1", "lost-1")  # Heron's outbox resends it, here
+        for ws in (heron_ws, wren_ws):
+            got = await next_frame(ws, "message", within=3)
+            assert (got["id"], got["client_id"]) == (1, "lost-1")
+        await send(heron_ws, "lost-1", "lost-1")  # once more: answered, to Heron only
+        assert (await next_frame(heron_ws, "message"))["id"] == 1
+        await nothing_more(heron_ws, "message")
+        await nothing_more(wren_ws, "message")
 
 
 async def test_ids_arriving_live_while_a_gap_is_read_from_the_database_come_once(
-    live_settings: Settings, monkeypatch: pytest.MonkeyPatch
+    live: LiveServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Found: with two workers publishing, a room's hub fills a gap from the database; when the
     # missing ids arrived live during that read, the read's copies stayed behind, and the hub
     # went back and delivered a whole run of ids again (the killed-worker test saw ~60 twice).
-    async with serve(live_settings) as live:
-        room = await live.room("race")
-        wren, heron = await live.member("Wren"), await live.member("Heron")
-        async with live.connect(wren, "race") as ws:
-            await next_frame(ws, "hello")
-            channel = live.chat.hub.rooms[room.id]  # type: ignore[index]
-            one, two, three = [
-                await _stored_elsewhere(live, room, heron, f"r-{n}") for n in (1, 2, 3)
-            ]
-            read = chat.events_between
+    room = await live.room("race")
+    wren, heron = await live.member("Wren"), await live.member("Heron")
+    async with live.connect(wren, "race") as ws:
+        await next_frame(ws, "hello")
+        channel = live.chat.hub.rooms[room.id]  # type: ignore[index]
+        one, two, three = [await _stored_elsewhere(live, room, heron, f"r-{n}") for n in (1, 2, 3)]
+        read = chat.events_between
 
-            async def read_while_they_arrive(*args: Any) -> list[dict]:
-                found = await read(*args)  # the database's 1 and 2 …
-                channel.on_message(one)  # … and, meanwhile, the live ones
-                channel.on_message(two)
-                return found
+        async def read_while_they_arrive(*args: Any) -> list[dict]:
+            found = await read(*args)  # the database's 1 and 2 …
+            channel.on_message(one)  # … and, meanwhile, the live ones
+            channel.on_message(two)
+            return found
 
-            monkeypatch.setattr(chat, "events_between", read_while_they_arrive)
-            channel.on_message(three)  # 3 before 1 and 2: a gap, filled from the database
-            assert [m["id"] for m in await messages(ws, 3)] == [1, 2, 3]
-            await eventually(lambda: channel.filler is not None and channel.filler.done())
-            await nothing_more(ws, "message")
+        monkeypatch.setattr(chat, "events_between", read_while_they_arrive)
+        channel.on_message(three)  # 3 before 1 and 2: a gap, filled from the database
+        assert [m["id"] for m in await messages(ws, 3)] == [1, 2, 3]
+        await eventually(lambda: channel.filler is not None and channel.filler.done())
+        await nothing_more(ws, "message")

@@ -408,8 +408,7 @@ class Town:
 
 
 @pytest.fixture
-async def town(settings: Settings) -> AsyncIterator[Town]:
-    live_settings = dataclasses.replace(settings, rate_limits="signup_network=1000/hour")
+async def town(live_settings: Settings) -> AsyncIterator[Town]:
     async with serve(live_settings) as live:
         ctx = live.ctx
         for slug in ("grief", "caring"):  # each with its chat room

@@ -20,7 +20,6 @@ import secrets
 import sqlite3
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +50,7 @@ from kindred.app import create_app
 from kindred.models import metadata
 from moderation.models import AuditEntry, CheckInAsk, CheckInRequest, Report
 from tests import backends
-from tests.chat.conftest import LiveServer, next_frame, serve
+from tests.chat.conftest import LiveServer, next_frame
 from tests.conftest import make_client, skip_or_fail
 from tests.e2e.conftest import make_admin, start_server, stop_server
 from tests.helpers import PASSPHRASE, api_post, join
@@ -220,12 +219,6 @@ async def test_a_day_of_use_leaves_no_address_secret_or_anonymous_link_at_rest(d
 #
 # Each promise docs/members.md makes about deleting an account, proved on a member who used
 # everything first (tests/security/leaving.py). Quotes are from the guide.
-
-
-@pytest.fixture
-async def live(settings: Settings) -> AsyncIterator[LiveServer]:
-    async with serve(dataclasses.replace(settings, rate_limits="signup_network=1000/hour")) as s:
-        yield s
 
 
 async def _rows(server: LiveServer, model: Any, *where: Any) -> list[Any]:

@@ -27,7 +27,7 @@ from chat.groups.ics import escape
 from core.settings import Settings
 from core.web.cookies import presession_cookie_name, session_cookie_name
 from identity import api as identity_api
-from tests.chat.conftest import LiveServer, next_frame, serve
+from tests.chat.conftest import LiveServer, next_frame
 from tests.helpers import PASSPHRASE, csrf, form_token
 from tests.security.webkit import (
     EVIL,
@@ -172,12 +172,6 @@ async def test_reading_pages_changes_nothing(world: World) -> None:
 
 
 # --------------------------------------------------------------------------- WebSockets
-
-
-@pytest.fixture
-async def live(settings: Settings) -> AsyncIterator[LiveServer]:
-    async with serve(settings) as server:
-        yield server
 
 
 async def test_another_site_cannot_open_the_chat_socket_with_the_members_cookie(
