@@ -71,7 +71,7 @@ from moderation.models import CheckInRequest, CommunityModerator, ModerationCase
 from tests import backends
 from tests.chat.conftest import TIMEOUT, LiveServer, next_frame, serve
 from tests.conftest import skip_or_fail
-from tests.helpers import PASSPHRASE, form_token
+from tests.helpers import PASSPHRASE, form_token, submit
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -1311,15 +1311,11 @@ async def test_signing_out_elsewhere_everywhere_a_new_passphrase_and_deletion_cl
     # Deleting the account closes everything it had open.
     token = (await _tokens(world, "Leaving-For-Good", 1))[0]
     async with _sockets(live, [token]) as (ws,), _bearer_of(world, token) as client:
-        page = await client.get("/account/delete")
-        answer = await client.post(
+        answer = await submit(
+            client,
             "/account/delete",
-            data={
-                "content": "keep",
-                "confirm": "yes",
-                "passphrase": PASSPHRASE,
-                "csrf_token": form_token(page.text),
-            },
+            "/account/delete",
+            {"content": "keep", "confirm": "yes", "passphrase": PASSPHRASE},
         )
         assert answer.status_code == 200, answer.text
         await closed_with(ws, "signed_out")
@@ -1335,15 +1331,15 @@ async def test_a_recovery_code_closes_the_old_sign_ins_sockets(world: World) -> 
         )
     token, code = joined.json()["token"], joined.json()["recovery_codes"][0]
     async with _sockets(live, [token]) as (ws,), world.client() as client:
-        page = await client.get("/recover")
-        answer = await client.post(
+        answer = await submit(
+            client,
             "/recover",
-            data={
+            "/recover",
+            {
                 "pseudonym": "Forgetful-One",
                 "recovery_code": code,
                 "new_passphrase": "a brand new long passphrase",
                 "new_passphrase_confirm": "a brand new long passphrase",
-                "csrf_token": form_token(page.text),
             },
         )
         assert answer.status_code == 303, answer.text

@@ -57,7 +57,7 @@ from tests.chat.conftest import Member as LiveMember
 from tests.chat.groups.conftest import schedule
 from tests.chat.people import make_community
 from tests.conftest import SITE, skip_or_fail
-from tests.helpers import PASSPHRASE, form_token
+from tests.helpers import PASSPHRASE, submit
 
 WRONG = "not the right passphrase at all"
 
@@ -235,11 +235,11 @@ async def test_strangers_cant_lock_a_member_out_of_recovery_on_their_phone(limit
     async def recover(address: str, code: str, token: str | None = None) -> int:
         cookies = {"kindred_device": token} if token else {}
         async with client_at(app, address, cookies=cookies) as client:
-            page = await client.get("/recover")
-            answer = await client.post(
+            answer = await submit(
+                client,
                 "/recover",
-                data={
-                    "csrf_token": form_token(page.text),
+                "/recover",
+                {
                     "pseudonym": "steady-wren",
                     "recovery_code": code,
                     "new_passphrase": "a brand new passphrase",

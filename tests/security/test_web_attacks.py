@@ -28,7 +28,7 @@ from core.settings import Settings
 from core.web.cookies import presession_cookie_name, session_cookie_name
 from identity import api as identity_api
 from tests.chat.conftest import LiveServer, next_frame
-from tests.helpers import PASSPHRASE, csrf, form_token
+from tests.helpers import PASSPHRASE, csrf, form_token, submit
 from tests.security.webkit import (
     EVIL,
     SITE,
@@ -127,10 +127,7 @@ async def test_the_token_is_what_lets_a_request_through(world: World) -> None:
     assert refusal(await alice.post("/api/v1/preview", json=preview)) == "csrf_failed"
     answer = await alice.post("/api/v1/preview", json=preview, headers={"x-csrf-token": token})
     assert answer.status_code == 200, answer.text
-    page = await alice.get("/account")
-    answer = await alice.post(
-        "/account/country", data={"csrf_token": form_token(page.text), "country": ""}
-    )
+    answer = await submit(alice, "/account", "/account/country", {"country": ""})
     assert answer.status_code == 303
 
 
@@ -277,11 +274,7 @@ async def test_signing_out_kills_the_session_everywhere_it_was_used(app: Starlet
         assert (await api.get("/api/v1/session")).status_code == 401
     # … and "sign out everywhere" ends every session of the member at once
     phone, laptop = await logged_in(app, "heron-one"), await logged_in(app, "heron-one")
-    page = await laptop.get("/account")
-    answer = await laptop.post(
-        "/account/sessions/revoke",
-        data={"csrf_token": form_token(page.text), "scope": "everywhere"},
-    )
+    answer = await submit(laptop, "/account", "/account/sessions/revoke", {"scope": "everywhere"})
     assert answer.status_code == 303
     for client in (phone, laptop):
         assert (await client.get("/api/v1/session")).status_code == 401
@@ -351,24 +344,18 @@ async def test_no_redirect_parameter_leads_off_the_site(world: World) -> None:
                 r'value="[^"]*"', "", answer.text
             ), payload
             # the time-zone form's way back
-            sessions = await alice.get("/sessions")
-            answer = await alice.post(
-                "/sessions/timezone",
-                data={"csrf_token": form_token(sessions.text), "zone": "UTC", "next": payload},
+            answer = await submit(
+                alice, "/sessions", "/sessions/timezone", {"zone": "UTC", "next": payload}
             )
             assert answer.status_code == 303
             assert same_site(answer.headers["location"]), (payload, answer.headers["location"])
     # and a real sign-in with a hostile next still lands on the site
     async with raw_client(world.app) as bob:
-        page = await bob.get("/login")
-        answer = await bob.post(
+        answer = await submit(
+            bob,
             "/login",
-            data={
-                "pseudonym": "bob-river",
-                "passphrase": PASSPHRASE,
-                "csrf_token": form_token(page.text),
-                "next": "/\\evil.example",
-            },
+            "/login",
+            {"pseudonym": "bob-river", "passphrase": PASSPHRASE, "next": "/\\evil.example"},
         )
         assert answer.status_code == 303 and same_site(answer.headers["location"])
 
