@@ -144,6 +144,15 @@ async def report(client: httpx.AsyncClient, post_id: int, reason: str = "harassm
     )
 
 
+async def reported_by_many(
+    crowd: Crowd, post_id: int, prefix: str, count: int, reason: str = "harassment"
+) -> None:
+    """`count` new established members (prefix-0, prefix-1, …) each report the post once."""
+    for n in range(count):
+        reporter = await crowd.member(f"{prefix}-{n}", established=True)
+        assert (await report(reporter, post_id, reason)).status_code == 201
+
+
 async def status_seen(client: httpx.AsyncClient, thread_id: int) -> str:
     """The opening post's status as another member sees it."""
     seen = await client.get(f"/api/v1/threads/{thread_id}")
@@ -236,9 +245,7 @@ async def test_crisis_reports_never_hide_the_words_of_someone_in_crisis(
     bystander = await crowd.member("quiet-fern")
     thread = await start_thread(author, "Some days are harder than others.")
     post_id = thread["posts"][0]["id"]
-    for n in range(4):
-        worried = await crowd.member(f"worried-{n}", established=True)
-        assert (await report(worried, post_id, "crisis")).status_code == 201
+    await reported_by_many(crowd, post_id, "worried", 4, "crisis")
     assert await status_seen(bystander, thread["id"]) == "published"
     [item] = await queue_items(mod)
     assert item["crisis"] is True and item["auto_hidden"] is False
@@ -252,9 +259,7 @@ async def test_a_second_wave_after_review_goes_to_the_queue_not_out_of_sight(
     bystander = await crowd.member("quiet-fern")
     thread = await start_thread(author, "An unpopular opinion, kindly put.")
     post_id = thread["posts"][0]["id"]
-    for n in range(3):
-        first = await crowd.member(f"wave-one-{n}", established=True)
-        assert (await report(first, post_id)).status_code == 201
+    await reported_by_many(crowd, post_id, "wave-one", 3)
     assert await status_seen(bystander, thread["id"]) == "hidden"
     [item] = await queue_items(mod)
     restored = await api_post(
@@ -262,9 +267,7 @@ async def test_a_second_wave_after_review_goes_to_the_queue_not_out_of_sight(
     )
     assert restored.status_code == 200, restored.text
     assert await status_seen(bystander, thread["id"]) == "published"
-    for n in range(3):
-        second = await crowd.member(f"wave-two-{n}", established=True)
-        assert (await report(second, post_id)).status_code == 201
+    await reported_by_many(crowd, post_id, "wave-two", 3)
     assert await status_seen(bystander, thread["id"]) == "published"
     [item] = await queue_items(mod)  # a new case, for a moderator to decide
     assert item["target_id"] == post_id and item["auto_hidden"] is False
