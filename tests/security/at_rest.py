@@ -16,7 +16,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -101,11 +101,7 @@ def sqlite_cells(path: Path) -> list[Cell]:
                 cursor = conn.execute(f'SELECT * FROM "{table}"')
             columns = [d[0] for d in cursor.description]
             for number, row in enumerate(cursor):
-                key = _row_key(columns, row, number)
-                cells += [
-                    Cell(table, col, key, _text(value))
-                    for col, value in zip(columns, row, strict=True)
-                ]
+                cells += _row_cells(table, columns, row, number)
         return cells
     finally:
         conn.close()
@@ -135,15 +131,15 @@ async def postgres_cells(url: str) -> list[Cell]:
             ]
             selected = ", ".join(f'"{c}"::text' for c in columns)
             for number, row in enumerate(await conn.fetch(f'SELECT {selected} FROM "{table}"')):
-                values = list(row.values())
-                key = _row_key(columns, values, number)
-                cells += [
-                    Cell(table, col, key, _text(value))
-                    for col, value in zip(columns, values, strict=True)
-                ]
+                cells += _row_cells(table, columns, list(row.values()), number)
         return cells
     finally:
         await conn.close()
+
+
+def _row_cells(table: str, columns: list[str], row: Sequence[Any], number: int) -> list[Cell]:
+    key = _row_key(columns, row, number)
+    return [Cell(table, col, key, _text(value)) for col, value in zip(columns, row, strict=True)]
 
 
 def _row_key(columns: list[str], row: Iterable[Any], number: int) -> str:
