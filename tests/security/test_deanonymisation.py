@@ -730,12 +730,13 @@ class Place:
             await client.aclose()
 
 
-@pytest.fixture
-async def place(app: Any) -> AsyncIterator[Place]:
+@asynccontextmanager
+async def _place_on(app: Any, rules: str = "") -> AsyncIterator[Place]:
+    """The site admin and the community, on a running app; members join in each test."""
     ctx = app.state.ctx
     admin = await identity.sign_up(ctx.db, ctx.settings, "Site-Keeper", PASSPHRASE, is_admin=True)
     community = await forum.create_community(
-        ctx, admin.signed_in.member, slug=COMMUNITY, name="Grief & Loss", rules="1. Be kind."
+        ctx, admin.signed_in.member, slug=COMMUNITY, name="Grief & Loss", rules=rules
     )
     assert community.id is not None
     found = Place(app, community.id)
@@ -743,6 +744,12 @@ async def place(app: Any) -> AsyncIterator[Place]:
         yield found
     finally:
         await found.close()
+
+
+@pytest.fixture
+async def place(app: Any) -> AsyncIterator[Place]:
+    async with _place_on(app, rules="1. Be kind.") as found:
+        yield found
 
 
 async def _thread_of(place: Place, post_id: int) -> int:
@@ -925,20 +932,8 @@ async def holding_place(settings: Settings) -> AsyncIterator[Place]:
     """As `place`, with the new-member rule on: a member's first 2 posts in a community wait
     for a moderator."""
     app = create_app(dataclasses.replace(settings, new_member_posts=2))
-    async with app.router.lifespan_context(app):
-        ctx = app.state.ctx
-        admin = await identity.sign_up(
-            ctx.db, ctx.settings, "Site-Keeper", PASSPHRASE, is_admin=True
-        )
-        community = await forum.create_community(
-            ctx, admin.signed_in.member, slug=COMMUNITY, name="Grief & Loss"
-        )
-        assert community.id is not None
-        found = Place(app, community.id)
-        try:
-            yield found
-        finally:
-            await found.close()
+    async with app.router.lifespan_context(app), _place_on(app) as found:
+        yield found
 
 
 async def _published_twice(place: Place, name: str, *, anonymous: bool) -> None:
