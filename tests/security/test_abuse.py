@@ -35,13 +35,13 @@ from starlette.applications import Starlette
 
 from core.db import utcnow
 from core.settings import Settings
-from forum import service as forum
 from forum.models import Community
 from identity import service as identity
 from identity.models import Member
 from identity.names import PseudonymError
 from kindred.app import create_app
 from moderation.models import CommunityModerator
+from tests.chat.people import make_community
 from tests.conftest import SITE
 from tests.helpers import PASSPHRASE, api_post, submit
 
@@ -102,12 +102,8 @@ class Crowd:
 
 @pytest.fixture
 async def community(app: Starlette) -> Community:
-    ctx = app.state.ctx
-    admin = await identity.sign_up(ctx.db, ctx.settings, "Site-Admin", PASSPHRASE, is_admin=True)
-    community = await forum.create_community(
-        ctx, admin.signed_in.member, slug="recovery", name="Recovery", rules="1. Be kind."
-    )
-    await ctx.extensions["community_created"](community)
+    community = await make_community(app.state.ctx, slug="recovery", name="Recovery")
+    await app.state.ctx.extensions["community_created"](community)  # its chat room
     return community
 
 

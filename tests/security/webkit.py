@@ -20,9 +20,9 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 from chat import service as chat_service
 from core.web.cookies import session_cookie_name
-from forum import service as forum
 from identity import service as identity
 from moderation.models import CommunityModerator
+from tests.chat.people import make_community
 from tests.e2e.conftest import Server, start_server, stop_server
 from tests.helpers import PASSPHRASE, csrf
 
@@ -93,10 +93,7 @@ async def logged_in(app: Starlette, name: str) -> httpx.AsyncClient:
 
 async def make_world(app: Starlette) -> World:
     ctx = app.state.ctx
-    account = await identity.sign_up(ctx.db, ctx.settings, "Site-Admin", PASSPHRASE, is_admin=True)
-    community = await forum.create_community(
-        ctx, account.signed_in.member, slug="grief", name="Grief", rules="1. Be kind."
-    )
+    community = await make_community(ctx)  # and the site admin, Site-Admin
     await chat_service.ensure_room(
         ctx.db, slug="grief", name="Grief", description="", community_id=community.id
     )
