@@ -10,10 +10,14 @@ import httpx
 PASSPHRASE = "correct horse battery staple"
 
 
-async def join(client: httpx.AsyncClient, pseudonym: str, passphrase: str = PASSPHRASE) -> dict:
-    response = await client.post(
-        "/api/v1/signup", json={"pseudonym": pseudonym, "passphrase": passphrase}
-    )
+async def join(
+    client: httpx.AsyncClient, pseudonym: str, passphrase: str = PASSPHRASE, *, token: bool = False
+) -> dict:
+    """Sign up; with `token`, ask for a bearer token (in the answer) as an app does."""
+    body: dict[str, Any] = {"pseudonym": pseudonym, "passphrase": passphrase}
+    if token:
+        body["token"] = True
+    response = await client.post("/api/v1/signup", json=body)
     assert response.status_code == 201, response.text
     return response.json()
 

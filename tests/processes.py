@@ -35,7 +35,7 @@ from chat.models import Room
 from core.db import Database
 from core.settings import Settings, env_name
 from tests.chat.conftest import eventually
-from tests.helpers import PASSPHRASE
+from tests.helpers import join
 
 TIMEOUT = 20  # a bound for correctness only: startup takes ~3 s on a quiet machine
 KINDRED = Path(sys.executable).parent / "kindred"
@@ -116,12 +116,8 @@ class ServerProcess:
 
     async def member(self, pseudonym: str) -> ChatMember:
         async with httpx.AsyncClient(base_url=self.url) as http:
-            response = await http.post(
-                "/api/v1/signup",
-                json={"pseudonym": pseudonym, "passphrase": PASSPHRASE, "token": True},
-            )
-        assert response.status_code == 201, response.text
-        return ChatMember(pseudonym, response.json()["token"])
+            joined = await join(http, pseudonym, token=True)
+        return ChatMember(pseudonym, joined["token"])
 
 
 class ChatMember:

@@ -30,7 +30,7 @@ from forum.models import Community
 from kindred.app import create_app
 from tests.chat.people import People, make_community
 from tests.conftest import make_client
-from tests.helpers import PASSPHRASE
+from tests.helpers import join
 
 TIMEOUT = 10  # generous bounds for correctness only, never a speed assertion
 
@@ -62,13 +62,9 @@ class LiveServer:
 
     async def member(self, pseudonym: str) -> Member:
         async with httpx.AsyncClient(base_url=self.url) as client:
-            response = await client.post(
-                "/api/v1/signup",
-                json={"pseudonym": pseudonym, "passphrase": PASSPHRASE, "token": True},
-            )
-        assert response.status_code == 201, response.text
+            joined = await join(client, pseudonym, token=True)
         found = await _member_id(self.ctx, pseudonym)
-        return Member(pseudonym, response.json()["token"], found)
+        return Member(pseudonym, joined["token"], found)
 
     async def room(self, slug: str = "lobby", **options: Any) -> Room:
         return await service.ensure_room(

@@ -71,7 +71,7 @@ from moderation.models import CheckInRequest, CommunityModerator, ModerationCase
 from tests import backends
 from tests.chat.conftest import TIMEOUT, LiveServer, next_frame, serve
 from tests.conftest import skip_or_fail
-from tests.helpers import PASSPHRASE, form_token, submit
+from tests.helpers import PASSPHRASE, form_token, join, submit
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -627,11 +627,8 @@ class World:
 
 async def _bearer(world: World, name: str) -> httpx.AsyncClient:
     async with world.client() as anonymous:
-        answer = await anonymous.post(
-            "/api/v1/signup", json={"pseudonym": name, "passphrase": PASSPHRASE, "token": True}
-        )
-    assert answer.status_code == 201, answer.text
-    client = world.client(authorization=f"Bearer {answer.json()['token']}")
+        joined = await join(anonymous, name, token=True)
+    client = world.client(authorization=f"Bearer {joined['token']}")
     world.bearer[name] = client
     return client
 
@@ -1181,11 +1178,7 @@ async def test_the_access_matrix(world: World) -> None:
 async def _tokens(world: World, name: str, count: int) -> list[str]:
     """A new member signed in `count` times (each a separate sign-in): their bearer tokens."""
     async with world.client() as client:
-        answer = await client.post(
-            "/api/v1/signup", json={"pseudonym": name, "passphrase": PASSPHRASE, "token": True}
-        )
-        assert answer.status_code == 201, answer.text
-        tokens = [answer.json()["token"]]
+        tokens = [(await join(client, name, token=True))["token"]]
         for _ in range(count - 1):
             again = await client.post(
                 "/api/v1/login", json={"pseudonym": name, "passphrase": PASSPHRASE, "token": True}
@@ -1325,11 +1318,8 @@ async def test_signing_out_elsewhere_everywhere_a_new_passphrase_and_deletion_cl
 async def test_a_recovery_code_closes_the_old_sign_ins_sockets(world: World) -> None:
     live = world.live
     async with world.client() as client:
-        joined = await client.post(
-            "/api/v1/signup",
-            json={"pseudonym": "Forgetful-One", "passphrase": PASSPHRASE, "token": True},
-        )
-    token, code = joined.json()["token"], joined.json()["recovery_codes"][0]
+        joined = await join(client, "Forgetful-One", token=True)
+    token, code = joined["token"], joined["recovery_codes"][0]
     async with _sockets(live, [token]) as (ws,), world.client() as client:
         answer = await submit(
             client,

@@ -24,7 +24,7 @@ from identity import service as identity
 from moderation.models import CommunityModerator
 from tests.chat.people import make_community
 from tests.e2e.conftest import Server, start_server, stop_server
-from tests.helpers import PASSPHRASE, csrf
+from tests.helpers import PASSPHRASE, csrf, join
 
 SITE = "http://testserver"
 EVIL = "https://evil.example"
@@ -185,12 +185,8 @@ async def logging_server(
     server = start_server(data, {"KINDRED_LOG_FORMAT": "text", **(env or {})})
     try:
         async with httpx.AsyncClient(base_url=server.url) as http:
-            joined = await http.post(
-                "/api/v1/signup",
-                json={"pseudonym": "quiet-heron", "passphrase": PASSPHRASE, "token": True},
-            )
-        assert joined.status_code == 201, joined.text
-        yield server, joined.json()["token"]
+            joined = await join(http, "quiet-heron", token=True)
+        yield server, joined["token"]
     finally:
         stop_server(server.process)
 
