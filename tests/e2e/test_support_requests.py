@@ -95,11 +95,11 @@ def test_a_member_asks_a_supporter_accepts_and_they_talk_privately(
     assert_accessible(supporter, "support conversation (supporter)")
     screenshot(asker, "support-conversation")
 
-    # Nobody else can read it.
+    # Nobody else can read it, nor learn that it exists: the same 404 as a wrong address.
     stranger = _signed_in(new_context, f"Stranger{tag}").new_page()
     response = stranger.goto(asker.url)
-    assert response is not None and response.status == 403
-    expect(stranger.get_by_text("private conversation")).to_be_visible()
+    assert response is not None and response.status == 404
+    expect(stranger.get_by_text("Tell me about your dad?")).to_have_count(0)
 
     # Oak ends it; Wren's page shows the end and asks, privately, whether it helped.
     supporter.get_by_role("button", name="End the conversation").click()
