@@ -36,7 +36,7 @@ DONE_MESSAGES = {
     "passphrase": "Your passphrase is changed. Every other session has been signed out.",
     "revoked": "That session is signed out.",
     "others": "All your other sessions are signed out.",
-    "blocked": "Blocked. You won't see their posts or messages any more.",
+    "blocked": "Blocked. You won't see what they write under their name any more.",
     "unblocked": "Unblocked.",
     "country": "Saved. Helplines will be for the country you chose.",
     "country_cleared": "Saved. Helplines will follow your browser's language again.",
