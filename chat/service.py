@@ -441,9 +441,7 @@ async def send_message(
     gate = gate_for(ctx, room)  # a session's floor and mutes, a conversation's end
     async with ctx.db.read() as s:
         standing = await moderation.standing(s, member.id, room.community_id)  # type: ignore[arg-type]
-        if (not standing.can_post or (standing.muted and mutes_apply(gate))) and (
-            refusal := standing.refusal()
-        ):
+        if refusal := standing.refusal(mutes=mutes_apply(gate)):
             raise ChatError(refusal[0], refusal[1], status=403)
         policy = await moderation.load_policy(s, room.community_id)
         if gate is not None:

@@ -129,8 +129,8 @@ async def _author_context(
 ) -> tuple[moderation.CommunityPolicy, moderation.Trust]:
     """The community's policy and the author's trust for a named or an anonymous post,
     refusing members who may not post."""
-    refusal = (await moderation.standing(s, member.id, community_id)).refusal()  # type: ignore[arg-type]
-    if refusal and refusal[0] != "muted":  # a chat mute doesn't stop forum posts
+    standing = await moderation.standing(s, member.id, community_id)  # type: ignore[arg-type]
+    if refusal := standing.refusal(mutes=False):  # a chat mute doesn't stop forum posts
         raise ForumError(refusal[0], refusal[1], status=403)
     policy = await moderation.load_policy(s, community_id)
     trust = await moderation.trust_for(s, member, community_id, ctx.settings, anonymous=anonymous)
@@ -677,11 +677,16 @@ async def mark_notifications_read(ctx: AppContext, member: Member) -> None:
 # --------------------------------------------------------------------------- anonymous blocks
 
 
+def _label(text: str) -> str:
+    """ "A", "a" or "Anonymous member A" as the label stored: "A"."""
+    return text.strip().upper().removeprefix("ANONYMOUS MEMBER ").strip()
+
+
 async def block_alias(ctx: AppContext, member: Member, thread_id: int, label: str) -> str:
     """Stop seeing one anonymous author ("Anonymous member A") in one thread: their posts,
     the thread itself if they started it, and notices from them there. Returns the label
     as shown. Blocking nobody, or yourself, is refused; nothing says who the label is."""
-    label = label.strip().upper().removeprefix("ANONYMOUS MEMBER ").strip()
+    label = _label(label)
     async with ctx.db.transaction() as s:
         thread, _community = await thread_and_community(s, thread_id)
         if thread.status != "published":
@@ -705,7 +710,7 @@ async def block_alias(ctx: AppContext, member: Member, thread_id: int, label: st
 
 
 async def unblock_alias(ctx: AppContext, member: Member, thread_id: int, label: str) -> None:
-    label = label.strip().upper().removeprefix("ANONYMOUS MEMBER ").strip()
+    label = _label(label)
     async with ctx.db.transaction() as s:
         await s.exec(
             delete(AliasBlock).where(

@@ -263,12 +263,7 @@ async def open_requests(
             col(CheckInRequest.ask_count).desc(), col(CheckInRequest.opened_at)
         ).limit(limit)
         requests = list(await s.exec(query))
-        views: dict[tuple[str, int], TargetView] = {}
-        for kind in {r.target_kind for r in requests}:
-            if kind in registry.targets:
-                ids = [r.target_id for r in requests if r.target_kind == kind]
-                for target_id, view in (await registry.targets[kind].view(s, ids)).items():
-                    views[(kind, target_id)] = view
+        views = await registry.views(s, ((r.target_kind, r.target_id) for r in requests))
     return [CheckInItem(r, views.get((r.target_kind, r.target_id))) for r in requests]
 
 
@@ -358,12 +353,7 @@ async def who_asked(
                 .group_by(CheckInAsk.asker_id)
             )
         }
-        views: dict[tuple[str, int], TargetView] = {}
-        for kind in {a.target_kind for a in asks}:
-            if kind in registry.targets:
-                ids = [a.target_id for a in asks if a.target_kind == kind]
-                for target_id, view in (await registry.targets[kind].view(s, ids)).items():
-                    views[(kind, target_id)] = view
+        views = await registry.views(s, ((a.target_kind, a.target_id) for a in asks))
         await record(
             s,
             moderator,

@@ -213,7 +213,7 @@ async def reveal_page(request: Request) -> Response:
     member = require_member(request)
     try:
         author = await service.reveal_author(
-            get_context(request), registry(request), member, request.path_params["case_id"]
+            get_context(request), member, request.path_params["case_id"]
         )
     except ModerationError as exc:
         raise _fail(exc) from None

@@ -85,15 +85,21 @@ class Standing:
     def can_chat(self) -> bool:
         return self.can_post and not self.muted
 
-    def refusal(self) -> tuple[str, str] | None:
-        """(code, message) for the member when they may not post, else None."""
+    def refusal(self, *, mutes: bool = True) -> tuple[str, str] | None:
+        """(code, message) for the member when they may not post, else None. `mutes=False`
+        where a chat mute doesn't apply (forum posts, asking for 1:1 support)."""
         if self.banned:
             return "suspended", "Your account has been banned, so you can't post or chat."
         if self.suspended:
-            return "suspended", "Your account is suspended" + _until(self.suspended_until) + "."
-        if self.muted:
+            return "suspended", "Your account is suspended" + self.suspension_ends + "."
+        if self.muted and mutes:
             return "muted", "You've been muted in chat" + _until(self.muted_until) + "."
         return None
+
+    @property
+    def suspension_ends(self) -> str:
+        """ " until 07 Dec 2026 18:00 UTC", or nothing for a suspension with no end."""
+        return _until(self.suspended_until)
 
 
 def _until(when: datetime | None) -> str:
@@ -465,14 +471,7 @@ async def queue(
 async def _queue_items(
     s: AsyncSession, registry: ModerationRegistry, cases: list[ModerationCase]
 ) -> list[QueueItem]:
-    by_kind: dict[str, list[int]] = defaultdict(list)
-    for case in cases:
-        by_kind[case.target_kind].append(case.target_id)
-    views: dict[tuple[str, int], TargetView] = {}
-    for kind, ids in by_kind.items():
-        if kind in registry.targets:
-            for target_id, view in (await registry.targets[kind].view(s, ids)).items():
-                views[(kind, target_id)] = view
+    views = await registry.views(s, ((c.target_kind, c.target_id) for c in cases))
     case_ids = [c.id for c in cases]
     author_ids = {c.author_id for c in cases if c.author_id}
     reports: dict[int, list[Report]] = defaultdict(list)
@@ -512,9 +511,7 @@ async def _queue_items(
 REVEAL = "view_anonymous_author"
 
 
-async def reveal_author(
-    ctx: AppContext, registry: ModerationRegistry, moderator: Member, case_id: int
-) -> Member:
+async def reveal_author(ctx: AppContext, moderator: Member, case_id: int) -> Member:
     """Who wrote the anonymous content a case is about: for moderators who may act on it,
     each time audited, and the author can see that it happened (never who looked)."""
     async with ctx.db.transaction() as s:
@@ -561,15 +558,7 @@ async def reveals_of(
                 .limit(limit)
             )
         )
-        by_kind: dict[str, list[int]] = defaultdict(list)
-        for row in rows:
-            if row.target_id is not None:
-                by_kind[row.target_kind].append(row.target_id)
-        views: dict[tuple[str, int], TargetView] = {}
-        for kind, ids in by_kind.items():
-            if kind in registry.targets:
-                for target_id, view in (await registry.targets[kind].view(s, ids)).items():
-                    views[(kind, target_id)] = view
+        views = await registry.views(s, ((r.target_kind, r.target_id) for r in rows))
     reveals = []
     for row in rows:
         view = views.get((row.target_kind, row.target_id))  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ to `after_commit` as a coroutine function.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -84,3 +84,18 @@ class ModerationRegistry:
 
     def register(self, target: ContentTarget) -> None:
         self.targets[target.kind] = target
+
+    async def views(
+        self, s: AsyncSession, refs: Iterable[tuple[str, int | None]]
+    ) -> dict[tuple[str, int], TargetView]:
+        """How moderators see each (kind, id): one lookup per kind, however many ids. Kinds
+        no longer registered, and content that is gone, are simply missing."""
+        by_kind: dict[str, list[int]] = {}
+        for kind, target_id in refs:
+            if target_id is not None and kind in self.targets:
+                by_kind.setdefault(kind, []).append(target_id)
+        views: dict[tuple[str, int], TargetView] = {}
+        for kind, ids in by_kind.items():
+            for target_id, view in (await self.targets[kind].view(s, ids)).items():
+                views[(kind, target_id)] = view
+        return views

@@ -152,7 +152,7 @@ async def reveal(request: Request) -> Response:
     member = require_member(request)
     try:
         author = await service.reveal_author(
-            get_context(request), registry(request), member, request.path_params["case_id"]
+            get_context(request), member, request.path_params["case_id"]
         )
     except ModerationError as exc:
         raise as_api_error(exc) from None

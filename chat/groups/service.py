@@ -111,12 +111,10 @@ async def refuse_if_barred(s: AsyncSession, session: GroupSession, member: Membe
             status=403,
         )
     if standing.suspended:
-        until = standing.suspended_until
-        when = f" until {until.strftime('%d %b %Y %H:%M')} UTC" if until else ""
         raise ChatError(
             "suspended",
-            f"Your account is suspended{when}, so you can't take a seat in group sessions or "
-            f"join one until it ends; then you can RSVP again. {help_now}",
+            f"Your account is suspended{standing.suspension_ends}, so you can't take a seat in "
+            f"group sessions or join one until it ends; then you can RSVP again. {help_now}",
             status=403,
         )
 

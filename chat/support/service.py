@@ -179,7 +179,7 @@ async def ask(
         standing = await moderation.standing(s, member.id, community_id)  # type: ignore[arg-type]
         # A chat mute never stops anyone asking for support: someone in crisis may have been
         # muted for one heated message. A suspension or a ban does, never the way to other help.
-        if not standing.can_post and (refusal := standing.refusal()):
+        if refusal := standing.refusal(mutes=False):
             resources = {"code": "resources", "resources": moderation.crisis_resources(region)}
             raise ChatError(refusal[0], refusal[1], status=403, notice=resources)
         if existing := await live_request(s, member.id):  # type: ignore[arg-type]

@@ -231,6 +231,8 @@ class FormCopy:
             self.chunks.append(message.get("body", b""))
             self.size += len(self.chunks[-1])
             self.complete = not message.get("more_body", False)
+            if self.size > FORM_MOST:  # past what a draft is read from: keep nothing
+                self.wanted, self.chunks = False, []
         return message
 
     async def draft(self) -> str:
@@ -243,7 +245,7 @@ class FormCopy:
                     return ""  # the client went away
         except Exception:  # the connection broke meanwhile
             return ""
-        if not self.complete:
+        if not (self.complete and self.wanted):  # unfinished, or past FORM_MOST
             return ""
         body = b"".join(self.chunks).decode("latin-1")  # urlencoded: ASCII, %-escaped UTF-8
         return draft_of(dict(parse_qsl(body, keep_blank_values=True, errors="replace")))
