@@ -13,12 +13,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from communities.models import Community
 from core.web.errors import ApiError
 from core.web.jsonapi import field, read_json
 from core.web.params import MAX_ID, optional_int
 from forum import queries, search, service
 from forum.errors import ForumError
-from forum.models import Community, Post, Thread
+from forum.models import Post, Thread
 from forum.queries import PostView, ThreadSummary
 from forum.web import context, region_of
 from identity.api import network_of

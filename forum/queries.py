@@ -13,6 +13,7 @@ from sqlalchemy import Select, and_, bindparam, case, func, literal, null, or_, 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from communities.models import Community
 from core.db import Database
 from core.web.params import MAX_ID, loose_int
 from forum.errors import ForumError, not_found
@@ -20,7 +21,6 @@ from forum.models import (
     REACTIONS,
     AliasBlock,
     AnonymousAlias,
-    Community,
     Notification,
     Post,
     Reaction,

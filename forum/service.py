@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from communities.models import Community
 from core.context import AppContext
 from core.db import utcnow
 from forum import search
@@ -30,7 +31,6 @@ from forum.models import (
     WARNING_MODES,
     AliasBlock,
     AnonymousAlias,
-    Community,
     Notification,
     Post,
     PostRevision,

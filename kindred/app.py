@@ -26,6 +26,7 @@ from chat.groups.sanctions import release_seats
 from chat.lifecycle import erase_messages, export_messages
 from chat.moderation_target import ChatMessageTarget
 from chat.support import setup as support_setup
+from communities.models import Community
 from core.broker import make_broker
 from core.context import AppContext
 from core.db import Database
@@ -46,7 +47,6 @@ from core.web.templates import STATIC_DIR, make_templates
 from forum import api as forum_api
 from forum import pages as forum_pages
 from forum.lifecycle import erase_content, export_content, forget_member
-from forum.models import Community
 from forum.moderation_target import PostTarget
 from identity import api as identity_api
 from identity import pages as identity_pages

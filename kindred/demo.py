@@ -11,8 +11,8 @@ from chat.groups import recurrence
 from chat.groups.models import GroupSession, GroupSessionSeries
 from chat.models import Room
 from chat.service import ensure_room
+from communities.models import Community
 from core.db import Database, utcnow
-from forum.models import Community
 from moderation.render import render_markdown
 from moderation.sanitise import sanitise_html
 

@@ -16,11 +16,12 @@ import sqlalchemy as sa
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from communities.models import CommunityModerator
 from core.settings import Settings
 from identity.models import Member
 from moderation.contact import contact_filter
 from moderation.crisis import crisis_filter, crisis_resources
-from moderation.models import CommunityModerator, ModerationCase, WatchedWordEntry
+from moderation.models import ModerationCase, WatchedWordEntry
 from moderation.pipeline import (
     Action,
     Content,

@@ -1,7 +1,6 @@
-"""Moderation's tables: who moderates where, and each community's watched words.
-
-Communities belong to the forum package; moderation refers to them by id (a foreign key by
-table name), never by importing forum.
+"""Moderation's tables: each community's watched words, cases, reports, sanctions, notes,
+the audit log and check-ins. Communities and who moderates them belong to communities/;
+content belongs to forum and chat, which moderation refers to by kind and id.
 """
 
 from __future__ import annotations
@@ -12,14 +11,6 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from core.db import UtcDateTime, utcnow
-
-
-class CommunityModerator(SQLModel, table=True):
-    __tablename__ = "community_moderator"
-
-    community_id: int = Field(foreign_key="community.id", primary_key=True, ondelete="CASCADE")
-    member_id: int = Field(foreign_key="member.id", primary_key=True, ondelete="CASCADE")
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
 
 class WatchedWordEntry(SQLModel, table=True):

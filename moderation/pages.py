@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from communities.models import CommunityModerator
 from core.context import get_context
 from core.db import utcnow
 from core.web.csvexport import csv_response
@@ -25,7 +26,7 @@ from identity.models import Member
 from moderation import checkins, service
 from moderation.charts import bar_chart
 from moderation.crisis import SENSITIVITY as CRISIS_SENSITIVITIES
-from moderation.models import AuditEntry, CommunityModerator, ModerationCase, WatchedWordEntry
+from moderation.models import AuditEntry, ModerationCase, WatchedWordEntry
 from moderation.pipeline import WatchedWord
 from moderation.service import REPORT_REASONS, ModerationError
 from moderation.web_api import registry

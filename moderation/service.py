@@ -17,17 +17,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from communities.models import CommunityModerator
 from core.context import AppContext
 from core.db import utcnow
 from identity.models import Member, MemberBlock, MemberSession
-from moderation.models import (
-    AuditEntry,
-    CommunityModerator,
-    ModerationCase,
-    ModeratorNote,
-    Report,
-    Sanction,
-)
+from moderation.models import AuditEntry, ModerationCase, ModeratorNote, Report, Sanction
 from moderation.pipeline import Content, ContentKind, moderate
 from moderation.targets import AfterCommit, ModerationRegistry, TargetView
 from moderation.trust import report_weight

@@ -24,9 +24,9 @@ from websockets.asyncio.client import ClientConnection, connect
 from chat import service
 from chat.models import Room
 from chat.runtime import ChatRuntime
+from communities.models import Community
 from core.context import AppContext
 from core.settings import Settings
-from forum.models import Community
 from kindred.app import create_app
 from tests.chat.people import People, make_community
 from tests.conftest import make_client

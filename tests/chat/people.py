@@ -8,11 +8,10 @@ from typing import Any
 
 import httpx
 
+from communities.models import Community, CommunityModerator
 from core.context import AppContext
 from forum import service as forum
-from forum.models import Community
 from identity import service as identity
-from moderation.models import CommunityModerator
 from tests.helpers import PASSPHRASE
 
 

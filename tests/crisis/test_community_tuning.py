@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from forum.models import Community
+from communities.models import Community
 from moderation.crisis import SENSITIVITY, crisis_filter, find_crisis_language
 from moderation.models import AuditEntry, ModerationCase
 from moderation.pipeline import (

@@ -8,8 +8,8 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from communities.models import Community
 from forum import service
-from forum.models import Community
 from identity import service as identity
 from tests.conftest import make_client
 from tests.helpers import PASSPHRASE, join

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from forum.models import Community
+from communities.models import Community
 from tests.conftest import make_client
 from tests.helpers import api_post, join, submit
 

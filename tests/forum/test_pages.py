@@ -195,7 +195,7 @@ async def test_admin_creates_a_community(app, client: httpx.AsyncClient, communi
 async def test_members_only_community_needs_sign_in(app, client: httpx.AsyncClient, alice) -> None:
     from sqlalchemy import update
 
-    from forum.models import Community
+    from communities.models import Community
 
     async with app.state.ctx.db.transaction() as s:
         await s.exec(update(Community).values(visibility="members"))

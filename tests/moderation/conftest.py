@@ -8,10 +8,9 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from communities.models import Community, CommunityModerator
 from forum import service as forum
-from forum.models import Community
 from identity import service as identity
-from moderation.models import CommunityModerator
 from tests.conftest import make_client
 from tests.helpers import PASSPHRASE, join
 

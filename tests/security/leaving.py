@@ -17,8 +17,8 @@ from typing import Any
 
 import httpx
 
+from communities.models import Community
 from forum import service as forum
-from forum.models import Community
 from identity import service as identity
 from tests.chat.conftest import LiveServer, Member, next_frame, send
 from tests.helpers import PASSPHRASE

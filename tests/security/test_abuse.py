@@ -33,14 +33,13 @@ from hypothesis import strategies as st
 from sqlmodel import col, update
 from starlette.applications import Starlette
 
+from communities.models import Community, CommunityModerator
 from core.db import utcnow
 from core.settings import Settings
-from forum.models import Community
 from identity import service as identity
 from identity.models import Member
 from identity.names import PseudonymError
 from kindred.app import create_app
-from moderation.models import CommunityModerator
 from tests.chat.people import make_community
 from tests.conftest import SITE
 from tests.helpers import PASSPHRASE, api_post, submit

@@ -62,12 +62,13 @@ from chat.groups.actions import ACTIONS as SESSION_ACTIONS
 from chat.groups.models import GroupSession
 from chat.models import Room
 from chat.support.models import SupportRequest
+from communities.models import CommunityModerator
 from core.settings import Settings
 from core.web.cookies import session_cookie_name
 from forum import service as forum
 from identity import service as identity
 from identity.models import MemberSession
-from moderation.models import CheckInRequest, CommunityModerator, ModerationCase, Sanction
+from moderation.models import CheckInRequest, ModerationCase, Sanction
 from tests import backends
 from tests.chat.conftest import TIMEOUT, LiveServer, next_frame, serve
 from tests.conftest import skip_or_fail

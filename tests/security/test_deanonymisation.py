@@ -55,6 +55,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
+from communities.models import CommunityModerator
 from core.settings import Settings
 from core.web.cookies import session_cookie_name
 from forum import service as forum
@@ -62,7 +63,7 @@ from forum.models import REACTIONS, Notification, Post
 from identity import service as identity
 from identity.models import Member
 from kindred.app import create_app
-from moderation.models import AuditEntry, CommunityModerator
+from moderation.models import AuditEntry
 from tests import backends
 from tests.chat.conftest import TIMEOUT, LiveServer, next_frame, serve
 from tests.conftest import make_client

@@ -43,14 +43,14 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from chat.gates import CLOSE_GONE
 from chat.groups.models import GroupSession
 from chat.models import Room
+from communities.models import Community, CommunityModerator
 from core.db import utcnow
 from core.ratelimit import RateLimits
 from core.settings import Settings
-from forum.models import Community
 from identity import service as identity
 from identity.models import MemberSession
 from kindred.app import create_app
-from moderation.models import CommunityModerator, Sanction
+from moderation.models import Sanction
 from tests import backends
 from tests.chat.conftest import LiveServer, eventually, next_frame, nothing_more, send, serve
 from tests.chat.conftest import Member as LiveMember

@@ -19,9 +19,9 @@ from starlette.convertors import IntegerConvertor
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 from chat import service as chat_service
+from communities.models import CommunityModerator
 from core.web.cookies import session_cookie_name
 from identity import service as identity
-from moderation.models import CommunityModerator
 from tests.chat.people import make_community
 from tests.e2e.conftest import Server, start_server, stop_server
 from tests.helpers import PASSPHRASE, csrf, join

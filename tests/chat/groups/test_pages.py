@@ -167,7 +167,7 @@ async def test_a_session_rooms_chat_address_leads_to_the_session_page(
 async def test_sessions_of_members_only_communities_stay_hidden_from_visitors(
     app, community, people, client
 ):
-    from forum.models import Community
+    from communities.models import Community
 
     lead = await people.member("Lantern", supporter=True)
     session_id = await scheduled(lead, title="Private circle")

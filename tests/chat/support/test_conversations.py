@@ -17,7 +17,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from chat.gates import CLOSE_GONE
 from chat.support.models import PrivateRoomAccess, SupportRequest
-from forum.models import Community
+from communities.models import Community
 from moderation.models import AuditEntry
 from tests.chat.conftest import LiveServer, Member, messages, next_frame, send
 from tests.chat.people import People, make_community

@@ -11,7 +11,7 @@ from websockets.exceptions import ConnectionClosed
 
 from chat.gates import CLOSE_GONE
 from chat.support.models import SupporterAvailability, SupportRequest
-from forum.models import Community
+from communities.models import Community
 from tests.chat.conftest import LiveServer, next_frame, send
 from tests.chat.people import People
 from tests.chat.support import test_conversations as live_talk

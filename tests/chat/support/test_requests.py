@@ -13,8 +13,8 @@ from sqlmodel import col, select, update
 
 from chat.models import Room
 from chat.support.models import SupportRequest
+from communities.models import Community
 from core.db import utcnow
-from forum.models import Community
 from tests.chat.people import People
 from tests.chat.support.conftest import ask
 

@@ -17,9 +17,9 @@ from starlette.applications import Starlette
 from chat.models import ChatMessage
 from chat.support import lifecycle
 from chat.support.models import SupportRequest
+from communities.models import Community
 from core.db import utcnow
 from core.settings import Settings
-from forum.models import Community
 from tests.chat.people import People
 from tests.chat.support.conftest import ask
 from tests.conftest import make_client
