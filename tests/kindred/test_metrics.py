@@ -4,6 +4,7 @@ slow consumers — through the real app, and never anything that identifies a me
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import AsyncIterator
 
 import httpx
@@ -38,7 +39,15 @@ async def metered(settings: Settings) -> AsyncIterator[Starlette]:
 
 
 def sample(app: Starlette, name: str, **labels: str) -> float:
+    """A counter's value; a label set nothing has counted yet reads 0."""
     return app.state.metrics.registry.get_sample_value(name, labels) or 0.0
+
+
+def gauge(app: Starlette, name: str, **labels: str) -> float:
+    """A gauge's value, which must be exported: a missing gauge is a failure, never 0."""
+    value = app.state.metrics.registry.get_sample_value(name, labels)
+    assert value is not None, f"{name}{labels} is not exported"
+    return value
 
 
 async def test_posts_and_decisions_are_counted_by_reason_and_nothing_more(
@@ -86,29 +95,43 @@ async def test_chat_messages_connections_and_fanout_are_counted(settings: Settin
         settings, metrics_token=TOKEN, rate_limits="signup_network=1000/hour"
     )
     async with serve(live_settings) as live:
-        await live.room("lobby")
+        room = await live.room("lobby")
         heron, wren = await live.member("Heron"), await live.member("Wren")
         app = live.app
+        hub = live.chat.hub
+        depth = "kindred_chat_fanout_queue_depth"
         async with live.connect(heron) as one, live.connect(wren) as two:
             for ws in (one, two):
                 await next_frame(ws, "hello")
-            assert sample(app, "kindred_websocket_connections_open") == 2
+            assert gauge(app, "kindred_websocket_connections_open") == 2
+            # A connection whose writer never runs (a second tab of Heron's, stuck): what
+            # the room sends it waits in its send queue, and the gauges must show it.
+            stuck = hub.listener(heron.id, "Heron", frozenset())
+            await hub.join(room.id, stuck)
             await send(one, "hello, private words", "c1")
             await send(two, "hi back", "c2")
             for ws in (one, two):
                 await messages(ws, 2)
-            depth = "kindred_chat_fanout_queue_depth"
-            assert sample(app, depth, queue="connections") >= 0
-            assert sample(app, depth, queue="broker") >= 0
+            assert stuck.queue.qsize() == 2
+            assert gauge(app, depth, queue="connections") == 2  # the live ones wrote theirs
+            assert gauge(app, "kindred_chat_send_queue_deepest") == 2
+            assert gauge(app, depth, queue="broker") == 0  # the room's reader has read all
+            # An event handed to the room's subscription, not yet read by its reader (this
+            # hub's own presence_sync: the reader reads it and does nothing).
+            ours = {"kind": "presence_sync", "origin": hub.id}
+            hub.rooms[room.id].sub.deliver(json.dumps(ours).encode())
+            assert gauge(app, depth, queue="broker") == 1
+            await eventually(lambda: gauge(app, depth, queue="broker") == 0)
             async with httpx.AsyncClient(base_url=live.url) as http:
                 text = (await http.get("/metrics", headers=SCRAPE)).text
-        await eventually(lambda: sample(app, "kindred_websocket_connections_open") == 0)
+            await hub.leave(room.id, stuck)
+        await eventually(lambda: gauge(app, "kindred_websocket_connections_open") == 0)
 
     assert sample(app, "kindred_chat_messages_total", status="published") == 2
     decided = "kindred_moderation_decisions_total"
     assert sample(app, decided, kind="chat", action="publish", reason="none") == 2
-    assert 'kindred_chat_fanout_queue_depth{queue="connections"}' in text
-    assert "kindred_chat_send_queue_deepest" in text
+    assert 'kindred_chat_fanout_queue_depth{queue="connections"} 2.0' in text
+    assert "kindred_chat_send_queue_deepest 2.0" in text
     assert "kindred_chat_slow_consumer_disconnects_total 0.0" in text
     for private in ("Heron", "Wren", "private words", heron.token, "127.0.0.1"):
         assert private not in text

@@ -6,6 +6,9 @@ from __future__ import annotations
 import httpx
 from sqlmodel import select
 
+from communities.models import CommunityModerator
+from forum import service as forum
+from identity import service as identity
 from moderation.models import AuditEntry
 from tests.helpers import api_post, submit
 
@@ -88,12 +91,26 @@ async def test_the_author_sees_that_a_moderator_looked_but_not_who(members, mode
 async def test_only_moderators_who_may_act_can_reveal(members, moderator, app) -> None:
     await anonymous_held_post(members["the-author"])
     [item] = (await moderator.get("/api/v1/moderation/queue")).json()["items"]
+    # Members who moderate nowhere are refused the same way whatever the id.
     for outsider in ("reporter-one", "the-author"):
         refused = await api_post(
             members[outsider], f"/api/v1/moderation/cases/{item['case_id']}/reveal"
         )
-        assert refused.status_code in (403, 404), refused.text
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["error"]["code"] == "forbidden"
         assert "the-author" not in refused.text
+    # A moderator elsewhere learns nothing, not even that the case exists.
+    ctx = app.state.ctx
+    keeper = await identity.find_member(ctx.db, "Site-Admin")
+    elsewhere = await forum.create_community(ctx, keeper, slug="carers", name="Carers")
+    other = await identity.find_member(ctx.db, "reporter-two")
+    async with ctx.db.transaction() as s:
+        s.add(CommunityModerator(community_id=elsewhere.id, member_id=other.id))
+    refused = await api_post(
+        members["reporter-two"], f"/api/v1/moderation/cases/{item['case_id']}/reveal"
+    )
+    assert refused.status_code == 404, refused.text
+    assert "the-author" not in refused.text
     missing = await api_post(moderator, "/api/v1/moderation/cases/999999/reveal")
     assert missing.status_code == 404
     assert await reveals(app) == []

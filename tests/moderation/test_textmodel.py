@@ -98,7 +98,9 @@ def test_the_shipped_models_load_and_have_sane_thresholds() -> None:
 
     model = crisis._model()
     assert model.concepts and model.rules_gate <= model.threshold
-    assert model.flags("I want to kill myself tonight") is not None
+    flagged = model.flags("I want to kill myself tonight")
+    assert flagged is not None and flagged.score >= model.threshold
+    assert flagged.text == "i want to kill myself tonight"  # the chunk that tipped it
     assert model.flags("See you all at the meeting on Thursday") is None
 
 

@@ -541,7 +541,8 @@ async def test_one_request_a_day_per_member_however_it_is_closed(
         supporter, "/moderation", f"/moderation/check-ins/{request['id']}/close",
         {"resolution": "checked_in"},
     )  # fmt: skip
-    assert closed.status_code in (200, 303), closed.text
+    assert closed.status_code == 303, closed.text
+    assert closed.headers["location"] == "/moderation?done=check-in#check-ins"
     # Closed an hour ago: a new ask the same day folds into it, reaching no supporter.
     second = await crowd.member("asker-b")
     assert (await ask_check_in(second, post_id)).json()["status"] == "already_known"
@@ -663,7 +664,7 @@ async def test_asking_again_and_again_is_one_at_a_time_and_throttled(
     codes = []
     for n in range(5):
         cancel = await api_post(pest, f"/api/v1/support/requests/{made.json()['id']}/cancel")
-        assert cancel.status_code in (200, 409)
+        assert cancel.status_code == 200, cancel.text  # each ask made was still waiting
         made = await ask_support(pest, f"Talk to me ({n}).")
         codes.append(made.status_code)
     assert codes == [201, 201, 201, 201, 429]  # support_request: 5 made an hour
@@ -754,13 +755,15 @@ def ascii_disguise(draw: st.DrawFn, term: str, *, separators: bool = True) -> st
 @settings(max_examples=300, deadline=None, derandomize=True)
 @given(data=st.data(), name=NAME)
 def test_names_in_other_scripts_or_with_hidden_characters_are_refused(data, name) -> None:
-    from identity.names import PseudonymError, check_pseudonym
+    from identity.names import PSEUDONYM_MAX, PseudonymError, check_pseudonym
 
     disguised = data.draw(unicode_disguise(name))
     assume(disguised != name)
     with pytest.raises(PseudonymError) as refused:
         check_pseudonym(disguised)
-    assert refused.value.code in ("bad_characters", "too_long")
+    # Length is checked first: a disguise that adds characters may make it too long.
+    long = len(disguised.strip()) > PSEUDONYM_MAX
+    assert refused.value.code == ("too_long" if long else "bad_characters")
 
 
 @settings(max_examples=250, deadline=None, derandomize=True)
@@ -876,7 +879,7 @@ async def test_staff_and_labels_cannot_be_worn_through_the_sign_up_form(
             refused = await client.post(
                 "/api/v1/signup", json={"pseudonym": name, "passphrase": PASSPHRASE}
             )
-        assert refused.status_code in (409, 422), (name, refused.text)
+        assert refused.status_code == 422, (name, refused.text)  # 409 is for a taken name
         assert refused.json()["error"]["code"] == code, name
 
 

@@ -218,6 +218,7 @@ class ThreadRef:
     id: int
     author: str
     kind: str
+    locked: bool = False  # a moderator locked it through a case on one of its posts
 
 
 @dataclass
@@ -355,6 +356,8 @@ async def play_step(w: World, step: Step) -> None:
             acted = await w.send("M", "POST", path, {"action": step.kind, "reason": "Be gentle."})
             assert acted.status_code == 200, acted.text
             post.deleted = post.deleted or step.kind == "delete"
+            if step.kind == "lock":
+                w.threads[post.thread].locked = True
     elif step.what == "warn":
         await w.send(
             step.actor,
@@ -426,9 +429,11 @@ async def _write(w: World, step: Step) -> None:
     index = step.pick % len(w.threads)
     body = {"body": BODIES[step.body], "anonymous": anonymous}
     answer = await w.send(step.actor, "POST", f"/api/v1/threads/{w.threads[index].id}/posts", body)
-    assert answer.status_code in (201, 409), answer.text  # 409: a moderator locked it
-    if answer.status_code == 201:
-        w.posts.append(PostRef(answer.json()["id"], index, step.actor, anonymous, False))
+    if w.threads[index].locked:
+        assert answer.status_code == 409, answer.text
+        return
+    assert answer.status_code == 201, answer.text
+    w.posts.append(PostRef(answer.json()["id"], index, step.actor, anonymous, False))
 
 
 async def _label(w: World, post: PostRef) -> str:
@@ -947,9 +952,9 @@ async def _published_twice(place: Place, name: str, *, anonymous: bool) -> None:
             {"title": "Hello", "body": text, "anonymous": anonymous},
         )
         assert made.status_code == 202, made.text
-    for item in (await place.clients["river-keeper"].get("/api/v1/moderation/queue")).json()[
-        "items"
-    ]:
+    queue = (await place.clients["river-keeper"].get("/api/v1/moderation/queue")).json()
+    assert [item["held"] for item in queue["items"]] == [True, True]  # these two, waiting
+    for item in queue["items"]:
         path = f"/api/v1/moderation/cases/{item['case_id']}/actions"
         approved = await place.send("river-keeper", "POST", path, {"action": "approve"})
         assert approved.status_code == 200, approved.text

@@ -51,7 +51,15 @@ async def test_thread_reply_search_on_postgres(
             replied.json()["id"],
         }
         assert any("<mark>" in r["snippet_html"] for r in found)
-        assert "&amp;" in found[-1]["snippet_html"] or "mum" in str(found)
+        # The opening post ranks first (its title matches too). Its snippet is the text
+        # without its markup, escaped exactly once: "&" reads "&amp;", never "&amp;amp;".
+        assert [(r["post_id"], r["snippet_html"]) for r in found] == [
+            (
+                asked.json()["posts"][0]["id"],
+                "Looking after my mum &amp; dad; any <mark>respite</mark> ideas?",
+            ),
+            (replied.json()["id"], "Local councils fund <mark>respite</mark> breaks."),
+        ]
         prefix = (await other.get("/api/v1/search?q=counc")).json()["results"]
         assert [r["post_id"] for r in prefix] == [replied.json()["id"]]
         page = await other.get(f"/t/{thread_id}")
