@@ -44,10 +44,11 @@ test-fast: dev ## Run the suite without the browser and service tests
 test-security: dev ## The adversarial suite alone (tests/security: anonymity, access, web attacks, abuse, faults, privacy at rest)
 	$(BIN)/pytest tests/security
 
-lint: dev ## ruff (lint + format check) and the import-linter layer contracts
+lint: dev ## ruff (lint + format check), the import-linter layer contracts, no foreign tables
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/python tools/check_tables.py
 
 format: dev ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .

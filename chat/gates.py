@@ -5,7 +5,7 @@ subject to moderation. A live group session's room (``"session"``, chat/groups) 
 support conversation (``"private"``, chat/support) each register a gate for their kind when the
 app is put together; chat asks it
 
-- when a WebSocket connects (`admit`): refuse with ChatError, let the member in, or let them
+- when a WebSocket connects (`admit`): refuse with Refusal, let the member in, or let them
   wait in a lobby where they receive the room's state frames but no messages;
 - on every send (`check_send`), inside the read transaction chat already holds, so a mute, a
   removal or the end of a session applies to the very next message;
@@ -25,6 +25,7 @@ from chat.models import Room
 from core.context import AppContext
 from core.db import Database
 from identity.models import Member
+from moderation import api as moderation
 
 # A state change that gives a connection a different place in its room (admitted from the
 # lobby, say): the client reconnects at once and is let in afresh.
@@ -40,17 +41,18 @@ class Admission:
 
 
 class RoomGate(Protocol):
-    # Does a chat mute stop sending here (and its notice reach connections here)? Not in a 1:1
-    # support conversation: a mute must never cut someone off from the supporter they asked
-    # for. Suspensions and bans stop sending everywhere. A gate that doesn't say: it does.
-    mutes_apply: bool
+    # What the room's words are to moderation (moderation.api surfaces): whether a chat mute
+    # stops sending here (not in a 1:1 support conversation: a mute must never cut someone
+    # off from the supporter they asked for), whether new members' first messages wait,
+    # whether what would be held is refused instead. Public rooms are CHAT_ROOM.
+    surface: moderation.Surface
 
     async def admit(self, db: Database, room: Room, member: Member) -> Admission:
-        """Raise ChatError to refuse the connection (before the upgrade)."""
+        """Raise Refusal to refuse the connection (before the upgrade)."""
         ...
 
     async def check_send(self, s: AsyncSession, room: Room, member: Member) -> None:
-        """Raise ChatError when this member may not post here right now."""
+        """Raise Refusal when this member may not post here right now."""
         ...
 
     def page_url(self, room: Room) -> str: ...
@@ -60,9 +62,14 @@ def register_gate(ctx: AppContext, kind: str, gate: RoomGate) -> None:
     ctx.extensions.setdefault("chat_gates", {})[kind] = gate
 
 
+def surface_of(gate: RoomGate | None) -> moderation.Surface:
+    """The vetting surface of a room with this gate (None: a public room)."""
+    return moderation.CHAT_ROOM if gate is None else gate.surface
+
+
 def mutes_apply(gate: RoomGate | None) -> bool:
     """Does a chat mute stop a member sending in a room with this gate (None: a public room)?"""
-    return gate is None or getattr(gate, "mutes_apply", True)
+    return surface_of(gate).mutes
 
 
 def gate_for(ctx: AppContext, room: Room) -> RoomGate | None:

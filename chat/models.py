@@ -37,7 +37,7 @@ class Room(SQLModel, table=True):
     __tablename__ = "chat_room"
 
     id: int | None = Field(default=None, primary_key=True)
-    # The community the room belongs to (forum's table, referred to by name only); rooms
+    # The community the room belongs to (communities' table, read through its API); rooms
     # without one are site-wide and moderated by admins.
     community_id: int | None = Field(
         default=None, foreign_key="community.id", index=True, ondelete="CASCADE"

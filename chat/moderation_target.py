@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 
 from sqlalchemy import update
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from chat.gates import gate_for
 from chat.models import ChatMessage, Room
-from chat.service import ChatError, _publish, can_see, message_event, message_frame
+from chat.service import _publish, can_see, message_event, message_frame
 from core.context import AppContext
+from core.errors import Refusal
 from core.web.params import MAX_ID, loose_int
 from identity.models import Member
 from moderation.api import AfterCommit, TargetView
@@ -66,7 +67,7 @@ class ChatMessageTarget:
             return can_see(room, viewer)
         try:
             return not (await gate.admit(self.ctx.db, room, viewer)).lobby
-        except ChatError:
+        except Refusal:
             return False
 
     async def view(self, s: AsyncSession, ids: list[int]) -> dict[int, TargetView]:
@@ -184,3 +185,26 @@ class ChatMessageTarget:
 
     async def lock(self, s: AsyncSession, target_id: int, after_commit: AfterCommit) -> None:
         """Chat has no threads to lock; slow mode and removal are its tools."""
+
+    async def published_count(
+        self,
+        s: AsyncSession,
+        author_id: int,
+        community_id: int | None,
+        *,
+        anonymous: bool | None,
+        limit: int,
+    ) -> int:
+        """Published messages, in the community's rooms when one is given. Chat has no
+        anonymous messages: none count towards an anonymous post's standing."""
+        if anonymous:
+            return 0
+        mine = select(ChatMessage.id).where(
+            col(ChatMessage.author_id) == author_id, col(ChatMessage.status) == "published"
+        )
+        if community_id is not None:
+            mine = mine.join(Room, col(Room.id) == ChatMessage.room_id).where(
+                col(Room.community_id) == community_id
+            )
+        counted = select(func.count()).select_from(mine.limit(limit).subquery())
+        return (await s.exec(counted)).one()

@@ -9,7 +9,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.datastructures import FormData
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -18,8 +17,8 @@ from chat import service
 from chat.gates import gate_for
 from chat.models import SLOW_MODE_CHOICES, Room, slow_mode_label
 from chat.runtime import chat_runtime, region_of
-from chat.service import ChatError
 from core.context import AppContext, get_context
+from core.errors import Refusal
 from core.web.errors import draft_of, error_response
 from core.web.forms import form_text
 from core.web.params import MAX_ID, loose_int
@@ -43,10 +42,10 @@ async def _room(request: Request) -> Room:
         return await service.room_by_slug(
             get_context(request).db, request.path_params["slug"], current_member(request)
         )
-    except ChatError as exc:
+    except Refusal:
         if current_member(request) is None:
             raise SignInRequired from None  # it may be a members-only room
-        raise HTTPException(exc.status, exc.message) from None
+        raise
 
 
 async def rooms_page(request: Request) -> Response:
@@ -65,9 +64,9 @@ async def _refuse_unless_gate_admits(request: Request, room: Room, *, strict: bo
         return
     try:
         await gate.admit(get_context(request).db, room, member)
-    except ChatError as exc:
+    except Refusal as exc:
         if strict or exc.status == 404:
-            raise HTTPException(exc.status, exc.message) from None
+            raise
 
 
 async def room_page(request: Request) -> Response:
@@ -88,7 +87,7 @@ async def _show_room(
     room: Room,
     *,
     draft: str = "",
-    error: ChatError | None = None,
+    error: Refusal | None = None,
     notice: dict[str, Any] | None = None,
     status: int = 200,
 ) -> Response:
@@ -137,7 +136,7 @@ async def _post_message(request: Request, room: Room) -> Response:
             region=region_of(request),
             max_chars=chat_runtime(request).max_chars,
         )
-    except ChatError as exc:
+    except Refusal as exc:
         keep = "" if exc.code == "held" else body  # a held message is stored: don't resend it
         return await _show_room(
             request, room, draft=keep, error=exc, notice=exc.notice, status=exc.status
@@ -159,10 +158,7 @@ def moderator_control(run: RoomAction) -> Callable[[Request], Awaitable[Response
         room = await _room(request)
         await _refuse_unless_gate_admits(request, room, strict=True)
         form = await request.form()
-        try:
-            await run(get_context(request), member, room, form, request)
-        except ChatError as exc:
-            raise HTTPException(exc.status, exc.message) from None
+        await run(get_context(request), member, room, form, request)
         return RedirectResponse(f"/chat/{room.slug}", 303)
 
     return endpoint
@@ -212,7 +208,7 @@ async def new_room(request: Request) -> Response:
                 community_id=loose_int(community, high=MAX_ID),
                 members_only=values["members_only"],
             )
-        except ChatError as exc:
+        except Refusal as exc:
             error = exc
         else:
             return RedirectResponse(f"/chat/{room.slug}", 303)

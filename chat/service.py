@@ -15,7 +15,6 @@ hub (chat/hub.py) puts the room back in order and fills any gap from the databas
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import re
@@ -23,19 +22,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import anyio
 import sqlalchemy as sa
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from chat.gates import CLOSE_GONE, gate_for, mutes_apply
+from chat.frames import error_frame
+from chat.gates import CLOSE_GONE, gate_for, surface_of
 from chat.models import SLOW_MODE_CHOICES, ChatMessage, Room, slow_mode_label
 from chat.writer import MessageWriter
+from communities import roles
+from communities import service as communities
+from communities.roles import Action
 from core.broker import Broker, BrokerUnavailable
 from core.context import AppContext
 from core.db import Database, utcnow
+from core.errors import Refusal
 from identity.models import DELETED_NAME, Member
 from identity.service import blocked_ids
 from moderation import api as moderation
@@ -47,29 +50,6 @@ HISTORY_LIMIT = 100  # most messages one history request returns
 PAGE_MESSAGES = 50  # messages on the room page
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-
-# Forum owns the community table; chat reads the two columns it shows by name.
-_community = sa.table("community", sa.column("id", sa.Integer), sa.column("name", sa.String))
-
-
-class ChatError(Exception):
-    """Something a member tried was not done; `message` tells them why and what to do."""
-
-    def __init__(
-        self,
-        code: str,
-        message: str,
-        *,
-        status: int = 422,
-        retry_after: int | None = None,
-        notice: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
-        self.retry_after = retry_after
-        self.notice = notice
 
 
 @dataclass(frozen=True)
@@ -127,12 +107,12 @@ async def tell_member(
 
 
 def signed_out_frame() -> dict[str, Any]:
-    return {
-        "type": "error",
-        "code": "signed_out",
-        "message": "You've been signed out, so this chat has closed. Sign in again to go on.",
-        "client_id": None,
-    }
+    return error_frame(
+        Refusal(
+            "signed_out",
+            "You've been signed out, so this chat has closed. Sign in again to go on.",
+        )
+    )
 
 
 async def sessions_ended(
@@ -164,11 +144,8 @@ def can_see(room: Room, member: Member | None) -> bool:
 
 
 async def is_room_moderator(s: AsyncSession, member: Member | None, room: Room) -> bool:
-    if member is None:
-        return False
-    if room.community_id is None:
-        return member.is_admin
-    return await moderation.is_moderator(s, member, room.community_id)
+    """The room's community's moderators (a room of no community: admins only)."""
+    return await roles.may(s, member, Action.MODERATE, room.community_id)
 
 
 # --------------------------------------------------------------------------- rooms
@@ -211,18 +188,18 @@ async def create_room(
     community_id: int | None = None,
     members_only: bool = False,
 ) -> Room:
-    if not member.is_admin:
-        raise ChatError("forbidden", "Only site administrators can add rooms.", status=403)
+    if not roles.holds(member, Action.RUN_SITE):
+        raise Refusal("forbidden", "Only site administrators can add rooms.", status=403)
     slug, name, description = slug.strip().lower(), name.strip(), description.strip()
     if not SLUG.match(slug):
-        raise ChatError(
+        raise Refusal(
             "invalid",
             "Use 1–40 lowercase letters, digits and dashes for the address, e.g. evening-circle.",
         )
     if not name or len(name) > 80:
-        raise ChatError("invalid", "Give the room a name of at most 80 characters.")
+        raise Refusal("invalid", "Give the room a name of at most 80 characters.")
     if len(description) > 500:
-        raise ChatError("invalid", "Keep the description to 500 characters.")
+        raise Refusal("invalid", "Keep the description to 500 characters.")
     room = Room(
         slug=slug,
         name=name,
@@ -234,7 +211,7 @@ async def create_room(
         async with db.transaction() as s:
             s.add(room)
     except IntegrityError:
-        raise ChatError("slug_taken", "A room already uses that address.", status=409) from None
+        raise Refusal("slug_taken", "A room already uses that address.", status=409) from None
     return room
 
 
@@ -243,7 +220,7 @@ async def room_by_slug(db: Database, slug: str, member: Member | None) -> Room:
         room = (await s.exec(select(Room).where(Room.slug == slug))).first()
     if room is None or not can_see(room, member):
         # Members-only rooms are not admitted to exist for visitors.
-        raise ChatError("not_found", "There's no chat room at this address.", status=404)
+        raise Refusal("not_found", "There's no chat room at this address.", status=404)
     return room
 
 
@@ -258,8 +235,7 @@ async def list_rooms(db: Database, member: Member | None) -> list[Room]:
 
 async def community_choices(db: Database) -> list[tuple[int, str]]:
     async with db.read() as s:
-        rows = await s.exec(sa.select(_community.c.id, _community.c.name).order_by("name"))
-        return [(row[0], row[1]) for row in rows]
+        return [(c.id, c.name) for c in await communities.all_communities(s)]  # type: ignore[misc]
 
 
 # --------------------------------------------------------------------------- frames and events
@@ -422,28 +398,14 @@ async def send_message(
     region: str | None = None,
     max_chars: int = MAX_CHARS,
 ) -> Sent:
-    """Publish a message, or raise ChatError saying why not (held messages are stored)."""
+    """Publish a message, or raise Refusal saying why not (held messages are stored)."""
     if not can_chat(member):
-        raise ChatError("forbidden", "You can't send messages here.", status=403)
+        raise Refusal("forbidden", "You can't send messages here.", status=403)
     if client_id is not None and not CLIENT_ID.match(client_id):
-        raise ChatError("invalid", "client_id must be 1–64 letters, digits, dashes or _.")
-    # A resent client_id is not looked up first: the insert's unique constraint finds it
-    # (below), so the usual send costs one round trip less.
-    blocked = await ctx.rate_limits.hit("chat_send", f"m:{member.id}")
-    if blocked:
-        raise ChatError(
-            "rate_limited",
-            f"You're sending messages faster than we allow. Wait {blocked.retry_after} "
-            "seconds and send it again — your text is kept.",
-            status=429,
-            retry_after=blocked.retry_after,
-        )
+        raise Refusal("invalid", "client_id must be 1–64 letters, digits, dashes or _.")
     gate = gate_for(ctx, room)  # a session's floor and mutes, a conversation's end
-    async with ctx.db.read() as s:
-        standing = await moderation.standing(s, member.id, room.community_id)  # type: ignore[arg-type]
-        if refusal := standing.refusal(mutes=mutes_apply(gate)):
-            raise ChatError(refusal[0], refusal[1], status=403)
-        policy = await moderation.load_policy(s, room.community_id)
+
+    async def room_rules(s: AsyncSession) -> None:
         if gate is not None:
             await gate.check_send(s, room, member)
         # A connection holds the room it joined; lock and slow mode may have changed since.
@@ -452,7 +414,7 @@ async def send_message(
             room.locked, room.slow_mode_seconds = current
         staff = (room.locked or room.slow_mode_seconds) and await is_room_moderator(s, member, room)
         if room.locked and not staff:
-            raise ChatError(
+            raise Refusal(
                 "locked",
                 "The moderators have locked this room for now: you can read, but not post. "
                 "Your text is kept.",
@@ -460,51 +422,49 @@ async def send_message(
             )
         if room.slow_mode_seconds and not staff:
             await _check_slow_mode(s, room, member)
-    check = functools.partial(
-        moderation.check_text,
-        body,
-        moderation.ContentKind.CHAT,
-        policy,
-        max_chars=max_chars,
-        region=region,
+
+    place = moderation.Place(
+        surface_of(gate), room.community_id, max_chars=max_chars, rules=room_rules
     )
-    decision = await anyio.to_thread.run_sync(check)
-    if decision.reason and decision.refused:
-        raise ChatError(decision.reason.code, decision.reason.message)
+    verdict = await moderation.vet(ctx, member, place, body, region=region)
+    if verdict.refused:
+        raise verdict.refusal()
+    # A resent client_id is not looked up first: the insert's unique constraint finds it
+    # (below), so the usual send costs one round trip less.
     message = ChatMessage(
         room_id=room.id,  # type: ignore[arg-type]
         author_id=member.id,  # type: ignore[arg-type]
         client_id=client_id,
-        body=decision.text,
-        html=decision.html,
-        status="published" if decision.published else "held",
-        hold_reason=decision.reason.code if decision.held and decision.reason else None,
+        body=verdict.text,
+        html=verdict.html,
+        status="published" if verdict.published else "held",
+        hold_reason=verdict.reason.code if verdict.held and verdict.reason else None,
     )
     stored = await _writer(ctx).store(
         message,
         community_id=room.community_id,
-        held=decision.held,
-        crisis=moderation.is_crisis(decision),
-        crisis_why=moderation.crisis_why(decision),
+        held=verdict.held,
+        crisis=verdict.crisis,
+        crisis_why=verdict.crisis_why,
     )
     if stored is None:  # the client_id was used already (a resend): answer with the original
         original = await _find_original(ctx.db, room, member, client_id or "")
         if original is None:  # cannot happen: the constraint that refused it names the row
-            raise ChatError("server_error", "That message could not be stored; send it again.")
+            raise Refusal("server_error", "That message could not be stored; send it again.")
         return original
-    if decision.held:
-        raise ChatError("held", _held_message(decision), status=202, notice=decision.notice)
+    if verdict.held:
+        raise Refusal("held", _held_message(verdict), status=202, notice=verdict.notice)
     frame = message_frame(message, member.pseudonym, room.slug)
     delivered = await _publish(
         ctx.broker,
         room.id,  # type: ignore[arg-type]
         message_event(message.seq, member.id, frame),  # type: ignore[arg-type]
     )
-    return Sent(frame, decision.notice, delivered=delivered)
+    return Sent(frame, verdict.notice, delivered=delivered)
 
 
-def _held_message(decision: moderation.Decision) -> str:
-    reason = decision.reason.message if decision.reason else ""
+def _held_message(verdict: moderation.Verdict) -> str:
+    reason = verdict.reason.message if verdict.reason else ""
     return reason or "Your message is waiting for a moderator to look at it before others see it."
 
 
@@ -530,13 +490,13 @@ async def _find_original(db: Database, room: Room, member: Member, client_id: st
     if message is None:
         return None
     if message.status == "held":
-        raise ChatError(
+        raise Refusal(
             "held",
             "This message is already waiting for a moderator; there's no need to send it again.",
             status=202,
         )
     if message.status != "published":
-        raise ChatError("removed", "A moderator removed this message.", status=409)
+        raise Refusal("removed", "A moderator removed this message.", status=409)
     return Sent(message_frame(message, member.pseudonym, room.slug), duplicate=True)
 
 
@@ -571,7 +531,7 @@ async def slow_mode_wait(s: AsyncSession, room: Room, member: Member, seconds: i
 
 async def _check_slow_mode(s: AsyncSession, room: Room, member: Member) -> None:
     if wait := await slow_mode_wait(s, room, member, room.slow_mode_seconds):
-        raise ChatError(
+        raise Refusal(
             "slow_mode",
             f"This room is in slow mode: {slow_mode_label(room.slow_mode_seconds).lower()}. "
             f"You can send again in {wait_words(wait)} — your text is kept.",
@@ -586,7 +546,7 @@ async def _check_slow_mode(s: AsyncSession, room: Room, member: Member) -> None:
 async def _require_moderator(db: Database, member: Member | None, room: Room) -> None:
     async with db.read() as s:
         if not await is_room_moderator(s, member, room):
-            raise ChatError("forbidden", "Only this room's moderators can do that.", status=403)
+            raise Refusal("forbidden", "Only this room's moderators can do that.", status=403)
 
 
 async def remove_message(ctx: AppContext, moderator: Member, room: Room, seq: int) -> None:
@@ -629,7 +589,7 @@ async def clear_member_messages(
             )
         ).first()
         if author is None:
-            raise ChatError("not_found", "There's no member with that pseudonym.", status=404)
+            raise Refusal("not_found", "There's no member with that pseudonym.", status=404)
         seqs = list(
             await s.exec(
                 select(ChatMessage.seq).where(
@@ -697,7 +657,7 @@ async def set_locked(ctx: AppContext, moderator: Member, room: Room, locked: boo
 async def set_slow_mode(ctx: AppContext, moderator: Member, room: Room, seconds: int) -> None:
     await _require_moderator(ctx.db, moderator, room)
     if seconds not in SLOW_MODE_CHOICES:
-        raise ChatError("invalid", "Choose one of the slow mode settings offered.")
+        raise Refusal("invalid", "Choose one of the slow mode settings offered.")
     async with ctx.db.transaction() as s:
         await s.exec(update(Room).where(col(Room.id) == room.id).values(slow_mode_seconds=seconds))
         await moderation.record(

@@ -18,19 +18,20 @@ import logging
 import time
 from typing import Any
 
-from starlette.responses import JSONResponse
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from chat import service
+from chat.frames import refusal_frames
 from chat.gates import CLOSE_GONE, Admission, gate_for, mutes_apply
 from chat.hub import SIGNED_OUT, Listener
 from chat.models import Room
 from chat.runtime import ChatRuntime, chat_runtime, region_of
-from chat.service import ChatError
 from core.context import get_context
 from core.db import refuses_writes
+from core.errors import Refusal
 from core.web.csrf import websocket_origin_allowed
+from core.web.errors import refusal_json
 from core.web.frames import frame_sender, immediate_sender
 from core.web.outage import is_database_outage
 from core.web.params import MAX_ID, BadParameter, json_int, loose_int
@@ -50,33 +51,22 @@ CLOSE_TRY_AGAIN = 1013  # fell behind: reconnect with ?after=<last id>
 UNAVAILABLE_RETRY = 10  # seconds: the reference client resends its outbox after this
 
 
-class FrameError(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
-
-
 async def room_socket(websocket: WebSocket) -> None:
     ctx = get_context(websocket)
     runtime = chat_runtime(websocket)
     if not websocket_origin_allowed(websocket.headers, ctx.settings):
         return await _deny(
-            websocket, 403, "cross_site", "Connections from other sites are refused."
+            websocket, Refusal("cross_site", "Connections from other sites are refused.", 403)
         )
     member = current_member(websocket)
     if member is None or not service.can_chat(member):
-        return await _deny(websocket, 403, "forbidden", "Sign in to take part in chat.")
+        return await _deny(websocket, Refusal("forbidden", "Sign in to take part in chat.", 403))
     try:
         room = await service.room_by_slug(ctx.db, websocket.path_params["slug"], member)
-    except ChatError as exc:
-        return await _deny(websocket, exc.status, exc.code, exc.message)
-    admission = Admission()
-    gate = gate_for(ctx, room)  # a session's room or a support conversation
-    try:
-        if gate is not None:
-            admission = await gate.admit(ctx.db, room, member)
-    except ChatError as exc:
-        return await _deny(websocket, exc.status, exc.code, exc.message)
+        gate = gate_for(ctx, room)  # a session's room or a support conversation
+        admission = Admission() if gate is None else await gate.admit(ctx.db, room, member)
+    except Refusal as exc:
+        return await _deny(websocket, exc)
     params = websocket.query_params
     hidden = await service.hidden_authors(ctx.db, member)
     anonymous = params.get("presence") in ("hidden", "anonymous")
@@ -106,11 +96,10 @@ async def room_socket(websocket: WebSocket) -> None:
         await runtime.hub.leave(room.id, listener)  # type: ignore[arg-type]
 
 
-async def _deny(websocket: WebSocket, status: int, code: str, message: str) -> None:
-    """Refuse before the upgrade: an HTTP answer, never an open socket."""
-    body = {"error": {"code": code, "message": message}}
+async def _deny(websocket: WebSocket, refusal: Refusal) -> None:
+    """Refuse before the upgrade: an HTTP answer (JSON, as the API's), never an open socket."""
     try:
-        await websocket.send_denial_response(JSONResponse(body, status))
+        await websocket.send_denial_response(refusal_json(refusal))
     except RuntimeError:  # the server cannot send a response: a plain 403 it is
         await websocket.close()
 
@@ -225,9 +214,14 @@ class RoomSession:
     def reply(self, frame: dict[str, Any]) -> None:
         self.listener.offer(_dump(frame))
 
-    def error(self, code: str, message: str, client_id: Any = None, **extra: Any) -> None:
-        frame = {"type": "error", "code": code, "message": message, "client_id": client_id}
-        self.reply({**frame, **{k: v for k, v in extra.items() if v is not None}})
+    def refuse(self, refusal: Refusal, client_id: Any = None) -> None:
+        for frame in refusal_frames(refusal, client_id):
+            self.reply(frame)
+
+    def error(
+        self, code: str, message: str, client_id: Any = None, retry_after: int | None = None
+    ) -> None:
+        self.refuse(Refusal(code, message, retry_after=retry_after), client_id)
 
     # ------------------------------------------------------------------- reading frames
 
@@ -270,8 +264,8 @@ class RoomSession:
             self._active()
         try:
             await handler(frame)
-        except FrameError as exc:
-            self.error(exc.code, exc.message, client_id)
+        except Refusal as exc:  # a service's, or this handler's own
+            self.refuse(exc, client_id)
         except BadParameter as exc:  # a number out of range (core/web/params.py)
             self.error("invalid", exc.message, client_id)
         except Exception as exc:
@@ -342,35 +336,30 @@ class RoomSession:
 
     async def on_send(self, frame: dict[str, Any]) -> None:
         if self.admission.lobby:
-            raise FrameError(
+            raise Refusal(
                 "in_lobby",
                 "You're in the lobby: you can post once a facilitator lets you in. "
                 "Your text is kept.",
             )
         body, client_id = frame.get("body"), frame.get("client_id")
         if client_id is not None and not isinstance(client_id, str):
-            raise FrameError("invalid", "client_id must be a string (a UUID).")
+            raise Refusal("invalid", "client_id must be a string (a UUID).")
         if not isinstance(body, str) or not body.strip():
-            raise FrameError("invalid", "Write a message before sending it.")
+            raise Refusal("invalid", "Write a message before sending it.")
         # Shielded: once a send has started, its commit and fan-out finish even if the
         # connection drops meanwhile.
-        try:
-            sent = await asyncio.shield(
-                service.send_message(
-                    self.ctx,
-                    self.member,
-                    self.room,
-                    body,
-                    client_id,
-                    region=self.region,
-                    max_chars=self.runtime.max_chars,
-                )
+        # A refusal (held, too long, muted, …) goes back as frames from _frame.
+        sent = await asyncio.shield(
+            service.send_message(
+                self.ctx,
+                self.member,
+                self.room,
+                body,
+                client_id,
+                region=self.region,
+                max_chars=self.runtime.max_chars,
             )
-        except ChatError as exc:
-            self.error(exc.code, exc.message, client_id, retry_after=exc.retry_after)
-            if exc.notice:
-                self.reply({"type": "notice", **exc.notice, "client_id": client_id})
-            return
+        )
         if sent.duplicate:
             await self._answer_resend(sent)
         # A failed fan-out still reached this worker's connections (core/broker.py), the
@@ -392,10 +381,10 @@ class RoomSession:
 
     async def on_history(self, frame: dict[str, Any]) -> None:
         if self.admission.lobby:
-            raise FrameError("in_lobby", "The conversation is shown once you're let in.")
+            raise Refusal("in_lobby", "The conversation is shown once you're let in.")
         room, before, limit = frame.get("room"), frame.get("before"), frame.get("limit", 50)
         if room is not None and room != self.room.slug:
-            raise FrameError("not_found", "You can only ask for this room's history here.")
+            raise Refusal("not_found", "You can only ask for this room's history here.")
         if before is not None:
             before = json_int(before, "before", low=0, high=MAX_ID)
         limit = json_int(limit, "limit", low=1, high=100)

@@ -26,12 +26,6 @@ class Community(SQLModel, table=True):
     allow_anonymous: bool = True
     # One warning a line, e.g. "self-harm"; threads may carry one of these.
     content_warnings: str = Field(default="", sa_type=sa.Text)
-    # What the pipeline does with contact details (hold | refuse | allow) and with crisis
-    # language (publish, showing resources | hold); see moderation.
-    contact_policy: str = Field(default="hold", max_length=8)
-    crisis_action: str = Field(default="publish", max_length=8)
-    # How readily the crisis model flags wording (more | standard | fewer).
-    crisis_sensitivity: str = Field(default="standard", max_length=8)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
     @property

@@ -14,24 +14,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from communities.models import Community
-from core.web.errors import ApiError
+from core.errors import Refusal
 from core.web.jsonapi import field, read_json
 from core.web.params import MAX_ID, optional_int
 from forum import queries, search, service
-from forum.errors import ForumError
 from forum.models import Post, Thread
 from forum.queries import PostView, ThreadSummary
 from forum.web import context, region_of
 from identity.api import network_of
 from identity.auth import current_member, require_member
-
-
-def as_api_error(exc: ForumError) -> ApiError:
-    extra = dict(exc.extra)
-    if exc.field:
-        extra["field"] = exc.field
-    code = "not_signed_in" if exc.status == 401 else exc.code
-    return ApiError(exc.status, code, exc.message, **extra)
 
 
 def community_json(c: Community) -> dict[str, Any]:
@@ -84,29 +75,26 @@ def post_json(p: PostView) -> dict[str, Any]:
 
 
 def published_response(published: service.Published, body: dict[str, Any]) -> Response:
-    decision = published.decision
+    verdict = published.verdict
     if published.held:
-        reason = decision.reason
-        return JSONResponse(
-            {
-                "status": "held",
-                "id": published.post.id,
-                "reason": {"code": reason.code, "message": reason.message} if reason else None,
-            },
-            202,
-        )
-    if decision.notice:
-        body["notice"] = decision.notice
+        reason = verdict.reason
+        held: dict[str, Any] = {
+            "status": "held",
+            "id": published.post.id,
+            "reason": {"code": reason.code, "message": reason.message} if reason else None,
+        }
+        if verdict.notice:  # a crisis post held for a peer supporter: help now, too
+            held["notice"] = verdict.notice
+        return JSONResponse(held, 202)
+    if verdict.notice:
+        body["notice"] = verdict.notice
     return JSONResponse(body, 201)
 
 
 async def _community(request: Request) -> Community:
-    try:
-        return await queries.community_by_slug(
-            context(request).db, request.path_params["slug"], current_member(request)
-        )
-    except ForumError as exc:
-        raise as_api_error(exc) from None
+    return await queries.community_by_slug(
+        context(request).db, request.path_params["slug"], current_member(request)
+    )
 
 
 async def communities(request: Request) -> Response:
@@ -137,21 +125,18 @@ async def start_thread(request: Request) -> Response:
     member = require_member(request)
     community = await _community(request)
     data = await read_json(request)
-    try:
-        published = await service.start_thread(
-            context(request),
-            member,
-            community,
-            title=field(data, "title", str),
-            body=field(data, "body", str),
-            kind=field(data, "kind", str, default="discussion"),
-            help_type=field(data, "help_type", str, default=None),
-            content_warning=field(data, "content_warning", str, default=None),
-            anonymous=field(data, "anonymous", bool, default=False),
-            region=region_of(request),
-        )
-    except ForumError as exc:
-        raise as_api_error(exc) from None
+    published = await service.start_thread(
+        context(request),
+        member,
+        community,
+        title=field(data, "title", str),
+        body=field(data, "body", str),
+        kind=field(data, "kind", str, default="discussion"),
+        help_type=field(data, "help_type", str, default=None),
+        content_warning=field(data, "content_warning", str, default=None),
+        anonymous=field(data, "anonymous", bool, default=False),
+        region=region_of(request),
+    )
     view = await queries.thread_view(context(request).db, published.thread.id, member)  # type: ignore[arg-type]
     body = {**thread_json(view.thread, view.author, community.slug)}
     body["posts"] = [post_json(p) for p in view.posts]
@@ -160,17 +145,14 @@ async def start_thread(request: Request) -> Response:
 
 async def thread(request: Request) -> Response:
     after = optional_int(request.query_params.get("after"), "after", 0, high=MAX_ID)
-    try:
-        view = await queries.thread_view(
-            context(request).db,
-            request.path_params["thread_id"],
-            current_member(request),
-            after=after,
-        )
-    except ForumError as exc:
-        raise as_api_error(exc) from None
+    view = await queries.thread_view(
+        context(request).db,
+        request.path_params["thread_id"],
+        current_member(request),
+        after=after,
+    )
     viewer = current_member(request)
-    if viewer is not None and view.moderator:
+    if viewer is not None:  # audits the anonymous authors shown (none unless they may see them)
         await queries.audit_anonymous_reveal(context(request).db, viewer, view)
     body = thread_json(view.thread, view.author, view.community.slug)
     body["posts"] = [post_json(p) for p in view.posts]
@@ -184,17 +166,14 @@ async def thread(request: Request) -> Response:
 async def reply(request: Request) -> Response:
     member = require_member(request)
     data = await read_json(request)
-    try:
-        published = await service.reply(
-            context(request),
-            member,
-            request.path_params["thread_id"],
-            body=field(data, "body", str),
-            anonymous=field(data, "anonymous", bool, default=False),
-            region=region_of(request),
-        )
-    except ForumError as exc:
-        raise as_api_error(exc) from None
+    published = await service.reply(
+        context(request),
+        member,
+        request.path_params["thread_id"],
+        body=field(data, "body", str),
+        anonymous=field(data, "anonymous", bool, default=False),
+        region=region_of(request),
+    )
     return published_response(published, await _post_body(request, published.post, member))
 
 
@@ -208,16 +187,13 @@ async def _post_body(request: Request, post: Post, member) -> dict[str, Any]:
 async def edit_post(request: Request) -> Response:
     member = require_member(request)
     data = await read_json(request)
-    try:
-        published = await service.edit_post(
-            context(request),
-            member,
-            request.path_params["post_id"],
-            body=field(data, "body", str),
-            region=region_of(request),
-        )
-    except ForumError as exc:
-        raise as_api_error(exc) from None
+    published = await service.edit_post(
+        context(request),
+        member,
+        request.path_params["post_id"],
+        body=field(data, "body", str),
+        region=region_of(request),
+    )
     response = published_response(published, await _post_body(request, published.post, member))
     if response.status_code == 201:
         response.status_code = 200
@@ -228,12 +204,9 @@ async def block_anonymous(request: Request) -> Response:
     """Block one anonymous author in one thread by the label everyone sees."""
     member = require_member(request)
     data = await read_json(request)
-    try:
-        shown = await service.block_alias(
-            context(request), member, request.path_params["thread_id"], field(data, "label", str)
-        )
-    except ForumError as exc:
-        raise as_api_error(exc) from None
+    shown = await service.block_alias(
+        context(request), member, request.path_params["thread_id"], field(data, "label", str)
+    )
     return JSONResponse({"status": "blocked", "author": shown}, 201)
 
 
@@ -247,22 +220,16 @@ async def unblock_anonymous(request: Request) -> Response:
 
 async def delete_post(request: Request) -> Response:
     member = require_member(request)
-    try:
-        await service.delete_post(context(request), member, request.path_params["post_id"])
-    except ForumError as exc:
-        raise as_api_error(exc) from None
+    await service.delete_post(context(request), member, request.path_params["post_id"])
     return JSONResponse({"status": "deleted"})
 
 
 async def react(request: Request) -> Response:
     member = require_member(request)
     data = await read_json(request)
-    try:
-        await service.react(
-            context(request), member, request.path_params["post_id"], field(data, "kind", str)
-        )
-    except ForumError as exc:
-        raise as_api_error(exc) from None
+    await service.react(
+        context(request), member, request.path_params["post_id"], field(data, "kind", str)
+    )
     return JSONResponse({"status": "ok"}, 201)
 
 
@@ -276,20 +243,17 @@ async def unreact(request: Request) -> Response:
 
 async def helped(request: Request) -> Response:
     member = require_member(request)
-    try:
-        thread = await service.mark_helped(context(request), member, request.path_params["post_id"])
-    except ForumError as exc:
-        raise as_api_error(exc) from None
+    thread = await service.mark_helped(context(request), member, request.path_params["post_id"])
     return JSONResponse({"thread_id": thread.id, "resolved_post_id": thread.resolved_post_id})
 
 
 async def preview(request: Request) -> Response:
     blocked = await context(request).rate_limits.hit("preview", network_of(request))
     if blocked:
-        raise ApiError(
-            429,
+        raise Refusal(
             "rate_limited",
             f"Too many previews. Wait {blocked.retry_after} seconds; your text is kept.",
+            429,
             retry_after=blocked.retry_after,
         )
     data = await read_json(request)

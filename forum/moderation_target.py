@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import update
-from sqlmodel import select
+from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.db import utcnow
@@ -112,3 +112,22 @@ class PostTarget:
         _post, thread = await self._post(s, target_id)
         thread.locked = True
         s.add(thread)
+
+    async def published_count(
+        self,
+        s: AsyncSession,
+        author_id: int,
+        community_id: int | None,
+        *,
+        anonymous: bool | None,
+        limit: int,
+    ) -> int:
+        mine = select(Post.id).where(Post.author_id == author_id, Post.status == "published")
+        if community_id is not None:
+            mine = mine.join(Thread, Thread.id == Post.thread_id).where(  # type: ignore[arg-type]
+                Thread.community_id == community_id
+            )
+        if anonymous is not None:
+            mine = mine.where(Post.anonymous == anonymous)
+        counted = select(func.count()).select_from(mine.limit(limit).subquery())
+        return (await s.exec(counted)).one()

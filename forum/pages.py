@@ -11,16 +11,19 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from communities import roles
+from communities.roles import Action
 from core.context import AppContext
+from core.errors import Refusal
 from core.web.csrf import token_used
+from core.web.errors import form_errors
 from core.web.forms import form_text
 from core.web.params import MAX_ID, optional_int
 from forum import queries, service
-from forum.errors import ForumError
 from forum.models import HELP_TYPES, REACTIONS, THREAD_KINDS, WARNING_MODES
 from forum.rendered import RenderedPages
 from forum.web import context, region_of
-from identity.auth import SignInRequired, current_member, require_member
+from identity.auth import current_member, require_member
 from identity.models import Member
 from moderation import api as moderation
 
@@ -32,19 +35,10 @@ def render(request: Request, template: str, data: dict[str, Any], status: int = 
     return context(request).templates.TemplateResponse(request, template, data, status_code=status)
 
 
-def _page_error(exc: ForumError) -> Exception:
-    if exc.status == 401:
-        return SignInRequired()
-    return HTTPException(exc.status, exc.message)
-
-
 async def _community(request: Request):
-    try:
-        return await queries.community_by_slug(
-            context(request).db, request.path_params["slug"], current_member(request)
-        )
-    except ForumError as exc:
-        raise _page_error(exc) from None
+    return await queries.community_by_slug(
+        context(request).db, request.path_params["slug"], current_member(request)
+    )
 
 
 def _thread_url(thread_id: int, **params: object) -> str:
@@ -54,7 +48,7 @@ def _thread_url(thread_id: int, **params: object) -> str:
 
 def _after_publish_url(published: service.Published) -> str:
     post = published.post
-    notice = "crisis" if moderation.is_crisis(published.decision) else None
+    notice = "crisis" if published.verdict.crisis else None
     if published.held:
         return _thread_url(published.thread.id, held=post.id, notice=notice) + f"#p{post.id}"  # type: ignore[arg-type]
     return _thread_url(published.thread.id, notice=notice) + f"#p{post.id}"  # type: ignore[arg-type]
@@ -87,7 +81,7 @@ async def community_page(request: Request) -> Response:
             }
         )
     async with context(request).db.read() as s:
-        moderator = await moderation.is_moderator(s, current_member(request), community.id)  # type: ignore[arg-type]
+        moderator = await roles.may(s, current_member(request), Action.MODERATE, community.id)
     return render(
         request,
         "forum/community.html",
@@ -136,14 +130,12 @@ async def new_thread_page(request: Request) -> Response:
                     anonymous=values["anonymous"],
                     region=region_of(request),
                 )
-            except ForumError as exc:
-                errors = {exc.field or "form": exc.message}
+            except Refusal as exc:
+                errors = form_errors(exc)
             else:
                 return RedirectResponse(_after_publish_url(published), 303)
     async with ctx.db.read() as s:
-        first_post = (
-            await moderation.trust_for(s, member, community.id, ctx.settings)
-        ).posts_here == 0
+        first_post = not await moderation.has_taken_part(s, ctx, member, community.id)  # type: ignore[arg-type]
     return render(
         request,
         "forum/new_thread.html",
@@ -166,10 +158,7 @@ async def thread_page(request: Request, **extra: Any) -> Response:
     viewer = current_member(request)
     after = optional_int(request.query_params.get("after"), "after", 0, high=MAX_ID)
     thread_id = request.path_params["thread_id"]
-    try:
-        source = await queries.thread_source(ctx.db, thread_id, viewer, after=after)
-    except ForumError as exc:
-        raise _page_error(exc) from None
+    source = await queries.thread_source(ctx.db, thread_id, viewer, after=after)
     # Signed-out readers of a plain thread URL all get the same page: reuse it while the
     # data it was rendered from is unchanged (compared in full on every request).
     reuse = viewer is None and not extra and request.query_params.keys() <= {"after"}
@@ -180,8 +169,8 @@ async def thread_page(request: Request, **extra: Any) -> Response:
     if viewer is not None and view.posts:
         newest = max(p.post.id for p in view.posts)  # type: ignore[type-var]
         await queries.record_visit(ctx.db, viewer, view.thread.id, newest)  # type: ignore[arg-type]
-        if view.moderator:
-            await queries.audit_anonymous_reveal(ctx.db, viewer, view)
+        # Audits whatever anonymous authors the page shows (none unless they may see them).
+        await queries.audit_anonymous_reveal(ctx.db, viewer, view)
     notice = request.query_params.get("notice")
     data = {
         "view": view,
@@ -241,12 +230,10 @@ async def reply_page(request: Request) -> Response:
             anonymous=values["anonymous"],
             region=region_of(request),
         )
-    except ForumError as exc:
+    except Refusal as exc:
         if exc.status == 404:
-            raise _page_error(exc) from None
-        return await thread_page(
-            request, values=values, errors={exc.field or "form": exc.message}, status=exc.status
-        )
+            raise
+        return await thread_page(request, values=values, errors=form_errors(exc), status=exc.status)
     return RedirectResponse(_after_publish_url(published), 303)
 
 
@@ -254,12 +241,9 @@ async def follow(request: Request) -> Response:
     member = require_member(request)
     form = await request.form()
     thread_id = request.path_params["thread_id"]
-    try:
-        await service.set_follow(
-            context(request), member, thread_id, form_text(form, "follow") == "yes"
-        )
-    except ForumError as exc:
-        raise _page_error(exc) from None
+    await service.set_follow(
+        context(request), member, thread_id, form_text(form, "follow") == "yes"
+    )
     return RedirectResponse(_thread_url(thread_id), 303)
 
 
@@ -268,12 +252,7 @@ async def block_anonymous(request: Request) -> Response:
     member = require_member(request)
     form = await request.form()
     thread_id = request.path_params["thread_id"]
-    try:
-        shown = await service.block_alias(
-            context(request), member, thread_id, form_text(form, "label")
-        )
-    except ForumError as exc:
-        raise _page_error(exc) from None
+    shown = await service.block_alias(context(request), member, thread_id, form_text(form, "label"))
     return RedirectResponse(_thread_url(thread_id, blocked=shown) + "#blocks", 303)
 
 
@@ -301,10 +280,7 @@ async def edit_page(request: Request) -> Response:
     member = require_member(request)
     ctx = context(request)
     post_id = request.path_params["post_id"]
-    try:
-        found = await queries.post_in_context(ctx.db, post_id, member)
-    except ForumError as exc:
-        raise _page_error(exc) from None
+    found = await queries.post_in_context(ctx.db, post_id, member)
     _refuse_unseen(found, member)
     if found.post.author_id != member.id or found.post.status in ("deleted", "removed"):
         raise HTTPException(403, "You can only edit your own posts.")
@@ -317,8 +293,8 @@ async def edit_page(request: Request) -> Response:
             published = await service.edit_post(
                 ctx, member, post_id, body=values["body"], region=region_of(request)
             )
-        except ForumError as exc:
-            errors = {exc.field or "form": exc.message}
+        except Refusal as exc:
+            errors = form_errors(exc)
         else:
             return RedirectResponse(_after_publish_url(published), 303)
     return render(
@@ -331,10 +307,7 @@ async def edit_page(request: Request) -> Response:
 
 async def delete_post(request: Request) -> Response:
     member = require_member(request)
-    try:
-        thread = await service.delete_post(context(request), member, request.path_params["post_id"])
-    except ForumError as exc:
-        raise _page_error(exc) from None
+    thread = await service.delete_post(context(request), member, request.path_params["post_id"])
     return RedirectResponse(_thread_url(thread.id), 303)  # type: ignore[arg-type]
 
 
@@ -344,13 +317,10 @@ async def react(request: Request) -> Response:
     post_id = request.path_params["post_id"]
     kind = form_text(form, "kind")
     ctx = context(request)
-    try:
-        if form_text(form, "remove") == "yes":
-            await service.unreact(ctx, member, post_id, kind)
-        else:
-            await service.react(ctx, member, post_id, kind)
-    except ForumError as exc:
-        raise _page_error(exc) from None
+    if form_text(form, "remove") == "yes":
+        await service.unreact(ctx, member, post_id, kind)
+    else:
+        await service.react(ctx, member, post_id, kind)
     thread_id = await queries.post_thread_id(ctx.db, post_id)
     return RedirectResponse(_thread_url(thread_id) + f"#p{post_id}", 303)
 
@@ -358,10 +328,7 @@ async def react(request: Request) -> Response:
 async def helped(request: Request) -> Response:
     member = require_member(request)
     post_id = request.path_params["post_id"]
-    try:
-        thread = await service.mark_helped(context(request), member, post_id)
-    except ForumError as exc:
-        raise _page_error(exc) from None
+    thread = await service.mark_helped(context(request), member, post_id)
     return RedirectResponse(_thread_url(thread.id) + f"#p{post_id}", 303)  # type: ignore[arg-type]
 
 
@@ -369,10 +336,7 @@ async def history_page(request: Request) -> Response:
     member = require_member(request)
     ctx = context(request)
     post_id = request.path_params["post_id"]
-    try:
-        found = await queries.post_in_context(ctx.db, post_id, member)
-    except ForumError as exc:
-        raise _page_error(exc) from None
+    found = await queries.post_in_context(ctx.db, post_id, member)
     _refuse_unseen(found, member)
     if not found.moderator:
         raise HTTPException(403, "Only this community's moderators can read edit histories.")
@@ -431,7 +395,7 @@ async def warnings_page(request: Request) -> Response:
 
 async def new_community_page(request: Request) -> Response:
     member = require_member(request)
-    if not member.is_admin:
+    if not roles.holds(member, Action.RUN_SITE):
         raise HTTPException(403, "Only site admins can create communities.")
     values: dict[str, Any] = {"visibility": "public", "allow_anonymous": True}
     errors: dict[str, str] = {}
@@ -445,8 +409,8 @@ async def new_community_page(request: Request) -> Response:
         values["visibility"] = values["visibility"] or "public"
         try:
             community = await service.create_community(context(request), member, **values)
-        except ForumError as exc:
-            errors = {exc.field or "form": exc.message}
+        except Refusal as exc:
+            errors = form_errors(exc)
         else:
             hook = context(request).extensions.get("community_created")
             if hook:

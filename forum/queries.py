@@ -13,10 +13,12 @@ from sqlalchemy import Select, and_, bindparam, case, func, literal, null, or_, 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from communities import roles
 from communities.models import Community
+from communities.roles import Action
 from core.db import Database
+from core.errors import Refusal, not_found
 from core.web.params import MAX_ID, loose_int
-from forum.errors import ForumError, not_found
 from forum.models import (
     REACTIONS,
     AliasBlock,
@@ -86,7 +88,7 @@ async def post_in_context(db: Database, post_id: int, viewer: Member) -> PostInC
         post, thread = await post_and_thread(s, post_id)
         community = await s.get(Community, thread.community_id)
         assert community is not None
-        moderator = await moderation.is_moderator(s, viewer, community.id)  # type: ignore[arg-type]
+        moderator = await roles.may(s, viewer, Action.MODERATE, community.id)
     return PostInContext(post, thread, community, moderator)
 
 
@@ -104,8 +106,8 @@ async def community_by_slug(db: Database, slug: str, viewer: Member | None) -> C
     if community is None:
         raise not_found("community")
     if community.members_only and viewer is None:
-        raise ForumError(
-            "members_only",
+        raise Refusal(
+            "not_signed_in",
             "This community is for members only. Sign in or join to read it.",
             status=401,
         )
@@ -152,7 +154,7 @@ async def list_threads(
     """Newest activity first, keyset-paginated: a page boundary never shifts under new posts
     in threads already passed."""
     async with db.read() as s:
-        moderator = await moderation.is_moderator(s, viewer, community.id)  # type: ignore[arg-type]
+        moderator = await roles.may(s, viewer, Action.MODERATE, community.id)
         newest = (
             select(func.max(Post.id))
             .where(Post.thread_id == Thread.id, Post.status == "published")
@@ -309,6 +311,7 @@ class ThreadSource:
     blocked: frozenset[int] = frozenset()
     warning_mode: str = "collapse"
     blocked_labels: frozenset[str] = frozenset()
+    see_authors: bool = False  # anonymous posts show who wrote them (audited by the page)
 
     @cached_property
     def thread(self) -> Thread:
@@ -345,12 +348,13 @@ async def thread_source(
         head = rows[0]
         community = _community_of(head)
         if community.members_only and viewer is None:
-            raise ForumError(
-                "members_only",
+            raise Refusal(
+                "not_signed_in",
                 "This thread is in a members-only community. Sign in to read it.",
                 status=401,
             )
-        moderator = await moderation.is_moderator(s, viewer, community.id)  # type: ignore[arg-type]
+        viewer_roles = await roles.roles_in(s, viewer, community.id)
+        moderator = roles.allowed(viewer_roles, Action.MODERATE)
         if (
             head.thread_status != "published"
             and not moderator
@@ -382,6 +386,7 @@ async def thread_source(
             frozenset(member_id for member_id, _ in blocks if member_id is not None),
             warning_mode,
             frozenset(label for _, label in blocks if label is not None),
+            roles.allowed(viewer_roles, Action.SEE_AUTHORS),
         )
 
 
@@ -404,7 +409,7 @@ def view_of(source: ThreadSource) -> ThreadView:
             PostView(
                 row,
                 name,
-                _member_name(row) if (row.anonymous and moderator) else None,
+                _member_name(row) if (row.anonymous and source.see_authors) else None,
                 row.author_id == viewer_id,
                 viewer_id is not None and seen > 0 and row.id > seen,
                 _reaction_counts(row),

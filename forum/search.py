@@ -1,8 +1,9 @@
 """Full-text search over published posts: SQLite FTS5 or PostgreSQL's own full-text search.
 
 The index holds only visible text of published posts; the write paths keep it in step.
-Queries still join back to posts, threads and communities so results respect status and
-visibility at read time as well.
+Queries still join back to posts and threads so results respect status and visibility at
+read time as well; which communities a visitor may see and whom the viewer has blocked come
+from communities and identity (their tables are theirs), as bound lists.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ import html as html_lib
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from communities import service as communities
 from forum.models import Post
+from identity.service import blocked_ids
 from moderation.api import visible_text
 
 # Control characters never survive the pipeline, so they are safe snippet markers.
@@ -81,11 +84,9 @@ def _terms(query: str) -> list[str]:
 _VISIBLE = """
     JOIN post p ON p.id = {key}
     JOIN thread t ON t.id = p.thread_id
-    JOIN community c ON c.id = t.community_id
     WHERE p.status = 'published' AND t.status = 'published'
-      AND (c.visibility = 'public' OR :signed_in)
-      AND (p.anonymous OR p.author_id NOT IN (
-            SELECT blocked_id FROM member_block WHERE blocker_id = :viewer))
+      AND (:signed_in OR t.community_id IN :public)
+      AND (p.anonymous OR p.author_id NOT IN :blocked)
       AND NOT (p.anonymous AND EXISTS (
             SELECT 1 FROM alias_block ab
             JOIN anonymous_alias aa ON aa.thread_id = ab.thread_id AND aa.label = ab.label
@@ -108,8 +109,11 @@ async def search(
     terms = _terms(query)
     if not terms:
         return []
+    every = {c.id: c for c in await communities.all_communities(s)}
     params = {
         "signed_in": viewer_id is not None,
+        "public": [i for i, c in every.items() if not c.members_only],
+        "blocked": sorted(await blocked_ids(s, viewer_id)) if viewer_id else [],
         "viewer": viewer_id or 0,
         "limit": limit,
         "offset": offset,
@@ -119,7 +123,7 @@ async def search(
         match = " ".join(f'"{t}"' for t in terms[:-1]) + f' "{terms[-1]}"*'
         # Only our own constants are formatted in; member input goes through bind parameters.
         sql = (
-            f"SELECT p.id, t.id, t.title, c.slug, c.name, {_WARNING}, "
+            f"SELECT p.id, t.id, t.title, t.community_id, {_WARNING}, "
             f"snippet(post_search, -1, '{MARK_START}', '{MARK_END}', '…', 16) "
             "FROM post_search"
             + _VISIBLE.format(key="post_search.rowid")
@@ -129,7 +133,7 @@ async def search(
         params["match"] = match.strip()
     else:
         sql = (
-            f"SELECT p.id, t.id, t.title, c.slug, c.name, {_WARNING}, "
+            f"SELECT p.id, t.id, t.title, t.community_id, {_WARNING}, "
             # Headline the stored HTML with its tags stripped; entities are decoded below.
             "ts_headline('english', regexp_replace(p.html, '<[^>]+>', ' ', 'g'), "
             "to_tsquery('english', :match), "
@@ -141,18 +145,19 @@ async def search(
             "LIMIT :limit OFFSET :offset"
         )
         params["match"] = " & ".join([*terms[:-1], f"{terms[-1]}:*"])
-    rows = await s.exec(text(sql).bindparams(**params))
+    lists = (bindparam("public", expanding=True), bindparam("blocked", expanding=True))
+    rows = await s.exec(text(sql).bindparams(*lists).bindparams(**params))
     from_html = await _dialect(s) != "sqlite"
     return [
         SearchHit(
             row[0],
             row[1],
             row[2],
-            row[3],
-            row[4],
-            _snippet(row[7], from_html),
-            content_warning=row[5],
-            folded=row[5] is not None and row[6] != "show",
+            every[row[3]].slug,
+            every[row[3]].name,
+            _snippet(row[6], from_html),
+            content_warning=row[4],
+            folded=row[4] is not None and row[5] != "show",
         )
         for row in rows
     ]

@@ -7,23 +7,23 @@ notifications are written in the same transaction as the post they are about.
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import re
 from dataclasses import dataclass
 from typing import Any
 
-import anyio.to_thread
 from sqlalchemy import and_, delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from communities import roles
+from communities import service as communities
 from communities.models import Community
+from communities.roles import Action
 from core.context import AppContext
 from core.db import utcnow
+from core.errors import Refusal, not_found
 from forum import search
-from forum.errors import ForumError, not_found
 from forum.models import (
     HELP_TYPES,
     REACTIONS,
@@ -42,7 +42,6 @@ from forum.models import (
 from forum.queries import post_and_thread, thread_and_community
 from identity.models import Member, MemberBlock
 from moderation import api as moderation
-from moderation.api import ContentKind, Decision
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])?$")
 MENTION = re.compile(r"(?<![\w@/])@([A-Za-z0-9_-]{3,32})")
@@ -50,11 +49,11 @@ MENTION = re.compile(r"(?<![\w@/])@([A-Za-z0-9_-]{3,32})")
 
 @dataclass(frozen=True)
 class Published:
-    """What became of a member's text: published or held (refusals raise ForumError)."""
+    """What became of a member's text: published or held (refusals raise Refusal)."""
 
     thread: Thread
     post: Post
-    decision: Decision
+    verdict: moderation.Verdict
 
     @property
     def held(self) -> bool:
@@ -76,35 +75,41 @@ async def create_community(
     allow_anonymous: bool = True,
     content_warnings: str = "",
 ) -> Community:
-    if not admin.is_admin:
-        raise ForumError("forbidden", "Only site admins can create communities.", status=403)
+    if not roles.holds(admin, Action.RUN_SITE):
+        raise Refusal("forbidden", "Only site admins can create communities.", status=403)
     slug = slug.strip().lower()
     if not SLUG.match(slug):
-        raise ForumError(
+        raise Refusal(
             "invalid",
             "The address name needs 3–40 lowercase letters, digits or dashes.",
             field="slug",
         )
     if not name.strip():
-        raise ForumError("invalid", "Give the community a name.", field="name")
+        raise Refusal("invalid", "Give the community a name.", field="name")
     if visibility not in ("public", "members"):
-        raise ForumError("invalid", "Visibility is public or members.", field="visibility")
-    rules_decision = await _check(rules or "-", ContentKind.POST, moderation.CommunityPolicy())
+        raise Refusal("invalid", "Visibility is public or members.", field="visibility")
+    rules_html = ""
+    if rules.strip():
+        place = moderation.Place(moderation.COMMUNITY_RULES, None)
+        rules_verdict = await moderation.vet(ctx, admin, place, rules)
+        if rules_verdict.refused:
+            raise rules_verdict.refusal(draft=rules)
+        rules_html = rules_verdict.html
     community = Community(
         slug=slug,
         name=name.strip()[:80],
         description=description.strip()[:500],
         rules=rules,
-        rules_html=rules_decision.html if rules else "",
+        rules_html=rules_html,
         visibility=visibility,
         allow_anonymous=allow_anonymous,
         content_warnings=content_warnings,
     )
     try:
         async with ctx.db.transaction() as s:
-            s.add(community)
+            await communities.add(s, community)
     except IntegrityError:
-        raise ForumError(
+        raise Refusal(
             "slug_taken", "A community already uses that address.", status=409, field="slug"
         ) from None
     return community
@@ -113,28 +118,22 @@ async def create_community(
 # --------------------------------------------------------------------------- the pipeline
 
 
-async def _check(
-    text: str,
-    kind: ContentKind,
-    policy: moderation.CommunityPolicy,
-    region: str | None = None,
-    trust: moderation.Trust | None = None,
-) -> Decision:
-    run = functools.partial(moderation.check_text, text, kind, policy, region=region, trust=trust)
-    return await anyio.to_thread.run_sync(run)
-
-
-async def _author_context(
-    ctx: AppContext, s: AsyncSession, member: Member, community_id: int, anonymous: bool
-) -> tuple[moderation.CommunityPolicy, moderation.Trust]:
-    """The community's policy and the author's trust for a named or an anonymous post,
-    refusing members who may not post."""
-    standing = await moderation.standing(s, member.id, community_id)  # type: ignore[arg-type]
-    if refusal := standing.refusal(mutes=False):  # a chat mute doesn't stop forum posts
-        raise ForumError(refusal[0], refusal[1], status=403)
-    policy = await moderation.load_policy(s, community_id)
-    trust = await moderation.trust_for(s, member, community_id, ctx.settings, anonymous=anonymous)
-    return policy, trust
+async def _vet(
+    ctx: AppContext,
+    member: Member,
+    surface: moderation.Surface,
+    community_id: int,
+    text: str | dict[str, str],
+    *,
+    anonymous: bool,
+    region: str | None,
+) -> moderation.Verdict:
+    """moderation.vet, refusing with the member's words kept (a refusal names its field)."""
+    place = moderation.Place(surface, community_id, anonymous=anonymous)
+    verdict = await moderation.vet(ctx, member, place, text, region=region)
+    if verdict.refused:
+        raise verdict.refusal()
+    return verdict
 
 
 async def preview(
@@ -149,35 +148,8 @@ async def preview(
     """What posting `body` (anonymously or not) would do, stored nowhere. For a signed-in
     member in a community the new-member rules apply exactly as they will on posting;
     otherwise it is the content's own verdict."""
-    async with ctx.db.read() as s:
-        policy = await moderation.load_policy(s, community_id)
-        trust = None
-        if member is not None and community_id is not None:
-            trust = await moderation.trust_for(
-                s, member, community_id, ctx.settings, anonymous=anonymous
-            )
-    return await moderation.preview(body, policy, region=region, trust=trust)
-
-
-def _refused(decision: Decision, field: str) -> ForumError:
-    assert decision.reason is not None
-    return ForumError(decision.reason.code, decision.reason.message, field=field)
-
-
-async def _rate_check(ctx: AppContext, member: Member, anonymous: bool) -> None:
-    # Anonymous posts are counted apart from named ones: a counter keeps the time of each
-    # hit, and one holding both would tie an anonymous post to its author's named posts
-    # (whose times are public) for anyone who can read Redis.
-    key = f"m:{member.id}" + (":anonymous" if anonymous else "")
-    blocked = await ctx.rate_limits.hit("post", key)
-    if blocked:
-        raise ForumError(
-            "rate_limited",
-            f"You're posting faster than we allow. Please wait {blocked.minutes} "
-            f"minute{'s' if blocked.minutes != 1 else ''} and send it again — your text is kept.",
-            status=429,
-            retry_after=blocked.retry_after,
-        )
+    place = moderation.Place(moderation.FORUM_POST, community_id, anonymous=anonymous)
+    return await moderation.preview(ctx, member, place, body, region=region)
 
 
 # --------------------------------------------------------------------------- threads
@@ -198,35 +170,35 @@ async def start_thread(
 ) -> Published:
     kind = kind or "discussion"
     if kind not in THREAD_KINDS:
-        raise ForumError(
+        raise Refusal(
             "invalid", "Choose asking for help, offering help or discussion.", field="kind"
         )
     if kind == "discussion":
         help_type = None
     elif help_type not in HELP_TYPES:
-        raise ForumError(
+        raise Refusal(
             "invalid",
             "Say what kind of help: emotional, practical, information or financial.",
             field="help_type",
         )
     content_warning = (content_warning or "").strip() or None
     if content_warning and content_warning not in community.warning_list:
-        raise ForumError(
+        raise Refusal(
             "invalid",
             "Choose a content warning from this community's list.",
             field="content_warning",
         )
     _check_anonymous(community, anonymous)
-    async with ctx.db.read() as s:
-        policy, trust = await _author_context(ctx, s, member, community.id, anonymous)  # type: ignore[arg-type]
-    title_decision = await _check(title, ContentKind.TITLE, policy)
-    if title_decision.refused:
-        raise _refused(title_decision, "title")
-    decision = await _check(body, ContentKind.POST, policy, region, trust)
-    if decision.refused:
-        raise _refused(decision, "body")
-    await _rate_check(ctx, member, anonymous)
-    held = title_decision.held or decision.held
+    verdict = await _vet(
+        ctx,
+        member,
+        moderation.FORUM_POST,
+        community.id,  # type: ignore[arg-type]
+        {"title": title, "body": body},
+        anonymous=anonymous,
+        region=region,
+    )
+    held = verdict.held
     status = "held" if held else "published"
     now = utcnow()
     async with ctx.db.transaction() as s:
@@ -234,7 +206,7 @@ async def start_thread(
             community_id=community.id,  # type: ignore[arg-type]
             author_id=member.id,  # type: ignore[arg-type]
             anonymous=anonymous,
-            title=title_decision.text,
+            title=verdict["title"].text,
             kind=kind,
             help_type=help_type,
             content_warning=content_warning,
@@ -244,8 +216,7 @@ async def start_thread(
         )
         s.add(thread)
         await s.flush()
-        held_by = title_decision if title_decision.held else decision
-        post = _new_post(thread, member, decision, anonymous, opening=True, held_by=held_by)
+        post = _new_post(thread, member, verdict, anonymous, opening=True)
         s.add(post)
         await s.flush()
         if anonymous:
@@ -254,12 +225,12 @@ async def start_thread(
         if not held:
             await search.index_post(s, post, thread.title)
             await _notify_mentions(s, thread, post, member)
-        await _open_case_if_needed(s, community.id, post, decision)  # type: ignore[arg-type]
-    return Published(thread, post, title_decision if title_decision.held else decision)
+        await _open_case_if_needed(s, community.id, post, verdict)  # type: ignore[arg-type]
+    return Published(thread, post, verdict)
 
 
 async def _open_case_if_needed(
-    s: AsyncSession, community_id: int, post: Post, decision: Decision
+    s: AsyncSession, community_id: int, post: Post, verdict: moderation.Verdict
 ) -> None:
     """Held or crisis-flagged posts go to the review queue (crisis ones to its top, with the
     pipeline's reason for the flag)."""
@@ -272,7 +243,7 @@ async def _open_case_if_needed(
             author_id=post.author_id,
             held=post.status == "held",
             crisis=post.crisis,
-            crisis_why=moderation.crisis_why(decision),
+            crisis_why=verdict.crisis_why,
         )
 
 
@@ -293,7 +264,7 @@ async def publish_held(s: AsyncSession, thread: Thread, post: Post) -> None:
 
 def _check_anonymous(community: Community, anonymous: bool) -> None:
     if anonymous and not community.allow_anonymous:
-        raise ForumError(
+        raise Refusal(
             "anonymous_not_allowed",
             "This community doesn't allow anonymous posts. Untick 'post anonymously' to post "
             "under your pseudonym.",
@@ -302,26 +273,20 @@ def _check_anonymous(community: Community, anonymous: bool) -> None:
 
 
 def _new_post(
-    thread: Thread,
-    member: Member,
-    decision: Decision,
-    anonymous: bool,
-    *,
-    opening: bool,
-    held_by: Decision,
+    thread: Thread, member: Member, verdict: moderation.Verdict, anonymous: bool, *, opening: bool
 ) -> Post:
-    held = held_by.held
+    held = verdict.held
     return Post(
         thread_id=thread.id,  # type: ignore[arg-type]
         author_id=member.id,  # type: ignore[arg-type]
         is_opening=opening,
         anonymous=anonymous,
-        body=decision.text,
-        html=decision.html,
+        body=verdict.text,
+        html=verdict.html,
         status="held" if held else "published",
-        hold_reason=held_by.reason.code if held and held_by.reason else None,
-        hold_message=held_by.reason.message if held and held_by.reason else None,
-        crisis=moderation.is_crisis(decision),
+        hold_reason=verdict.reason.code if held and verdict.reason else None,
+        hold_message=verdict.reason.message if held and verdict.reason else None,
+        crisis=verdict.crisis,
     )
 
 
@@ -355,7 +320,7 @@ async def _thread_for_write(
 ) -> tuple[Thread, Community]:
     thread, community = await thread_and_community(s, thread_id)
     hidden = thread.status != "published" and thread.author_id != member.id
-    if hidden and not await moderation.is_moderator(s, member, community.id):  # type: ignore[arg-type]
+    if hidden and not await roles.may(s, member, Action.MODERATE, community.id):
         raise not_found("thread")
     return thread, community
 
@@ -371,24 +336,28 @@ async def reply(
 ) -> Published:
     async with ctx.db.read() as s:
         thread, community = await _thread_for_write(s, thread_id, member)
-        policy, trust = await _author_context(ctx, s, member, community.id, anonymous)  # type: ignore[arg-type]
     if thread.locked:
-        raise ForumError(
+        raise Refusal(
             "locked", "This thread is locked, so no new replies can be added.", status=409
         )
     if thread.status != "published":
-        raise ForumError(
+        raise Refusal(
             "not_open",
             "This thread is waiting for a moderator; replies open once it's up.",
             status=409,
         )
     _check_anonymous(community, anonymous)
-    decision = await _check(body, ContentKind.POST, policy, region, trust)
-    if decision.refused:
-        raise _refused(decision, "body")
-    await _rate_check(ctx, member, anonymous)
+    verdict = await _vet(
+        ctx,
+        member,
+        moderation.FORUM_POST,
+        community.id,  # type: ignore[arg-type]
+        body,
+        anonymous=anonymous,
+        region=region,
+    )
     async with ctx.db.transaction() as s:
-        post = _new_post(thread, member, decision, anonymous, opening=False, held_by=decision)
+        post = _new_post(thread, member, verdict, anonymous, opening=False)
         s.add(post)
         await s.flush()
         if anonymous:
@@ -396,10 +365,10 @@ async def reply(
         followers = await _followers(s, thread.id, member.id, anonymous)  # type: ignore[arg-type]
         if member.id not in followers:
             s.add(ThreadFollow(thread_id=thread.id, member_id=member.id))  # type: ignore[arg-type]
-        if not decision.held:
+        if not verdict.held:
             await _after_publish(s, thread, post, member, followers)
-        await _open_case_if_needed(s, community.id, post, decision)  # type: ignore[arg-type]
-    return Published(thread, post, decision)
+        await _open_case_if_needed(s, community.id, post, verdict)  # type: ignore[arg-type]
+    return Published(thread, post, verdict)
 
 
 def _blocks_author(blocker: Any, thread_id: int, author_id: int, anonymous: bool) -> Any:
@@ -530,9 +499,9 @@ async def _own_post(s: AsyncSession, member: Member, post_id: int) -> tuple[Post
         # Someone else's post that this member cannot see (held, hidden): not found, as it
         # reads for them everywhere else; a 403 would confirm it exists.
         published = post.status == "published" and thread.status == "published"
-        if not published and not await moderation.is_moderator(s, member, thread.community_id):
+        if not published and not await roles.may(s, member, Action.MODERATE, thread.community_id):
             raise not_found()
-        raise ForumError("forbidden", "You can only change your own posts.", status=403)
+        raise Refusal("forbidden", "You can only change your own posts.", status=403)
     return post, thread
 
 
@@ -541,28 +510,31 @@ async def edit_post(
 ) -> Published:
     async with ctx.db.read() as s:
         post, thread = await _own_post(s, member, post_id)
-        policy, trust = await _author_context(ctx, s, member, thread.community_id, post.anonymous)
-    # An edit is not a first post: only the link rule of the author's trust applies.
-    trust = dataclasses.replace(trust, hold_first=0)
-    decision = await _check(body, ContentKind.POST, policy, region, trust)
-    if decision.refused:
-        raise _refused(decision, "body")
+    verdict = await _vet(
+        ctx,
+        member,
+        moderation.FORUM_EDIT,
+        thread.community_id,
+        body,
+        anonymous=post.anonymous,
+        region=region,
+    )
     async with ctx.db.transaction() as s:
         s.add(PostRevision(post_id=post.id, body=post.body, html=post.html))  # type: ignore[arg-type]
-        post.body, post.html, post.edited_at = decision.text, decision.html, utcnow()
-        if decision.held:
+        post.body, post.html, post.edited_at = verdict.text, verdict.html, utcnow()
+        if verdict.held:
             post.status, post.hold_reason = (
                 "held",
-                decision.reason.code if decision.reason else None,
+                verdict.reason.code if verdict.reason else None,
             )
-        post.crisis = post.crisis or moderation.is_crisis(decision)
+        post.crisis = post.crisis or verdict.crisis
         s.add(post)
         if post.status == "published":
             await search.index_post(s, post, thread.title)
         else:
             await search.unindex_post(s, post.id)  # type: ignore[arg-type]
-        await _open_case_if_needed(s, thread.community_id, post, decision)
-    return Published(thread, post, decision)
+        await _open_case_if_needed(s, thread.community_id, post, verdict)
+    return Published(thread, post, verdict)
 
 
 async def delete_post(ctx: AppContext, member: Member, post_id: int) -> Thread:
@@ -594,13 +566,13 @@ async def _visible_post(s: AsyncSession, member: Member, post_id: int) -> tuple[
 
 async def react(ctx: AppContext, member: Member, post_id: int, kind: str) -> Post:
     if kind not in REACTIONS:
-        raise ForumError("invalid", "Reactions are thank you, me too and sending strength.")
+        raise Refusal("invalid", "Reactions are thank you, me too and sending strength.")
     try:
         async with ctx.db.transaction() as s:
             post, _thread = await _visible_post(s, member, post_id)
             s.add(Reaction(post_id=post.id, member_id=member.id, kind=kind))  # type: ignore[arg-type]
     except IntegrityError:
-        raise ForumError(
+        raise Refusal(
             "already_reacted", f"You've already sent “{REACTIONS[kind]}” to this post.", status=409
         ) from None
     return post
@@ -620,13 +592,13 @@ async def mark_helped(ctx: AppContext, member: Member, post_id: int) -> Thread:
     async with ctx.db.transaction() as s:
         post, thread = await _visible_post(s, member, post_id)
         if thread.author_id != member.id:
-            raise ForumError(
+            raise Refusal(
                 "forbidden", "Only the person who asked can mark what helped.", status=403
             )
         if thread.kind != "request":
-            raise ForumError("invalid", "Only requests for help can be marked as helped.")
+            raise Refusal("invalid", "Only requests for help can be marked as helped.")
         if post.is_opening or post.author_id == member.id:
-            raise ForumError("invalid", "Mark a reply from someone else as the one that helped.")
+            raise Refusal("invalid", "Mark a reply from someone else as the one that helped.")
         thread.resolved_post_id = post.id
         s.add(thread)
         if post.author_id != member.id:
@@ -654,7 +626,7 @@ async def set_follow(ctx: AppContext, member: Member, thread_id: int, follow: bo
 
 async def set_warning_preference(ctx: AppContext, member: Member, warning: str, mode: str) -> None:
     if mode not in WARNING_MODES:
-        raise ForumError("invalid", "Choose collapse, show or hide.")
+        raise Refusal("invalid", "Choose collapse, show or hide.")
     warning = warning.strip()[:60]
     async with ctx.db.transaction() as s:
         existing = await s.get(WarningPreference, (member.id, warning))
@@ -699,11 +671,9 @@ async def block_alias(ctx: AppContext, member: Member, thread_id: int, label: st
             )
         ).first()
         if alias is None:
-            raise ForumError(
-                "invalid", "There's no anonymous member with that label in this thread."
-            )
+            raise Refusal("invalid", "There's no anonymous member with that label in this thread.")
         if alias.member_id == member.id:
-            raise ForumError("invalid", "That's you: your own posts can't be blocked.")
+            raise Refusal("invalid", "That's you: your own posts can't be blocked.")
         if await s.get(AliasBlock, (member.id, thread_id, label)) is None:
             s.add(AliasBlock(member_id=member.id, thread_id=thread_id, label=label))  # type: ignore[arg-type]
     return f"Anonymous member {label}"

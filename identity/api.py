@@ -7,9 +7,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from core.context import get_context
+from core.errors import Refusal
 from core.web.client import client_address, network_key
 from core.web.csrf import csrf_token
-from core.web.errors import ApiError
 from core.web.jsonapi import field, read_json
 from identity import service
 from identity.auth import (
@@ -21,20 +21,13 @@ from identity.auth import (
     sessions_ended,
     set_session_cookie,
 )
-from identity.service import IdentityError, SignedIn
+from identity.service import SignedIn
 
 
 def network_of(request: Request) -> str:
     ctx = get_context(request)
     address = client_address(request.scope, request.app.state.trusted_proxies)
     return network_key(address, ctx.settings.secret_key)
-
-
-def as_api_error(exc: IdentityError) -> ApiError:
-    extra = dict(exc.extra)
-    if exc.field:
-        extra["field"] = exc.field
-    return ApiError(exc.status, exc.code, exc.message, **extra)
 
 
 def _signed_in_response(
@@ -56,10 +49,10 @@ async def signup(request: Request) -> Response:
     want_token = field(data, "token", bool, default=False)
     blocked = await ctx.rate_limits.hit("signup_network", network_of(request))
     if blocked:
-        raise ApiError(
-            429,
+        raise Refusal(
             "rate_limited",
             f"Too many new accounts from your network. Try again in {blocked.minutes} minutes.",
+            429,
             retry_after=blocked.retry_after,
         )
     try:
@@ -72,10 +65,10 @@ async def signup(request: Request) -> Response:
             label=device_label(request.headers.get("user-agent")),
             staff_names=ctx.extensions.get("staff_names", ()),
         )
-    except IdentityError as exc:
-        if exc.code == "pseudonym_taken":
-            exc.extra["suggestions"] = await service.free_suggestions(ctx.db)
-        raise as_api_error(exc) from None
+    except Refusal as exc:
+        if exc.code == "pseudonym_taken":  # names they could have instead (docs/api.md)
+            exc.details["suggestions"] = await service.free_suggestions(ctx.db)
+        raise
     body = {
         "pseudonym": account.signed_in.member.pseudonym,
         "recovery_codes": account.recovery_codes,
@@ -87,21 +80,18 @@ async def login(request: Request) -> Response:
     ctx = get_context(request)
     data = await read_json(request)
     want_token = field(data, "token", bool, default=False)
-    try:
-        signed_in = await service.log_in(
-            ctx.db,
-            ctx.settings,
-            ctx.rate_limits,
-            field(data, "pseudonym", str),
-            field(data, "passphrase", str),
-            network=network_of(request),
-            kind="token" if want_token else "browser",
-            label=device_label(request.headers.get("user-agent")),
-            checks=ctx.extensions.get("sign_in_checks", ()),
-            device=device_cookie(request),
-        )
-    except IdentityError as exc:
-        raise as_api_error(exc) from None
+    signed_in = await service.log_in(
+        ctx.db,
+        ctx.settings,
+        ctx.rate_limits,
+        field(data, "pseudonym", str),
+        field(data, "passphrase", str),
+        network=network_of(request),
+        kind="token" if want_token else "browser",
+        label=device_label(request.headers.get("user-agent")),
+        checks=ctx.extensions.get("sign_in_checks", ()),
+        device=device_cookie(request),
+    )
     body = {"pseudonym": signed_in.member.pseudonym, "roles": signed_in.member.roles}
     return _signed_in_response(request, signed_in, body, want_token, 200)
 

@@ -14,6 +14,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from core.context import get_context
+from core.errors import Refusal
+from core.web.errors import form_errors
 from core.web.forms import form_text
 from identity import service
 from identity.api import network_of
@@ -30,7 +32,6 @@ from identity.auth import (
 )
 from identity.country import CHOICES
 from identity.models import Member
-from identity.service import IdentityError
 
 DONE_MESSAGES = {
     "passphrase": "Your passphrase is changed. Every other session has been signed out.",
@@ -54,10 +55,6 @@ def safe_next(target: str | None) -> str:
     if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
         return "/"
     return target
-
-
-def _error_context(exc: IdentityError) -> dict[str, Any]:
-    return {"errors": {exc.field or "form": exc.message}}
 
 
 async def signup_page(request: Request) -> Response:
@@ -104,8 +101,8 @@ async def signup_page(request: Request) -> Response:
             label=device_label(request.headers.get("user-agent")),
             staff_names=ctx.extensions.get("staff_names", ()),
         )
-    except IdentityError as exc:
-        return await again(_error_context(exc)["errors"], exc.status)
+    except Refusal as exc:
+        return await again(form_errors(exc), exc.status)
     enter_session(request, account.signed_in)
     response = render(
         request,
@@ -141,8 +138,9 @@ async def login_page(request: Request) -> Response:
             checks=ctx.extensions.get("sign_in_checks", ()),
             device=device_cookie(request),
         )
-    except IdentityError as exc:
-        context = {"values": values, "errors": {"form": exc.message}, "next": next_url}
+    except Refusal as exc:
+        errors = form_errors(exc, fields=())  # never which of the two was wrong
+        context = {"values": values, "errors": errors, "next": next_url}
         return render(request, "identity/login.html", context, exc.status)
     response = RedirectResponse(next_url, 303)
     set_session_cookie(request, response, signed_in)
@@ -220,8 +218,8 @@ async def change_passphrase(request: Request) -> Response:
             new,
             label=device_label(request.headers.get("user-agent")),
         )
-    except IdentityError as exc:
-        return await account_page(request, status=exc.status, **_error_context(exc))
+    except Refusal as exc:
+        return await account_page(request, status=exc.status, errors=form_errors(exc))
     # Every sign-in ended with the old passphrase: so do their chat connections (the new
     # one has none yet).
     await sessions_ended(request, member.id)  # type: ignore[arg-type]
@@ -237,7 +235,7 @@ async def recovery_codes(request: Request) -> Response:
         codes = await service.new_recovery_codes(
             get_context(request).db, member, form_text(form, "passphrase")
         )
-    except IdentityError as exc:
+    except Refusal as exc:
         errors = {"codes_passphrase": exc.message}
         return await account_page(request, errors=errors, status=exc.status)
     return render(request, "identity/recovery_codes.html", {"codes": codes, "new_account": False})
@@ -275,8 +273,8 @@ async def delete_page(request: Request) -> Response:
                 form_text(form, "passphrase"),
                 erase=choice == "erase",
             )
-        except IdentityError as exc:
-            errors = _error_context(exc)["errors"]
+        except Refusal as exc:
+            errors = form_errors(exc)
     if errors:
         return render(request, "identity/delete.html", {"errors": errors, "values": values}, 422)
     await sessions_ended(request, member.id)  # type: ignore[arg-type]
@@ -309,8 +307,8 @@ async def recover_page(request: Request) -> Response:
             checks=ctx.extensions.get("sign_in_checks", ()),
             device=device_cookie(request),
         )
-    except IdentityError as exc:
-        context = {"values": values, **_error_context(exc)}
+    except Refusal as exc:
+        context = {"values": values, "errors": form_errors(exc)}
         return render(request, "identity/recover.html", context, exc.status)
     await sessions_ended(request, signed_in.member.id)  # type: ignore[arg-type]
     response = RedirectResponse("/account?done=passphrase", 303)
@@ -325,8 +323,8 @@ async def set_country(request: Request) -> Response:
         chosen = await service.set_country(
             get_context(request).db, member, form_text(form, "country")
         )
-    except IdentityError as exc:
-        return await account_page(request, status=exc.status, **_error_context(exc))
+    except Refusal as exc:
+        return await account_page(request, status=exc.status, errors=form_errors(exc))
     return RedirectResponse(f"/account?done={'country' if chosen else 'country_cleared'}", 303)
 
 
@@ -335,7 +333,7 @@ async def block(request: Request) -> Response:
     form = await request.form()
     try:
         await service.block_member(get_context(request).db, member, form_text(form, "block"))
-    except IdentityError as exc:  # no such member (404), yourself or an admin (422)
+    except Refusal as exc:  # no such member (404), yourself or an admin (422)
         return await account_page(
             request,
             errors={"block": exc.message},

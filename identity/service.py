@@ -1,7 +1,7 @@
 """Accounts, sessions and recovery: the rules, with no knowledge of HTTP.
 
 Pages, the JSON API and the chat endpoint all call these functions. Errors are
-`IdentityError`s with a code and a message written for the member.
+`Refusal`s with a code and a message written for the member.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.db import Database, refuses_writes, utcnow
+from core.errors import Refusal
 from core.ratelimit import RateLimits
 from core.settings import Settings
 from identity.country import valid_country
@@ -48,19 +49,7 @@ SignInCheck = Callable[[AsyncSession, int], Awaitable[str | None]]
 async def _refuse_if_barred(s: AsyncSession, member_id: int, checks: Sequence[SignInCheck]) -> None:
     for check in checks:
         if reason := await check(s, member_id):
-            raise IdentityError("banned", reason, status=403)
-
-
-class IdentityError(Exception):
-    def __init__(
-        self, code: str, message: str, *, field: str | None = None, status: int = 422, **extra: Any
-    ) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.field = field
-        self.status = status
-        self.extra = extra
+            raise Refusal("banned", reason, status=403)
 
 
 INVALID_CREDENTIALS = (
@@ -152,12 +141,12 @@ async def sign_up(
     except PseudonymError as exc:
         # Staff created by an operator may carry staff words; that is what they are for.
         if not (is_admin and exc.code in ("reserved", "impersonation")):
-            raise IdentityError(exc.code, exc.message, field="pseudonym") from None
+            raise Refusal(exc.code, exc.message, field="pseudonym") from None
         name = pseudonym.strip()
     try:
         check_passphrase(passphrase, name)
     except PassphraseError as exc:
-        raise IdentityError(exc.code, exc.message, field="passphrase") from None
+        raise Refusal(exc.code, exc.message, field="passphrase") from None
     hashed = await hash_passphrase(normalise_passphrase(passphrase))
     codes = generate_recovery_codes()
     try:
@@ -184,8 +173,8 @@ async def sign_up(
     return NewAccount(SignedIn(member, token, session), codes)
 
 
-def _taken() -> IdentityError:
-    return IdentityError(
+def _taken() -> Refusal:
+    return Refusal(
         "pseudonym_taken",
         "That pseudonym is already taken, or looks too much like one that is (names are the "
         "same whatever their capitals, and look-alikes such as R0wan for Rowan count too). "
@@ -241,7 +230,7 @@ async def log_in(
     # before any of them was counted. A success clears the count it was counted in.
     blocked = await limits.hit(*counter) or await limits.hit("login_network", network)
     if blocked:
-        raise IdentityError(
+        raise Refusal(
             "rate_limited",
             f"Too many sign-in attempts. Please try again in {blocked.minutes} "
             f"minute{'s' if blocked.minutes != 1 else ''}.",
@@ -252,7 +241,7 @@ async def log_in(
     if not await verify_passphrase(
         member.passphrase_hash if member else None, normalise_passphrase(passphrase)
     ):
-        raise IdentityError("invalid_credentials", INVALID_CREDENTIALS, status=401)
+        raise Refusal("invalid_credentials", INVALID_CREDENTIALS, status=401)
     assert member is not None and member.passphrase_hash is not None
     await limits.clear(*counter)
     rehash = (
@@ -400,7 +389,7 @@ async def revoke_all_sessions(db: Database, member: Member, *, keep: int | None 
 
 async def _require_passphrase(member: Member, passphrase: str) -> None:
     if not await verify_passphrase(member.passphrase_hash, normalise_passphrase(passphrase)):
-        raise IdentityError(
+        raise Refusal(
             "wrong_passphrase",
             "That isn't your current passphrase. Check it and try again.",
             field="current_passphrase",
@@ -423,7 +412,7 @@ async def change_passphrase(
     try:
         check_passphrase(new, member.pseudonym)
     except PassphraseError as exc:
-        raise IdentityError(exc.code, exc.message, field="new_passphrase") from None
+        raise Refusal(exc.code, exc.message, field="new_passphrase") from None
     hashed = await hash_passphrase(normalise_passphrase(new))
     return await _replace_passphrase(db, settings, member, hashed, kind=kind, label=label)
 
@@ -462,7 +451,7 @@ async def recover_account(
     counter = _counter(settings, "recover", pseudonym, known, device)
     blocked = await limits.hit("recover_network", network) or await limits.hit(*counter)
     if blocked:
-        raise IdentityError(
+        raise Refusal(
             "rate_limited",
             f"Too many recovery attempts. Please try again in {blocked.minutes} minutes.",
             status=429,
@@ -471,7 +460,7 @@ async def recover_account(
     try:
         check_passphrase(new_passphrase, pseudonym)
     except PassphraseError as exc:
-        raise IdentityError(exc.code, exc.message, field="new_passphrase") from None
+        raise Refusal(exc.code, exc.message, field="new_passphrase") from None
     hashed = await hash_passphrase(normalise_passphrase(new_passphrase))
     async with db.transaction() as s:
         member = await _find_member(s, pseudonym)
@@ -489,7 +478,7 @@ async def recover_account(
             if used.rowcount == 1:
                 await _refuse_if_barred(s, member.id, checks)  # type: ignore[arg-type]
     if member is None or used is None or used.rowcount != 1:
-        raise IdentityError(
+        raise Refusal(
             "invalid_recovery_code",
             "That pseudonym and recovery code don't match, or the code was already used. "
             "Each code works once; try another of yours.",
@@ -588,9 +577,7 @@ async def set_country(db: Database, member: Member, code: str) -> str | None:
     language is used again)."""
     country = valid_country(code)
     if code.strip() and country is None:
-        raise IdentityError(
-            "invalid", "Choose a country from the list.", field="country", status=422
-        )
+        raise Refusal("invalid", "Choose a country from the list.", field="country", status=422)
     async with db.transaction() as s:
         await s.exec(update(Member).where(Member.id == member.id).values(country=country))
     member.country = country
@@ -601,11 +588,11 @@ async def block_member(db: Database, blocker: Member, pseudonym: str) -> Member:
     async with db.transaction() as s:
         target = await _find_member(s, pseudonym)
         if target is None:
-            raise IdentityError("not_found", "There's no member with that pseudonym.", status=404)
+            raise Refusal("not_found", "There's no member with that pseudonym.", status=404)
         if target.id == blocker.id:
-            raise IdentityError("invalid", "You can't block yourself.")
+            raise Refusal("invalid", "You can't block yourself.")
         if target.is_admin:
-            raise IdentityError(
+            raise Refusal(
                 "invalid", "Site administrators can't be blocked; you can report content instead."
             )
         if await s.get(MemberBlock, (blocker.id, target.id)) is None:
@@ -644,7 +631,7 @@ async def set_roles(
     async with db.transaction() as s:
         member = await _find_member(s, pseudonym)
         if member is None:
-            raise IdentityError("not_found", f"No member is called {pseudonym!r}.", status=404)
+            raise Refusal("not_found", f"No member is called {pseudonym!r}.", status=404)
         if admin is not None:
             member.is_admin = admin
         if peer_supporter is not None:

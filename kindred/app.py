@@ -20,6 +20,7 @@ from chat import pages as chat_pages
 from chat import runtime as chat_runtime
 from chat import service as chat_service
 from chat import ws as chat_ws
+from chat.frames import error_frame
 from chat.gates import CLOSE_GONE
 from chat.groups import setup as groups_setup
 from chat.groups.sanctions import release_seats
@@ -30,6 +31,7 @@ from communities.models import Community
 from core.broker import make_broker
 from core.context import AppContext
 from core.db import Database
+from core.errors import Refusal
 from core.logs import configure_logging
 from core.ratelimit import RateLimits
 from core.settings import Settings
@@ -37,7 +39,13 @@ from core.web.accesslog import AccessLogMiddleware
 from core.web.bodylimit import BodySizeLimitMiddleware
 from core.web.client import parse_networks
 from core.web.csrf import CSRFMiddleware
-from core.web.errors import EXCEPTION_HANDLERS, draft_of, error_response, wants_json
+from core.web.errors import (
+    EXCEPTION_HANDLERS,
+    draft_of,
+    error_response,
+    refusal_response,
+    wants_json,
+)
 from core.web.frames import DirectFramesMiddleware
 from core.web.headers import SecurityHeadersMiddleware
 from core.web.outage import HANDLED as DATABASE_ERRORS
@@ -96,7 +104,7 @@ def create_app(settings: Settings) -> Starlette:
         await chat_service.tell_member(
             ctx.broker,
             member_id,
-            {"type": "error", "code": code, "message": message, "client_id": None},
+            error_frame(Refusal(code, message)),
             community_id=community_id,
             close=CLOSE_GONE if everywhere else None,
             mute=kind == "mute",  # not in a 1:1 support conversation: a mute stops no one there
@@ -206,6 +214,7 @@ def create_app(settings: Settings) -> Starlette:
         exception_handlers={
             **EXCEPTION_HANDLERS,
             SignInRequired: sign_in_required,
+            Refusal: refusal_or_sign_in,
             # An unreachable database answers 503 + Retry-After; SQL bugs stay 500s.
             **dict.fromkeys(DATABASE_ERRORS, database_error),
         },
@@ -248,6 +257,15 @@ async def sign_in_required(request: Request, exc: Exception) -> Response:
         + (" — your text is below." if draft else ".")
     )
     return error_response(request, 401, "not_signed_in", message, draft=draft)
+
+
+async def refusal_or_sign_in(request: Request, exc: Exception) -> Response:
+    # A refusal that asks a reader to sign in (a members-only community) takes a browser to
+    # the sign-in page, as SignInRequired does; JSON clients get the refusal itself.
+    assert isinstance(exc, Refusal)
+    if exc.status == 401 and not wants_json(request):
+        return await sign_in_required(request, exc)
+    return refusal_response(request, exc)
 
 
 async def csrf_refusal(

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from core.errors import Refusal
 from core.logs import configure_logging
 from core.settings import ConfigError, Settings
 
@@ -172,7 +173,7 @@ def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
                 db, settings, args.pseudonym, passphrase, is_admin=True, label="created by CLI"
             )
             await service.revoke_all_sessions(db, account.signed_in.member)
-        except service.IdentityError as exc:
+        except Refusal as exc:
             raise CliError(exc.message) from None
         finally:
             await db.close()

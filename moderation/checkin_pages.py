@@ -7,20 +7,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from core.context import get_context
+from core.errors import Refusal
 from core.web.forms import form_text
 from core.web.jsonapi import field, read_json
 from identity.auth import require_member
 from moderation import checkins
 from moderation.checkins import CheckInItem
 from moderation.pages import render
-from moderation.service import ModerationError
-from moderation.web_api import as_api_error, registry
+from moderation.web_api import registry
 
 
 async def ask_page(request: Request) -> Response:
@@ -31,11 +30,11 @@ async def ask_page(request: Request) -> Response:
     try:
         async with ctx.db.read() as s:
             view = await checkins.target_of(s, registry(request), member, kind, public_id)
-    except ModerationError as exc:
+    except Refusal as exc:
         if exc.code == "yourself":
             data = {"yourself": True, "asked": None, "view": None, "error": None}
             return render(request, "moderation/check_in.html", data, 422)
-        raise HTTPException(exc.status, exc.message) from None
+        raise
     data: dict[str, Any] = {
         "kind": kind,
         "target_id": public_id,
@@ -49,7 +48,7 @@ async def ask_page(request: Request) -> Response:
             asked = await checkins.ask(
                 ctx, registry(request), member, kind=kind, public_id=public_id
             )
-        except ModerationError as exc:
+        except Refusal as exc:
             data["error"] = exc.message
             return render(request, "moderation/check_in.html", data, exc.status)
         data["asked"] = asked
@@ -59,26 +58,20 @@ async def ask_page(request: Request) -> Response:
 async def close_request(request: Request) -> Response:
     member = require_member(request)
     form = await request.form()
-    try:
-        await checkins.close(
-            get_context(request),
-            member,
-            request.path_params["request_id"],
-            form_text(form, "resolution"),
-        )
-    except ModerationError as exc:
-        raise HTTPException(exc.status, exc.message) from None
+    await checkins.close(
+        get_context(request),
+        member,
+        request.path_params["request_id"],
+        form_text(form, "resolution"),
+    )
     return RedirectResponse("/moderation?done=check-in#check-ins", 303)
 
 
 async def who_asked_page(request: Request) -> Response:
     member = require_member(request)
-    try:
-        found = await checkins.who_asked(
-            get_context(request), registry(request), member, request.path_params["request_id"]
-        )
-    except ModerationError as exc:
-        raise HTTPException(exc.status, exc.message) from None
+    found = await checkins.who_asked(
+        get_context(request), registry(request), member, request.path_params["request_id"]
+    )
     return render(request, "moderation/who_asked.html", {"found": found})
 
 
@@ -92,12 +85,9 @@ async def ask_api(request: Request) -> Response:
     public_id = str(field(data, "id", int))
     if kind == "chat_message":  # chat ids are per room, as in reports
         public_id = f"{field(data, 'room', str)}:{public_id}"
-    try:
-        asked = await checkins.ask(
-            get_context(request), registry(request), member, kind=kind, public_id=public_id
-        )
-    except ModerationError as exc:
-        raise as_api_error(exc) from None
+    asked = await checkins.ask(
+        get_context(request), registry(request), member, kind=kind, public_id=public_id
+    )
     status = "already_known" if asked.folded else "asked"
     return JSONResponse({"status": status, "message": asked.message}, 201)
 
@@ -123,10 +113,7 @@ def item_json(item: CheckInItem) -> dict[str, Any]:
 
 async def queue_api(request: Request) -> Response:
     member = require_member(request)
-    try:
-        items = await checkins.open_requests(get_context(request), registry(request), member)
-    except ModerationError as exc:
-        raise as_api_error(exc) from None
+    items = await checkins.open_requests(get_context(request), registry(request), member)
     return JSONResponse({"items": [item_json(i) for i in items]})
 
 

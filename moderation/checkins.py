@@ -31,18 +31,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from communities import roles
+from communities.roles import Action
 from core.context import AppContext
 from core.db import utcnow
+from core.errors import Refusal
 from identity.models import Member, MemberBlock
 from moderation.models import CheckInAsk, CheckInRequest
-from moderation.service import (
-    REVEAL,
-    ModerationError,
-    in_scope,
-    moderated_communities,
-    moderation_scope,
-    record,
-)
+from moderation.service import REVEAL, in_scope, moderation_scope, record
 from moderation.targets import ModerationRegistry, TargetView
 
 FOLD_WITHIN = timedelta(days=1)
@@ -81,17 +77,17 @@ async def target_of(
     """The content an ask is about, if the asker can see it (published, not withdrawn)."""
     target = registry.targets.get(kind)
     if target is None:
-        raise ModerationError("invalid", "You can ask about a post or a chat message.")
+        raise Refusal("invalid", "You can ask about a post or a chat message.")
     target_id = await target.lookup(s, public_id, asker)
     view = (await target.view(s, [target_id])).get(target_id) if target_id else None
     if view is None or view.status != "published" or view.author_id is None:
-        raise ModerationError(
+        raise Refusal(
             "not_found", "That post or message isn't there any more, or you can't see it.", 404
         )
     if view.private:
         # Its words would reach every peer supporter's queue; a session's facilitator or the
         # conversation's supporter is already there, and a report reaches moderators.
-        raise ModerationError(
+        raise Refusal(
             "private",
             "Asking a supporter to check in works for posts and open chat rooms. In a group "
             "session or a private conversation, tell the facilitator or your supporter there, "
@@ -103,13 +99,13 @@ async def target_of(
     # the asker that the anonymous author is the member whose named posts just turned
     # "[deleted member]".
     if subject is None or (subject.deleted_at is not None and not view.anonymous):
-        raise ModerationError(
+        raise Refusal(
             "not_found",
             "The member who wrote that has left Kindred, so nobody can reach them.",
             404,
         )
     if view.author_id == asker.id:
-        raise ModerationError(
+        raise Refusal(
             "yourself",
             "This is for asking about someone else. If you're finding things hard, you can "
             "talk to a peer supporter yourself, or see the helplines.",
@@ -126,7 +122,7 @@ async def ask(
     # included: a limit on asking, not on requests made.
     blocked = await ctx.rate_limits.hit("check_in", f"m:{asker.id}")
     if blocked:
-        raise ModerationError(
+        raise Refusal(
             "rate_limited",
             f"You've asked several times today. Please wait {blocked.minutes} minutes. If "
             "someone is in danger right now, call your local emergency number.",
@@ -239,25 +235,21 @@ async def _current_request(s: AsyncSession, subject_id: int, persona: str) -> Ch
 # --------------------------------------------------------------------------- supporters
 
 
-def can_see_requests(member: Member, scope: set[int] | None) -> bool:
-    """Peer supporters and admins see every request; moderators those in their communities."""
-    return member.is_peer_supporter or scope is None or bool(scope)
-
-
 async def open_requests(
     ctx: AppContext, registry: ModerationRegistry, viewer: Member, *, limit: int = 50
 ) -> list[CheckInItem]:
     """Open requests, most-asked first, then oldest. Never one about the viewer."""
     async with ctx.db.read() as s:
-        scope = await moderated_communities(s, viewer)
-        if not can_see_requests(viewer, scope):
-            raise ModerationError(
+        # Peer supporters and admins see every request; moderators those in their communities.
+        scope = await roles.communities_where(s, viewer, Action.REACH_OUT)
+        if scope == set():
+            raise Refusal(
                 "forbidden", "Only peer supporters and moderators see check-in requests.", 403
             )
         query = select(CheckInRequest).where(
             col(CheckInRequest.closed_at).is_(None), CheckInRequest.subject_id != viewer.id
         )
-        if scope is not None and not viewer.is_peer_supporter:
+        if scope is not None:
             query = query.where(col(CheckInRequest.community_id).in_(scope))
         query = query.order_by(
             col(CheckInRequest.ask_count).desc(), col(CheckInRequest.opened_at)
@@ -271,11 +263,11 @@ async def close(
     ctx: AppContext, viewer: Member, request_id: int, resolution: str, note: str = ""
 ) -> CheckInRequest:
     if resolution not in RESOLUTIONS:
-        raise ModerationError("invalid", "Choose whether you checked in or there's no need.")
+        raise Refusal("invalid", "Choose whether you checked in or there's no need.")
     async with ctx.db.transaction() as s:
-        scope = await moderated_communities(s, viewer)
-        if not can_see_requests(viewer, scope):  # the same answer whatever the id
-            raise ModerationError(
+        scope = await roles.communities_where(s, viewer, Action.REACH_OUT)
+        if scope == set():  # the same answer whatever the id
+            raise Refusal(
                 "forbidden", "Only peer supporters and moderators close check-in requests.", 403
             )
         request = await s.get(CheckInRequest, request_id)
@@ -284,9 +276,9 @@ async def close(
             request is None
             or request.closed_at is not None
             or request.subject_id == viewer.id
-            or not (viewer.is_peer_supporter or in_scope(scope, request.community_id))
+            or not in_scope(scope, request.community_id)
         ):
-            raise ModerationError("not_found", "That request is already closed.", 404)
+            raise Refusal("not_found", "That request is already closed.", 404)
         request.closed_at, request.closed_by_id, request.resolution = (
             utcnow(),
             viewer.id,
@@ -329,7 +321,7 @@ async def who_asked(
         scope = await moderation_scope(s, moderator)  # moderates nowhere: 403 for any id
         request = await s.get(CheckInRequest, request_id)
         if request is None or not in_scope(scope, request.community_id):
-            raise ModerationError("not_found", "There's no such check-in request.", 404)
+            raise Refusal("not_found", "There's no such check-in request.", 404)
         subject = await s.get(Member, request.subject_id)
         assert subject is not None
         asks = list(

@@ -1,6 +1,7 @@
-"""Moderation's tables: each community's watched words, cases, reports, sanctions, notes,
-the audit log and check-ins. Communities and who moderates them belong to communities/;
-content belongs to forum and chat, which moderation refers to by kind and id.
+"""Moderation's tables: each community's policy and watched words, cases, reports,
+sanctions, notes, the audit log and check-ins. Communities and who moderates them belong
+to communities/; content belongs to forum and chat, which moderation refers to by kind and
+id.
 """
 
 from __future__ import annotations
@@ -22,6 +23,20 @@ class WatchedWordEntry(SQLModel, table=True):
     action: str = Field(max_length=8)  # block | hold | replace
     replacement: str = Field(default="***", max_length=40)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class CommunityPolicyEntry(SQLModel, table=True):
+    """What the pipeline does in one community, where a moderator changed it: a community
+    without a row has the defaults (moderation.api.CommunityPolicy)."""
+
+    __tablename__ = "community_policy"
+
+    community_id: int = Field(foreign_key="community.id", primary_key=True, ondelete="CASCADE")
+    # Contact details: hold | refuse | allow. Crisis language: publish (showing resources) |
+    # hold. How readily the crisis model flags wording: more | standard | fewer.
+    contact_policy: str = Field(default="hold", max_length=8)
+    crisis_action: str = Field(default="publish", max_length=8)
+    crisis_sensitivity: str = Field(default="standard", max_length=8)
 
 
 class ModerationCase(SQLModel, table=True):

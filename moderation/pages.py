@@ -15,34 +15,26 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from communities.models import CommunityModerator
-from core.context import get_context
+from communities import roles
+from communities import service as communities
+from communities.models import Community
+from communities.roles import Action
+from core.context import AppContext, get_context
 from core.db import utcnow
+from core.errors import Refusal
 from core.web.csvexport import csv_response
+from core.web.errors import form_errors
 from core.web.forms import form_text
 from core.web.params import optional_int
 from identity.auth import SignInRequired, current_member, require_member
 from identity.models import Member
 from moderation import checkins, service
+from moderation import community_settings as setting
 from moderation.charts import bar_chart
-from moderation.crisis import SENSITIVITY as CRISIS_SENSITIVITIES
-from moderation.models import AuditEntry, ModerationCase, WatchedWordEntry
-from moderation.pipeline import WatchedWord
-from moderation.service import REPORT_REASONS, ModerationError
+from moderation.models import AuditEntry, ModerationCase
+from moderation.service import REPORT_REASONS
 from moderation.web_api import registry
 
-# Moderation reads the community table by name (it never imports forum).
-_community = sa.table(
-    "community",
-    sa.column("id", sa.Integer),
-    sa.column("slug", sa.String),
-    sa.column("name", sa.String),
-    sa.column("rules", sa.Text),
-    sa.column("contact_policy", sa.String),
-    sa.column("crisis_action", sa.String),
-    sa.column("crisis_sensitivity", sa.String),
-    sa.column("visibility", sa.String),
-)
 DURATIONS = [(1, "1 hour"), (24, "24 hours"), (72, "3 days"), (168, "7 days"), (720, "30 days")]
 ACTIONS = {
     "approve": "Approve (publish / restore)",
@@ -69,21 +61,17 @@ def _int(value: str, name: str = "value") -> int | None:
     return optional_int(value, name, None)
 
 
-def _fail(exc: ModerationError) -> HTTPException:
-    return HTTPException(exc.status, exc.message)
-
-
-async def _communities(request: Request) -> list[Any]:
+async def _communities(request: Request) -> list[Community]:
     async with get_context(request).db.read() as s:
-        return list(await s.exec(sa.select(_community).order_by(_community.c.name)))
+        return await communities.all_communities(s)
 
 
-async def _community_by_slug(request: Request, slug: str) -> Any:
+async def _community_by_slug(request: Request, slug: str) -> Community:
     async with get_context(request).db.read() as s:
-        row = (await s.exec(sa.select(_community).where(_community.c.slug == slug))).first()
-    if row is None:
+        community = await communities.by_slug(s, slug)
+    if community is None:
         raise HTTPException(404)
-    return row
+    return community
 
 
 def rule_lines(rules: str) -> list[str]:
@@ -113,12 +101,8 @@ async def report_page(request: Request) -> Response:
             if view is None or view.status != "published":
                 raise HTTPException(404, "That content doesn't exist or you can't see it.")
             if view.community_id is not None:
-                row = (
-                    await s.exec(
-                        sa.select(_community.c.rules).where(_community.c.id == view.community_id)
-                    )
-                ).first()
-                rules = rule_lines(row[0] if row else "")
+                community = await communities.get(s, view.community_id)
+                rules = rule_lines(community.rules if community else "")
     values = {"reason": "", "note": "", "rule": ""}
     errors: dict[str, str] = {}
     if request.method == "POST":
@@ -134,10 +118,10 @@ async def report_page(request: Request) -> Response:
                 note=values["note"],
                 rule=values["rule"] or None,
             )
-        except ModerationError as exc:
+        except Refusal as exc:
             if exc.status == 404:
-                raise _fail(exc) from None
-            errors = {"form": exc.message}
+                raise
+            errors = form_errors(exc, fields=())  # the form shows its errors at the top
         else:
             back = view.context_url if view else "/"
             return render(request, "moderation/reported.html", {"back": back})
@@ -164,9 +148,13 @@ async def queue_page(request: Request) -> Response:
     member = require_member(request)
     ctx = get_context(request)
     async with ctx.db.read() as s:
-        scope = await service.moderated_communities(s, member)
-    if scope is not None and not scope and not member.is_peer_supporter:
-        raise HTTPException(403, "Only moderators and peer supporters can see the review queue.")
+        # Open to whoever may reach out somewhere (peer supporters see crisis flags); they
+        # act on the cases where they may moderate.
+        if not await roles.may_somewhere(s, member, Action.REACH_OUT):
+            raise HTTPException(
+                403, "Only moderators and peer supporters can see the review queue."
+            )
+        scope = await roles.communities_where(s, member, Action.MODERATE)
     community_id = _int(request.query_params.get("community", ""), "community")
     items = await service.queue(ctx, registry(request), member, community_id=community_id)
     check_ins = await checkins.open_requests(ctx, registry(request), member)
@@ -193,31 +181,25 @@ async def act_page(request: Request) -> Response:
     form = await request.form()
     action = form_text(form, "action")
     text = form_text(form, "text") or None
-    try:
-        await service.act(
-            get_context(request),
-            registry(request),
-            member,
-            request.path_params["case_id"],
-            action,
-            reason=form_text(form, "reason"),
-            hours=_int(form_text(form, "hours"), "hours"),
-            text=text,
-        )
-    except ModerationError as exc:
-        raise _fail(exc) from None
+    await service.act(
+        get_context(request),
+        registry(request),
+        member,
+        request.path_params["case_id"],
+        action,
+        reason=form_text(form, "reason"),
+        hours=_int(form_text(form, "hours"), "hours"),
+        text=text,
+    )
     return RedirectResponse(f"/moderation?done={action}", 303)
 
 
 async def reveal_page(request: Request) -> Response:
     """Show who wrote a case's anonymous content: audited; the author is told (not who)."""
     member = require_member(request)
-    try:
-        author = await service.reveal_author(
-            get_context(request), member, request.path_params["case_id"]
-        )
-    except ModerationError as exc:
-        raise _fail(exc) from None
+    author = await service.reveal_author(
+        get_context(request), member, request.path_params["case_id"]
+    )
     return RedirectResponse(f"/moderation/members/{author.id}?done=revealed", 303)
 
 
@@ -234,12 +216,9 @@ async def anonymity_page(request: Request) -> Response:
 async def member_page(request: Request) -> Response:
     member = require_member(request)
     ctx = get_context(request)
-    try:
-        record = await service.member_record(ctx, member, request.path_params["member_id"])
-    except ModerationError as exc:
-        raise _fail(exc) from None
+    record = await service.member_record(ctx, member, request.path_params["member_id"])
     async with ctx.db.read() as s:
-        scope = await service.moderated_communities(s, member)
+        scope = await roles.communities_where(s, member, Action.MODERATE)
     communities = [c for c in await _communities(request) if scope is None or c.id in scope]
     return render(
         request,
@@ -260,28 +239,25 @@ async def member_action(request: Request) -> Response:
     form = await request.form()
     what = request.path_params["what"]
     community_id = _int(form_text(form, "community_id"), "community_id")
-    try:
-        if what == "sanctions":
-            await service.sanction_member(
-                ctx,
-                registry(request),
-                member,
-                member_id,
-                form_text(form, "kind"),
-                hours=_int(form_text(form, "hours"), "hours"),
-                community_id=community_id,
-                reason=form_text(form, "reason"),
-            )
-        elif what == "notes":
-            await service.add_note(ctx, member, member_id, community_id, form_text(form, "body"))
-        elif what == "role":
-            await service.set_peer_supporter(
-                ctx, member, member_id, form_text(form, "peer_supporter") == "yes"
-            )
-        else:
-            raise HTTPException(404)
-    except ModerationError as exc:
-        raise _fail(exc) from None
+    if what == "sanctions":
+        await service.sanction_member(
+            ctx,
+            registry(request),
+            member,
+            member_id,
+            form_text(form, "kind"),
+            hours=_int(form_text(form, "hours"), "hours"),
+            community_id=community_id,
+            reason=form_text(form, "reason"),
+        )
+    elif what == "notes":
+        await service.add_note(ctx, member, member_id, community_id, form_text(form, "body"))
+    elif what == "role":
+        await service.set_peer_supporter(
+            ctx, member, member_id, form_text(form, "peer_supporter") == "yes"
+        )
+    else:
+        raise HTTPException(404)
     return RedirectResponse(f"/moderation/members/{member_id}?done={what}", 303)
 
 
@@ -292,14 +268,11 @@ async def sanction_action(request: Request) -> Response:
     sanction_id = request.path_params["sanction_id"]
     if request.path_params["what"] not in ("confirm", "revoke"):
         raise HTTPException(404)
-    try:
-        if request.path_params["what"] == "confirm":
-            sanction = await service.confirm_ban(ctx, registry(request), member, sanction_id)
-        else:
-            await service.revoke_sanction(ctx, member, sanction_id, form_text(form, "reason"))
-            sanction = None
-    except ModerationError as exc:
-        raise _fail(exc) from None
+    if request.path_params["what"] == "confirm":
+        sanction = await service.confirm_ban(ctx, registry(request), member, sanction_id)
+    else:
+        await service.revoke_sanction(ctx, member, sanction_id, form_text(form, "reason"))
+        sanction = None
     target = _int(form_text(form, "member_id"), "member_id") or (
         sanction.member_id if sanction else 0
     )
@@ -313,38 +286,29 @@ async def community_settings(request: Request) -> Response:
     member = require_member(request)
     ctx = get_context(request)
     community = await _community_by_slug(request, request.path_params["slug"])
+    assert community.id is not None
     errors: dict[str, str] = {}
     async with ctx.db.read() as s:
-        if not await service.can_moderate(s, member, community.id):
+        if not await roles.may(s, member, Action.MODERATE, community.id):
             raise HTTPException(403, "Only this community's moderators can change its settings.")
     if request.method == "POST":
         form = await request.form()
         try:
-            await _apply_setting(request, member, community, form)
-        except ModerationError as exc:
-            errors = {"form": exc.message}
+            await _apply_setting(ctx, member, community.id, form)
+        except Refusal as exc:
+            errors = form_errors(exc, fields=())  # the form shows its errors at the top
         else:
             return RedirectResponse(f"/moderation/communities/{community.slug}?saved=1", 303)
     async with ctx.db.read() as s:
-        words = list(
-            await s.exec(
-                select(WatchedWordEntry).where(WatchedWordEntry.community_id == community.id)
-            )
-        )
-        moderators = list(
-            await s.exec(
-                select(Member)
-                .join(CommunityModerator, CommunityModerator.member_id == Member.id)  # type: ignore[arg-type]
-                .where(CommunityModerator.community_id == community.id)
-            )
-        )
+        now = await setting.settings_of(s, community.id)
     return render(
         request,
         "moderation/community.html",
         {
             "community": community,
-            "words": words,
-            "moderators": moderators,
+            "words": now.words,
+            "moderators": now.moderators,
+            "policy": now.policy,
             "errors": errors,
             "saved": "saved" in request.query_params,
         },
@@ -352,100 +316,42 @@ async def community_settings(request: Request) -> Response:
     )
 
 
-async def _apply_setting(request: Request, member: Member, community: Any, form: FormData) -> None:
-    ctx = get_context(request)
+async def _apply_setting(
+    ctx: AppContext, member: Member, community_id: int, form: FormData
+) -> None:
+    """Which setting the form changes: each is one call to moderation/community_settings.py."""
     what = form_text(form, "what")
-    async with ctx.db.transaction() as s:
-        if what == "add_word":
-            try:
-                word = WatchedWord(
-                    form_text(form, "pattern"),
-                    form_text(form, "action"),
-                    form_text(form, "replacement") or "***",
-                )  # type: ignore[arg-type]
-            except ValueError as exc:
-                raise ModerationError(
-                    "invalid", f"That watched word can't be used: {exc}."
-                ) from None
-            s.add(
-                WatchedWordEntry(
-                    community_id=community.id,
-                    pattern=word.pattern,
-                    action=word.action,
-                    replacement=word.replacement,
-                )
-            )
-            await service.record(
-                s,
-                member,
-                "add_watched_word",
-                "community",
-                community.id,
-                community.id,
-                f"{word.action}: {word.pattern}",
-            )
-        elif what == "remove_word":
-            entry = await s.get(WatchedWordEntry, _int(form_text(form, "word_id"), "word_id") or 0)
-            if entry is None or entry.community_id != community.id:
-                raise ModerationError("not_found", "That watched word is already gone.", 404)
-            await s.delete(entry)
-            await service.record(
-                s,
-                member,
-                "remove_watched_word",
-                "community",
-                community.id,
-                community.id,
-                entry.pattern,
-            )
-        elif what in ("add_moderator", "remove_moderator"):
-            if not member.is_admin:
-                raise ModerationError("forbidden", "Only admins appoint moderators.", 403)
-            target = (
-                await s.exec(
-                    select(Member).where(
-                        Member.pseudonym_key == form_text(form, "pseudonym").strip().casefold()
-                    )
-                )
-            ).first()
-            if target is None:
-                raise ModerationError("not_found", "There's no member with that pseudonym.", 404)
-            existing = await s.get(CommunityModerator, (community.id, target.id))
-            if what == "add_moderator" and existing is None:
-                s.add(CommunityModerator(community_id=community.id, member_id=target.id))  # type: ignore[arg-type]
-            elif what == "remove_moderator" and existing is not None:
-                await s.delete(existing)
-            await service.record(s, member, what, "member", target.id, community.id)
-        elif what == "policy":
-            contact = form_text(form, "contact_policy")
-            crisis = form_text(form, "crisis_action")
-            sensitivity = form_text(form, "crisis_sensitivity") or "standard"
-            if (
-                contact not in ("hold", "refuse", "allow")
-                or crisis not in ("publish", "hold")
-                or sensitivity not in CRISIS_SENSITIVITIES
-            ):
-                raise ModerationError("invalid", "Choose one of the listed options.")
-            await s.exec(
-                sa.update(_community)
-                .where(_community.c.id == community.id)
-                .values(
-                    contact_policy=contact,
-                    crisis_action=crisis,
-                    crisis_sensitivity=sensitivity,
-                )
-            )
-            await service.record(
-                s,
-                member,
-                "set_policy",
-                "community",
-                community.id,
-                community.id,
-                f"contact: {contact}, crisis: {crisis}, sensitivity: {sensitivity}",
-            )
-        else:
-            raise ModerationError("invalid", "Unknown setting.")
+    if what == "add_word":
+        await setting.add_watched_word(
+            ctx,
+            member,
+            community_id,
+            form_text(form, "pattern"),
+            form_text(form, "action"),
+            form_text(form, "replacement") or "***",
+        )
+    elif what == "remove_word":
+        word_id = _int(form_text(form, "word_id"), "word_id") or 0
+        await setting.remove_watched_word(ctx, member, community_id, word_id)
+    elif what in ("add_moderator", "remove_moderator"):
+        await setting.appoint_moderator(
+            ctx,
+            member,
+            community_id,
+            form_text(form, "pseudonym"),
+            appointed=what == "add_moderator",
+        )
+    elif what == "policy":
+        await setting.change_policy(
+            ctx,
+            member,
+            community_id,
+            contact_policy=form_text(form, "contact_policy"),
+            crisis_action=form_text(form, "crisis_action"),
+            crisis_sensitivity=form_text(form, "crisis_sensitivity") or "standard",
+        )
+    else:
+        raise Refusal("invalid", "Unknown setting.")
 
 
 # --------------------------------------------------------------------------- logs
@@ -453,7 +359,7 @@ async def _apply_setting(request: Request, member: Member, community: Any, form:
 
 async def audit_page(request: Request) -> Response:
     member = require_member(request)
-    if not member.is_admin:
+    if not roles.holds(member, Action.RUN_SITE):
         raise HTTPException(403, "Only admins can read the full audit log.")
     async with get_context(request).db.read() as s:
         entries = await service.audit_entries(s, limit=500)
@@ -500,7 +406,7 @@ async def dashboard_page(request: Request) -> Response:
     member = require_member(request)
     ctx = get_context(request)
     async with ctx.db.read() as s:
-        scope = await service.moderated_communities(s, member)
+        scope = await roles.communities_where(s, member, Action.MODERATE)
         if scope is not None and not scope:
             raise HTTPException(403, "Only moderators can see the dashboard.")
         today = utcnow().date()

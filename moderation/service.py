@@ -11,20 +11,23 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
 from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from communities.models import CommunityModerator
+from communities import roles
+from communities.roles import Action
 from core.context import AppContext
 from core.db import utcnow
+from core.errors import Refusal
 from identity.models import Member, MemberBlock, MemberSession
 from moderation.models import AuditEntry, ModerationCase, ModeratorNote, Report, Sanction
 from moderation.pipeline import Content, ContentKind, moderate
+from moderation.standing import Standing, standing
 from moderation.targets import AfterCommit, ModerationRegistry, TargetView
 from moderation.trust import report_weight
+from moderation.vetting import REPORT_NOTE, Place, vet
 
 REPORT_REASONS = {
     "harassment": "Harassment or bullying",
@@ -48,93 +51,6 @@ LADDER: list[tuple[str, timedelta | None]] = [
     ("ban", None),
 ]
 CONTENT_ACTIONS = ("approve", "dismiss", "hide", "delete", "edit", "lock")
-
-
-class ModerationError(Exception):
-    def __init__(self, code: str, message: str, status: int = 422) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
-
-
-# --------------------------------------------------------------------------- standing
-
-
-@dataclass(frozen=True)
-class Standing:
-    """What a member may do right now, given their active sanctions."""
-
-    muted_until: datetime | None = None
-    suspended_until: datetime | None = None
-    banned: bool = False
-    muted: bool = False
-    suspended: bool = False
-
-    @property
-    def can_post(self) -> bool:
-        return not (self.banned or self.suspended)
-
-    @property
-    def can_chat(self) -> bool:
-        return self.can_post and not self.muted
-
-    def refusal(self, *, mutes: bool = True) -> tuple[str, str] | None:
-        """(code, message) for the member when they may not post, else None. `mutes=False`
-        where a chat mute doesn't apply (forum posts, asking for 1:1 support)."""
-        if self.banned:
-            return "suspended", "Your account has been banned, so you can't post or chat."
-        if self.suspended:
-            return "suspended", "Your account is suspended" + self.suspension_ends + "."
-        if self.muted and mutes:
-            return "muted", "You've been muted in chat" + _until(self.muted_until) + "."
-        return None
-
-    @property
-    def suspension_ends(self) -> str:
-        """ " until 07 Dec 2026 18:00 UTC", or nothing for a suspension with no end."""
-        return _until(self.suspended_until)
-
-
-def _until(when: datetime | None) -> str:
-    return f" until {when.strftime('%d %b %Y %H:%M')} UTC" if when else ""
-
-
-# Built once: every chat message and post asks it, and building a statement costs more than
-# running it. A NULL :community matches only site-wide sanctions.
-_ACTIVE_SANCTIONS = select(Sanction.kind, Sanction.ends_at).where(
-    Sanction.member_id == sa.bindparam("member"),
-    Sanction.revoked_at.is_(None),  # type: ignore[union-attr]
-    Sanction.confirmed,
-    Sanction.kind.in_(("mute", "suspend", "ban")),  # type: ignore[attr-defined]
-    Sanction.starts_at <= sa.bindparam("now"),
-    or_(Sanction.ends_at.is_(None), Sanction.ends_at > sa.bindparam("now")),  # type: ignore[union-attr]
-    or_(
-        Sanction.community_id.is_(None),  # type: ignore[union-attr]
-        Sanction.community_id == sa.bindparam("community"),
-    ),
-)
-
-
-async def standing(s: AsyncSession, member_id: int, community_id: int | None = None) -> Standing:
-    params = {"member": member_id, "community": community_id, "now": utcnow()}
-    rows = await s.exec(_ACTIVE_SANCTIONS, params=params)  # type: ignore[call-overload]
-    muted = suspended = banned = False
-    muted_until = suspended_until = None
-    for kind, ends_at in rows:
-        if kind == "ban":
-            banned = True
-        elif kind == "suspend":
-            suspended = True
-            suspended_until = _later(suspended_until, ends_at)
-        else:
-            muted = True
-            muted_until = _later(muted_until, ends_at)
-    return Standing(muted_until, suspended_until, banned, muted, suspended)
-
-
-def _later(a: datetime | None, b: datetime | None) -> datetime | None:
-    return b if a is None or (b is not None and b > a) else a
 
 
 # --------------------------------------------------------------------------- audit
@@ -174,42 +90,22 @@ async def record(
 # --------------------------------------------------------------------------- permissions
 
 
-async def can_moderate(s: AsyncSession, member: Member | None, community_id: int | None) -> bool:
-    """The one permission check: admins everywhere, moderators in their communities."""
-    if member is None:
-        return False
-    if member.is_admin:
-        return True
-    if community_id is None:
-        return False
-    return await s.get(CommunityModerator, (community_id, member.id)) is not None
-
-
 async def require_moderator(s: AsyncSession, member: Member, community_id: int | None) -> None:
-    if not await can_moderate(s, member, community_id):
-        raise ModerationError(
-            "forbidden", "Only this community's moderators can do that.", status=403
-        )
+    """communities.roles decides; this says no the way moderation's callers expect."""
+    if not await roles.may(s, member, Action.MODERATE, community_id):
+        raise Refusal("forbidden", "Only this community's moderators can do that.", status=403)
 
 
-async def moderated_communities(s: AsyncSession, member: Member) -> set[int] | None:
-    """The communities a member moderates; None means all (an admin)."""
-    if member.is_admin:
-        return None
-    rows = await s.exec(
-        select(CommunityModerator.community_id).where(CommunityModerator.member_id == member.id)
-    )
-    return set(rows)
-
-
-async def moderation_scope(s: AsyncSession, member: Member) -> set[int] | None:
-    """moderated_communities for a call about one case, sanction or record: a member who
-    moderates nowhere is refused the same way whatever its id. Callers then answer 404 for
-    what lies outside the scope, as for what doesn't exist: a 403 there would confirm to a
-    moderator elsewhere that it exists."""
-    scope = await moderated_communities(s, member)
+async def moderation_scope(
+    s: AsyncSession, member: Member, action: Action = Action.MODERATE
+) -> set[int] | None:
+    """Where a member may take `action` (None: everywhere), for a call about one case,
+    sanction or record: a member who may nowhere is refused the same way whatever its id.
+    Callers then answer 404 for what lies outside the scope, as for what doesn't exist: a
+    403 there would confirm to a moderator elsewhere that it exists."""
+    scope = await roles.communities_where(s, member, action)
     if scope is not None and not scope:
-        raise ModerationError("forbidden", "Only moderators can do that.", status=403)
+        raise Refusal("forbidden", "Only moderators can do that.", status=403)
     return scope
 
 
@@ -267,13 +163,20 @@ async def report(
     rule: str | None = None,
 ) -> Report:
     if reason not in REPORT_REASONS:
-        raise ModerationError("invalid", "Choose a reason for the report.")
+        raise Refusal("invalid", "Choose a reason for the report.")
     if reason == "other" and not note.strip():
-        raise ModerationError("invalid", "Tell the moderators a little about what's wrong.")
+        raise Refusal("invalid", "Tell the moderators a little about what's wrong.")
+    if note.strip():
+        # The note is a member's words: vetted like any other (a sanction never stops a
+        # report; what would be held is refused with its reason, the note kept).
+        verdict = await vet(ctx, reporter, Place(REPORT_NOTE, None), note)
+        if verdict.refused:
+            raise verdict.refusal(draft=note)
+        note = verdict.text
     # Counted before the write transaction: no waiting on Redis while holding the writer.
     blocked = await ctx.rate_limits.hit("report", f"m:{reporter.id}")
     if blocked:
-        raise ModerationError(
+        raise Refusal(
             "rate_limited",
             f"You've sent a lot of reports. Please wait {blocked.minutes} minutes.",
             status=429,
@@ -297,7 +200,7 @@ async def report(
             # anonymous posts: hidden for one author's post and not another's, after the same
             # reports, would tell everyone whose it is.
             blocking = None if anonymous else author_id
-            weight = await _weight(ctx, s, reporter, reason, blocking)
+            weight = await _weight(ctx, registry, s, reporter, reason, blocking)
             filed = Report(
                 case_id=case.id,  # type: ignore[arg-type]
                 reporter_id=reporter.id,  # type: ignore[arg-type]
@@ -332,7 +235,7 @@ async def report(
                 )
             s.add(case)
     except IntegrityError:
-        raise ModerationError(
+        raise Refusal(
             "already_reported", "You've already reported this. Moderators will look at it.", 409
         ) from None
     for effect in after:
@@ -341,7 +244,12 @@ async def report(
 
 
 async def _weight(
-    ctx: AppContext, s: AsyncSession, reporter: Member, reason: str, author_id: int | None
+    ctx: AppContext,
+    registry: ModerationRegistry,
+    s: AsyncSession,
+    reporter: Member,
+    reason: str,
+    author_id: int | None,
 ) -> int:
     """What this report adds towards hiding the content before a moderator looks. Every
     report reaches the queue; these weigh nothing towards hiding:
@@ -355,7 +263,7 @@ async def _weight(
         return 0
     if author_id is not None and await s.get(MemberBlock, (author_id, reporter.id)):
         return 0
-    return await report_weight(s, reporter, link_after=ctx.settings.link_posts)
+    return await report_weight(s, registry, reporter, link_after=ctx.settings.link_posts)
 
 
 async def _reviewed(s: AsyncSession, kind: str, target_id: int) -> bool:
@@ -378,9 +286,9 @@ async def _resolve(
     elif kind in registry.targets:
         found = await registry.targets[kind].lookup(s, public_id, reporter)
     else:
-        raise ModerationError("invalid", "That kind of content can't be reported.")
+        raise Refusal("invalid", "That kind of content can't be reported.")
     if found is None:
-        raise ModerationError("not_found", "That content doesn't exist or you can't see it.", 404)
+        raise Refusal("not_found", "That content doesn't exist or you can't see it.", 404)
     return found
 
 
@@ -390,19 +298,19 @@ async def _reportable(
     if kind == "member":
         member = await s.get(Member, target_id)
         if member is None or member.deleted_at is not None:
-            raise ModerationError("not_found", "There's no such member.", 404)
+            raise Refusal("not_found", "There's no such member.", 404)
         if member.id == reporter.id:
-            raise ModerationError("invalid", "You can't report yourself.")
+            raise Refusal("invalid", "You can't report yourself.")
         return None, member.id, None, False
     target = registry.targets.get(kind)
     if target is None:
-        raise ModerationError("invalid", "That kind of content can't be reported.")
+        raise Refusal("invalid", "That kind of content can't be reported.")
     view = (await target.view(s, [target_id])).get(target_id)
     # Content you cannot see (held, hidden, removed, or not there) cannot be reported by you.
     if view is None or view.status != "published":
-        raise ModerationError("not_found", "That content doesn't exist or you can't see it.", 404)
+        raise Refusal("not_found", "That content doesn't exist or you can't see it.", 404)
     if view.author_id == reporter.id:
-        raise ModerationError("invalid", "You can't report your own post.")
+        raise Refusal("invalid", "You can't report your own post.")
     return view.community_id, view.author_id, target, view.anonymous
 
 
@@ -430,12 +338,12 @@ async def queue(
 ) -> list[QueueItem]:
     """Open cases the moderator may act on: crisis first, then report weight, then age."""
     async with ctx.db.read() as s:
-        scope = await moderated_communities(s, moderator)
+        scope = await roles.communities_where(s, moderator, Action.MODERATE)
         query = select(ModerationCase).where(ModerationCase.closed_at.is_(None))  # type: ignore[union-attr]
         if scope is not None:
             allowed = scope if community_id is None else scope & {community_id}
             visible = ModerationCase.community_id.in_(allowed)  # type: ignore[union-attr]
-            if moderator.is_peer_supporter:
+            if roles.holds(moderator, Action.REACH_OUT):
                 # Peer supporters see every crisis flag, to reach out; they act only where
                 # they also moderate.
                 crisis = ModerationCase.crisis
@@ -509,13 +417,13 @@ async def reveal_author(ctx: AppContext, moderator: Member, case_id: int) -> Mem
     """Who wrote the anonymous content a case is about: for moderators who may act on it,
     each time audited, and the author can see that it happened (never who looked)."""
     async with ctx.db.transaction() as s:
-        scope = await moderation_scope(s, moderator)
+        scope = await moderation_scope(s, moderator, Action.SEE_AUTHORS)
         case = await s.get(ModerationCase, case_id)
         if case is None or case.author_id is None or not in_scope(scope, case.community_id):
-            raise ModerationError("not_found", "That case doesn't exist.", 404)
+            raise Refusal("not_found", "That case doesn't exist.", 404)
         author = await s.get(Member, case.author_id)
         if author is None:
-            raise ModerationError("not_found", "That case doesn't exist.", 404)
+            raise Refusal("not_found", "That case doesn't exist.", 404)
         await record(
             s,
             moderator,
@@ -582,10 +490,10 @@ def parse_duration(hours: int | None, kind: str) -> timedelta | None:
     if kind in ("warn", "ban"):
         return None
     if hours is None or hours <= 0:
-        raise ModerationError("invalid_duration", "Choose how long the sanction lasts.")
+        raise Refusal("invalid_duration", "Choose how long the sanction lasts.")
     duration = timedelta(hours=hours)
     if duration > MAX_DURATION:
-        raise ModerationError(
+        raise Refusal(
             "invalid_duration", "A sanction can last at most a year; use a ban for longer."
         )
     return duration
@@ -604,13 +512,13 @@ async def act(
 ) -> ModerationCase:
     """Apply a moderator's decision on a case. All or nothing, always audited."""
     if action not in CONTENT_ACTIONS + SANCTIONS:
-        raise ModerationError("invalid", "Unknown moderation action.")
+        raise Refusal("invalid", "Unknown moderation action.")
     if action in SANCTIONS:
         parse_duration(hours, action)
     html = ""
     if action == "edit":
         if not (text and text.strip()):
-            raise ModerationError("invalid", "Give the edited text.")
+            raise Refusal("invalid", "Give the edited text.")
         # A moderator's edit is rendered and sanitised like any text, without the filters
         # that would hold it.
         html = moderate(Content(text, ContentKind.POST), filters=()).html
@@ -619,12 +527,12 @@ async def act(
         scope = await moderation_scope(s, moderator)
         case = await s.get(ModerationCase, case_id)
         if case is None or case.closed_at is not None or not in_scope(scope, case.community_id):
-            raise ModerationError("not_found", "That case is already closed or doesn't exist.", 404)
+            raise Refusal("not_found", "That case is already closed or doesn't exist.", 404)
         target = registry.targets.get(case.target_kind)
         label = target.label if target else "member"
         if action in SANCTIONS:
             if case.author_id is None:
-                raise ModerationError("invalid", "This case has no member to sanction.")
+                raise Refusal("invalid", "This case has no member to sanction.")
             await _sanction(
                 s,
                 registry,
@@ -637,7 +545,7 @@ async def act(
                 after,
             )
         elif target is None and action != "dismiss":
-            raise ModerationError("invalid", "Only dismiss or sanction applies to a member report.")
+            raise Refusal("invalid", "Only dismiss or sanction applies to a member report.")
         elif action == "approve":
             await target.approve(s, case.target_id, after)  # type: ignore[union-attr]
             if case.auto_hidden:
@@ -697,7 +605,7 @@ async def sanction_member(
     reason: str = "",
 ) -> Sanction:
     if kind not in SANCTIONS:
-        raise ModerationError("invalid", "Sanctions are warn, mute, suspend or ban.")
+        raise Refusal("invalid", "Sanctions are warn, mute, suspend or ban.")
     parse_duration(hours, kind)
     after: AfterCommit = []
     async with ctx.db.transaction() as s:
@@ -723,13 +631,13 @@ async def _sanction(
 ) -> Sanction:
     target = await s.get(Member, member_id)
     if target is None or target.deleted_at is not None:
-        raise ModerationError("not_found", "There's no such member.", 404)
+        raise Refusal("not_found", "There's no such member.", 404)
     if target.is_admin:
-        raise ModerationError("forbidden", "Site admins can't be sanctioned.", 403)
+        raise Refusal("forbidden", "Site admins can't be sanctioned.", 403)
     if target.id == moderator.id:
-        raise ModerationError("invalid", "You can't sanction yourself.")
-    if not moderator.is_admin and await can_moderate(s, target, community_id):
-        raise ModerationError(
+        raise Refusal("invalid", "You can't sanction yourself.")
+    if not moderator.is_admin and await roles.may(s, target, Action.MODERATE, community_id):
+        raise Refusal(
             "forbidden", "Only an admin can sanction another moderator of this community.", 403
         )
     duration = parse_duration(hours, kind)
@@ -796,11 +704,9 @@ async def confirm_ban(
             or sanction.confirmed
             or not in_scope(scope, sanction.community_id)
         ):
-            raise ModerationError("not_found", "There's no ban waiting for confirmation.", 404)
+            raise Refusal("not_found", "There's no ban waiting for confirmation.", 404)
         if sanction.moderator_id == moderator.id and not moderator.is_admin:
-            raise ModerationError(
-                "forbidden", "Another moderator must confirm a ban you proposed.", 403
-            )
+            raise Refusal("forbidden", "Another moderator must confirm a ban you proposed.", 403)
         sanction.confirmed = True
         s.add(sanction)
         await record(
@@ -829,7 +735,7 @@ async def revoke_sanction(
             or sanction.revoked_at is not None
             or not in_scope(scope, sanction.community_id)
         ):
-            raise ModerationError("not_found", "That sanction isn't active.", 404)
+            raise Refusal("not_found", "That sanction isn't active.", 404)
         sanction.revoked_at = utcnow()
         s.add(sanction)
         await record(
@@ -852,12 +758,12 @@ async def set_peer_supporter(
 ) -> Member:
     """Admins give or take the peer supporter role (trained members who facilitate
     sessions, take 1:1 requests and see crisis flags)."""
-    if not admin.is_admin:
-        raise ModerationError("forbidden", "Only admins change roles.", 403)
+    if not roles.holds(admin, Action.GRANT_ROLES):
+        raise Refusal("forbidden", "Only admins change roles.", 403)
     async with ctx.db.transaction() as s:
         member = await s.get(Member, member_id)
         if member is None or member.deleted_at is not None:
-            raise ModerationError("not_found", "There's no such member.", 404)
+            raise Refusal("not_found", "There's no such member.", 404)
         member.is_peer_supporter = peer_supporter
         s.add(member)
         action = "grant_peer_supporter" if peer_supporter else "revoke_peer_supporter"
@@ -869,7 +775,7 @@ async def add_note(
     ctx: AppContext, moderator: Member, member_id: int, community_id: int | None, body: str
 ) -> ModeratorNote:
     if not body.strip():
-        raise ModerationError("invalid", "Write the note first.")
+        raise Refusal("invalid", "Write the note first.")
     async with ctx.db.transaction() as s:
         await require_moderator(s, moderator, community_id)
         note = ModeratorNote(
@@ -895,7 +801,7 @@ async def member_record(ctx: AppContext, moderator: Member, member_id: int) -> M
         scope = await moderation_scope(s, moderator)  # first: no oracle for member ids
         member = await s.get(Member, member_id)
         if member is None:
-            raise ModerationError("not_found", "There's no such member.", 404)
+            raise Refusal("not_found", "There's no such member.", 404)
         sanctions = list(
             await s.exec(
                 select(Sanction).where(Sanction.member_id == member_id).order_by(Sanction.id.desc())  # type: ignore[union-attr]

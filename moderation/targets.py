@@ -69,6 +69,20 @@ class ContentTarget(Protocol):
 
     async def lock(self, s: AsyncSession, target_id: int, after_commit: AfterCommit) -> None: ...
 
+    async def published_count(
+        self,
+        s: AsyncSession,
+        author_id: int,
+        community_id: int | None,
+        *,
+        anonymous: bool | None,
+        limit: int,
+    ) -> int:
+        """How many of the author's contributions of this kind are published, in one
+        community (None: anywhere), only `anonymous` ones or only named ones when given,
+        counting no further than `limit` (trust.py needs no more)."""
+        ...
+
 
 @dataclass
 class ModerationRegistry:
@@ -84,6 +98,23 @@ class ModerationRegistry:
 
     def register(self, target: ContentTarget) -> None:
         self.targets[target.kind] = target
+
+    async def published_count(
+        self,
+        s: AsyncSession,
+        author_id: int,
+        community_id: int | None,
+        *,
+        anonymous: bool | None = None,
+        limit: int,
+    ) -> int:
+        """What the member has published on every surface, for their trust (trust.py)."""
+        total = 0
+        for target in self.targets.values():
+            total += await target.published_count(
+                s, author_id, community_id, anonymous=anonymous, limit=limit
+            )
+        return total
 
     async def views(
         self, s: AsyncSession, refs: Iterable[tuple[str, int | None]]

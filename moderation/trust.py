@@ -13,7 +13,9 @@ Levels (documented for members and moderators in docs/moderators.md):
   reports weigh double towards hiding content.
 Standing relaxes by itself as a member takes part without being sanctioned.
 
-Forum tables are read by name here (moderation never imports forum).
+What counts as a published post is each surface's own: forum (posts) and chat (messages
+in a community's rooms) count their own through the ModerationRegistry (targets.py), and
+trust adds them up (moderation never imports either).
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-import sqlalchemy as sa
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -29,19 +30,11 @@ from core.db import utcnow
 from identity.models import Member
 from moderation.models import Sanction
 from moderation.pipeline import Action, ContentKind, Filter, FilterInput, FilterResult, Reason
+from moderation.targets import ModerationRegistry
 
 LINK_AGE = timedelta(days=1)
 TRUSTED_POSTS = 20
 TRUSTED_AGE = timedelta(days=30)
-
-_post = sa.table(
-    "post",
-    sa.column("author_id", sa.Integer),
-    sa.column("thread_id", sa.Integer),
-    sa.column("status", sa.String),
-    sa.column("anonymous", sa.Boolean),
-)
-_thread = sa.table("thread", sa.column("id", sa.Integer), sa.column("community_id", sa.Integer))
 
 
 @dataclass(frozen=True)
@@ -85,6 +78,7 @@ class Trust:
 
 async def trust_of(
     s: AsyncSession,
+    registry: ModerationRegistry,
     member: Member,
     community_id: int | None,
     *,
@@ -96,20 +90,15 @@ async def trust_of(
     only the member's posts of the same kind: whether a post waits for a moderator is seen by
     everyone, so counting named posts for an anonymous one (or the other way round) would
     tell them that its author has posts of the other kind here."""
-    published = (
-        sa.select(sa.func.count())
-        .select_from(_post)
-        .where(_post.c.author_id == member.id, _post.c.status == "published")
-    )
-    anywhere = (await s.exec(published)).one()[0]  # type: ignore[call-overload]
+    # No level asks for more than this many posts: counting further only costs time.
+    enough = max(TRUSTED_POSTS, hold_first, link_after)
+    assert member.id is not None
+    anywhere = await registry.published_count(s, member.id, None, limit=enough)
     here = 0
     if community_id is not None:
-        here_query = published.join(_thread, _thread.c.id == _post.c.thread_id).where(
-            _thread.c.community_id == community_id
+        here = await registry.published_count(
+            s, member.id, community_id, anonymous=anonymous, limit=enough
         )
-        if anonymous is not None:
-            here_query = here_query.where(_post.c.anonymous == anonymous)
-        here = (await s.exec(here_query)).one()[0]  # type: ignore[call-overload]
     since = utcnow() - timedelta(days=90)
     sanctioned = (
         await s.exec(
@@ -118,13 +107,15 @@ async def trust_of(
     ).first() is not None
     staff = member.is_admin or member.is_peer_supporter
     age = utcnow() - member.created_at
-    return Trust(int(here), int(anywhere), age, sanctioned, staff, hold_first, link_after)
+    return Trust(here, anywhere, age, sanctioned, staff, hold_first, link_after)
 
 
-async def report_weight(s: AsyncSession, reporter: Member, *, link_after: int = 3) -> int:
+async def report_weight(
+    s: AsyncSession, registry: ModerationRegistry, reporter: Member, *, link_after: int = 3
+) -> int:
     """How much a report counts towards hiding content before a moderator looks: 2 from a
     trusted member, 1 from an established one, 0 from anyone newer or recently sanctioned."""
-    trust = await trust_of(s, reporter, None, link_after=link_after)
+    trust = await trust_of(s, registry, reporter, None, link_after=link_after)
     if trust.trusted:
         return 2
     return 1 if trust.established else 0
@@ -146,16 +137,23 @@ def trust_filter(trust: Trust) -> Filter:
                     "up once you've taken part for a little while.",
                 ),
             )
-        if trust.new_here and item.kind is ContentKind.POST:
-            return FilterResult(
-                Action.HOLD,
-                Reason(
-                    "new_member",
-                    "Welcome! Your first posts in each community are read by a moderator "
-                    "before they appear — usually within a few hours. You'll get a "
-                    "notification when it's up.",
-                ),
-            )
+        if trust.new_here and item.kind in _HELD_WHILE_NEW:
+            return FilterResult(Action.HOLD, _HELD_WHILE_NEW[item.kind])
         return None
 
     return check
+
+
+_HELD_WHILE_NEW = {
+    ContentKind.POST: Reason(
+        "new_member",
+        "Welcome! Your first posts in each community are read by a moderator before they "
+        "appear — usually within a few hours. You'll get a notification when it's up.",
+    ),
+    ContentKind.CHAT: Reason(
+        "new_member",
+        "Welcome! Your first messages in this community are read by a moderator before "
+        "others see them, so this one is waiting. Once a couple are through, your messages "
+        "appear straight away.",
+    ),
+}

@@ -8,22 +8,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from communities import roles
+from communities.roles import Action
 from core.context import get_context
-from core.web.errors import ApiError
+from core.errors import Refusal
 from core.web.jsonapi import field, read_json
 from core.web.params import optional_int
 from identity.auth import require_member
 from moderation import service
-from moderation.service import ModerationError, QueueItem
+from moderation.service import QueueItem
 from moderation.targets import ModerationRegistry
 
 
 def registry(request: Request) -> ModerationRegistry:
     return get_context(request).extensions["moderation"]
-
-
-def as_api_error(exc: ModerationError) -> ApiError:
-    return ApiError(exc.status, exc.code, exc.message)
 
 
 async def report(request: Request) -> Response:
@@ -34,19 +32,16 @@ async def report(request: Request) -> Response:
     public_id = str(field(data, "id", int))
     if kind == "chat_message":
         public_id = f"{field(data, 'room', str)}:{public_id}"
-    try:
-        await service.report(
-            get_context(request),
-            registry(request),
-            member,
-            kind=kind,
-            public_id=public_id,
-            reason=field(data, "reason", str),
-            note=field(data, "note", str, default=""),
-            rule=field(data, "rule", str, default=None),
-        )
-    except ModerationError as exc:
-        raise as_api_error(exc) from None
+    await service.report(
+        get_context(request),
+        registry(request),
+        member,
+        kind=kind,
+        public_id=public_id,
+        reason=field(data, "reason", str),
+        note=field(data, "note", str, default=""),
+        rule=field(data, "rule", str, default=None),
+    )
     return JSONResponse(
         {"status": "received", "message": "Thank you. The moderators will look at it."}, 201
     )
@@ -89,13 +84,12 @@ def item_json(item: QueueItem) -> dict[str, Any]:
 async def queue(request: Request) -> Response:
     member = require_member(request)
     community_id = optional_int(request.query_params.get("community"), "community", None)
+    async with get_context(request).db.read() as s:
+        if not await roles.may_somewhere(s, member, Action.REACH_OUT):
+            raise Refusal("forbidden", "Only moderators can see the review queue.", 403)
     items = await service.queue(
         get_context(request), registry(request), member, community_id=community_id
     )
-    if not items and not member.is_admin and not member.is_peer_supporter:
-        async with get_context(request).db.read() as s:
-            if not await service.moderated_communities(s, member):
-                raise ApiError(403, "forbidden", "Only moderators can see the review queue.")
     return JSONResponse({"items": [item_json(i) for i in items]})
 
 
@@ -104,38 +98,32 @@ async def act(request: Request) -> Response:
     data = await read_json(request)
     action = field(data, "action", str)
     text = field(data, "text", str, default=None)
-    try:
-        case = await service.act(
-            get_context(request),
-            registry(request),
-            member,
-            request.path_params["case_id"],
-            action,
-            reason=field(data, "reason", str, default=""),
-            hours=field(data, "hours", int, default=None),
-            text=text,
-        )
-    except ModerationError as exc:
-        raise as_api_error(exc) from None
+    case = await service.act(
+        get_context(request),
+        registry(request),
+        member,
+        request.path_params["case_id"],
+        action,
+        reason=field(data, "reason", str, default=""),
+        hours=field(data, "hours", int, default=None),
+        text=text,
+    )
     return JSONResponse({"case_id": case.id, "closed": case.closed_at is not None})
 
 
 async def sanction(request: Request) -> Response:
     member = require_member(request)
     data = await read_json(request)
-    try:
-        result = await service.sanction_member(
-            get_context(request),
-            registry(request),
-            member,
-            request.path_params["member_id"],
-            field(data, "kind", str),
-            hours=field(data, "hours", int, default=None),
-            community_id=field(data, "community_id", int, default=None),
-            reason=field(data, "reason", str, default=""),
-        )
-    except ModerationError as exc:
-        raise as_api_error(exc) from None
+    result = await service.sanction_member(
+        get_context(request),
+        registry(request),
+        member,
+        request.path_params["member_id"],
+        field(data, "kind", str),
+        hours=field(data, "hours", int, default=None),
+        community_id=field(data, "community_id", int, default=None),
+        reason=field(data, "reason", str, default=""),
+    )
     return JSONResponse(
         {
             "id": result.id,
@@ -150,12 +138,9 @@ async def sanction(request: Request) -> Response:
 async def reveal(request: Request) -> Response:
     """Who wrote the anonymous content of a case: audited, and the author is told."""
     member = require_member(request)
-    try:
-        author = await service.reveal_author(
-            get_context(request), member, request.path_params["case_id"]
-        )
-    except ModerationError as exc:
-        raise as_api_error(exc) from None
+    author = await service.reveal_author(
+        get_context(request), member, request.path_params["case_id"]
+    )
     return JSONResponse({"member_id": author.id, "author": author.display_name})
 
 

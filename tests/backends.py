@@ -26,13 +26,15 @@ async def _admin(sql: str) -> None:
         await conn.close()
 
 
-def create_database() -> tuple[str, str]:
-    """A fresh, migrated PostgreSQL database: (its name, its asyncpg URL)."""
+def create_database(revision: str | None = "head") -> tuple[str, str]:
+    """A fresh PostgreSQL database, migrated to `revision` (None: left empty): (its name,
+    its asyncpg URL)."""
     name = f"kindred_test_{secrets.token_hex(4)}"
     blocking(asyncio.run, _admin(f'CREATE DATABASE "{name}"'))
     base = POSTGRES_URL.rsplit("/", 1)[0]
     url = f"{base}/{name}".replace("postgresql://", "postgresql+asyncpg://", 1)
-    upgrade(url)
+    if revision is not None:
+        upgrade(url, revision)
     return name, url
 
 

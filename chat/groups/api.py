@@ -1,7 +1,8 @@
 """Group sessions in the JSON API (/api/v1/sessions…): the live page's JS and other clients.
 
-Errors are {"error": {"code", "message"}} with the status the service chose (409 for a full,
-ended or locked session, 403 for someone who may not, 422 for bad input).
+A service's Refusal propagates to the app's one JSON translator (core/web/errors.py): {"error":
+{"code", "message", …}} with the status the service chose (409 for a full, ended or locked
+session, 403 for someone who may not, 422 for bad input).
 """
 
 from __future__ import annotations
@@ -16,15 +17,11 @@ from chat.groups import scheduling, service
 from chat.groups.actions import ACTIONS
 from chat.groups.pages import schedule_from
 from chat.runtime import region_of
-from chat.service import ChatError, iso
+from chat.service import iso
 from core.context import get_context
-from core.web.errors import ApiError
+from core.errors import Refusal
 from core.web.jsonapi import read_json
 from identity.auth import current_member, require_member
-
-
-def _api_error(exc: ChatError) -> ApiError:
-    return ApiError(exc.status, exc.code, exc.message)
 
 
 def _text(value: Any) -> str:
@@ -54,7 +51,7 @@ async def list_sessions(request: Request) -> Response:
     slug = request.query_params.get("community", "")
     community = await service.community_by_slug(ctx.db, slug) if slug else None
     if slug and community is None:
-        raise ApiError(404, "not_found", "There's no community with that address.")
+        raise Refusal("not_found", "There's no community with that address.", 404)
     found = await service.upcoming_sessions(
         ctx.db,
         community_id=community[0] if community else None,
@@ -70,10 +67,7 @@ async def create_sessions(request: Request) -> Response:
     values = {k: _text(v) for k, v in data.items()}
     if "weeks" in data and "repeat" not in data:
         values["repeat"] = "weekly"
-    try:
-        created = await scheduling.schedule(get_context(request).db, member, schedule_from(values))
-    except ChatError as exc:
-        raise _api_error(exc) from None
+    created = await scheduling.schedule(get_context(request), member, schedule_from(values))
     body = [
         {"id": g.id, "starts_at": iso(g.starts_at), "url": service.session_url(g.id)}
         for g in created
@@ -84,12 +78,9 @@ async def create_sessions(request: Request) -> Response:
 async def _view(request: Request, session_id: int) -> dict[str, Any]:
     member = current_member(request)
     async with get_context(request).db.read() as s:
-        try:
-            session = await service.get_session(s, session_id)
-        except ChatError as exc:
-            raise _api_error(exc) from None
+        session = await service.get_session(s, session_id)
         if not await service.visible_to(s, session, member):
-            raise ApiError(404, "not_found", "There's no group session at this address.")
+            raise Refusal("not_found", "There's no group session at this address.", 404)
         you = await service.member_view(s, session, member)
         view = {"session": await service.public_state(s, session), "you": you}
         if you["role"] == "facilitator":
@@ -105,15 +96,12 @@ async def session_action(request: Request) -> Response:
     member = require_member(request)
     action = ACTIONS.get(request.path_params["action"])
     if action is None:
-        raise ApiError(404, "not_found", "There's no such action.")
+        raise Refusal("not_found", "There's no such action.", 404)
     body = await request.body()
     data = await read_json(request) if body.strip() else {}
     values = {k: _text(v) for k, v in data.items()}
     session_id = int(request.path_params["id"])
-    try:
-        await action(get_context(request), member, session_id, values, region_of(request))
-    except ChatError as exc:
-        raise _api_error(exc) from None
+    await action(get_context(request), member, session_id, values, region_of(request))
     return JSONResponse(await _view(request, session_id))
 
 

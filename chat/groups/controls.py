@@ -8,22 +8,22 @@ or the session ended: close for good). See docs/protocol.md.
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
-import anyio
 from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from chat.frames import error_frame
 from chat.gates import CLOSE_GONE, CLOSE_RECONNECT
 from chat.groups.models import GroupSession, GroupSessionParticipant
 from chat.groups.seats import give_seat
 from chat.groups.service import get_session, is_facilitator, public_state, refuse_if_over
 from chat.models import SLOW_MODE_CHOICES
-from chat.service import ChatError, publish_state, tell_member
+from chat.service import publish_state, tell_member
 from core.context import AppContext
 from core.db import utcnow
+from core.errors import Refusal
 from identity.models import Member
 from moderation import api as moderation
 
@@ -31,7 +31,7 @@ from moderation import api as moderation
 async def facilitated(s: AsyncSession, member: Member, session_id: int) -> GroupSession:
     session = await get_session(s, session_id)
     if not await is_facilitator(s, session, member):
-        raise ChatError("forbidden", "Only this session's facilitators can do that.", status=403)
+        raise Refusal("forbidden", "Only this session's facilitators can do that.", status=403)
     return session
 
 
@@ -47,7 +47,7 @@ async def _named(s: AsyncSession, session: GroupSession, pseudonym: str) -> Grou
         )
     ).first()
     if found is None:
-        raise ChatError("not_found", "That member isn't taking part in this session.", status=404)
+        raise Refusal("not_found", "That member isn't taking part in this session.", status=404)
     return found
 
 
@@ -80,7 +80,7 @@ async def admit(ctx: AppContext, member: Member, session_id: int, pseudonym: str
         refuse_if_over(session)
         seat = await _named(s, session, pseudonym)
         if seat.status != "lobby":
-            raise ChatError("not_in_lobby", "That member isn't waiting in the lobby.", status=409)
+            raise Refusal("not_in_lobby", "That member isn't waiting in the lobby.", status=409)
         seat.status = "admitted"
         s.add(seat)
         room_id, admitted = session.room_id, [seat.member_id]
@@ -129,26 +129,17 @@ async def pin(
     if text:
         async with ctx.db.read() as s:
             session = await facilitated(s, member, session_id)
-            policy = await moderation.load_policy(s, session.community_id)
-        check = functools.partial(
-            moderation.check_text,
-            text,
-            moderation.ContentKind.CHAT,
-            policy,
-            max_chars=500,
-            region=region,
-        )
-        decision = await anyio.to_thread.run_sync(check)
-        if not decision.published:
-            reason = decision.reason.message if decision.reason else "It can't be pinned."
-            raise ChatError("refused", f"{reason} Your text is kept.")
-        html = decision.html
+        place = moderation.Place(moderation.SESSION_PIN, session.community_id)
+        verdict = await moderation.vet(ctx, member, place, text, region=region)
+        if verdict.refused:
+            raise verdict.refusal(draft=text)
+        html = verdict.html
     await _change(ctx, member, session_id, pinned_text=text, pinned_html=html)
 
 
 async def set_slow_mode(ctx: AppContext, member: Member, session_id: int, seconds: int) -> None:
     if seconds not in SLOW_MODE_CHOICES:
-        raise ChatError("invalid", "Choose one of the slow mode settings offered.")
+        raise Refusal("invalid", "Choose one of the slow mode settings offered.")
     await _change(ctx, member, session_id, slow_mode_seconds=seconds)
 
 
@@ -175,7 +166,7 @@ async def give_floor(ctx: AppContext, member: Member, session_id: int, pseudonym
         session = await facilitated(s, member, session_id)
         refuse_if_over(session)
         if not session.turn_taking:
-            raise ChatError(
+            raise Refusal(
                 "turn_taking_off",
                 "Turn on turn-taking before giving someone the floor.",
                 status=409,
@@ -183,7 +174,7 @@ async def give_floor(ctx: AppContext, member: Member, session_id: int, pseudonym
         if pseudonym.strip():
             seat = await _named(s, session, pseudonym)
             if seat.status != "admitted":
-                raise ChatError("not_admitted", "That member isn't in the session yet.", status=409)
+                raise Refusal("not_admitted", "That member isn't in the session yet.", status=409)
             seat.hand_raised_at = None
             s.add(seat)
             session.floor_member_id = seat.member_id
@@ -207,7 +198,7 @@ async def raise_hand(ctx: AppContext, member: Member, session_id: int, up: bool)
             )
         ).first()
         if seat is None or seat.status != "admitted":
-            raise ChatError(
+            raise Refusal(
                 "in_lobby", "You can raise your hand once you're in the session.", status=409
             )
         if up and seat.hand_raised_at is None:
@@ -249,7 +240,7 @@ async def set_muted(
         await tell_member(
             ctx.broker,
             target,
-            {"type": "error", "code": "session_muted", "message": words, "client_id": None},
+            error_frame(Refusal("session_muted", words)),
             room_id=room_id,
         )
 
@@ -282,5 +273,5 @@ async def remove(ctx: AppContext, member: Member, session_id: int, pseudonym: st
         target, room_id = seat.member_id, session.room_id
     await broadcast(ctx, session_id)
     words = "A facilitator has removed you from this session. You can't rejoin it."
-    frame = {"type": "error", "code": "removed", "message": words, "client_id": None}
+    frame = error_frame(Refusal("removed", words))
     await tell_member(ctx.broker, target, frame, room_id=room_id, close=CLOSE_GONE)

@@ -22,19 +22,21 @@ from chat.groups.service import (
     session_url,
 )
 from chat.models import Room, slow_mode_label
-from chat.service import ChatError, slow_mode_wait, wait_words
+from chat.service import slow_mode_wait, wait_words
 from core.db import Database
+from core.errors import Refusal
 from identity.models import Member
+from moderation import api as moderation
 
 
 class SessionGate:
-    mutes_apply = True  # muted members may join and listen, not write
+    surface = moderation.SESSION_ROOM  # muted members may join and listen, not write
 
     async def admit(self, db: Database, room: Room, member: Member) -> Admission:
         async with db.read() as s:
             session = await _session(s, room)
             if session.status in ("ended", "cancelled"):
-                raise ChatError("session_ended", "This session has ended.", status=410)
+                raise Refusal("session_ended", "This session has ended.", status=410)
             state = await public_state(s, session)
             you = await member_view(s, session, member)
             if you["role"] == "facilitator":
@@ -43,12 +45,12 @@ class SessionGate:
             await refuse_if_barred(s, session, member)  # suspended or banned: not even to read
             seat = await participant(s, session.id, member.id)  # type: ignore[arg-type]
         if seat is not None and seat.status == "removed":
-            raise ChatError("removed", "A facilitator removed you from this session.", status=403)
+            raise Refusal("removed", "A facilitator removed you from this session.", status=403)
         if seat is not None and seat.status == "admitted":
             return Admission(hello={"session": state, "session_you": you})
         if seat is not None and seat.status == "lobby" and seat.rules_ack_at is not None:
             return Admission(lobby=True, hello={"session": state, "session_you": you})
-        raise ChatError(
+        raise Refusal(
             "session_join_first",
             "Join the session from its page first: agree to its ground rules, then wait in "
             "the lobby.",
@@ -63,28 +65,28 @@ class SessionGate:
                 if session.status in ("ended", "cancelled")
                 else "The session hasn't started yet: you can post once the facilitator starts it."
             )
-            raise ChatError("session_not_live", f"{words} Your text is kept.", status=409)
+            raise Refusal("session_not_live", f"{words} Your text is kept.", status=409)
         if await is_facilitator(s, session, member):
             return
         seat = await participant(s, session.id, member.id)  # type: ignore[arg-type]
         if seat is None or seat.status == "removed":
-            raise ChatError("removed", "You're no longer in this session.", status=403)
+            raise Refusal("removed", "You're no longer in this session.", status=403)
         if seat.status != "admitted":
-            raise ChatError(
+            raise Refusal(
                 "in_lobby",
                 "You're in the lobby: you can post once a facilitator lets you in. "
                 "Your text is kept.",
                 status=403,
             )
         if seat.muted:
-            raise ChatError(
+            raise Refusal(
                 "session_muted",
                 "A facilitator has muted you for the rest of this session. You can still read; "
                 "your text is kept.",
                 status=403,
             )
         if session.turn_taking and session.floor_member_id != member.id:
-            raise ChatError(
+            raise Refusal(
                 "not_your_turn",
                 "It's not your turn yet — raise your hand and the facilitator will give you "
                 "the floor. Your text is kept.",
@@ -101,14 +103,14 @@ class SessionGate:
 async def _session(s: AsyncSession, room: Room) -> GroupSession:
     session = await session_for_room(s, room.id)  # type: ignore[arg-type]
     if session is None:  # a session room without its session: never fall open
-        raise ChatError("not_found", "There's no group session here.", status=404)
+        raise Refusal("not_found", "There's no group session here.", status=404)
     return session
 
 
 async def _slow_mode(s: AsyncSession, session: GroupSession, room: Room, member: Member) -> None:
     if wait := await slow_mode_wait(s, room, member, session.slow_mode_seconds):
         label = slow_mode_label(session.slow_mode_seconds).lower()
-        raise ChatError(
+        raise Refusal(
             "slow_mode",
             f"The facilitator has turned on slow mode: {label}. You can send again in "
             f"{wait_words(wait)} — your text is kept.",

@@ -4,10 +4,8 @@ promise — it ends sessions nobody ended and deletes messages once the grace pe
 
 from __future__ import annotations
 
-import functools
 from datetime import timedelta
 
-import anyio
 from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -17,9 +15,10 @@ from chat.groups.controls import broadcast, facilitated
 from chat.groups.models import GroupSession, GroupSessionFacilitator, GroupSessionParticipant
 from chat.groups.service import ends_at, get_session, refuse_if_over
 from chat.models import ChatMessage
-from chat.service import ChatError, tell_member
+from chat.service import tell_member
 from core.context import AppContext
 from core.db import utcnow
+from core.errors import Refusal
 from identity.models import Member
 from moderation import api as moderation
 
@@ -66,7 +65,7 @@ async def cancel(ctx: AppContext, member: Member, session_id: int) -> None:
     async with ctx.db.transaction() as s:
         session = await facilitated(s, member, session_id)
         if session.status != "scheduled":
-            raise ChatError(
+            raise Refusal(
                 "session_started",
                 "Only a session that hasn't started can be cancelled.",
                 status=409,
@@ -153,7 +152,7 @@ async def save_summary(ctx: AppContext, member: Member, session_id: int, text: s
     """The facilitator's anonymised note: no contact details, no crisis details, no names."""
     text = text.strip()
     if len(text) > 4000:
-        raise ChatError("too_long", "Keep the summary to 4,000 characters. Your text is kept.")
+        raise Refusal("too_long", "Keep the summary to 4,000 characters. Your text is kept.")
     async with ctx.db.read() as s:
         session = await facilitated(s, member, session_id)
         names = set(
@@ -166,21 +165,16 @@ async def save_summary(ctx: AppContext, member: Member, session_id: int, text: s
     lowered = text.casefold()
     named = sorted(n for n in names if n.casefold() in lowered)
     if named:
-        raise ChatError(
+        raise Refusal(
             "summary_names_someone",
             "The summary must name nobody: please take out the pseudonyms "
             f"({', '.join(named)}). Your text is kept.",
         )
-    strict = moderation.CommunityPolicy(session.community_id, (), "refuse", "hold")
-    check = functools.partial(moderation.check_text, text, moderation.ContentKind.CHAT, strict)
-    decision = await anyio.to_thread.run_sync(check)
-    if text and not decision.published:
-        reason = decision.reason.message if decision.reason else ""
-        raise ChatError(
-            "summary_refused",
-            "The summary can't include contact details or anything about a person in crisis. "
-            f"{reason} Your text is kept.".replace("  ", " "),
-        )
+    if text:
+        place = moderation.Place(moderation.SESSION_SUMMARY, session.community_id)
+        verdict = await moderation.vet(ctx, member, place, text)
+        if verdict.refused:
+            raise verdict.refusal(draft=text)
     async with ctx.db.transaction() as s:
         session = await facilitated(s, member, session_id)
         session.summary_note = text

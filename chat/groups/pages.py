@@ -27,9 +27,9 @@ from chat.groups.ics import calendar
 from chat.groups.models import GroupSession
 from chat.models import SLOW_MODE_CHOICES, Room, slow_mode_label
 from chat.runtime import chat_runtime, region_of
-from chat.service import ChatError
 from core.context import get_context
 from core.db import utcnow
+from core.errors import Refusal
 from core.web.errors import draft_of, error_response
 from core.web.forms import form_text
 from core.web.params import loose_int
@@ -96,7 +96,7 @@ async def upcoming_page(request: Request) -> Response:
         "community_slug": slug,
         "communities": await service.community_options(ctx.db),
         "zones": recurrence.zone_names(),
-        "can_schedule": member is not None and (member.is_peer_supporter or member.is_admin),
+        "can_schedule": bool(await scheduling.schedulable(ctx.db, member)),
     }
     return _render(request, "chat/groups/list.html", data)
 
@@ -155,6 +155,13 @@ DEFAULT_RULES = (
 async def new_session(request: Request) -> Response:
     member = require_member(request)
     ctx = get_context(request)
+    offered = await scheduling.schedulable(ctx.db, member)
+    if not offered:
+        raise HTTPException(
+            403,
+            "Peer supporters and a community's moderators schedule group sessions. "
+            "To run one, ask an admin about becoming a peer supporter.",
+        )
     values: dict[str, Any] = {
         "community": request.query_params.get("community", ""),
         "timezone": member_zone(request) or "",
@@ -169,15 +176,15 @@ async def new_session(request: Request) -> Response:
         form = await request.form()
         values = {k: form_text(form, k) for k in form}
         try:
-            created = await scheduling.schedule(ctx.db, member, schedule_from(values))
-        except ChatError as exc:
+            created = await scheduling.schedule(ctx, member, schedule_from(values))
+        except Refusal as exc:
             error = exc
         else:
             return RedirectResponse(service.session_url(created[0].id), 303)  # type: ignore[arg-type]
     data = {
         "values": values,
         "error": error,
-        "communities": await service.community_options(ctx.db),
+        "communities": offered,
         "zones": recurrence.zone_names(),
         "max_weeks": recurrence.MAX_OCCURRENCES,
     }
@@ -190,7 +197,7 @@ async def new_session(request: Request) -> Response:
 async def session_page(
     request: Request,
     *,
-    error: ChatError | None = None,
+    error: Refusal | None = None,
     draft: str = "",
     notice: dict[str, Any] | None = None,
     status: int = 200,
@@ -198,10 +205,7 @@ async def session_page(
     ctx = get_context(request)
     member = current_member(request)
     async with ctx.db.read() as s:
-        try:
-            session = await service.get_session(s, _id(request))
-        except ChatError as exc:
-            raise HTTPException(exc.status, exc.message) from None
+        session = await service.get_session(s, _id(request))
         if not await service.visible_to(s, session, member):
             raise SignInRequired
         room = await s.get(Room, session.room_id)
@@ -269,10 +273,7 @@ async def session_ics(request: Request) -> Response:
     """One session, or with ?series=all every occurrence of its weekly series still to come."""
     ctx = get_context(request)
     async with ctx.db.read() as s:
-        try:
-            session = await service.get_session(s, _id(request))
-        except ChatError as exc:
-            raise HTTPException(exc.status, exc.message) from None
+        session = await service.get_session(s, _id(request))
         if not await service.visible_to(s, session, current_member(request)):
             raise SignInRequired
         sessions = [session]
@@ -308,7 +309,7 @@ async def session_action(request: Request) -> Response:
     values = {k: form_text(form, k) for k in form}
     try:
         await action(get_context(request), member, _id(request), values, region_of(request))
-    except ChatError as exc:
+    except Refusal as exc:
         return await session_page(
             request, error=exc, draft=values.get("text", ""), status=exc.status
         )
@@ -325,8 +326,9 @@ async def send_message(request: Request) -> Response:
     async with ctx.db.read() as s:
         try:
             session = await service.get_session(s, _id(request))
-        except ChatError as exc:
-            return error_response(request, exc.status, exc.code, exc.message, draft_of(form))
+        except Refusal as exc:  # gone, or never there: give back what they wrote
+            exc.draft = draft_of(form)
+            raise
         room = await s.get(Room, session.room_id)
     assert room is not None
     try:
@@ -339,7 +341,7 @@ async def send_message(request: Request) -> Response:
             region=region_of(request),
             max_chars=chat_runtime(request).max_chars,
         )
-    except ChatError as exc:
+    except Refusal as exc:
         keep = "" if exc.code == "held" else body
         return await session_page(
             request, error=exc, draft=keep, notice=exc.notice, status=exc.status

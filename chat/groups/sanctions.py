@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
+from chat.frames import error_frame
 from chat.gates import CLOSE_GONE
 from chat.groups.controls import broadcast
 from chat.groups.models import GroupSession, GroupSessionParticipant
@@ -18,6 +19,7 @@ from chat.groups.seats import give_seat
 from chat.groups.service import LIVE
 from chat.service import tell_member
 from core.context import AppContext
+from core.errors import Refusal
 
 TAKING_PART = ("rsvp", "lobby", "admitted")  # "removed" stays: a facilitator's decision
 
@@ -53,7 +55,7 @@ async def release_seats(
         f"A moderator has {code} you, so your place in this group session has gone to "
         "someone else" + (f": {reason}" if reason else ".")
     )
-    frame = {"type": "error", "code": code, "message": message, "client_id": None}
+    frame = error_frame(Refusal(code, message))
     for session_id, room_id in freed:
         await broadcast(ctx, session_id)
         await tell_member(ctx.broker, member_id, frame, room_id=room_id, close=CLOSE_GONE)

@@ -8,7 +8,6 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,14 +21,18 @@ from chat.groups.service import (
     MAX_TITLE,
     MIN_MINUTES,
     MIN_SEATS,
-    _community,
-    can_schedule,
     ends_at,
 )
 from chat.models import Room
-from chat.service import ChatError, iso
+from chat.service import iso
+from communities import roles
+from communities import service as communities
+from communities.roles import Action
+from core.context import AppContext
 from core.db import Database, utcnow
+from core.errors import Refusal
 from identity.models import Member
+from moderation import api as moderation
 
 
 @dataclass
@@ -49,50 +52,59 @@ class Schedule:
     weeks: int = 1  # 1: once; more: weekly, this many times
 
 
-async def schedule(db: Database, member: Member, form: Schedule) -> list[GroupSession]:
-    """Create the session (or each weekly occurrence), each with its own room; returns them."""
+async def _refuse_unless_may_schedule(s: AsyncSession, member: Member, community_id: int) -> None:
+    if not await roles.may(s, member, Action.SCHEDULE_SESSION, community_id):
+        raise Refusal(
+            "forbidden",
+            "Only peer supporters and this community's moderators can schedule sessions.",
+            status=403,
+        )
+
+
+async def schedule(ctx: AppContext, member: Member, form: Schedule) -> list[GroupSession]:
+    """Create the session (or each weekly occurrence), each with its own room; returns them.
+    The title, description and ground rules are a member's words like any other: vetted
+    (moderation.api.SESSION_DETAILS) before anything is stored."""
+    db = ctx.db
     title, description = form.title.strip(), form.description.strip()
     rules = form.ground_rules.strip()
     if not title or len(title) > MAX_TITLE:
-        raise ChatError("invalid", f"Give the session a title of at most {MAX_TITLE} characters.")
+        raise Refusal("invalid", f"Give the session a title of at most {MAX_TITLE} characters.")
     if len(description) > MAX_TEXT or len(rules) > MAX_TEXT:
-        raise ChatError("invalid", "Keep the description and the ground rules to 4,000 characters.")
+        raise Refusal("invalid", "Keep the description and the ground rules to 4,000 characters.")
     if not rules:
-        raise ChatError(
-            "invalid", "Write the session's ground rules: members agree to them to join."
-        )
+        raise Refusal("invalid", "Write the session's ground rules: members agree to them to join.")
     if not MIN_MINUTES <= form.duration_minutes <= MAX_MINUTES:
-        raise ChatError("invalid", f"A session lasts from {MIN_MINUTES} to {MAX_MINUTES} minutes.")
+        raise Refusal("invalid", f"A session lasts from {MIN_MINUTES} to {MAX_MINUTES} minutes.")
     if not MIN_SEATS <= form.capacity <= MAX_SEATS:
-        raise ChatError("invalid", f"A session has from {MIN_SEATS} to {MAX_SEATS} seats.")
+        raise Refusal("invalid", f"A session has from {MIN_SEATS} to {MAX_SEATS} seats.")
     try:
         slot = recurrence.parse_slot(form.date, form.time, form.timezone)
         starts = recurrence.weekly(slot, form.weeks)
     except recurrence.TimeError as exc:
-        raise ChatError("invalid_time", str(exc)) from None
+        raise Refusal("invalid_time", str(exc)) from None
     if starts[0] <= utcnow():
-        raise ChatError(
+        raise Refusal(
             "session_in_past",
             "That start time has already passed. Choose a time in the future "
             f"(times are in {slot.zone}).",
         )
-    async with db.transaction() as s:
-        community = (
-            await s.exec(
-                sa.select(_community.c.id, _community.c.name).where(
-                    _community.c.slug == form.community.strip()
-                )
-            )
-        ).first()
+    async with db.read() as s:
+        community = await communities.by_slug(s, form.community.strip())
         if community is None:
-            raise ChatError("invalid", "Choose the community the session is for.")
-        community_id = community[0]
-        if not await can_schedule(s, member, community_id):
-            raise ChatError(
-                "forbidden",
-                "Only peer supporters and this community's moderators can schedule sessions.",
-                status=403,
-            )
+            raise Refusal("invalid", "Choose the community the session is for.")
+        community_id: int = community.id  # type: ignore[assignment]
+        await _refuse_unless_may_schedule(s, member, community_id)
+    words = {"title": title, "description": description, "ground_rules": rules}
+    place = moderation.Place(moderation.SESSION_DETAILS, community_id)
+    verdict = await moderation.vet(ctx, member, place, {k: v for k, v in words.items() if v})
+    if verdict.refused:
+        raise verdict.refusal(draft=description or rules)
+    title = verdict["title"].text
+    description = verdict["description"].text if description else ""
+    rules = verdict["ground_rules"].text
+    async with db.transaction() as s:
+        await _refuse_unless_may_schedule(s, member, community_id)
         facilitators = [member, *await _facilitators(s, form.facilitators, community_id)]
         for start in starts:
             await _refuse_overlap(s, facilitators, start, form.duration_minutes)
@@ -150,9 +162,10 @@ async def _facilitators(s: AsyncSession, names: list[str], community_id: int) ->
             await s.exec(select(Member).where(col(Member.pseudonym_key) == name.casefold()))
         ).first()
         if person is None or person.deleted_at is not None:
-            raise ChatError("invalid", f"There's no member called {name!r} to facilitate.")
-        if not await can_schedule(s, person, community_id):
-            raise ChatError(
+            raise Refusal("invalid", f"There's no member called {name!r} to facilitate.")
+        # Whoever may schedule a session here may be named to run it.
+        if not await roles.may(s, person, Action.SCHEDULE_SESSION, community_id):
+            raise Refusal(
                 "invalid",
                 f"{person.pseudonym} can't facilitate: facilitators are peer supporters or "
                 "this community's moderators.",
@@ -178,9 +191,20 @@ async def _refuse_overlap(
     )
     for other, name in rows:
         if ends_at(other) > start:
-            raise ChatError(
+            raise Refusal(
                 "session_overlap",
                 f"{name} is already facilitating “{other.title}” at {iso(other.starts_at)} "
                 "(UTC), which overlaps this time. Choose another time.",
                 status=409,
             )
+
+
+async def schedulable(db: Database, member: Member | None) -> list[tuple[str, str]]:
+    """The communities this member may schedule sessions in, as (slug, name) by name: the
+    form offers these, and the list shows "Schedule a session" when there is one."""
+    async with db.read() as s:
+        where = await roles.communities_where(s, member, Action.SCHEDULE_SESSION)
+        if where == set():
+            return []
+        found = await communities.all_communities(s)
+    return [(c.slug, c.name) for c in found if where is None or c.id in where]

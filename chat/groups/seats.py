@@ -24,8 +24,9 @@ from chat.groups.service import (
     refuse_if_barred,
     refuse_if_over,
 )
-from chat.service import ChatError, iso
+from chat.service import iso
 from core.db import Database, utcnow
+from core.errors import Refusal
 from identity.models import Member
 
 _TAKE_SEAT = (
@@ -51,7 +52,7 @@ async def rsvp(db: Database, member: Member, session_id: int) -> GroupSession:
             session = await get_session(s, session_id)
             refuse_if_over(session)
             if await is_facilitator(s, session, member):
-                raise ChatError(
+                raise Refusal(
                     "facilitating",
                     "You're facilitating this session: you need no seat.",
                     status=409,
@@ -87,9 +88,7 @@ async def cancel_rsvp(db: Database, member: Member, session_id: int) -> GroupSes
         refuse_if_over(session)
         seat = await participant(s, session_id, member.id)  # type: ignore[arg-type]
         if seat is None or seat.status not in ("rsvp", "lobby"):
-            raise ChatError(
-                "no_rsvp", "You have no seat to give back for this session.", status=409
-            )
+            raise Refusal("no_rsvp", "You have no seat to give back for this session.", status=409)
         if seat.seat_held:
             await give_seat(s, session_id)
         await s.delete(seat)
@@ -105,7 +104,7 @@ async def give_seat(s: AsyncSession, session_id: int) -> None:
 async def _take_seat(s: AsyncSession, session: GroupSession) -> None:
     taken = await s.exec(_TAKE_SEAT, params={"session": session.id})  # type: ignore[call-overload]
     if taken.first() is None:
-        raise ChatError(
+        raise Refusal(
             "session_full",
             "This session is full: every seat is taken. Have a look at the other upcoming "
             "sessions, or check back — a seat comes free when someone cancels.",
@@ -115,7 +114,7 @@ async def _take_seat(s: AsyncSession, session: GroupSession) -> None:
 
 def _refuse_removed(seat: GroupSessionParticipant | None) -> None:
     if seat is not None and seat.status == "removed":
-        raise ChatError(
+        raise Refusal(
             "removed",
             "A facilitator removed you from this session, so you can't rejoin it.",
             status=403,
@@ -124,7 +123,7 @@ def _refuse_removed(seat: GroupSessionParticipant | None) -> None:
 
 def _refuse_locked(session: GroupSession) -> None:
     if session.locked:
-        raise ChatError(
+        raise Refusal(
             "session_locked",
             "The facilitator has closed this session to late joiners. Have a look at the "
             "upcoming sessions for the next one.",
@@ -157,13 +156,13 @@ async def _join(
             return None
         await refuse_if_barred(s, session, member)
         if not agreed:
-            raise ChatError(
+            raise Refusal(
                 "rules_not_agreed",
                 "Please read the ground rules and tick “I agree” to join the session.",
             )
         opens = lobby_opens_at(session, lobby_minutes)
         if session.status == "scheduled" and utcnow() < opens:
-            raise ChatError(
+            raise Refusal(
                 "lobby_not_open",
                 f"The lobby opens {lobby_minutes} minutes before the start, at "
                 f"{iso(opens)} (UTC). Your seat is kept if you RSVP'd.",

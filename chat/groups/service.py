@@ -21,8 +21,12 @@ from chat.groups.models import (
     GroupSessionFacilitator,
     GroupSessionParticipant,
 )
-from chat.service import ChatError, iso
+from chat.service import iso
+from communities import roles
+from communities import service as communities
+from communities.roles import Action
 from core.db import Database, utcnow
+from core.errors import Refusal
 from identity.models import Member
 from moderation import api as moderation
 
@@ -30,15 +34,6 @@ MIN_MINUTES, MAX_MINUTES = 15, 240
 MIN_SEATS, MAX_SEATS = 2, 100
 MAX_TITLE, MAX_TEXT = 120, 4000
 LIVE = ("scheduled", "live")
-
-# Forum owns the community table; chat reads what it shows by name (chat never imports forum).
-_community = sa.table(
-    "community",
-    sa.column("id", sa.Integer),
-    sa.column("slug", sa.String),
-    sa.column("name", sa.String),
-    sa.column("visibility", sa.String),
-)
 
 
 def ends_at(session: GroupSession) -> datetime:
@@ -52,15 +47,9 @@ def session_url(session_id: int) -> str:
 # --------------------------------------------------------------------------- who may do what
 
 
-async def can_schedule(s: AsyncSession, member: Member | None, community_id: int) -> bool:
-    """Peer supporters, the community's moderators and admins schedule sessions."""
-    if member is None or member.deleted_at is not None:
-        return False
-    return member.is_peer_supporter or await moderation.is_moderator(s, member, community_id)
-
-
 async def is_facilitator(s: AsyncSession, session: GroupSession, member: Member | None) -> bool:
-    """A session's named facilitators, and the community's moderators (who may step in)."""
+    """Who may run this session: communities.roles decides, told whether they are one of
+    the facilitators named on it (only chat knows that)."""
     if member is None:
         return False
     named = await s.exec(
@@ -69,15 +58,19 @@ async def is_facilitator(s: AsyncSession, session: GroupSession, member: Member 
             GroupSessionFacilitator.member_id == member.id,
         )
     )
-    if named.first() is not None:
-        return True
-    return await moderation.is_moderator(s, member, session.community_id)
+    return await roles.may(
+        s,
+        member,
+        Action.FACILITATE_SESSION,
+        session.community_id,
+        named_facilitator=named.first() is not None,
+    )
 
 
 async def get_session(s: AsyncSession, session_id: int) -> GroupSession:
     session = await s.get(GroupSession, session_id)
     if session is None:
-        raise ChatError("not_found", "There's no group session at this address.", status=404)
+        raise Refusal("not_found", "There's no group session at this address.", status=404)
     return session
 
 
@@ -104,14 +97,14 @@ async def refuse_if_barred(s: AsyncSession, session: GroupSession, member: Membe
     standing = await moderation.standing(s, member.id, session.community_id)  # type: ignore[arg-type]
     help_now = "If you need someone to talk to now, the helplines at /help are there for you."
     if standing.banned:
-        raise ChatError(
+        raise Refusal(
             "banned",
             "You've been banned from this community, so you can't take part in its group "
             f"sessions. {help_now}",
             status=403,
         )
     if standing.suspended:
-        raise ChatError(
+        raise Refusal(
             "suspended",
             f"Your account is suspended{standing.suspension_ends}, so you can't take a seat in "
             f"group sessions or join one until it ends; then you can RSVP again. {help_now}",
@@ -121,9 +114,9 @@ async def refuse_if_barred(s: AsyncSession, session: GroupSession, member: Membe
 
 def refuse_if_over(session: GroupSession) -> None:
     if session.status == "cancelled":
-        raise ChatError("session_cancelled", "This session was cancelled.", status=409)
+        raise Refusal("session_cancelled", "This session was cancelled.", status=409)
     if session.status == "ended":
-        raise ChatError(
+        raise Refusal(
             "session_ended",
             "This session has ended. Have a look at the upcoming sessions for the next one.",
             status=409,
@@ -256,8 +249,7 @@ async def upcoming_sessions(
     Signed-out visitors are not shown those of members-only communities."""
     now = utcnow()
     query = (
-        select(GroupSession, _community.c.name, _community.c.slug)
-        .join(_community, _community.c.id == GroupSession.community_id)
+        select(GroupSession)
         .where(
             col(GroupSession.status).in_(LIVE),
             col(GroupSession.starts_at) > now - timedelta(minutes=MAX_MINUTES),
@@ -266,60 +258,53 @@ async def upcoming_sessions(
     )
     if community_id is not None:
         query = query.where(GroupSession.community_id == community_id)
-    if not signed_in:
-        query = query.where(_community.c.visibility != "members")
     async with db.read() as s:
-        rows = list(await s.exec(query.limit(limit * 2)))  # type: ignore[call-overload]
+        if not signed_in:
+            shown = [c.id for c in await communities.all_communities(s) if not c.members_only]
+            query = query.where(col(GroupSession.community_id).in_(shown))
+        rows = list(await s.exec(query.limit(limit * 2)))
+        places = await communities.by_ids(s, (g.community_id for g in rows))
     found = [
         Upcoming(
             id=g.id,
             title=g.title,
             starts_at=g.starts_at,
             ends_at=ends_at(g),
-            community=name,
-            community_slug=slug,
+            community=places[g.community_id].name,
+            community_slug=places[g.community_id].slug,
             status=g.status,
             capacity=g.capacity,
             seats_taken=g.seats_taken,
             series_id=g.series_id,
             url=session_url(g.id),  # type: ignore[arg-type]
         )
-        for g, name, slug in rows
-        if ends_at(g) > now
+        for g in rows
+        if ends_at(g) > now and g.community_id in places
     ]
     return found[:limit]
 
 
 async def community_by_slug(db: Database, slug: str) -> tuple[int, str] | None:
     async with db.read() as s:
-        row = (
-            await s.exec(
-                sa.select(_community.c.id, _community.c.name).where(_community.c.slug == slug)
-            )
-        ).first()
-    return (row[0], row[1]) if row else None
+        community = await communities.by_slug(s, slug)
+    return (community.id, community.name) if community else None  # type: ignore[return-value]
 
 
 async def community_options(db: Database) -> list[tuple[str, str]]:
     async with db.read() as s:
-        rows = await s.exec(sa.select(_community.c.slug, _community.c.name).order_by("name"))
-        return [(row[0], row[1]) for row in rows]
+        return [(c.slug, c.name) for c in await communities.all_communities(s)]
 
 
 async def visible_to(s: AsyncSession, session: GroupSession, member: Member | None) -> bool:
     """Sessions of members-only communities are not admitted to exist for visitors."""
     if member is not None:
         return True
-    found = await s.exec(
-        sa.select(_community.c.visibility).where(_community.c.id == session.community_id)
-    )
-    return found.scalar_one_or_none() != "members"
+    community = await communities.get(s, session.community_id)
+    return community is None or not community.members_only
 
 
 async def community_name(s: AsyncSession, community_id: int) -> tuple[str, str]:
-    row = (
-        await s.exec(
-            sa.select(_community.c.slug, _community.c.name).where(_community.c.id == community_id)
-        )
-    ).one()
-    return row[0], row[1]
+    community = await communities.get(s, community_id)
+    if community is None:  # a session goes with its community (ON DELETE CASCADE)
+        raise LookupError(f"no community {community_id}")
+    return community.slug, community.name

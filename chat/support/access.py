@@ -6,78 +6,48 @@ community may open the conversation, which writes an audit entry naming the case
 them a time-limited right to read it (PrivateRoomAccess). Without such a case there is
 nothing to open it with.
 
-Moderation owns the case and report tables; chat reads the columns it needs by name (as it
-reads forum's community table), so chat still reaches moderation only through its api.
+Moderation owns the case and report tables; chat asks moderation.api which cases are about
+this room's messages, naming the messages by a query of its own.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
-from sqlmodel import col
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from chat.models import ChatMessage, Room
-from chat.service import ChatError
 from chat.support.models import PrivateRoomAccess
+from communities import roles
+from communities.roles import Action
 from core.context import AppContext
-from core.db import UtcDateTime, utcnow
+from core.db import utcnow
+from core.errors import Refusal
 from identity.models import Member
 from moderation import api as moderation
 
 ACCESS_MINUTES = 60  # how long one logged opening lets a moderator read
 CLOSED_CASE_DAYS = 7  # a case closed this recently may still be used to open the conversation
 
-_case = sa.table(
-    "moderation_case",
-    sa.column("id", sa.Integer),
-    sa.column("target_kind", sa.String),
-    sa.column("target_id", sa.Integer),
-    sa.column("closed_at", UtcDateTime),
-)
-_report = sa.table("report", sa.column("id", sa.Integer), sa.column("case_id", sa.Integer))
 
-
-@dataclass(frozen=True)
-class ReportedCase:
-    id: int
-    reports: int
-    open: bool
-
-
-async def reported_cases(s: AsyncSession, room: Room) -> list[ReportedCase]:
+async def reported_cases(s: AsyncSession, room: Room) -> list[moderation.ReportedCase]:
     """Cases, open or recently closed, with at least one member's report about a message
     in this room: the only things a moderator can open the conversation with."""
     since = utcnow() - timedelta(days=CLOSED_CASE_DAYS)
-    query = (
-        sa.select(_case.c.id, sa.func.count(_report.c.id), _case.c.closed_at)
-        .join(_report, _report.c.case_id == _case.c.id)
-        .join(ChatMessage, col(ChatMessage.id) == _case.c.target_id)
-        .where(
-            _case.c.target_kind == "chat_message",
-            col(ChatMessage.room_id) == room.id,
-            sa.or_(_case.c.closed_at.is_(None), _case.c.closed_at > since),
-        )
-        .group_by(_case.c.id, _case.c.closed_at)
-        .order_by(_case.c.id.desc())
-    )
-    rows = await s.exec(query)  # type: ignore[call-overload]
-    return [ReportedCase(row[0], row[1], row[2] is None) for row in rows]
+    in_room = select(ChatMessage.id).where(col(ChatMessage.room_id) == room.id)
+    return await moderation.reported_cases(s, "chat_message", in_room, closed_since=since)
 
 
 async def moderates(s: AsyncSession, member: Member, room: Room) -> bool:
     """May this member open the conversation from a report (its community's moderators)?"""
-    if room.community_id is None:
-        return member.is_admin
-    return await moderation.is_moderator(s, member, room.community_id)
+    return await roles.may(s, member, Action.MODERATE, room.community_id)
 
 
-def not_found() -> ChatError:
+def not_found() -> Refusal:
     """What everyone but its two people and its community's moderators is told about a
     private conversation: nothing, not even that it exists."""
-    return ChatError("not_found", "There's no conversation at this address.", status=404)
+    return Refusal("not_found", "There's no conversation at this address.", status=404)
 
 
 async def require_room_moderator(s: AsyncSession, member: Member, room: Room) -> None:
@@ -90,12 +60,12 @@ async def open_for_moderator(
 ) -> datetime:
     """Record the opening (naming the case) and grant access; returns when it ends."""
     if room.kind != "private":
-        raise ChatError("not_found", "There's no private conversation here.", status=404)
+        raise Refusal("not_found", "There's no private conversation here.", status=404)
     async with ctx.db.transaction() as s:
         await require_room_moderator(s, moderator, room)
         cases = {case.id for case in await reported_cases(s, room)}
         if case_id is None or case_id not in cases:
-            raise ChatError(
+            raise Refusal(
                 "no_report",
                 "Private conversations can be opened only from a report about a message in "
                 "them. Nobody has reported one here (or that report is not about this "

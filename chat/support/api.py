@@ -8,33 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from chat.models import Room
 from chat.runtime import region_of
-from chat.service import ChatError, iso
+from chat.service import iso
 from chat.support import service
 from chat.support.models import SupportRequest
+from communities import service as communities
 from core.context import get_context
-from core.web.errors import ApiError
+from core.errors import Refusal
 from core.web.jsonapi import field, read_json
 from identity.auth import require_member
-
-_community = sa.table("community", sa.column("id", sa.Integer), sa.column("slug", sa.String))
-
-
-def _api_error(exc: ChatError) -> ApiError:
-    extra: dict[str, Any] = {}
-    if url := getattr(exc, "url", None):
-        extra["url"] = url
-    if exc.notice:
-        extra["notice"] = exc.notice
-    if exc.retry_after:
-        extra["retry_after"] = exc.retry_after  # also sent as the Retry-After header
-    return ApiError(exc.status, exc.code, exc.message, **extra)
 
 
 async def _status(request: Request, found: SupportRequest) -> dict[str, Any]:
@@ -56,13 +43,11 @@ async def ask(request: Request) -> Response:
     slug, note = field(data, "community", str), field(data, "note", str)
     ctx = get_context(request)
     async with ctx.db.read() as s:
-        row = (await s.exec(sa.select(_community.c.id).where(_community.c.slug == slug))).first()  # type: ignore[call-overload]
-    if row is None:
-        raise ApiError(422, "invalid", "There's no community with that address.", field="community")
-    try:
-        asked = await service.ask(ctx, member, row[0], note, region=region_of(request))
-    except ChatError as exc:
-        raise _api_error(exc) from None
+        community = await communities.by_slug(s, slug)
+    if community is None:
+        raise Refusal("invalid", "There's no community with that address.", field="community")
+    community_id: int = community.id  # type: ignore[assignment]
+    asked = await service.ask(ctx, member, community_id, note, region=region_of(request))
     body = await _status(request, asked.request)
     body["created_at"] = iso(asked.request.created_at)
     if asked.notice:
@@ -74,45 +59,33 @@ async def status(request: Request) -> Response:
     member = require_member(request)
     found = await service.get_request(get_context(request).db, request.path_params["id"])
     if found is None or not service.is_participant(found, member):
-        raise ApiError(404, "not_found", "There's no request of yours here.")
+        raise Refusal("not_found", "There's no request of yours here.", 404)
     return JSONResponse(await _status(request, found))
 
 
 async def cancel(request: Request) -> Response:
     member = require_member(request)
-    try:
-        await service.cancel(get_context(request), member, request.path_params["id"])
-    except ChatError as exc:
-        raise _api_error(exc) from None
+    await service.cancel(get_context(request), member, request.path_params["id"])
     return JSONResponse({"id": request.path_params["id"], "status": "cancelled"})
 
 
 async def accept(request: Request) -> Response:
     member = require_member(request)
-    try:
-        room = await service.accept(get_context(request), member, request.path_params["id"])
-    except ChatError as exc:
-        raise _api_error(exc) from None
+    room = await service.accept(get_context(request), member, request.path_params["id"])
     body = {"id": request.path_params["id"], "status": "accepted", "room": room.slug}
     return JSONResponse({**body, "url": service.conversation_url(room.slug)})
 
 
 async def end(request: Request) -> Response:
     member = require_member(request)
-    try:
-        await service.end(get_context(request), member, request.path_params["id"])
-    except ChatError as exc:
-        raise _api_error(exc) from None
+    await service.end(get_context(request), member, request.path_params["id"])
     return JSONResponse({"id": request.path_params["id"], "status": "ended"})
 
 
 async def queue(request: Request) -> Response:
     """The queue as the supporters' page polls it: how many wait, and their ids."""
     member = require_member(request)
-    try:
-        found = await service.queue(get_context(request).db, member)
-    except ChatError as exc:
-        raise _api_error(exc) from None
+    found = await service.queue(get_context(request).db, member)
     items = [
         {"id": i.id, "community": i.community, "crisis": i.crisis, "since": iso(i.created_at)}
         for i in found.items
@@ -124,10 +97,7 @@ async def availability(request: Request) -> Response:
     """Switch taking requests on or off: {"available": true | false}."""
     member = require_member(request)
     available = field(await read_json(request), "available", bool)
-    try:
-        await service.set_available(get_context(request), member, available)
-    except ChatError as exc:
-        raise _api_error(exc) from None
+    await service.set_available(get_context(request), member, available)
     return JSONResponse({"available": available})
 
 

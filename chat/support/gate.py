@@ -13,10 +13,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from chat.gates import Admission
 from chat.models import Room
-from chat.service import ChatError
 from chat.support import access, service
 from core.db import Database
+from core.errors import Refusal
 from identity.models import Member
+from moderation import api as moderation
 
 PRIVATE = (
     "This is a private conversation between a member and a peer supporter. Moderators can "
@@ -25,13 +26,13 @@ PRIVATE = (
 
 
 class PrivateConversationGate:
-    mutes_apply = False  # a chat mute never stops a member talking with their supporter
+    surface = moderation.SUPPORT_ROOM  # a mute never stops a member talking with their supporter
 
     async def admit(self, db: Database, room: Room, member: Member) -> Admission:
         async with db.read() as s:
             request = await service.request_for_room(s, room.id)  # type: ignore[arg-type]
             if request is None:
-                raise ChatError("not_found", "There's no chat room at this address.", status=404)
+                raise Refusal("not_found", "There's no chat room at this address.", status=404)
             if request.member_id == member.id:
                 role = "member"
             elif request.supporter_id == member.id:
@@ -39,7 +40,7 @@ class PrivateConversationGate:
             elif await service.has_grant(s, room.id, member.id):  # type: ignore[arg-type]
                 role = "moderator"
             elif await access.moderates(s, member, room):  # it can be opened from a report
-                raise ChatError("private", PRIVATE, status=403)
+                raise Refusal("private", PRIVATE, status=403)
             else:  # anyone else is not told it exists
                 raise access.not_found()
         return Admission(hello={"support": {"status": request.status, "role": role}})
@@ -47,14 +48,14 @@ class PrivateConversationGate:
     async def check_send(self, s: AsyncSession, room: Room, member: Member) -> None:
         request = await service.request_for_room(s, room.id)  # type: ignore[arg-type]
         if request is None or not service.is_participant(request, member):
-            raise ChatError(
+            raise Refusal(
                 "read_only",
                 "You can read this conversation, but only the member and their supporter "
                 "write in it. Your text is kept.",
                 status=403,
             )
         if request.status != "accepted":
-            raise ChatError(
+            raise Refusal(
                 "ended",
                 "This conversation has ended, so nothing more can be sent in it. Your text is "
                 "kept if you'd like to copy it.",

@@ -31,13 +31,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from chat.models import ChatMessage, Room
 from chat.support import service
 from chat.support.models import SupporterAvailability, SupporterTopic, SupportRequest
+from communities import service as communities
 from core.context import AppContext
 from core.db import utcnow
 from identity.models import Member
 
 log = logging.getLogger("kindred.chat.support")
-
-_community = sa.table("community", sa.column("id", sa.Integer), sa.column("name", sa.String))
 
 
 def _iso(value: Any) -> str | None:
@@ -49,22 +48,37 @@ async def export_requests(s: AsyncSession, member_id: int) -> dict[str, Any]:
     conversations they took, without the other member's name or note."""
     supporter = aliased(Member)
     rows = await s.exec(
-        sa.select(SupportRequest, _community.c.name, Room.slug, supporter)  # type: ignore[call-overload]
-        .outerjoin(_community, _community.c.id == SupportRequest.community_id)
+        sa.select(SupportRequest, Room.slug, supporter)  # type: ignore[call-overload]
         .outerjoin(Room, col(Room.id) == SupportRequest.room_id)
         .outerjoin(supporter, supporter.id == SupportRequest.supporter_id)
         .where(SupportRequest.member_id == member_id)
         .order_by(col(SupportRequest.id))
     )
+    rows = list(rows)
+    taken = list(
+        await s.exec(
+            sa.select(SupportRequest, Room.slug)  # type: ignore[call-overload]
+            .outerjoin(Room, col(Room.id) == SupportRequest.room_id)
+            .where(SupportRequest.supporter_id == member_id)
+            .order_by(col(SupportRequest.id))
+        )
+    )
+    topic_ids = list(
+        await s.exec(
+            select(SupporterTopic.community_id).where(SupporterTopic.member_id == member_id)
+        )
+    )
+    asked_of = [r.community_id for r, *_ in rows + taken]
+    names = {i: c.name for i, c in (await communities.by_ids(s, asked_of + topic_ids)).items()}
     asked = []
-    for r, topic, slug, helper in rows:
+    for r, slug, helper in rows:
         ended_by = None
         if r.ended_by_id is not None:
             ended_by = "you" if r.ended_by_id == member_id else "supporter"
         asked.append(
             {
                 "id": r.id,
-                "topic": topic,
+                "topic": names.get(r.community_id),
                 "note": r.note,
                 "status": r.status,
                 "asked_at": _iso(r.created_at),
@@ -79,35 +93,22 @@ async def export_requests(s: AsyncSession, member_id: int) -> dict[str, Any]:
                 "feedback_at": _iso(r.feedback_at),
             }
         )
-    taken = await s.exec(
-        sa.select(SupportRequest, _community.c.name, Room.slug)  # type: ignore[call-overload]
-        .outerjoin(_community, _community.c.id == SupportRequest.community_id)
-        .outerjoin(Room, col(Room.id) == SupportRequest.room_id)
-        .where(SupportRequest.supporter_id == member_id)
-        .order_by(col(SupportRequest.id))
-    )
     supported = [
         {
-            "topic": topic,
+            "topic": names.get(r.community_id),
             "conversation": slug,
             "accepted_at": _iso(r.accepted_at),
             "ended_at": _iso(r.ended_at),
         }
-        for r, topic, slug in taken
+        for r, slug in taken
     ]
     availability = await s.get(SupporterAvailability, member_id)
-    topics = await s.exec(
-        sa.select(_community.c.name)  # type: ignore[call-overload]
-        .join(SupporterTopic, col(SupporterTopic.community_id) == _community.c.id)
-        .where(SupporterTopic.member_id == member_id)
-        .order_by(_community.c.name)
-    )
     return {
         "support_requests": asked,
         "support_conversations_taken": supported,
         "supporter_settings": {
             "available": bool(availability and availability.available),
-            "topics": [name for (name,) in topics],
+            "topics": sorted(names[i] for i in topic_ids if i in names),
         },
     }
 

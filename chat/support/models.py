@@ -36,7 +36,7 @@ class SupportRequest(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     member_id: int = Field(foreign_key="member.id", ondelete="CASCADE")
-    # Forum's community table, referred to by name (chat never imports forum).
+    # A community (communities' table, read through communities/service.py).
     community_id: int = Field(foreign_key="community.id", ondelete="CASCADE")
     note: str = Field(sa_type=sa.Text)  # the pipeline's normalised text
     note_html: str = Field(sa_type=sa.Text)  # sanitised once, at write time

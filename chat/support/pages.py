@@ -23,11 +23,13 @@ from starlette.routing import Route
 from chat import service as chat
 from chat.models import Room
 from chat.runtime import chat_runtime, region_of
-from chat.service import ChatError
 from chat.support import access, service
 from chat.support.models import SupportRequest
+from communities import roles
+from communities.roles import Action
 from core.context import get_context
 from core.db import utcnow
+from core.errors import Refusal
 from core.web.forms import form_text
 from core.web.params import MAX_ID, loose_int
 from identity.auth import require_member
@@ -41,10 +43,6 @@ def _render(request: Request, template: str, data: dict[str, Any], status: int =
     return get_context(request).templates.TemplateResponse(
         request, template, data, status_code=status
     )
-
-
-def _fail(exc: ChatError) -> HTTPException:
-    return HTTPException(exc.status, exc.message)
 
 
 def _int(value: str) -> int | None:
@@ -67,7 +65,7 @@ async def ask_page(request: Request) -> Response:
     note, community = form_text(form, "note"), form_text(form, "community").strip()
     try:
         asked = await service.ask(ctx, member, _int(community), note, region=region_of(request))
-    except ChatError as exc:
+    except Refusal as exc:
         return await _show_ask(request, member, note=note, community=community, error=exc)
     target = service.request_url(asked.request)
     return RedirectResponse(target + ("?crisis=1" if asked.notice else ""), 303)
@@ -79,16 +77,15 @@ async def _show_ask(
     *,
     note: str = "",
     community: str = "",
-    error: ChatError | None = None,
+    error: Refusal | None = None,
 ) -> Response:
     data = {
         "communities": await chat.community_choices(get_context(request).db),
         "note": note,
         "community": community,
         "error": error,
-        "error_url": getattr(error, "url", None),
         "note_max": service.NOTE_MAX,
-        "supporter": service.is_supporter(member),
+        "supporter": roles.holds(member, Action.TAKE_SUPPORT),
     }
     return _render(request, "chat/support/ask.html", data, error.status if error else 200)
 
@@ -146,25 +143,22 @@ async def cancel_request(request: Request) -> Response:
     member = require_member(request)
     try:
         await service.cancel(get_context(request), member, request.path_params["id"])
-    except ChatError as exc:
+    except Refusal as exc:
         if exc.code == "already_accepted":
             return RedirectResponse(f"/support/requests/{request.path_params['id']}", 303)
-        raise _fail(exc) from None
+        raise
     return RedirectResponse("/support?cancelled=1", 303)
 
 
 # --------------------------------------------------------------------------- supporters
 
 
-async def queue_page(request: Request, *, error: ChatError | None = None) -> Response:
+async def queue_page(request: Request, *, error: Refusal | None = None) -> Response:
     member = require_member(request)
     ctx = get_context(request)
-    try:
-        queue = await service.queue(ctx.db, member)
-    except ChatError as exc:
-        raise _fail(exc) from None
+    queue = await service.queue(ctx.db, member)
     async with ctx.db.read() as s:
-        moderates = member.is_admin or bool(await moderation.moderated_community_ids(s, member))
+        moderates = await roles.may_somewhere(s, member, Action.MODERATE)
     data = {
         "queue": queue,
         "moderates": moderates,
@@ -178,12 +172,7 @@ async def queue_page(request: Request, *, error: ChatError | None = None) -> Res
 async def availability(request: Request) -> Response:
     member = require_member(request)
     form = await request.form()
-    try:
-        await service.set_available(
-            get_context(request), member, form_text(form, "available") == "yes"
-        )
-    except ChatError as exc:
-        raise _fail(exc) from None
+    await service.set_available(get_context(request), member, form_text(form, "available") == "yes")
     return RedirectResponse("/support/queue", 303)
 
 
@@ -191,10 +180,7 @@ async def topics(request: Request) -> Response:
     member = require_member(request)
     form = await request.form()
     chosen = {_int(v) for v in form.getlist("community") if isinstance(v, str)} - {None}
-    try:
-        await service.set_topics(get_context(request), member, chosen)
-    except ChatError as exc:
-        raise _fail(exc) from None
+    await service.set_topics(get_context(request), member, chosen)
     return RedirectResponse("/support/queue", 303)
 
 
@@ -202,9 +188,9 @@ async def accept(request: Request) -> Response:
     member = require_member(request)
     try:
         room = await service.accept(get_context(request), member, request.path_params["id"])
-    except ChatError as exc:
+    except Refusal as exc:
         if exc.status == 403 and exc.code == "forbidden":
-            raise _fail(exc) from None
+            raise
         return await queue_page(request, error=exc)
     return RedirectResponse(service.conversation_url(room.slug), 303)
 
@@ -248,7 +234,7 @@ async def _show_conversation(
     request: Request,
     *,
     draft: str = "",
-    error: ChatError | None = None,
+    error: Refusal | None = None,
     notice: dict[str, Any] | None = None,
     status: int = 200,
 ) -> Response:
@@ -304,7 +290,7 @@ async def _post_message(request: Request) -> Response:
             region=region_of(request),
             max_chars=chat_runtime(request).max_chars,
         )
-    except ChatError as exc:
+    except Refusal as exc:
         keep = "" if exc.code == "held" else body  # a held message is stored already
         return await _show_conversation(
             request, draft=keep, error=exc, notice=exc.notice, status=exc.status
@@ -320,9 +306,9 @@ async def end_conversation(request: Request) -> Response:
         raise HTTPException(403, "Only the member and their supporter can end the conversation.")
     try:
         await service.end(get_context(request), member, found.id)  # type: ignore[arg-type]
-    except ChatError as exc:
+    except Refusal as exc:
         if exc.code != "not_open":  # ended already, perhaps by the other side: show it
-            raise _fail(exc) from None
+            raise
     return RedirectResponse(service.conversation_url(room.slug), 303)
 
 
@@ -341,11 +327,11 @@ async def feedback(request: Request) -> Response:
             note,
             region=region_of(request),
         )
-    except ChatError as exc:
+    except Refusal as exc:
         if exc.code == "already_given":
             return RedirectResponse(service.conversation_url(room.slug) + "?thanks=1", 303)
         if exc.status == 404:
-            raise _fail(exc) from None
+            raise
         return await _show_conversation(request, draft=note, error=exc, status=exc.status)
     if notice:
         return await _show_conversation(request, notice=notice)
@@ -367,17 +353,14 @@ async def open_page(request: Request) -> Response:
             raise HTTPException(404, "There's no conversation at this address.")
         if service.is_participant(found, member):
             return RedirectResponse(service.conversation_url(room.slug), 303)
-        try:
-            await access.require_room_moderator(s, member, room)
-        except ChatError as exc:
-            raise _fail(exc) from None
+        await access.require_room_moderator(s, member, room)
         cases = await access.reported_cases(s, room)
     error = None
     if request.method == "POST":
         form = await request.form()
         try:
             await access.open_for_moderator(ctx, member, room, _int(form_text(form, "case")))
-        except ChatError as exc:
+        except Refusal as exc:
             error = exc
         else:
             return RedirectResponse(service.conversation_url(room.slug), 303)
@@ -388,10 +371,7 @@ async def open_page(request: Request) -> Response:
 
 async def feedback_page(request: Request) -> Response:
     member = require_member(request)
-    try:
-        items = await service.feedback_for(get_context(request).db, member)
-    except ChatError as exc:
-        raise _fail(exc) from None
+    items = await service.feedback_for(get_context(request).db, member)
     return _render(request, "chat/support/feedback.html", {"items": items})
 
 

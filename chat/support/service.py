@@ -11,13 +11,11 @@ the same transaction, so an accepted request always has its room.
 
 from __future__ import annotations
 
-import functools
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import anyio
 import sqlalchemy as sa
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -26,15 +24,19 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from chat.gates import CLOSE_GONE
 from chat.models import ChatMessage, Room
-from chat.service import ChatError, publish_state, tell_member
+from chat.service import publish_state, tell_member
 from chat.support.models import (
     PrivateRoomAccess,
     SupporterAvailability,
     SupporterTopic,
     SupportRequest,
 )
+from communities import roles
+from communities import service as communities
+from communities.roles import Action
 from core.context import AppContext
 from core.db import Database, utcnow
+from core.errors import Refusal
 from core.settings import Settings
 from identity.models import DELETED_NAME, Member, MemberBlock
 from moderation import api as moderation
@@ -42,9 +44,6 @@ from moderation import api as moderation
 NOTE_MAX = 500  # a short note: what a supporter needs to know before saying hello
 FEEDBACK_MAX = 500
 QUEUE_LIMIT = 100
-
-# Forum owns the community table; chat reads the two columns it needs by name.
-_community = sa.table("community", sa.column("id", sa.Integer), sa.column("name", sa.String))
 
 
 @dataclass(frozen=True)
@@ -69,11 +68,6 @@ class Queue:
     topics: set[int]
 
 
-def is_supporter(member: Member | None) -> bool:
-    """Who may take requests: peer supporters, and admins (who appoint them)."""
-    return member is not None and (member.is_peer_supporter or member.is_admin)
-
-
 def conversation_url(room_slug: str) -> str:
     return f"/support/conversations/{room_slug}"
 
@@ -95,10 +89,8 @@ def name_of(member: Member | None) -> str:
 
 
 async def community_name(s: AsyncSession, community_id: int) -> str | None:
-    row = (
-        await s.exec(sa.select(_community.c.name).where(_community.c.id == community_id))  # type: ignore[call-overload]
-    ).first()
-    return row[0] if row else None
+    community = await communities.get(s, community_id)
+    return community.name if community else None
 
 
 # --------------------------------------------------------------------------- reading
@@ -159,39 +151,37 @@ async def ask(
     flagged first in the queue, and the member is shown crisis resources at once."""
     note = note.strip()
     if not note:
-        raise ChatError(
-            "empty", "Write a short note for the supporter: a sentence or two is enough."
-        )
+        raise Refusal("empty", "Write a short note for the supporter: a sentence or two is enough.")
     if len(note) > NOTE_MAX:
-        raise ChatError(
+        raise Refusal(
             "too_long",
             f"Keep the note to {NOTE_MAX} characters (it has {len(note):,}); you can say more "
             "once you're talking. Your text is kept below.",
         )
     if community_id is None:
-        raise ChatError("invalid", "Choose the topic you'd like to talk about.")
+        raise Refusal("invalid", "Choose the topic you'd like to talk about.")
     # Checked first, counted only once a request is made: a note sent back for changes
     # (contact details, say) costs nothing from the allowance.
     await _refuse_if_limited(ctx, member, region, count=False)
     async with ctx.db.read() as s:
         if await community_name(s, community_id) is None:
-            raise ChatError("invalid", "Choose one of the topics offered.")
-        standing = await moderation.standing(s, member.id, community_id)  # type: ignore[arg-type]
-        # A chat mute never stops anyone asking for support: someone in crisis may have been
-        # muted for one heated message. A suspension or a ban does, never the way to other help.
-        if refusal := standing.refusal(mutes=False):
-            resources = {"code": "resources", "resources": moderation.crisis_resources(region)}
-            raise ChatError(refusal[0], refusal[1], status=403, notice=resources)
+            raise Refusal("invalid", "Choose one of the topics offered.")
         if existing := await live_request(s, member.id):  # type: ignore[arg-type]
             raise _already_asked(existing)
-        policy = await moderation.load_policy(s, community_id)
-    decision = await _check(note, policy, region)
+    # A chat mute never stops anyone asking for support (someone in crisis may have been
+    # muted for one heated message); a suspension or a ban does, never the way to other help:
+    # the surface says so (moderation/vetting.py), as it says that nobody reviews a note
+    # before a supporter reads it, so what would be held is refused, crisis language aside.
+    place = moderation.Place(moderation.SUPPORT_NOTE, community_id, max_chars=NOTE_MAX)
+    verdict = await moderation.vet(ctx, member, place, note, region=region)
+    if verdict.refused:
+        raise verdict.refusal(draft=note)
     request = SupportRequest(
         member_id=member.id,  # type: ignore[arg-type]
         community_id=community_id,
-        note=decision.text,
-        note_html=decision.html,
-        crisis=moderation.is_crisis(decision),
+        note=verdict.text,
+        note_html=verdict.html,
+        crisis=verdict.crisis,
     )
     try:
         async with ctx.db.transaction() as s:
@@ -203,7 +193,7 @@ async def ask(
             raise
         raise _already_asked(existing) from None
     await _refuse_if_limited(ctx, member, region, count=True)  # made, so counted
-    return Asked(request, decision.notice if request.crisis else None)
+    return Asked(request, verdict.notice if request.crisis else None)
 
 
 async def _refuse_if_limited(
@@ -216,7 +206,7 @@ async def _refuse_if_limited(
         return
     blocked = await ctx.rate_limits.check("support_request", str(member.id))
     if blocked:
-        raise ChatError(
+        raise Refusal(
             "rate_limited",
             f"You've asked for a conversation several times in the last hour. Please wait "
             f"{blocked.minutes} minutes and ask again — your text is kept. If you need someone "
@@ -227,48 +217,15 @@ async def _refuse_if_limited(
         )
 
 
-def _already_asked(existing: SupportRequest) -> ChatError:
+def _already_asked(existing: SupportRequest) -> Refusal:
     where = "is waiting for a supporter" if existing.status == "open" else "is going on now"
-    error = ChatError(
+    return Refusal(
         "already_asked",
         f"You already have a request that {where}. You can have one at a time: go back to "
         "it, or cancel it first if you'd like to ask about something else.",
         status=409,
+        url=request_url(existing),
     )
-    error.url = request_url(existing)  # type: ignore[attr-defined]
-    return error
-
-
-async def _check(text: str, policy: moderation.CommunityPolicy, region: str | None) -> Any:
-    """The pipeline's verdict on a note or feedback. Nobody reviews these before a supporter
-    reads them, so anything the pipeline would hold for review (contact details, a watched
-    word) is refused with its reason instead; crisis language is let through, flagged."""
-    check = functools.partial(
-        moderation.check_text,
-        text,
-        moderation.ContentKind.POST,
-        policy,
-        max_chars=NOTE_MAX,
-        region=region,
-    )
-    decision = await anyio.to_thread.run_sync(check)
-    reason = decision.reason
-    if reason is None or decision.published or reason.code == "crisis":
-        return decision
-    if reason.code == "contact_details":
-        message = (
-            "Your note looks like it includes contact details (a phone number, email, address "
-            "or social media account). Notes can't include them: sharing them can make you "
-            "identifiable. Please remove them and send it again — your text is kept."
-        )
-    elif decision.refused:
-        message = f"{reason.message} Your text is kept."
-    else:
-        message = (
-            "Your note contains words this community asks moderators to check first, so it "
-            "can't be sent as a note. Please reword it and send it again — your text is kept."
-        )
-    raise ChatError(reason.code, message)
 
 
 async def cancel(ctx: AppContext, member: Member, request_id: int) -> None:
@@ -287,15 +244,15 @@ async def cancel(ctx: AppContext, member: Member, request_id: int) -> None:
             return
         request = await s.get(SupportRequest, request_id)
     if request is None or request.member_id != member.id:
-        raise ChatError("not_found", "There's no request of yours here.", status=404)
+        raise Refusal("not_found", "There's no request of yours here.", status=404)
     if request.status == "accepted":
-        raise ChatError(
+        raise Refusal(
             "already_accepted",
             "A supporter has just accepted your request: your conversation is open. You can "
             "end it there at any time.",
             status=409,
         )
-    raise ChatError("not_open", "This request is already closed.", status=409)
+    raise Refusal("not_open", "This request is already closed.", status=409)
 
 
 # --------------------------------------------------------------------------- supporters
@@ -312,8 +269,8 @@ async def _blocked_either_way(s: AsyncSession, member_id: int) -> set[int]:
 
 
 def _require_supporter(member: Member) -> None:
-    if not is_supporter(member):
-        raise ChatError(
+    if not roles.holds(member, Action.TAKE_SUPPORT):
+        raise Refusal(
             "forbidden",
             "Only peer supporters can see and take 1:1 requests. If you'd like to become "
             "one, ask an admin.",
@@ -347,7 +304,7 @@ async def set_topics(ctx: AppContext, member: Member, community_ids: set[int]) -
     """The communities whose requests this supporter sees (none means every community)."""
     _require_supporter(member)
     async with ctx.db.transaction() as s:
-        known = set((await s.exec(sa.select(_community.c.id))).scalars())  # type: ignore[call-overload]
+        known = {c.id for c in await communities.all_communities(s)}
         await s.exec(delete(SupporterTopic).where(col(SupporterTopic.member_id) == member.id))
         for community_id in sorted(community_ids & known):
             s.add(SupporterTopic(member_id=member.id, community_id=community_id))  # type: ignore[arg-type]
@@ -365,8 +322,7 @@ async def queue(db: Database, supporter: Member) -> Queue:
             return Queue(False, [], chosen)
         hidden = await _blocked_either_way(s, supporter.id)  # type: ignore[arg-type]
         query = (
-            sa.select(SupportRequest, _community.c.name)
-            .join(_community, _community.c.id == SupportRequest.community_id)
+            select(SupportRequest)
             .join(Member, col(Member.id) == SupportRequest.member_id)
             .where(
                 col(SupportRequest.status) == "open",
@@ -380,10 +336,12 @@ async def queue(db: Database, supporter: Member) -> Queue:
             query = query.where(col(SupportRequest.community_id).in_(chosen))
         if hidden:
             query = query.where(col(SupportRequest.member_id).not_in(hidden))
-        rows = list(await s.exec(query))  # type: ignore[call-overload]
+        rows = list(await s.exec(query))
+        names = await communities.by_ids(s, (r.community_id for r in rows))
     items = [
-        QueueItem(r.id, name, r.note_html, r.crisis, r.created_at)  # type: ignore[arg-type]
-        for r, name in rows
+        QueueItem(r.id, names[r.community_id].name, r.note_html, r.crisis, r.created_at)  # type: ignore[arg-type]
+        for r in rows
+        if r.community_id in names
     ]
     return Queue(True, items, chosen)
 
@@ -394,7 +352,7 @@ async def accept(ctx: AppContext, supporter: Member, request_id: int) -> Room:
     _require_supporter(supporter)
     async with ctx.db.transaction() as s:
         if not await is_available(s, supporter.id):  # type: ignore[arg-type]
-            raise ChatError(
+            raise Refusal(
                 "not_available",
                 "Switch on “Available” first, so requests reach you.",
                 status=409,
@@ -403,14 +361,14 @@ async def accept(ctx: AppContext, supporter: Member, request_id: int) -> Room:
         if request is None:
             raise _no_such_request()
         if request.member_id == supporter.id:
-            raise ChatError(
+            raise Refusal(
                 "own_request",
                 "This is your own request: another supporter will take it.",
                 status=403,
             )
         asker = await s.get(Member, request.member_id)
         if request.status == "open" and (asker is None or asker.deleted_at is not None):
-            raise ChatError(
+            raise Refusal(
                 "member_left",
                 "This member has since left Kindred, so there's nobody to talk with here. "
                 "Thank you for being ready.",
@@ -452,32 +410,32 @@ async def accept(ctx: AppContext, supporter: Member, request_id: int) -> Room:
     return room
 
 
-def _no_such_request() -> ChatError:
-    return ChatError("not_found", "There's no such request in your queue.", status=404)
+def _no_such_request() -> Refusal:
+    return Refusal("not_found", "There's no such request in your queue.", status=404)
 
 
-def _not_open(status: str) -> ChatError:
+def _not_open(status: str) -> Refusal:
     if status == "expired":
-        return ChatError(
+        return Refusal(
             "expired",
             "This request waited a day without a supporter and was closed; the member has been "
             "told they can ask again.",
             status=409,
         )
     if status == "cancelled":
-        return ChatError(
+        return Refusal(
             "cancelled", "The member has withdrawn this request; nothing more to do.", status=409
         )
     if status == "open":  # taken between our read and our update
         status = "accepted"
     if status == "accepted":
-        return ChatError(
+        return Refusal(
             "already_accepted",
             "Another supporter has just accepted this request. Thank you for being ready — "
             "the queue shows who else is waiting.",
             status=409,
         )
-    return ChatError("not_open", "This request has already ended.", status=409)
+    return Refusal("not_open", "This request has already ended.", status=409)
 
 
 # --------------------------------------------------------------------------- ending
@@ -489,14 +447,14 @@ async def end(ctx: AppContext, member: Member, request_id: int) -> SupportReques
     async with ctx.db.transaction() as s:
         request = await s.get(SupportRequest, request_id)
         if request is None or not is_participant(request, member):
-            raise ChatError("not_found", "There's no conversation of yours here.", status=404)
+            raise Refusal("not_found", "There's no conversation of yours here.", status=404)
         ended = await s.exec(
             update(SupportRequest)
             .where(col(SupportRequest.id) == request_id, col(SupportRequest.status) == "accepted")
             .values(status="ended", ended_at=utcnow(), ended_by_id=member.id)
         )
         if ended.rowcount != 1:  # type: ignore[attr-defined]
-            raise ChatError("not_open", "This conversation has already ended.", status=409)
+            raise Refusal("not_open", "This conversation has already ended.", status=409)
         await moderation.record(
             s, member, "end_support_conversation", "support_request", request_id,
             request.community_id,
@@ -564,26 +522,28 @@ async def give_feedback(
     score). Returns crisis resources when the note calls for them."""
     note = note.strip()
     if len(note) > FEEDBACK_MAX:
-        raise ChatError(
-            "too_long", f"Keep the note to {FEEDBACK_MAX} characters. Your text is kept."
-        )
+        raise Refusal("too_long", f"Keep the note to {FEEDBACK_MAX} characters. Your text is kept.")
     async with ctx.db.read() as s:
         request = await s.get(SupportRequest, request_id)
         if request is None or request.member_id != member.id:
-            raise ChatError("not_found", "There's no conversation of yours here.", status=404)
+            raise Refusal("not_found", "There's no conversation of yours here.", status=404)
         if request.status != "ended":
-            raise ChatError(
+            raise Refusal(
                 "not_ended", "You can say whether it helped once the conversation has ended."
             )
         if request.feedback_at is not None:
-            raise ChatError("already_given", "You've already told us — thank you.", status=409)
-        policy = await moderation.load_policy(s, request.community_id)
+            raise Refusal("already_given", "You've already told us — thank you.", status=409)
     notice = None
     text = None
     if note:
-        decision = await _check(note, policy, region)
-        text = decision.text
-        notice = decision.notice if moderation.is_crisis(decision) else None
+        place = moderation.Place(
+            moderation.SUPPORT_FEEDBACK, request.community_id, max_chars=FEEDBACK_MAX
+        )
+        verdict = await moderation.vet(ctx, member, place, note, region=region)
+        if verdict.refused:
+            raise verdict.refusal(draft=note)
+        text = verdict.text
+        notice = verdict.notice if verdict.crisis else None
     async with ctx.db.transaction() as s:
         await s.exec(
             update(SupportRequest)
@@ -608,14 +568,13 @@ async def feedback_for(db: Database, viewer: Member) -> list[FeedbackItem]:
     The member who gave it is not named: moderators need to know how supporters are doing,
     not who asked for help."""
     async with db.read() as s:
-        scope = None if viewer.is_admin else await moderation.moderated_community_ids(s, viewer)
+        scope = await roles.communities_where(s, viewer, Action.MODERATE)
         if scope is not None and not scope:
-            raise ChatError(
+            raise Refusal(
                 "forbidden", "Only moderators and admins can read support feedback.", status=403
             )
         query = (
-            sa.select(SupportRequest, _community.c.name, Member)
-            .join(_community, _community.c.id == SupportRequest.community_id)
+            sa.select(SupportRequest, Member)
             .outerjoin(Member, col(Member.id) == SupportRequest.supporter_id)
             .where(col(SupportRequest.feedback_at).is_not(None))
             .order_by(col(SupportRequest.feedback_at).desc())
@@ -624,7 +583,11 @@ async def feedback_for(db: Database, viewer: Member) -> list[FeedbackItem]:
         if scope is not None:
             query = query.where(col(SupportRequest.community_id).in_(scope))
         rows = list(await s.exec(query))  # type: ignore[call-overload]
+        names = await communities.by_ids(s, (r.community_id for r, _ in rows))
     return [
-        FeedbackItem(r.id, name, name_of(supporter), r.helped, r.feedback, r.ended_at)
-        for r, name, supporter in rows
+        FeedbackItem(
+            r.id, names[r.community_id].name, name_of(supporter), r.helped, r.feedback, r.ended_at
+        )
+        for r, supporter in rows
+        if r.community_id in names
     ]

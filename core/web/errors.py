@@ -1,9 +1,14 @@
-"""Errors members can act on: JSON under /api/, friendly pages elsewhere."""
+"""Errors members can act on: JSON under /api/, friendly pages elsewhere.
+
+A service's `Refusal` (core/errors.py) propagates out of a view and is answered by `refused`:
+`refusal_json` and `refusal_page` are the two HTTP translators, and every other error here
+(a bare status, a bad parameter, a NUL) is worded as a Refusal and goes through them too.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -12,6 +17,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 
 from core.db import UnstorableText
+from core.errors import Refusal
 from core.web.params import BadParameter
 
 log = logging.getLogger("kindred.errors")
@@ -52,32 +58,23 @@ STATUS_CODES = {
 }
 
 
-class ApiError(Exception):
-    """An error a JSON client receives as {"error": {"code", "message", ...}}."""
-
-    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.extra = extra
-
-
 def wants_json(conn: HTTPConnection) -> bool:
     # A refused WebSocket upgrade is answered in JSON too, as chat/ws.py's denials are.
     return conn.url.path.startswith("/api/") or conn.scope["type"] == "websocket"
 
 
-def json_error(
-    status: int,
-    code: str,
-    message: str,
-    headers: dict[str, str] | None = None,
-    **extra: Any,
-) -> JSONResponse:
-    return JSONResponse(
-        {"error": {"code": code, "message": message, **extra}}, status, headers=headers
-    )
+def _retry_header(refusal: Refusal) -> dict[str, str] | None:
+    return {"retry-after": str(refusal.retry_after)} if refusal.retry_after else None
+
+
+def refusal_json(refusal: Refusal) -> JSONResponse:
+    """The JSON translator: {"error": {"code", "message", and every field that is set}},
+    with a Retry-After header when the refusal says when to try again."""
+    body: dict[str, Any] = {"code": refusal.code, "message": refusal.message, **refusal.details}
+    for name in ("field", "retry_after", "notice", "draft", "url"):
+        if value := getattr(refusal, name):
+            body[name] = value
+    return JSONResponse({"error": body}, refusal.status, headers=_retry_header(refusal))
 
 
 # Form fields that hold what a member wrote. When a post is refused before any view can keep
@@ -92,22 +89,49 @@ def draft_of(fields: Mapping[str, Any]) -> str:
     return "\n\n".join(p.strip() for p in parts if isinstance(p, str) and p.strip())
 
 
-def error_page(
-    conn: HTTPConnection,
-    status: int,
-    message: str | None = None,
-    headers: dict | None = None,
-    draft: str = "",
-) -> Response:
-    title, hint = PAGE_TEXT.get(status, PAGE_TEXT[400] if status < 500 else PAGE_TEXT[500])
-    templates = conn.app.state.ctx.templates
-    return templates.TemplateResponse(
+def refusal_page(conn: HTTPConnection, refusal: Refusal) -> Response:
+    """The page translator: the error page with the message, the member's kept draft, the
+    notice (crisis resources) and the link where one is given, and a Retry-After header.
+    The code rides on the page as a data attribute. A page has no channel for `field`
+    (there is no form on it to mark) nor `details`: a view that shows its own form again
+    takes the message and field from `form_errors` instead."""
+    status = refusal.status
+    title, _hint = PAGE_TEXT.get(status, PAGE_TEXT[400] if status < 500 else PAGE_TEXT[500])
+    context = {
+        "status": status,
+        "code": refusal.code,  # for scripts and tests: the page shows the message
+        "title": title,
+        "hint": refusal.message,
+        "draft": refusal.draft,
+        "notice": refusal.notice,
+        "url": refusal.url,
+    }
+    return conn.app.state.ctx.templates.TemplateResponse(
         conn,  # type: ignore[arg-type]
         "errors/error.html",
-        {"status": status, "title": title, "hint": message or hint, "draft": draft},
+        context,
         status_code=status,
-        headers=headers,
+        headers=_retry_header(refusal),
     )
+
+
+def form_errors(refusal: Refusal, fields: Collection[str] | None = None) -> dict[str, str]:
+    """For a view that shows its own form again: the message beside the field it is about
+    when the form has that field (one of `fields`; any, when not given), else at the top of
+    the form, so that a field the form doesn't show never hides the message."""
+    at = refusal.field if refusal.field and (fields is None or refusal.field in fields) else None
+    return {at or "form": refusal.message}
+
+
+def refusal_response(conn: HTTPConnection, refusal: Refusal) -> Response:
+    """JSON under /api/ and for a WebSocket's handshake; a page everywhere else."""
+    return refusal_json(refusal) if wants_json(conn) else refusal_page(conn, refusal)
+
+
+async def refused(request: Request, exc: Exception) -> Response:
+    # A view lets a service's Refusal propagate; it is answered here, whichever surface.
+    assert isinstance(exc, Refusal)
+    return refusal_response(request, exc)
 
 
 def error_response(
@@ -117,16 +141,24 @@ def error_response(
     message: str | None = None,
     draft: str = "",
 ) -> Response:
-    headers = {"retry-after": "30"} if status == 503 else None
-    if wants_json(conn):
+    """A refusal with no service behind it (a bare status, an expired form, an outage),
+    worded from PAGE_TEXT when no message is given."""
+    json = wants_json(conn)
+    refusal = Refusal(
+        code or STATUS_CODES.get(status, "error"),
+        message or _status_words(status, json),
+        status,
+        draft=draft,
+        retry_after=30 if status == 503 else None,
+    )
+    return refusal_response(conn, refusal)
+
+
+def _status_words(status: int, json: bool) -> str:
+    if json:  # no page title around it: the title and the hint in one
         title, hint = PAGE_TEXT.get(status, ("Error", ""))
-        return json_error(
-            status,
-            code or STATUS_CODES.get(status, "error"),
-            message or f"{title}. {hint}".strip(),
-            headers=headers,
-        )
-    return error_page(conn, status, message, headers=headers, draft=draft)
+        return f"{title}. {hint}".strip()
+    return PAGE_TEXT.get(status, PAGE_TEXT[400] if status < 500 else PAGE_TEXT[500])[1]
 
 
 async def http_exception(request: Request, exc: Exception) -> Response:
@@ -140,20 +172,10 @@ async def http_exception(request: Request, exc: Exception) -> Response:
     return response
 
 
-async def api_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ApiError)
-    headers = {}
-    if "retry_after" in exc.extra:
-        headers["retry-after"] = str(exc.extra["retry_after"])
-    return json_error(exc.status, exc.code, exc.message, headers=headers, **exc.extra)
-
-
 async def bad_parameter(request: Request, exc: Exception) -> Response:
     # A number, id or date out of range (core/web/params.py): say which, never a 500.
     assert isinstance(exc, BadParameter)
-    if wants_json(request):
-        return json_error(422, "invalid_field", exc.message, field=exc.name)
-    return error_page(request, 422, exc.message)
+    return refusal_response(request, Refusal("invalid_field", exc.message, field=exc.name))
 
 
 async def unstorable_text(request: Request, exc: Exception) -> Response:
@@ -170,7 +192,7 @@ async def server_error(request: Request, exc: Exception) -> Response:
 
 EXCEPTION_HANDLERS = {
     HTTPException: http_exception,
-    ApiError: api_error,
+    Refusal: refused,
     BadParameter: bad_parameter,
     UnstorableText: unstorable_text,
     500: server_error,

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from starlette.requests import Request
 
-from core.web.errors import ApiError
+from core.errors import Refusal
 from core.web.params import BadParameter, json_int
 
 T = TypeVar("T")
@@ -16,13 +16,13 @@ T = TypeVar("T")
 async def read_json(request: Request) -> dict[str, Any]:
     body = await request.body()
     if not body:
-        raise ApiError(400, "malformed_json", "The request body must be a JSON object.")
+        raise Refusal("malformed_json", "The request body must be a JSON object.", 400)
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "malformed_json", "The request body is not valid JSON.") from None
+        raise Refusal("malformed_json", "The request body is not valid JSON.", 400) from None
     if not isinstance(data, dict):
-        raise ApiError(400, "malformed_json", "The request body must be a JSON object.")
+        raise Refusal("malformed_json", "The request body must be a JSON object.", 400)
     return data
 
 
@@ -31,13 +31,12 @@ def field(data: dict[str, Any], name: str, kind: type[T], *, default: Any = ...)
     if name not in data or data[name] is None:
         if default is not ...:
             return default
-        raise ApiError(422, "missing_field", f"The field '{name}' is required.", field=name)
+        raise Refusal("missing_field", f"The field '{name}' is required.", field=name)
     value = data[name]
     if kind is int and isinstance(value, bool):
         value = None
     if not isinstance(value, kind):
-        raise ApiError(
-            422,
+        raise Refusal(
             "invalid_field",
             f"The field '{name}' must be a {_NAMES.get(kind, kind.__name__)}.",
             field=name,
@@ -46,7 +45,7 @@ def field(data: dict[str, Any], name: str, kind: type[T], *, default: Any = ...)
         try:
             json_int(value, name)
         except BadParameter as exc:
-            raise ApiError(422, "invalid_field", exc.message, field=name) from None
+            raise Refusal("invalid_field", exc.message, field=name) from None
     return value
 
 

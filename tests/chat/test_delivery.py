@@ -12,6 +12,7 @@ from sqlmodel import func, select
 from websockets.exceptions import ConnectionClosed
 
 from chat.models import ChatMessage
+from core.errors import Refusal
 from tests.chat.conftest import (
     TIMEOUT,
     eventually,
@@ -298,7 +299,7 @@ async def test_a_moderator_removes_a_message_everywhere(live) -> None:
         moderator = await find_member(live.ctx.db, "Heron")
         await service.remove_message(live.ctx, moderator, room, first["id"])  # type: ignore[arg-type]
         assert await next_frame(w, "removed") == {"type": "removed", "id": first["id"]}
-        with pytest.raises(service.ChatError):
+        with pytest.raises(Refusal):
             await service.remove_message(live.ctx, await find_member(live.ctx.db, "Wren"), room, 2)  # type: ignore[arg-type]
     async with live.connect(heron, after=0) as h:
         await next_frame(h, "hello")
@@ -310,16 +311,14 @@ async def test_the_hub_fills_a_gap_from_the_database(live) -> None:
     when a worker dies between commit and publish, or events from two workers cross)."""
     from chat import service
     from identity.service import find_member
-    from moderation import api as moderation
+    from moderation import policy
 
     room = await live.room()
     heron, wren = await live.member("Heron"), await live.member("Wren")
     author = await find_member(live.ctx.db, "Heron")
     async with live.connect(wren) as ws:
         await next_frame(ws, "hello")
-        decision = moderation.check_text(
-            "committed", moderation.ContentKind.CHAT, moderation.CommunityPolicy()
-        )
+        decision = policy.check_text("committed", policy.ContentKind.CHAT, policy.CommunityPolicy())
         await _stored(live, room, author, "g1", decision)
         second = await _stored(live, room, author, "g2", decision)
         frame = service.message_frame(second, heron.pseudonym, room.slug)

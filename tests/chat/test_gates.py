@@ -17,13 +17,16 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from chat import service
 from chat.gates import CLOSE_GONE, CLOSE_RECONNECT, Admission, register_gate
 from chat.models import Room
-from chat.service import ChatError
 from core.db import Database
+from core.errors import Refusal
 from identity.models import Member
+from moderation import api as moderation
 from tests.chat.conftest import LiveServer, messages, next_frame, nothing_more, send
 
 
 class ListGate:
+    surface = moderation.CHAT_ROOM  # words here are vetted as a community room's
+
     def __init__(self) -> None:
         self.admitted: set[str] = set()
         self.refused: set[str] = set()
@@ -31,14 +34,14 @@ class ListGate:
 
     async def admit(self, db: Database, room: Room, member: Member) -> Admission:
         if member.pseudonym in self.refused:
-            raise ChatError("not_invited", "You're not part of this room.", status=403)
+            raise Refusal("not_invited", "You're not part of this room.", status=403)
         if member.pseudonym in self.admitted:
             return Admission(hello={"gate": "admitted"})
         return Admission(lobby=True, hello={"gate": "lobby"})
 
     async def check_send(self, s: AsyncSession, room: Room, member: Member) -> None:
         if member.pseudonym not in self.admitted:
-            raise ChatError("not_admitted", "Wait to be let in; your text is kept.")
+            raise Refusal("not_admitted", "Wait to be let in; your text is kept.")
 
     def page_url(self, room: Room) -> str:
         return f"/gated/{room.slug}"

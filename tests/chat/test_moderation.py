@@ -4,6 +4,8 @@ every connected client; held and crisis messages reach the queue."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import httpx
 
 from identity import service as identity
@@ -157,3 +159,32 @@ async def test_a_moderators_edit_reaches_connected_clients_at_once(live) -> None
             assert "that was a thing to say" in update["message"]["html"]
     await as_reader.aclose()
     await admin.aclose()
+
+
+async def test_a_new_members_first_messages_wait_for_a_moderator_and_links_are_refused(
+    live_settings, serve_with
+) -> None:
+    # The forum's new-member rules hold in chat too (one vetting call for every surface):
+    # the message is stored held, its author told so, and it reaches the review queue.
+    from tests.chat.people import make_community
+
+    settings = dataclasses.replace(live_settings, new_member_posts=2, link_posts=3)
+    async with serve_with(settings) as live:
+        community = await make_community(live.ctx)
+        await live.room(community_id=community.id)
+        newcomer = await live.member("Newcomer")
+        reader = await live.member("Reader")
+        admin = await moderator_client(live)
+        async with live.connect(newcomer) as ws, live.connect(reader) as r:
+            await next_frame(ws, "hello")
+            await next_frame(r, "hello")
+            await send(ws, "Hello everyone, first time here", "n1")
+            held = await next_frame(ws, "error")
+            assert (held["code"], held["client_id"]) == ("held", "n1")
+            assert "first messages" in held["message"]
+            await send(ws, "see https://example.org/offer", "n2")
+            refused = await next_frame(ws, "error")
+            assert (refused["code"], refused["client_id"]) == ("links_not_allowed", "n2")
+        [item] = (await admin.get("/api/v1/moderation/queue")).json()["items"]
+        assert item["kind"] == "chat_message" and item["held"] is True
+        await admin.aclose()

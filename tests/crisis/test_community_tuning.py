@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from communities.models import Community
 from moderation.crisis import SENSITIVITY, crisis_filter, find_crisis_language
-from moderation.models import AuditEntry, ModerationCase
+from moderation.models import AuditEntry, CommunityPolicyEntry, ModerationCase
 from moderation.pipeline import (
     Content,
     ContentKind,
@@ -19,6 +18,7 @@ from moderation.pipeline import (
     moderate,
     watched_words_filter,
 )
+from moderation.policy import load as load_policy
 from tests.crisis.conftest import start_thread
 from tests.helpers import submit
 from tests.moderation.labelled import load_split
@@ -69,11 +69,11 @@ async def test_a_moderator_sets_the_sensitivity_and_it_is_audited(app, people, c
     saved = await set_policy(people["rowan"], "fewer")
     assert saved.status_code == 303
     async with app.state.ctx.db.read() as s:
-        stored = await s.get(Community, community.id)
+        stored = await load_policy(s, community.id)
         audit = list(
             await s.exec(select(AuditEntry.reason).where(AuditEntry.action == "set_policy"))
         )
-    assert stored is not None and stored.crisis_sensitivity == "fewer"
+    assert stored.crisis_sensitivity == "fewer"
     assert audit == ["contact: hold, crisis: publish, sensitivity: fewer"]
     page = await people["rowan"].get(SETTINGS)
     assert '<option value="fewer" selected>' in page.text
@@ -84,8 +84,10 @@ async def test_an_unknown_sensitivity_is_refused_with_a_reason(app, people, comm
     assert refused.status_code == 422
     assert "Choose one of the listed options" in refused.text
     async with app.state.ctx.db.read() as s:
-        stored = await s.get(Community, community.id)
-    assert stored is not None and stored.crisis_sensitivity == "standard"
+        stored = await load_policy(s, community.id)
+        row = await s.get(CommunityPolicyEntry, community.id)
+    assert stored.crisis_sensitivity == "standard"
+    assert row is None  # a refused change stores nothing
 
 
 async def test_members_cannot_change_the_crisis_settings(people) -> None:

@@ -72,11 +72,12 @@ async def test_a_member_rsvps_agrees_and_waits_in_the_lobby_with_plain_forms(
     lobby = await client.get(f"/sessions/{session_id}")
     assert "You're in the lobby" in lobby.text and 'id="chat"' in lobby.text
     assert 'data-live="yes"' in lobby.text
-    # Posting before being let in: refused, the text kept in the box.
+    # Posting before it starts (from the lobby): refused, the text kept in the box.
     sent = await client.post(
         f"/sessions/{session_id}/send", data={"csrf_token": token, "body": "hello all"}
     )
-    assert sent.status_code in (403, 409) and ">hello all</textarea>" in sent.text
+    assert sent.status_code == 409 and ">hello all</textarea>" in sent.text
+    assert "The session hasn&#39;t started yet" in sent.text
 
 
 async def test_the_facilitator_runs_it_from_plain_forms(app, community, people, client):

@@ -166,10 +166,8 @@ async def test_a_moderator_opens_it_only_by_a_logged_action_on_a_report(
         assert error["code"] == "read_only" and "Your text is kept" in error["message"]
     # The case links to the confirmation page, not to a room nobody may enter.
     queue = (await moderator.get("/api/v1/moderation/queue")).json()["items"]
-    assert (
-        any(item.get("context_url") == open_url for item in queue)
-        or open_url in (await moderator.get("/moderation")).text
-    )
+    assert [item["content"]["context_url"] for item in queue] == [open_url]
+    assert f'href="{open_url}"' in (await moderator.get("/moderation")).text
 
 
 async def test_either_side_ends_it_and_both_are_closed_for_good(

@@ -1,0 +1,170 @@
+"""A community's content policy, and the pipeline run under it.
+
+What the pipeline does in a community (contact policy, crisis action and sensitivity,
+watched words) lives in moderation's own tables; a community that never changed it has the
+defaults. `vet` (vetting.py) is the one caller outside tests and the preview: it loads the
+policy and the author's trust in one read, then runs `check_text` off the event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from core.context import AppContext
+from core.errors import Refusal
+from identity.models import Member
+from moderation.contact import contact_filter
+from moderation.crisis import SENSITIVITY as CRISIS_SENSITIVITIES
+from moderation.crisis import crisis_filter, crisis_resources
+from moderation.models import CommunityPolicyEntry, WatchedWordEntry
+from moderation.pipeline import (
+    Content,
+    ContentKind,
+    ContentPolicy,
+    Decision,
+    Filter,
+    WatchedWord,
+    moderate,
+    watched_words_filter,
+)
+from moderation.trust import Trust, trust_filter, trust_of
+
+MAX_POST_CHARS = 20_000
+MAX_TITLE_CHARS = 200
+
+# Told of each decision check_text makes, with the kind of content (the app's metrics count
+# them by reason). Set per request by the composition root; a context variable because the
+# pipeline runs in worker threads, which carry the request's context with them.
+decision_observer: ContextVar[Callable[[ContentKind, Decision], None] | None] = ContextVar(
+    "kindred_decision_observer", default=None
+)
+
+
+@dataclass(frozen=True)
+class CommunityPolicy:
+    community_id: int | None = None
+    watched_words: tuple[WatchedWord, ...] = ()
+    contact_policy: str = "hold"  # hold | refuse | allow
+    crisis_action: str = "publish"  # publish | hold
+    crisis_sensitivity: str = "standard"  # more | standard | fewer
+
+
+CONTACT_POLICIES = ("hold", "refuse", "allow")
+CRISIS_ACTIONS = ("publish", "hold")
+
+
+async def load(s: AsyncSession, community_id: int | None) -> CommunityPolicy:
+    if community_id is None:
+        return CommunityPolicy()
+    row = await s.get(CommunityPolicyEntry, community_id)
+    words = await s.exec(
+        select(WatchedWordEntry).where(WatchedWordEntry.community_id == community_id)
+    )
+    watched = tuple(
+        WatchedWord(w.pattern, w.action, w.replacement)  # type: ignore[arg-type]
+        for w in words
+    )
+    if row is None:  # never changed: the defaults
+        return CommunityPolicy(community_id, watched)
+    return CommunityPolicy(
+        community_id, watched, row.contact_policy, row.crisis_action, row.crisis_sensitivity
+    )
+
+
+async def set_policy(
+    s: AsyncSession,
+    community_id: int,
+    *,
+    contact_policy: str = "hold",
+    crisis_action: str = "publish",
+    crisis_sensitivity: str = "standard",
+) -> None:
+    """Store what the pipeline does in a community (the settings page, the demo and tests
+    all set it here). Refuses a value the pipeline doesn't know, storing nothing."""
+    if (
+        contact_policy not in CONTACT_POLICIES
+        or crisis_action not in CRISIS_ACTIONS
+        or crisis_sensitivity not in CRISIS_SENSITIVITIES
+    ):
+        raise Refusal("invalid", "Choose one of the listed options.")
+    row = await s.get(CommunityPolicyEntry, community_id) or CommunityPolicyEntry(
+        community_id=community_id
+    )
+    row.contact_policy = contact_policy
+    row.crisis_action = crisis_action
+    row.crisis_sensitivity = crisis_sensitivity
+    s.add(row)
+
+
+def check_text(
+    text: str,
+    kind: ContentKind,
+    policy: CommunityPolicy,
+    *,
+    max_chars: int | None = None,
+    region: str | None = None,
+    trust: Trust | None = None,
+) -> Decision:
+    """Run member text through the whole pipeline under a community's policy. With `trust`
+    (the author's standing), new-member holds and the link rule apply too; without it the
+    verdict is the content's own (as the preview gives it)."""
+    decision = judge(text, kind, policy, max_chars=max_chars, region=region, trust=trust)
+    if (observe := decision_observer.get()) is not None:
+        observe(kind, decision)
+    return decision
+
+
+def judge(
+    text: str,
+    kind: ContentKind,
+    policy: CommunityPolicy,
+    *,
+    max_chars: int | None = None,
+    region: str | None = None,
+    trust: Trust | None = None,
+) -> Decision:
+    limit = max_chars or (MAX_TITLE_CHARS if kind is ContentKind.TITLE else MAX_POST_CHARS)
+    filters: list[Filter] = [watched_words_filter]
+    if trust is not None:
+        filters.append(trust_filter(trust))
+    if policy.contact_policy != "allow":
+        filters.append(contact_filter(policy.contact_policy))  # type: ignore[arg-type]
+    if kind is not ContentKind.TITLE:
+        filters.append(
+            crisis_filter(
+                lambda: crisis_resources(region),
+                policy.crisis_action,  # type: ignore[arg-type]
+                sensitivity=policy.crisis_sensitivity,
+                phrases=policy.watched_words,
+            )
+        )
+    content = Content(
+        text, kind, ContentPolicy(max_chars=limit, watched_words=policy.watched_words)
+    )
+    return moderate(content, filters)
+
+
+async def trust(
+    s: AsyncSession,
+    member: Member,
+    community_id: int | None,
+    ctx: AppContext,
+    *,
+    anonymous: bool | None = None,
+) -> Trust:
+    """The member's standing for a post (`anonymous` or named: counted apart, trust.py),
+    from what they have published on every surface that registered its content."""
+    return await trust_of(
+        s,
+        ctx.extensions["moderation"],
+        member,
+        community_id,
+        hold_first=ctx.settings.new_member_posts,
+        link_after=ctx.settings.link_posts,
+        anonymous=anonymous,
+    )
