@@ -16,6 +16,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.context import AppContext
+from core.db import utcnow
 from core.errors import Refusal
 from identity.models import Member
 from moderation.contact import contact_filter
@@ -168,3 +169,49 @@ async def trust(
         link_after=ctx.settings.link_posts,
         anonymous=anonymous,
     )
+
+
+# Members past both posting rules in a community, per app (ctx.extensions): counts only grow
+# as people take part, so once a member is through, later words need no counting. Bounded:
+# the oldest entries go first.
+_SETTLED = "moderation_settled"
+_SETTLED_MAX = 50_000
+
+
+async def posting_trust(
+    s: AsyncSession,
+    member: Member,
+    community_id: int,
+    ctx: AppContext,
+    *,
+    anonymous: bool,
+) -> Trust:
+    """Only what posting asks of trust: the new-member hold and the link rule (vetting.py).
+    Cheaper than `trust`, which report weights need too: no sanction lookup, counts stop at
+    the larger threshold, nothing is counted for staff or where both rules are off, and a
+    member already past both is remembered."""
+    hold_first, link_after = ctx.settings.new_member_posts, ctx.settings.link_posts
+    age = utcnow() - member.created_at
+    staff = member.is_admin or member.is_peer_supporter
+    if staff or (hold_first == 0 and link_after == 0):
+        return Trust(0, 0, age, False, staff, hold_first, link_after)
+    settled: dict = ctx.extensions.setdefault(_SETTLED, {})
+    key = (member.id, community_id, anonymous)
+    if key in settled:
+        return Trust(hold_first, link_after, age, False, False, hold_first, link_after)
+    registry = ctx.extensions["moderation"]
+    enough = max(hold_first, link_after)
+    assert member.id is not None
+    here = anywhere = 0
+    if hold_first:
+        here = await registry.published_count(
+            s, member.id, community_id, anonymous=anonymous, limit=enough
+        )
+    if link_after:
+        anywhere = await registry.published_count(s, member.id, None, limit=enough)
+    found = Trust(here, anywhere, age, False, False, hold_first, link_after)
+    if not found.new_here and found.may_link:
+        if len(settled) >= _SETTLED_MAX:
+            settled.pop(next(iter(settled)))
+        settled[key] = True
+    return found

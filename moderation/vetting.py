@@ -295,7 +295,7 @@ async def vet(
         policy = await policies.load(s, place.community_id)
         newcomers = surface.new_member_hold or surface.link_rule
         if author is not None and newcomers and place.community_id is not None:
-            trust = await policies.trust(
+            trust = await policies.posting_trust(
                 s, author, place.community_id, ctx, anonymous=place.anonymous
             )
             if not surface.new_member_hold:

@@ -212,3 +212,30 @@ def test_no_surface_runs_the_pipeline_around_vet() -> None:
     """The steps vet takes in order are not reachable one by one from forum or chat."""
     for name in ("check_text", "load_policy", "trust_for", "is_crisis", "CommunityPolicy"):
         assert name not in moderation.__all__, name
+
+
+async def test_a_member_past_the_posting_rules_is_not_counted_again(
+    app: Starlette, community: Community
+) -> None:
+    # Counting a member's posts on every chat message is what new-member rules would cost;
+    # once past both rules a member stays past them (counts only grow).
+    ctx = app.state.ctx
+    member = await _member(app, "old-hand")
+    registry = ctx.extensions["moderation"]
+    counted: list[int | None] = []
+    real = registry.published_count
+
+    async def counting(s, author_id, community_id, **kw):
+        counted.append(community_id)
+        return 5  # well past the first two held posts and the three for links
+
+    registry.published_count = counting
+    try:
+        aged = member.model_copy(update={"created_at": member.created_at.replace(year=2020)})
+        place = Place(vetting.CHAT_ROOM, community.id)
+        assert (await vet(ctx, aged, place, "hello again")).published
+        assert counted == [community.id, None]
+        assert (await vet(ctx, aged, place, "and again")).published
+        assert counted == [community.id, None]  # remembered: nothing counted the second time
+    finally:
+        registry.published_count = real
