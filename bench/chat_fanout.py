@@ -156,9 +156,9 @@ def one_step(group: LoadGroup, target: Target, rooms: dict[str, int], step, rate
 
 
 def make_rooms(database_url: str, count: int) -> list[str]:
-    """Rooms created straight in the (migrated) database with chat.service.ensure_room."""
+    """Rooms created straight in the (migrated) database with chat.rooms.ensure_room."""
     import kindred.models  # noqa: F401  (every table, for the foreign keys)
-    from chat.service import ensure_room
+    from chat.rooms import ensure_room
     from core.db import Database
 
     async def go() -> list[str]:

@@ -1,21 +1,15 @@
 """The fan-out hub: one per process, between the broker and this process's WebSockets.
 
-For each room with someone connected here, the hub holds one broker subscription and
-delivers each event to every local connection's bounded send queue. A message frame is
-encoded once by its publisher and handed to every connection as the same string.
-
-Order. Ids in a room are committed in order (chat/service.py), but publishers in several
-processes can reach the broker out of order, and a full subscription drops events. So the
-hub delivers a room's messages strictly in id order: an early arrival waits in `pending`,
-and a gap still open after `gap_wait` seconds is filled from the database. A connection that
-joins gets `last_seq`, the id up to which the hub has delivered; everything after it reaches
-the connection's queue, in order, exactly once; the endpoint sends the backlog up to
-`last_seq` from the database itself.
-
-Presence. Each hub knows its own connections and tells the others through the room's channel
-(its whole local member list on every change, again every `presence_every` seconds, and on
-request when another hub opens the room); a hub not heard from for three rounds is forgotten,
-so a crashed worker's members drop out of the list.
+It keeps the rooms someone here is connected to (chat/room_channel.py: one broker
+subscription each, delivered in id order, with presence) and hands each event to every local
+connection's bounded queue (chat/listener.py). A message frame is encoded once by its
+publisher (chat/events.py) and handed to every connection as the same string. A connection
+that joins gets `last_seq`, the id up to which its room has been delivered here; everything
+after it reaches the connection's queue, in order, exactly once; the endpoint (chat/ws.py)
+sends the backlog up to `last_seq` from the database itself. Beside the rooms, the hub
+hears the members' channel: frames for one member wherever they are connected (a sanction, a
+sign-out that closes their connections, a changed block list); and every presence round it
+checks that the sign-ins its connections were made with still hold.
 """
 
 from __future__ import annotations
@@ -26,230 +20,22 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from chat import service
+from chat import history
+from chat.events import MEMBERS_CHANNEL, room_channel, signed_out_frame
 from chat.gates import CLOSE_GONE
+from chat.listener import Listener
+from chat.room_channel import RoomChannel
 from core.broker import RESUMED, Broker, Subscription
 from core.db import Database
-from identity.service import blocked_ids, live_sessions
+from identity.blocks import blocked_ids
+from identity.sessions import live_sessions
 
 log = logging.getLogger("kindred.chat.hub")
 
-CLOSE_TRY_AGAIN = 1013  # fell behind: reconnect with ?after=<last id>
-CLOSE_GOING_AWAY = 1001
-
-Members = dict[str, str | None]  # member id (as text) → pseudonym, or None when hidden
-
-SIGNED_OUT = json.dumps(service.signed_out_frame())
-
-
-class Listener:
-    """One WebSocket as the hub sees it: whom it is, whose messages it hides, its queue."""
-
-    def __init__(
-        self,
-        member_id: int,
-        pseudonym: str | None,
-        hidden: frozenset[int],
-        queue_size: int,
-        *,
-        receives: bool = True,
-        sign_in: str | None = None,
-        community_id: int | None = None,
-        mutes_apply: bool = True,
-    ) -> None:
-        self.member_id = member_id
-        self.pseudonym = pseudonym  # None: shown in the member list as "a member"
-        self.hidden = hidden
-        # The sign-in it connected with (its session's token hash): signing out closes it;
-        # and the room's community: a sanction in that community reaches it.
-        self.sign_in = sign_in
-        self.community_id = community_id
-        self.mutes_apply = mutes_apply  # False in a 1:1 support conversation (chat/gates.py)
-        # False while waiting in a session's lobby: room state frames only, no messages, and
-        # not in the member list.
-        self.receives = receives
-        # The client has every message up to this id already (its ?after=): they are never
-        # sent again, even by a hub that is behind the worker the client came from.
-        self.seen_up_to = 0
-        self.queue: asyncio.Queue[str] = asyncio.Queue(queue_size)
-        self.closing = asyncio.Event()  # the endpoint closes the socket with `close_code`
-        self.close_code = CLOSE_TRY_AGAIN
-        self.close_reason = ""  # sent with the close code, for people reading a client's log
-        self.left = asyncio.Event()  # its endpoint is done with it (Hub.leave)
-        # Set by the endpoint once its writer runs (core/web/frames.py): while the writer is
-        # idle and nothing waits in the queue, a frame is written at once, in order.
-        self.send_now: Callable[[str], bool] | None = None
-        self.writing = False
-
-    def offer(self, frame: str) -> None:
-        if self.closing.is_set():
-            return
-        if self.send_now is not None and not self.writing and self.queue.empty():
-            try:
-                if self.send_now(frame):
-                    return
-            except Exception:  # the connection is gone: end it (not a slow reader, so not 1013)
-                self.close(CLOSE_GOING_AWAY)
-                return
-        try:
-            self.queue.put_nowait(frame)
-        except asyncio.QueueFull:  # fell behind: reconnect with ?after= rather than slow the room
-            self.closing.set()
-
-    def close(self, code: int, reason: str = "") -> None:
-        """Ask the endpoint to close this connection with `code`, after what is queued."""
-        if not self.closing.is_set():
-            self.close_code, self.close_reason = code, reason
-            self.closing.set()
-
-
-class RoomChannel:
-    def __init__(self, hub: Hub, room_id: int, sub: Subscription, last_seq: int) -> None:
-        self.hub = hub
-        self.room_id = room_id
-        self.sub = sub
-        self.last_seq = last_seq
-        self.pending: dict[int, dict[str, Any]] = {}
-        self.listeners: set[Listener] = set()
-        self.remote: dict[str, tuple[Members, float]] = {}  # origin → (members, heard at)
-        self.view: Members = {}
-        self.reader = asyncio.create_task(self._read(), name=f"chat-room-{room_id}")
-        self.filler: asyncio.Task[None] | None = None
-
-    # ------------------------------------------------------------------- messages, in order
-
-    async def _read(self) -> None:
-        async for event in self.sub:
-            try:
-                await self._handle(event)
-            except Exception:
-                log.exception("chat hub: event for room %s failed", self.room_id)
-
-    async def _handle(self, event: dict[str, Any]) -> None:
-        kind = event.get("kind")
-        if kind == "message":
-            self.on_message(event)
-        elif kind in ("removed", "state"):  # state: a session's or conversation's new state
-            self.broadcast(event["frame"])
-        elif kind == "update":  # a message restored or edited by a moderator
-            for listener in tuple(self.listeners):
-                if listener.receives and event["author"] not in listener.hidden:
-                    listener.offer(event["frame"])
-        elif kind == "presence" and event.get("origin") != self.hub.id:
-            self.remote[event["origin"]] = (event["members"], time.monotonic())
-            if not event["members"]:
-                del self.remote[event["origin"]]
-            self.refresh_view()
-        elif kind == "presence_sync" and event.get("origin") != self.hub.id:
-            await self.announce()
-        elif kind == RESUMED["kind"]:  # the broker was cut off from Redis for a while
-            await self.catch_up()
-
-    async def catch_up(self) -> None:
-        """Deliver what was stored while the broker was away, then publish the room's newest
-        message again: a hub that reconnected before ours fills its gap up to it."""
-        newest = await service.last_message_id(self.hub.db, self.room_id)
-        since = min(self.last_seq, newest - 1)
-        events = await service.events_between(self.hub.db, self.room_id, since, newest)
-        for event in events:
-            self.on_message(event)
-        if events:
-            with contextlib.suppress(Exception):
-                await self.hub.broker.publish(service.room_channel(self.room_id), events[-1])
-        await self.announce()
-
-    def on_message(self, event: dict[str, Any]) -> None:
-        seq = event["seq"]
-        if seq <= self.last_seq:
-            return  # already delivered (a gap fill got there first)
-        self.pending[seq] = event
-        self._drain()
-        if self.pending and (self.filler is None or self.filler.done()):
-            self.filler = asyncio.create_task(self._fill_gap())
-
-    def _drain(self) -> None:
-        while (event := self.pending.pop(self.last_seq + 1, None)) is not None:
-            self.last_seq += 1
-            if event["frame"] is not None:  # None: removed before we saw it
-                for listener in tuple(self.listeners):
-                    if (
-                        listener.receives
-                        and self.last_seq > listener.seen_up_to
-                        and event["author"] not in listener.hidden
-                    ):
-                        listener.offer(event["frame"])
-
-    async def _fill_gap(self) -> None:
-        await asyncio.sleep(self.hub.gap_wait)  # the missing event is usually on its way
-        attempts = 0
-        while self.pending:
-            upto = min(self.pending) - 1
-            before = self.last_seq
-            if upto > self.last_seq:
-                for event in await service.events_between(
-                    self.hub.db, self.room_id, self.last_seq, upto
-                ):
-                    # The missing events may have arrived live during the read, and been
-                    # delivered: never keep (and so deliver) an id twice.
-                    if event["seq"] > self.last_seq:
-                        self.pending.setdefault(event["seq"], event)
-            self._drain()
-            if self.last_seq == before:
-                attempts += 1
-                if attempts > 5:  # cannot happen while ids commit in order; never stall
-                    log.error("chat hub: room %s skips ids up to %s", self.room_id, upto)
-                    self.last_seq = max(self.last_seq, upto)  # never back: that repeats ids
-                    self._drain()
-                await asyncio.sleep(self.hub.gap_wait)
-
-    def broadcast(self, frame: str, *, skip: Listener | None = None) -> None:
-        for listener in tuple(self.listeners):
-            if listener is not skip:
-                listener.offer(frame)
-
-    # ------------------------------------------------------------------- presence
-
-    def local_members(self) -> Members:
-        members: Members = {}
-        for listener in self.listeners:
-            if not listener.receives:
-                continue
-            key = str(listener.member_id)
-            members[key] = members.get(key) or listener.pseudonym
-        return members
-
-    def refresh_view(self, *, skip: Listener | None = None) -> None:
-        """Recompute who is here across all hubs and tell local connections what changed."""
-        view = self.local_members()
-        for members, _heard in self.remote.values():
-            for key, name in members.items():
-                view[key] = view.get(key) or name
-        old, self.view = self.view, view
-        changed = {k for k in old.keys() | view.keys() if old.get(k, 0) != view.get(k, 0)}
-        left = [{"pseudonym": old[k]} for k in changed if k in old]
-        joined = [{"pseudonym": view[k]} for k in changed if k in view]
-        if joined or left:
-            frame = {"type": "presence", "joined": joined, "left": left}
-            self.broadcast(json.dumps(frame, ensure_ascii=False), skip=skip)
-
-    def forget_silent_hubs(self, older_than: float) -> None:
-        stale = [origin for origin, (_, heard) in self.remote.items() if heard < older_than]
-        for origin in stale:
-            del self.remote[origin]
-        if stale:
-            self.refresh_view()
-
-    async def announce(self) -> None:
-        event = {"kind": "presence", "origin": self.hub.id, "members": self.local_members()}
-        with contextlib.suppress(Exception):  # presence is best effort; the next round fixes it
-            await self.hub.broker.publish(service.room_channel(self.room_id), event)
-
-    def members(self) -> list[dict[str, str | None]]:
-        return [{"pseudonym": name} for name in self.view.values()]
+SIGNED_OUT = json.dumps(signed_out_frame())
 
 
 class Hub:
@@ -278,7 +64,7 @@ class Hub:
 
     async def start(self) -> None:
         self._heartbeat = asyncio.create_task(self._presence_rounds(), name="chat-presence")
-        self._members = await self.broker.subscribe(service.MEMBERS_CHANNEL)
+        self._members = await self.broker.subscribe(MEMBERS_CHANNEL)
         self._notices = asyncio.create_task(self._member_notices(), name="chat-members")
 
     async def close_connections(self, code: int, reason: str, within: float) -> None:
@@ -427,10 +213,10 @@ class Hub:
         return len(channel.listeners) if channel else 0
 
     async def _open_room(self, room_id: int) -> RoomChannel:
-        channel_name = service.room_channel(room_id)
+        channel_name = room_channel(room_id)
         sub = await self.broker.subscribe(channel_name)
         # Read after subscribing: every id above this one is published after we listen.
-        last_seq = await service.last_message_id(self.db, room_id)
+        last_seq = await history.last_message_id(self.db, room_id)
         channel = self.rooms[room_id] = RoomChannel(self, room_id, sub, last_seq)
         with contextlib.suppress(Exception):
             await self.broker.publish(channel_name, {"kind": "presence_sync", "origin": self.id})

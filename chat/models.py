@@ -3,7 +3,7 @@
 A message's public id is its `seq`: a number per room, taken from the room's counter row in
 the same transaction that inserts the message. Only published messages take one, so a
 room's ids run 1, 2, 3… without holes, and an id is committed no later than every id below
-it (see chat/service.py for why that matters).
+it (see chat/sending.py for why that matters).
 """
 
 from __future__ import annotations

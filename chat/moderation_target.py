@@ -13,9 +13,10 @@ from sqlalchemy import update
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from chat import events
 from chat.gates import gate_for
 from chat.models import ChatMessage, Room
-from chat.service import _publish, can_see, message_event, message_frame
+from chat.rooms import can_see
 from core.context import AppContext
 from core.errors import Refusal
 from core.web.params import MAX_ID, loose_int
@@ -109,7 +110,8 @@ class ChatMessageTarget:
         frame = json.dumps({"type": "removed", "id": seq})
 
         async def publish() -> None:
-            await _publish(self.broker, room.id, {"kind": "removed", "seq": seq, "frame": frame})  # type: ignore[arg-type]
+            event = {"kind": "removed", "seq": seq, "frame": frame}
+            await events.publish(self.broker, room.id, event)  # type: ignore[arg-type]
 
         after_commit.append(publish)
 
@@ -119,7 +121,7 @@ class ChatMessageTarget:
         """Restored or edited: connected clients put the message (back) in its place, after
         commit, except those who blocked its author."""
         author = await s.get(Member, message.author_id)
-        frame = message_frame(message, author.display_name if author else "", room.slug)
+        frame = events.message_frame(message, author.display_name if author else "", room.slug)
         event = {
             "kind": "update",
             "author": message.author_id,
@@ -127,7 +129,7 @@ class ChatMessageTarget:
         }
 
         async def publish() -> None:
-            await _publish(self.broker, room.id, event)  # type: ignore[arg-type]
+            await events.publish(self.broker, room.id, event)  # type: ignore[arg-type]
 
         after_commit.append(publish)
 
@@ -158,11 +160,11 @@ class ChatMessageTarget:
         message.status, message.hold_reason = "published", None
         s.add(message)
         author = await s.get(Member, message.author_id)
-        frame = message_frame(message, author.display_name if author else "", room.slug)
-        event = message_event(message.seq, message.author_id, frame)  # type: ignore[arg-type]
+        frame = events.message_frame(message, author.display_name if author else "", room.slug)
+        event = events.message_event(message.seq, message.author_id, frame)  # type: ignore[arg-type]
 
         async def publish() -> None:
-            await _publish(self.broker, room.id, event)  # type: ignore[arg-type]
+            await events.publish(self.broker, room.id, event)  # type: ignore[arg-type]
 
         after_commit.append(publish)
 

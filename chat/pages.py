@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from chat import service
+from chat import controls, rooms, sending
 from chat.gates import gate_for
 from chat.models import SLOW_MODE_CHOICES, Room, slow_mode_label
 from chat.runtime import chat_runtime, region_of
@@ -24,7 +24,6 @@ from core.web.forms import form_text
 from core.web.params import MAX_ID, loose_int
 from identity.auth import SignInRequired, current_member, require_admin, require_member
 from identity.models import Member
-from moderation import api as moderation
 
 
 def _render(request: Request, template: str, data: dict[str, Any], status: int = 200) -> Response:
@@ -39,7 +38,7 @@ def _text(form: FormData, name: str) -> str:
 
 async def _room(request: Request) -> Room:
     try:
-        return await service.room_by_slug(
+        return await rooms.room_by_slug(
             get_context(request).db, request.path_params["slug"], current_member(request)
         )
     except Refusal:
@@ -49,30 +48,15 @@ async def _room(request: Request) -> Room:
 
 
 async def rooms_page(request: Request) -> Response:
-    rooms = await service.list_rooms(get_context(request).db, current_member(request))
-    return _render(request, "chat/rooms.html", {"rooms": rooms})
-
-
-async def _refuse_unless_gate_admits(request: Request, room: Room, *, strict: bool) -> None:
-    """A session's room or a support conversation. Someone its gate would not even admit to
-    exist (a private conversation's outsider) gets the same 404 as for no room; with
-    `strict` (moderators' controls), anyone it would not let in is refused as it says, so
-    a moderator never acts on a private conversation without opening it from a report."""
-    gate = gate_for(get_context(request), room)
-    member = current_member(request)
-    if gate is None or member is None:
-        return
-    try:
-        await gate.admit(get_context(request).db, room, member)
-    except Refusal as exc:
-        if strict or exc.status == 404:
-            raise
+    found = await rooms.list_rooms(get_context(request).db, current_member(request))
+    return _render(request, "chat/rooms.html", {"rooms": found})
 
 
 async def room_page(request: Request) -> Response:
     room = await _room(request)
-    if gate := gate_for(get_context(request), room):  # a session's or a conversation's room
-        await _refuse_unless_gate_admits(request, room, strict=False)
+    ctx = get_context(request)
+    if gate := gate_for(ctx, room):  # a session's or a conversation's room
+        await rooms.refuse_unless_admitted(ctx, room, current_member(request), strict=False)
         if request.method == "GET":
             return RedirectResponse(gate.page_url(room), 303)
         message = "Messages for this room are sent from its own page; your text is below."
@@ -91,30 +75,25 @@ async def _show_room(
     notice: dict[str, Any] | None = None,
     status: int = 200,
 ) -> Response:
-    ctx = get_context(request)
     member = current_member(request)
     before_id = loose_int(request.query_params.get("before"), high=MAX_ID)
-    messages = await service.recent_messages(ctx.db, room, member, before=before_id)
-    async with ctx.db.read() as s:
-        moderator = await service.is_room_moderator(s, member, room)
-        rules_html = await moderation.community_rules_html(s, room.community_id)
-        first_visit = member is not None and not await service.has_posted(s, room, member)
+    view = await rooms.room_view(get_context(request).db, room, member, before=before_id)
     data = {
         "room": room,
-        "rules_html": rules_html,
-        "first_visit": first_visit,
+        "rules_html": view.rules_html,
+        "first_visit": view.first_visit,
         "slow_mode_label": slow_mode_label,
-        "messages": messages,
-        "older": messages[0]["id"] if len(messages) == service.PAGE_MESSAGES else None,
+        "messages": view.messages,
+        "older": view.older,
         "paged": before_id is not None,
-        "moderator": moderator,
+        "moderator": view.moderator,
         "slow_mode_choices": [(x, slow_mode_label(x)) for x in SLOW_MODE_CHOICES],
         "client_id": str(uuid.uuid4()),  # a resubmitted form never posts twice
         "draft": draft,
         "error": error,
         "notice": notice,
         "max_chars": chat_runtime(request).max_chars,
-        "can_chat": service.can_chat(member),
+        "can_chat": rooms.can_chat(member),
     }
     return _render(request, "chat/room.html", data, status)
 
@@ -125,10 +104,9 @@ async def _post_message(request: Request, room: Room) -> Response:
     body = form.get("body")
     body = body if isinstance(body, str) else ""
     client_id = _text(form, "client_id") or None
-    ctx = get_context(request)
     try:
-        sent = await service.send_message(
-            ctx,
+        sent = await sending.send_message(
+            get_context(request),
             member,
             room,
             body,
@@ -156,7 +134,7 @@ def moderator_control(run: RoomAction) -> Callable[[Request], Awaitable[Response
     async def endpoint(request: Request) -> Response:
         member = require_member(request)
         room = await _room(request)
-        await _refuse_unless_gate_admits(request, room, strict=True)
+        await rooms.refuse_unless_admitted(get_context(request), room, member, strict=True)
         form = await request.form()
         await run(get_context(request), member, room, form, request)
         return RedirectResponse(f"/chat/{room.slug}", 303)
@@ -169,20 +147,20 @@ def _seconds(form: FormData) -> int:
 
 
 slow_mode = moderator_control(
-    lambda ctx, member, room, form, _: service.set_slow_mode(ctx, member, room, _seconds(form))
+    lambda ctx, member, room, form, _: controls.set_slow_mode(ctx, member, room, _seconds(form))
 )
 lock_room = moderator_control(
-    lambda ctx, member, room, form, _: service.set_locked(
+    lambda ctx, member, room, form, _: controls.set_locked(
         ctx, member, room, _text(form, "locked") == "yes"
     )
 )
 clear_messages = moderator_control(
-    lambda ctx, member, room, form, _: service.clear_member_messages(
+    lambda ctx, member, room, form, _: controls.clear_member_messages(
         ctx, member, room, _text(form, "pseudonym")
     )
 )
 remove_message = moderator_control(
-    lambda ctx, member, room, _, request: service.remove_message(
+    lambda ctx, member, room, _, request: controls.remove_message(
         ctx, member, room, int(request.path_params["seq"])
     )
 )
@@ -199,7 +177,7 @@ async def new_room(request: Request) -> Response:
         values["members_only"] = _text(form, "members_only") == "yes"
         community = values["community"]
         try:
-            room = await service.create_room(
+            room = await rooms.create_room(
                 ctx.db,
                 member,
                 slug=values["slug"],
@@ -212,7 +190,7 @@ async def new_room(request: Request) -> Response:
             error = exc
         else:
             return RedirectResponse(f"/chat/{room.slug}", 303)
-    communities = await service.community_choices(ctx.db)
+    communities = await rooms.community_choices(ctx.db)
     data = {"values": values, "error": error, "communities": communities}
     return _render(request, "chat/new_room.html", data, 422 if error else 200)
 

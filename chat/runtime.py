@@ -9,7 +9,7 @@ from datetime import timedelta
 from starlette.requests import HTTPConnection
 
 from chat.hub import Hub
-from chat.service import MAX_CHARS
+from chat.sending import MAX_CHARS
 from core.context import AppContext, get_context
 from identity.country import crisis_region as region_of
 

@@ -4,7 +4,7 @@ Writing one message costs two statements and a commit, and on SQLite only one tr
 writes at a time. When a room is busy, sends from many connections queue behind each other;
 the writer takes all of them at once instead: one duplicate check, one counter update per
 room (``last_message_id + k … RETURNING``, which hands out k consecutive ids under the room's
-row lock, as chat/service.py requires), one multi-row INSERT … RETURNING and one commit. A
+row lock, as chat/sending.py requires), one multi-row INSERT … RETURNING and one commit. A
 lone message takes the plain path, so a quiet room pays nothing for the batching.
 
 Every sender awaits its own result: the stored message, or None when its client_id was

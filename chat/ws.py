@@ -1,8 +1,9 @@
 """GET /ws/rooms/{slug}: the chat WebSocket (the frames are documented in docs/protocol.md).
 
 Thin on purpose: check who is asking before the upgrade, then turn frames into calls to
-chat.service and answers into frames. Every frame gets an answer or a documented close code;
-nothing a client sends can end the handler with an exception.
+chat's services (chat/rooms.py, chat/sending.py, chat/history.py) and answers into frames.
+Every frame gets an answer or a documented close code; nothing a client sends can end the
+handler with an exception.
 
 After the upgrade one task writes (the listener's queue, which the hub and this handler both
 fill) and one reads; a queue that fills up means the client is not keeping up, and it is
@@ -21,10 +22,11 @@ from typing import Any
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from chat import service
+from chat import history, rooms, sending
 from chat.frames import refusal_frames
 from chat.gates import CLOSE_GONE, Admission, gate_for, mutes_apply
-from chat.hub import SIGNED_OUT, Listener
+from chat.hub import SIGNED_OUT
+from chat.listener import Listener
 from chat.models import Room
 from chat.runtime import ChatRuntime, chat_runtime, region_of
 from core.context import get_context
@@ -37,7 +39,7 @@ from core.web.outage import is_database_outage
 from core.web.params import MAX_ID, BadParameter, json_int, loose_int
 from identity.auth import current_member, current_session
 from identity.models import Member
-from identity.service import touch_session
+from identity.sessions import touch_session
 
 log = logging.getLogger("kindred.chat.ws")
 
@@ -59,16 +61,16 @@ async def room_socket(websocket: WebSocket) -> None:
             websocket, Refusal("cross_site", "Connections from other sites are refused.", 403)
         )
     member = current_member(websocket)
-    if member is None or not service.can_chat(member):
+    if member is None or not rooms.can_chat(member):
         return await _deny(websocket, Refusal("forbidden", "Sign in to take part in chat.", 403))
     try:
-        room = await service.room_by_slug(ctx.db, websocket.path_params["slug"], member)
+        room = await rooms.room_by_slug(ctx.db, websocket.path_params["slug"], member)
         gate = gate_for(ctx, room)  # a session's room or a support conversation
         admission = Admission() if gate is None else await gate.admit(ctx.db, room, member)
     except Refusal as exc:
         return await _deny(websocket, exc)
     params = websocket.query_params
-    hidden = await service.hidden_authors(ctx.db, member)
+    hidden = await history.hidden_authors(ctx.db, member)
     anonymous = params.get("presence") in ("hidden", "anonymous")
     after = loose_int(params.get("after"), high=MAX_ID)
     sign_in = current_session(websocket)
@@ -141,7 +143,7 @@ class RoomSession:
         you = {"pseudonym": self.member.pseudonym, "presence": "hidden" if anonymous else "shown"}
         hello = {
             "type": "hello",
-            "room": service.room_summary(self.room),
+            "room": rooms.room_summary(self.room),
             "you": you,
             "members": members,
             "last_id": last_seq,
@@ -180,7 +182,7 @@ class RoomSession:
         cursor = after
         while cursor < upto:
             end = min(cursor + BACKLOG_CHUNK, upto)
-            for frame in await service.messages_after(
+            for frame in await history.messages_after(
                 self.ctx.db, self.room, cursor, end, self.listener.hidden
             ):
                 await self.websocket.send_text(_dump(frame))
@@ -350,7 +352,7 @@ class RoomSession:
         # connection drops meanwhile.
         # A refusal (held, too long, muted, …) goes back as frames from _frame.
         sent = await asyncio.shield(
-            service.send_message(
+            sending.send_message(
                 self.ctx,
                 self.member,
                 self.room,
@@ -367,14 +369,14 @@ class RoomSession:
         if sent.notice:
             self.reply({"type": "notice", **sent.notice, "client_id": client_id})
 
-    async def _answer_resend(self, sent: service.Sent) -> None:
+    async def _answer_resend(self, sent: sending.Sent) -> None:
         """Answer a resent client_id with its original message. If this process's room has
         not reached it, the room may never have heard of it: its worker stopped between the
         commit and the fan-out (that is why the client resends). Then it is fanned out now,
         and reaches everyone in order, this author included."""
         seq = sent.frame["id"]
         if self.runtime.hub.delivered(self.room.id) < seq:  # type: ignore[arg-type]
-            await service.fan_out(self.ctx.broker, self.room, self.member, sent)
+            await sending.fan_out(self.ctx.broker, self.room, self.member, sent)
             if self.listener.seen_up_to < seq:
                 return  # the hub hands it to this connection with everyone else's
         self.reply(sent.frame)
@@ -388,7 +390,7 @@ class RoomSession:
         if before is not None:
             before = json_int(before, "before", low=0, high=MAX_ID)
         limit = json_int(limit, "limit", low=1, high=100)
-        messages = await service.recent_messages(
+        messages = await history.recent_messages(
             self.ctx.db, self.room, self.member, before=before, limit=limit
         )
         self.reply(

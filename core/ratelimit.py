@@ -5,7 +5,8 @@ at sign-in, a keyed hash of a client network) is stored as a keyed hash of the a
 the key, so one action's counters can't be matched with another's either (a member's chat
 times, which are public, must not name their check-in asks). While Redis can't be reached,
 each worker counts in its own memory instead: members keep going, and the limits still
-hold per worker.
+hold per worker. Which actions are limited, and how much, is a setting (core/settings.py:
+DEFAULT_LIMITS, overridden by KINDRED_RATE_LIMITS).
 """
 
 from __future__ import annotations
@@ -19,36 +20,14 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Protocol
 
-from limits import RateLimitItem, WindowStats, parse
+from limits import RateLimitItem, WindowStats
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 
-from core.settings import ConfigError
+from core.settings import parse_limits
 
 log = logging.getLogger("kindred.ratelimit")
-
-# Every limited action, with its default. Operators override any of them with
-# KINDRED_RATE_LIMITS="action=N/period;...".
-DEFAULT_LIMITS: dict[str, str] = {
-    # Sign-in and recovery attempts are counted before they are checked, so that many sent
-    # at once can't slip past; a success clears the account's count (identity/service.py).
-    "login_member": "10/15minutes",  # sign-in attempts against one pseudonym
-    # … and from one device its member signed in from before (identity/devices.py): counted
-    # instead of login_member, so strangers' guesses can't lock a member out of their phone.
-    "login_device": "10/15minutes",
-    "login_network": "30/15minutes",  # sign-in attempts from one client network
-    "signup_network": "10/hour",  # accounts created from one client network
-    "recover_network": "10/hour",  # recovery-code attempts from one client network
-    "recover_member": "10/hour",  # recovery-code attempts against one pseudonym
-    "recover_device": "10/hour",  # … from one device its member signed in from (as login_device)
-    "post": "30/10minutes",  # forum threads and replies by one member
-    "report": "20/hour",  # reports filed by one member
-    "preview": "60/minute",  # pipeline previews from one client network (CPU work)
-    "chat_send": "20/30seconds",  # chat messages by one member (bursts of 20)
-    "support_request": "5/hour",  # 1:1 support requests made by one member
-    "check_in": "5/day",  # "ask a peer supporter to check on someone", by one member
-}
 
 
 @dataclass(frozen=True)
@@ -60,29 +39,6 @@ class Blocked:
     @property
     def minutes(self) -> int:
         return max(1, math.ceil(self.retry_after / 60))
-
-
-def parse_limits(spec: str) -> tuple[bool, dict[str, RateLimitItem]]:
-    """Parse KINDRED_RATE_LIMITS: 'on', 'off', or 'action=limit;action=limit'."""
-    spec = spec.strip()
-    if spec.lower() == "off":
-        return False, {}
-    chosen = dict(DEFAULT_LIMITS)
-    if spec.lower() not in ("", "on"):
-        for part in filter(None, (p.strip() for p in spec.split(";"))):
-            action, _, value = part.partition("=")
-            action = action.strip()
-            if action not in DEFAULT_LIMITS or not value:
-                known = ", ".join(sorted(DEFAULT_LIMITS))
-                raise ConfigError(
-                    f"KINDRED_RATE_LIMITS: unknown action or missing limit in {part!r} "
-                    f"(actions: {known})"
-                )
-            chosen[action] = value.strip()
-    try:
-        return True, {action: parse(value) for action, value in chosen.items()}
-    except ValueError as exc:
-        raise ConfigError(f"KINDRED_RATE_LIMITS: {exc}") from None
 
 
 class Limiter(Protocol):

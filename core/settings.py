@@ -2,6 +2,9 @@
 
 Values come from ``KINDRED_*`` environment variables. Nothing is read at import time:
 ``Settings.from_env()`` is called by the composition root (``kindred.app``) or the CLI.
+One setting has a value per action: KINDRED_RATE_LIMITS overrides the limits declared in
+``DEFAULT_LIMITS`` here, and is parsed here, so a bad value stops the server at start;
+core/ratelimit.py only counts.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from limits import RateLimitItem, parse
+
 
 class ConfigError(Exception):
     """A setting is unusable; the message is one line an operator can act on."""
@@ -22,6 +27,52 @@ class ConfigError(Exception):
 
 def setting(default: Any, help: str, *, secret: bool = False) -> Any:
     return field(default=default, metadata={"help": help, "secret": secret})
+
+
+# Every limited action, with its default: what KINDRED_RATE_LIMITS="action=N/period;..."
+# may override (core/ratelimit.py counts them).
+DEFAULT_LIMITS: dict[str, str] = {
+    # Sign-in and recovery attempts are counted before they are checked, so that many sent
+    # at once can't slip past; a success clears the account's count (identity/signin.py).
+    "login_member": "10/15minutes",  # sign-in attempts against one pseudonym
+    # … and from one device its member signed in from before (identity/devices.py): counted
+    # instead of login_member, so strangers' guesses can't lock a member out of their phone.
+    "login_device": "10/15minutes",
+    "login_network": "30/15minutes",  # sign-in attempts from one client network
+    "signup_network": "10/hour",  # accounts created from one client network
+    "recover_network": "10/hour",  # recovery-code attempts from one client network
+    "recover_member": "10/hour",  # recovery-code attempts against one pseudonym
+    "recover_device": "10/hour",  # … from one device its member signed in from (as login_device)
+    "post": "30/10minutes",  # forum threads and replies by one member
+    "report": "20/hour",  # reports filed by one member
+    "preview": "60/minute",  # pipeline previews from one client network (CPU work)
+    "chat_send": "20/30seconds",  # chat messages by one member (bursts of 20)
+    "support_request": "5/hour",  # 1:1 support requests made by one member
+    "check_in": "5/day",  # "ask a peer supporter to check on someone", by one member
+}
+
+
+def parse_limits(spec: str) -> tuple[bool, dict[str, RateLimitItem]]:
+    """Parse KINDRED_RATE_LIMITS: 'on', 'off', or 'action=limit;action=limit'."""
+    spec = spec.strip()
+    if spec.lower() == "off":
+        return False, {}
+    chosen = dict(DEFAULT_LIMITS)
+    if spec.lower() not in ("", "on"):
+        for part in filter(None, (p.strip() for p in spec.split(";"))):
+            action, _, value = part.partition("=")
+            action = action.strip()
+            if action not in DEFAULT_LIMITS or not value:
+                known = ", ".join(sorted(DEFAULT_LIMITS))
+                raise ConfigError(
+                    f"KINDRED_RATE_LIMITS: unknown action or missing limit in {part!r} "
+                    f"(actions: {known})"
+                )
+            chosen[action] = value.strip()
+    try:
+        return True, {action: parse(value) for action, value in chosen.items()}
+    except ValueError as exc:
+        raise ConfigError(f"KINDRED_RATE_LIMITS: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -134,8 +185,6 @@ class Settings:
             raise ConfigError("KINDRED_WS_DEFLATE must be on or off")
         if self.log_format not in ("text", "json"):
             raise ConfigError("KINDRED_LOG_FORMAT must be text or json")
-        from core.ratelimit import parse_limits  # here: ratelimit imports ConfigError from us
-
         parse_limits(self.rate_limits)
         if self.new_member_posts < 0 or self.link_posts < 0:
             raise ConfigError("KINDRED_NEW_MEMBER_POSTS and KINDRED_LINK_POSTS can't be negative")

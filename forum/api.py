@@ -17,9 +17,10 @@ from communities.models import Community
 from core.errors import Refusal
 from core.web.jsonapi import field, read_json
 from core.web.params import MAX_ID, optional_int
-from forum import queries, search, service
+from forum import aliases, queries, reactions, search, thread_view, threads
 from forum.models import Post, Thread
-from forum.queries import PostView, ThreadSummary
+from forum.queries import ThreadSummary
+from forum.thread_view import PostView
 from forum.web import context, region_of
 from identity.api import network_of
 from identity.auth import current_member, require_member
@@ -74,7 +75,7 @@ def post_json(p: PostView) -> dict[str, Any]:
     return data
 
 
-def published_response(published: service.Published, body: dict[str, Any]) -> Response:
+def published_response(published: threads.Published, body: dict[str, Any]) -> Response:
     verdict = published.verdict
     if published.held:
         reason = verdict.reason
@@ -102,9 +103,9 @@ async def communities(request: Request) -> Response:
     return JSONResponse({"communities": [community_json(c) for c in found]})
 
 
-async def threads(request: Request) -> Response:
+async def community_threads(request: Request) -> Response:
     community = await _community(request)
-    summaries, next_cursor = await queries.list_threads(
+    listed = await queries.list_threads(
         context(request).db,
         community,
         current_member(request),
@@ -113,7 +114,7 @@ async def threads(request: Request) -> Response:
         cursor=request.query_params.get("cursor"),
     )
     return JSONResponse(
-        {"threads": [_summary_json(s) for s in summaries], "next_cursor": next_cursor}
+        {"threads": [_summary_json(s) for s in listed.threads], "next_cursor": listed.next_cursor}
     )
 
 
@@ -125,7 +126,7 @@ async def start_thread(request: Request) -> Response:
     member = require_member(request)
     community = await _community(request)
     data = await read_json(request)
-    published = await service.start_thread(
+    published = await threads.start_thread(
         context(request),
         member,
         community,
@@ -137,7 +138,7 @@ async def start_thread(request: Request) -> Response:
         anonymous=field(data, "anonymous", bool, default=False),
         region=region_of(request),
     )
-    view = await queries.thread_view(context(request).db, published.thread.id, member)  # type: ignore[arg-type]
+    view = await thread_view.thread_view(context(request).db, published.thread.id, member)  # type: ignore[arg-type]
     body = {**thread_json(view.thread, view.author, community.slug)}
     body["posts"] = [post_json(p) for p in view.posts]
     return published_response(published, body)
@@ -145,7 +146,7 @@ async def start_thread(request: Request) -> Response:
 
 async def thread(request: Request) -> Response:
     after = optional_int(request.query_params.get("after"), "after", 0, high=MAX_ID)
-    view = await queries.thread_view(
+    view = await thread_view.thread_view(
         context(request).db,
         request.path_params["thread_id"],
         current_member(request),
@@ -153,7 +154,7 @@ async def thread(request: Request) -> Response:
     )
     viewer = current_member(request)
     if viewer is not None:  # audits the anonymous authors shown (none unless they may see them)
-        await queries.audit_anonymous_reveal(context(request).db, viewer, view)
+        await aliases.audit_anonymous_reveal(context(request).db, viewer, view)
     body = thread_json(view.thread, view.author, view.community.slug)
     body["posts"] = [post_json(p) for p in view.posts]
     body["next_after"] = view.next_after
@@ -166,7 +167,7 @@ async def thread(request: Request) -> Response:
 async def reply(request: Request) -> Response:
     member = require_member(request)
     data = await read_json(request)
-    published = await service.reply(
+    published = await threads.reply(
         context(request),
         member,
         request.path_params["thread_id"],
@@ -178,8 +179,7 @@ async def reply(request: Request) -> Response:
 
 
 async def _post_body(request: Request, post: Post, member) -> dict[str, Any]:
-    async with context(request).db.read() as s:
-        author = await service.display_name(s, post.thread_id, member, post.anonymous)
+    author = await aliases.shown_name(context(request).db, post.thread_id, member, post.anonymous)
     view = PostView(post, author, None, True, False)
     return {**post_json(view), "thread_id": post.thread_id}
 
@@ -187,7 +187,7 @@ async def _post_body(request: Request, post: Post, member) -> dict[str, Any]:
 async def edit_post(request: Request) -> Response:
     member = require_member(request)
     data = await read_json(request)
-    published = await service.edit_post(
+    published = await threads.edit_post(
         context(request),
         member,
         request.path_params["post_id"],
@@ -204,7 +204,7 @@ async def block_anonymous(request: Request) -> Response:
     """Block one anonymous author in one thread by the label everyone sees."""
     member = require_member(request)
     data = await read_json(request)
-    shown = await service.block_alias(
+    shown = await aliases.block_alias(
         context(request), member, request.path_params["thread_id"], field(data, "label", str)
     )
     return JSONResponse({"status": "blocked", "author": shown}, 201)
@@ -212,7 +212,7 @@ async def block_anonymous(request: Request) -> Response:
 
 async def unblock_anonymous(request: Request) -> Response:
     member = require_member(request)
-    await service.unblock_alias(
+    await aliases.unblock_alias(
         context(request), member, request.path_params["thread_id"], request.path_params["label"]
     )
     return JSONResponse({"status": "unblocked"})
@@ -220,14 +220,14 @@ async def unblock_anonymous(request: Request) -> Response:
 
 async def delete_post(request: Request) -> Response:
     member = require_member(request)
-    await service.delete_post(context(request), member, request.path_params["post_id"])
+    await threads.delete_post(context(request), member, request.path_params["post_id"])
     return JSONResponse({"status": "deleted"})
 
 
 async def react(request: Request) -> Response:
     member = require_member(request)
     data = await read_json(request)
-    await service.react(
+    await reactions.react(
         context(request), member, request.path_params["post_id"], field(data, "kind", str)
     )
     return JSONResponse({"status": "ok"}, 201)
@@ -235,7 +235,7 @@ async def react(request: Request) -> Response:
 
 async def unreact(request: Request) -> Response:
     member = require_member(request)
-    await service.unreact(
+    await reactions.unreact(
         context(request), member, request.path_params["post_id"], request.path_params["kind"]
     )
     return JSONResponse({"status": "ok"})
@@ -243,7 +243,7 @@ async def unreact(request: Request) -> Response:
 
 async def helped(request: Request) -> Response:
     member = require_member(request)
-    thread = await service.mark_helped(context(request), member, request.path_params["post_id"])
+    thread = await reactions.mark_helped(context(request), member, request.path_params["post_id"])
     return JSONResponse({"thread_id": thread.id, "resolved_post_id": thread.resolved_post_id})
 
 
@@ -263,7 +263,7 @@ async def preview(request: Request) -> Response:
     if slug:
         request.path_params["slug"] = slug
         community_id = (await _community(request)).id
-    verdict = await service.preview(
+    verdict = await threads.preview(
         context(request),
         current_member(request),
         community_id,
@@ -276,9 +276,7 @@ async def preview(request: Request) -> Response:
 
 async def search_api(request: Request) -> Response:
     query = request.query_params.get("q", "").strip()[:200]
-    viewer = current_member(request)
-    async with context(request).db.read() as s:
-        hits = await search.search(s, query, viewer_id=viewer.id if viewer else None)
+    hits = await search.find(context(request).db, query, current_member(request))
     return JSONResponse(
         {
             "results": [
@@ -321,7 +319,7 @@ async def notifications(request: Request) -> Response:
 
 routes = [
     Route("/api/v1/communities", communities, methods=["GET"]),
-    Route("/api/v1/communities/{slug}/threads", threads, methods=["GET"]),
+    Route("/api/v1/communities/{slug}/threads", community_threads, methods=["GET"]),
     Route("/api/v1/communities/{slug}/threads", start_thread, methods=["POST"]),
     Route("/api/v1/threads/{thread_id:int}", thread, methods=["GET"]),
     Route("/api/v1/threads/{thread_id:int}/posts", reply, methods=["POST"]),

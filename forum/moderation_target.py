@@ -11,6 +11,7 @@ from core.web.params import MAX_ID, loose_int
 from forum import search
 from forum.models import AnonymousAlias, Notification, Post, PostRevision, Thread
 from forum.queries import author_label, post_and_thread
+from forum.threads import publish_held
 from identity.models import Member
 from moderation.api import AfterCommit, TargetView
 
@@ -70,8 +71,6 @@ class PostTarget:
     async def approve(self, s: AsyncSession, target_id: int, after_commit: AfterCommit) -> None:
         """Publish held content: the thread opens (for an opening post), the post is indexed,
         followers and mentions are told, and the author hears it is up."""
-        from forum.service import publish_held  # the forum's own publishing steps
-
         post, thread = await self._post(s, target_id)
         if post.status != "held":
             return

@@ -1,5 +1,6 @@
-"""Forum pages. Everything works with plain forms and links; JavaScript only adds previews
-and conveniences. On an error the form comes back with the member's draft in it."""
+"""Forum pages for communities, threads and posts. Everything works with plain forms and
+links; JavaScript only adds previews and conveniences. On an error the form comes back with
+the member's draft in it. The member's own pages are in forum/member_pages.py."""
 
 from __future__ import annotations
 
@@ -19,20 +20,14 @@ from core.web.csrf import token_used
 from core.web.errors import form_errors
 from core.web.forms import form_text
 from core.web.params import MAX_ID, optional_int
-from forum import queries, service
-from forum.models import HELP_TYPES, REACTIONS, THREAD_KINDS, WARNING_MODES
+from forum import aliases, notifications, queries, reactions, reading, thread_view, threads
+from forum.communities import create_community
+from forum.models import HELP_TYPES, THREAD_KINDS
 from forum.rendered import RenderedPages
-from forum.web import context, region_of
+from forum.web import context, region_of, render
 from identity.auth import current_member, require_member
 from identity.models import Member
 from moderation import api as moderation
-
-
-def render(request: Request, template: str, data: dict[str, Any], status: int = 200) -> Response:
-    data.setdefault("kinds", THREAD_KINDS)
-    data.setdefault("help_types", HELP_TYPES)
-    data.setdefault("reaction_names", REACTIONS)
-    return context(request).templates.TemplateResponse(request, template, data, status_code=status)
 
 
 async def _community(request: Request):
@@ -46,7 +41,7 @@ def _thread_url(thread_id: int, **params: object) -> str:
     return f"/t/{thread_id}" + (f"?{query}" if query else "")
 
 
-def _after_publish_url(published: service.Published) -> str:
+def _after_publish_url(published: threads.Published) -> str:
     post = published.post
     notice = "crisis" if published.verdict.crisis else None
     if published.held:
@@ -63,7 +58,7 @@ async def community_page(request: Request) -> Response:
     help_type = request.query_params.get("help_type") or None
     kind = kind if kind in THREAD_KINDS else None
     help_type = help_type if help_type in HELP_TYPES else None
-    threads, next_cursor = await queries.list_threads(
+    listed = await queries.list_threads(
         context(request).db,
         community,
         current_member(request),
@@ -72,23 +67,16 @@ async def community_page(request: Request) -> Response:
         cursor=request.query_params.get("cursor"),
     )
     next_url = None
-    if next_cursor:
-        next_url = "?" + urlencode(
-            {
-                k: v
-                for k, v in {"kind": kind, "help_type": help_type, "cursor": next_cursor}.items()
-                if v
-            }
-        )
-    async with context(request).db.read() as s:
-        moderator = await roles.may(s, current_member(request), Action.MODERATE, community.id)
+    if listed.next_cursor:
+        params = {"kind": kind, "help_type": help_type, "cursor": listed.next_cursor}
+        next_url = "?" + urlencode({k: v for k, v in params.items() if v})
     return render(
         request,
         "forum/community.html",
         {
             "community": community,
-            "moderator": moderator,
-            "threads": threads,
+            "moderator": listed.moderator,
+            "threads": listed.threads,
             "next_url": next_url,
             "filter_kind": kind,
             "filter_help_type": help_type,
@@ -118,7 +106,7 @@ async def new_thread_page(request: Request) -> Response:
             preview = await _preview(request, member, community.id, values)  # type: ignore[arg-type]
         else:
             try:
-                published = await service.start_thread(
+                published = await threads.start_thread(
                     ctx,
                     member,
                     community,
@@ -134,8 +122,7 @@ async def new_thread_page(request: Request) -> Response:
                 errors = form_errors(exc)
             else:
                 return RedirectResponse(_after_publish_url(published), 303)
-    async with ctx.db.read() as s:
-        first_post = not await moderation.has_taken_part(s, ctx, member, community.id)  # type: ignore[arg-type]
+    first_post = await threads.is_first_post(ctx, member, community.id)  # type: ignore[arg-type]
     return render(
         request,
         "forum/new_thread.html",
@@ -158,19 +145,19 @@ async def thread_page(request: Request, **extra: Any) -> Response:
     viewer = current_member(request)
     after = optional_int(request.query_params.get("after"), "after", 0, high=MAX_ID)
     thread_id = request.path_params["thread_id"]
-    source = await queries.thread_source(ctx.db, thread_id, viewer, after=after)
+    source = await thread_view.thread_source(ctx.db, thread_id, viewer, after=after)
     # Signed-out readers of a plain thread URL all get the same page: reuse it while the
     # data it was rendered from is unchanged (compared in full on every request).
     reuse = viewer is None and not extra and request.query_params.keys() <= {"after"}
     pages, key = _rendered_pages(ctx), (thread_id, after)
     if reuse and (html := pages.get(key, source.signed_out_key)) is not None:
         return HTMLResponse(html)
-    view = queries.view_of(source)
+    view = thread_view.view_of(source)
     if viewer is not None and view.posts:
         newest = max(p.post.id for p in view.posts)  # type: ignore[type-var]
-        await queries.record_visit(ctx.db, viewer, view.thread.id, newest)  # type: ignore[arg-type]
+        await reading.record_visit(ctx.db, viewer, view.thread.id, newest)  # type: ignore[arg-type]
         # Audits whatever anonymous authors the page shows (none unless they may see them).
-        await queries.audit_anonymous_reveal(ctx.db, viewer, view)
+        await aliases.audit_anonymous_reveal(ctx.db, viewer, view)
     notice = request.query_params.get("notice")
     data = {
         "view": view,
@@ -195,7 +182,7 @@ async def thread_page(request: Request, **extra: Any) -> Response:
 async def _preview(
     request: Request, member: Member, community_id: int, values: dict[str, Any]
 ) -> dict:
-    return await service.preview(
+    return await threads.preview(
         context(request),
         member,
         community_id,
@@ -217,12 +204,17 @@ async def reply_page(request: Request) -> Response:
     form = await request.form()
     values = {"body": form_text(form, "body"), "anonymous": form_text(form, "anonymous") == "yes"}
     if form_text(form, "action") == "preview":
-        async with ctx.db.read() as s:
-            _thread, community = await queries.thread_and_community(s, thread_id)
-        preview = await _preview(request, member, community.id, values)  # type: ignore[arg-type]
+        preview = await threads.preview_reply(
+            ctx,
+            member,
+            thread_id,
+            values["body"],
+            region=region_of(request),
+            anonymous=values["anonymous"],
+        )
         return await thread_page(request, values=values, preview=preview)
     try:
-        published = await service.reply(
+        published = await threads.reply(
             ctx,
             member,
             thread_id,
@@ -241,7 +233,7 @@ async def follow(request: Request) -> Response:
     member = require_member(request)
     form = await request.form()
     thread_id = request.path_params["thread_id"]
-    await service.set_follow(
+    await notifications.set_follow(
         context(request), member, thread_id, form_text(form, "follow") == "yes"
     )
     return RedirectResponse(_thread_url(thread_id), 303)
@@ -252,7 +244,7 @@ async def block_anonymous(request: Request) -> Response:
     member = require_member(request)
     form = await request.form()
     thread_id = request.path_params["thread_id"]
-    shown = await service.block_alias(context(request), member, thread_id, form_text(form, "label"))
+    shown = await aliases.block_alias(context(request), member, thread_id, form_text(form, "label"))
     return RedirectResponse(_thread_url(thread_id, blocked=shown) + "#blocks", 303)
 
 
@@ -260,20 +252,11 @@ async def unblock_anonymous(request: Request) -> Response:
     member = require_member(request)
     form = await request.form()
     thread_id = request.path_params["thread_id"]
-    await service.unblock_alias(context(request), member, thread_id, form_text(form, "label"))
+    await aliases.unblock_alias(context(request), member, thread_id, form_text(form, "label"))
     return RedirectResponse(_thread_url(thread_id) + "#blocks", 303)
 
 
 # --------------------------------------------------------------------------- posts
-
-
-def _refuse_unseen(found: queries.PostInContext, member: Member) -> None:
-    """A post this member cannot see (held, hidden or removed, or in such a thread; not
-    theirs, and they don't moderate here): 404, as everywhere else; a 403 would confirm
-    that it exists."""
-    published = found.post.status == "published" and found.thread.status == "published"
-    if not (published or found.moderator or found.post.author_id == member.id):
-        raise HTTPException(404, "That post doesn't exist, or you can't see it.")
 
 
 async def edit_page(request: Request) -> Response:
@@ -281,7 +264,6 @@ async def edit_page(request: Request) -> Response:
     ctx = context(request)
     post_id = request.path_params["post_id"]
     found = await queries.post_in_context(ctx.db, post_id, member)
-    _refuse_unseen(found, member)
     if found.post.author_id != member.id or found.post.status in ("deleted", "removed"):
         raise HTTPException(403, "You can only edit your own posts.")
     values = {"body": found.post.body}
@@ -290,7 +272,7 @@ async def edit_page(request: Request) -> Response:
         form = await request.form()
         values = {"body": form_text(form, "body")}
         try:
-            published = await service.edit_post(
+            published = await threads.edit_post(
                 ctx, member, post_id, body=values["body"], region=region_of(request)
             )
         except Refusal as exc:
@@ -307,7 +289,7 @@ async def edit_page(request: Request) -> Response:
 
 async def delete_post(request: Request) -> Response:
     member = require_member(request)
-    thread = await service.delete_post(context(request), member, request.path_params["post_id"])
+    thread = await threads.delete_post(context(request), member, request.path_params["post_id"])
     return RedirectResponse(_thread_url(thread.id), 303)  # type: ignore[arg-type]
 
 
@@ -318,9 +300,9 @@ async def react(request: Request) -> Response:
     kind = form_text(form, "kind")
     ctx = context(request)
     if form_text(form, "remove") == "yes":
-        await service.unreact(ctx, member, post_id, kind)
+        await reactions.unreact(ctx, member, post_id, kind)
     else:
-        await service.react(ctx, member, post_id, kind)
+        await reactions.react(ctx, member, post_id, kind)
     thread_id = await queries.post_thread_id(ctx.db, post_id)
     return RedirectResponse(_thread_url(thread_id) + f"#p{post_id}", 303)
 
@@ -328,7 +310,7 @@ async def react(request: Request) -> Response:
 async def helped(request: Request) -> Response:
     member = require_member(request)
     post_id = request.path_params["post_id"]
-    thread = await service.mark_helped(context(request), member, post_id)
+    thread = await reactions.mark_helped(context(request), member, post_id)
     return RedirectResponse(_thread_url(thread.id) + f"#p{post_id}", 303)  # type: ignore[arg-type]
 
 
@@ -337,7 +319,6 @@ async def history_page(request: Request) -> Response:
     ctx = context(request)
     post_id = request.path_params["post_id"]
     found = await queries.post_in_context(ctx.db, post_id, member)
-    _refuse_unseen(found, member)
     if not found.moderator:
         raise HTTPException(403, "Only this community's moderators can read edit histories.")
     revisions = await queries.edit_history(ctx.db, post_id)
@@ -348,49 +329,7 @@ async def history_page(request: Request) -> Response:
     )
 
 
-# --------------------------------------------------------------------------- member pages
-
-
-async def search_page(request: Request) -> Response:
-    from forum import search
-
-    query = request.query_params.get("q", "").strip()[:200]
-    viewer = current_member(request)
-    hits = []
-    if query:
-        async with context(request).db.read() as s:
-            hits = await search.search(s, query, viewer_id=viewer.id if viewer else None)
-    return render(request, "forum/search.html", {"query": query, "hits": hits})
-
-
-async def notifications_page(request: Request) -> Response:
-    member = require_member(request)
-    ctx = context(request)
-    if request.method == "POST":
-        await service.mark_notifications_read(ctx, member)
-        return RedirectResponse("/notifications", 303)
-    items = await queries.notifications(ctx.db, member)
-    return render(request, "forum/notifications.html", {"items": items})
-
-
-async def warnings_page(request: Request) -> Response:
-    member = require_member(request)
-    ctx = context(request)
-    communities = await queries.list_communities(ctx.db)
-    warnings = sorted({w for c in communities for w in c.warning_list})
-    if request.method == "POST":
-        form = await request.form()
-        for index, warning in enumerate(warnings):
-            mode = form_text(form, f"mode-{index}")
-            if mode in WARNING_MODES:
-                await service.set_warning_preference(ctx, member, warning, mode)
-        return RedirectResponse("/settings/content-warnings?saved=1", 303)
-    prefs = await queries.warning_preferences(ctx.db, member)
-    return render(
-        request,
-        "forum/warnings.html",
-        {"warnings": warnings, "prefs": prefs, "saved": "saved" in request.query_params},
-    )
+# --------------------------------------------------------------------------- admin
 
 
 async def new_community_page(request: Request) -> Response:
@@ -408,7 +347,7 @@ async def new_community_page(request: Request) -> Response:
         values["allow_anonymous"] = form_text(form, "allow_anonymous") == "yes"
         values["visibility"] = values["visibility"] or "public"
         try:
-            community = await service.create_community(context(request), member, **values)
+            community = await create_community(context(request), member, **values)
         except Refusal as exc:
             errors = form_errors(exc)
         else:
@@ -438,8 +377,5 @@ routes = [
     Route("/p/{post_id:int}/react", react, methods=["POST"]),
     Route("/p/{post_id:int}/helped", helped, methods=["POST"]),
     Route("/p/{post_id:int}/history", history_page, methods=["GET"]),
-    Route("/search", search_page, methods=["GET"]),
-    Route("/notifications", notifications_page, methods=["GET", "POST"]),
-    Route("/settings/content-warnings", warnings_page, methods=["GET", "POST"]),
     Route("/admin/communities/new", new_community_page, methods=["GET", "POST"]),
 ]

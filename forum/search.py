@@ -16,8 +16,10 @@ from sqlalchemy import bindparam, text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from communities import service as communities
+from core.db import Database
 from forum.models import Post
-from identity.service import blocked_ids
+from identity.blocks import blocked_ids
+from identity.models import Member
 from moderation.api import visible_text
 
 # Control characters never survive the pipeline, so they are safe snippet markers.
@@ -101,6 +103,12 @@ _WARNING = (
     "t.content_warning, (SELECT mode FROM warning_preference "
     "WHERE member_id = :viewer AND warning = t.content_warning)"
 )
+
+
+async def find(db: Database, query: str, viewer: Member | None) -> list[SearchHit]:
+    """search() in a read of its own, as the viewer: what the search page and API show."""
+    async with db.read() as s:
+        return await search(s, query, viewer_id=viewer.id if viewer else None)
 
 
 async def search(

@@ -11,7 +11,7 @@ from core.errors import Refusal
 from core.web.client import client_address, network_key
 from core.web.csrf import csrf_token
 from core.web.jsonapi import field, read_json
-from identity import service
+from identity import accounts, lifecycle, sessions, signin
 from identity.auth import (
     clear_session_cookie,
     current_session,
@@ -21,7 +21,7 @@ from identity.auth import (
     sessions_ended,
     set_session_cookie,
 )
-from identity.service import SignedIn
+from identity.sessions import SignedIn
 
 
 def network_of(request: Request) -> str:
@@ -47,16 +47,8 @@ async def signup(request: Request) -> Response:
     pseudonym = field(data, "pseudonym", str)
     passphrase = field(data, "passphrase", str)
     want_token = field(data, "token", bool, default=False)
-    blocked = await ctx.rate_limits.hit("signup_network", network_of(request))
-    if blocked:
-        raise Refusal(
-            "rate_limited",
-            f"Too many new accounts from your network. Try again in {blocked.minutes} minutes.",
-            429,
-            retry_after=blocked.retry_after,
-        )
     try:
-        account = await service.sign_up(
+        account = await accounts.sign_up(
             ctx.db,
             ctx.settings,
             pseudonym,
@@ -64,10 +56,13 @@ async def signup(request: Request) -> Response:
             kind="token" if want_token else "browser",
             label=device_label(request.headers.get("user-agent")),
             staff_names=ctx.extensions.get("staff_names", ()),
+            name_checks=ctx.extensions.get("name_checks", ()),
+            limits=ctx.rate_limits,
+            network=network_of(request),
         )
     except Refusal as exc:
         if exc.code == "pseudonym_taken":  # names they could have instead (docs/api.md)
-            exc.details["suggestions"] = await service.free_suggestions(ctx.db)
+            exc.details["suggestions"] = await accounts.free_suggestions(ctx.db)
         raise
     body = {
         "pseudonym": account.signed_in.member.pseudonym,
@@ -80,7 +75,7 @@ async def login(request: Request) -> Response:
     ctx = get_context(request)
     data = await read_json(request)
     want_token = field(data, "token", bool, default=False)
-    signed_in = await service.log_in(
+    signed_in = await signin.log_in(
         ctx.db,
         ctx.settings,
         ctx.rate_limits,
@@ -100,7 +95,7 @@ async def logout(request: Request) -> Response:
     require_member(request)
     session = current_session(request)
     if session is not None:
-        await service.end_session(get_context(request).db, session.token_hash)
+        await sessions.end_session(get_context(request).db, session.token_hash)
         await sessions_ended(request, session.member_id, session=session.token_hash)
     response = JSONResponse({"status": "signed_out"})
     clear_session_cookie(request, response)
@@ -116,13 +111,13 @@ async def session_info(request: Request) -> Response:
 
 
 async def suggestions(request: Request) -> Response:
-    return JSONResponse({"suggestions": await service.free_suggestions(get_context(request).db)})
+    return JSONResponse({"suggestions": await accounts.free_suggestions(get_context(request).db)})
 
 
 async def export(request: Request) -> Response:
     member = require_member(request)
     ctx = get_context(request)
-    data = await service.export_account(ctx.db, ctx.extensions["member_content"], member)
+    data = await lifecycle.export_account(ctx.db, ctx.extensions["member_content"], member)
     return JSONResponse(data)
 
 

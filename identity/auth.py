@@ -18,7 +18,7 @@ from core.context import AppContext
 from core.web.cookies import cookie_options, device_cookie_name, session_cookie_name
 from identity.devices import DEVICE_DAYS, device_token, known_device
 from identity.models import Member, MemberSession
-from identity.service import SignedIn, resolve_session
+from identity.sessions import SignedIn, resolve_session
 
 
 class SignInRequired(Exception):
@@ -133,7 +133,7 @@ def set_session_cookie(conn: HTTPConnection, response: Response, signed_in: Sign
 
 def device_cookie(conn: HTTPConnection) -> str | None:
     """The known-device token this browser sent, if any (checked against a pseudonym by
-    identity.service.log_in)."""
+    identity.signin.log_in)."""
     return conn.cookies.get(device_cookie_name(conn.app.state.ctx.settings))
 
 

@@ -4,14 +4,20 @@ Kindred never looks at where a connection comes from. The country used to choose
 helplines is, in order: the member's own setting (account page), a visitor's choice (a
 cookie they set by choosing one on the help page), their browser's first language
 ("en-GB" → GB), and otherwise none, which gets international resources. `crisis_region`
-is the one place that order is decided; forum, chat and the help page all call it.
+is the one place that order is decided; forum, chat and the help page all call it, and
+`set_country` keeps a member's own choice.
 """
 
 from __future__ import annotations
 
+from sqlalchemy import update
 from starlette.requests import HTTPConnection
 
+from core.db import Database
+from core.errors import Refusal
 from core.web.client import region_of
+from identity.auth import current_member
+from identity.models import Member
 
 COUNTRY_COOKIE = "kindred_country"
 
@@ -61,11 +67,22 @@ def valid_country(code: str | None) -> str | None:
 
 def chosen_country(conn: HTTPConnection) -> str | None:
     """What this person chose, if anything: a member's setting, else a visitor's cookie."""
-    # As identity.auth.current_member reads it (auth imports the service, which imports us).
-    member = conn.scope.get("state", {}).get("member")
+    member = current_member(conn)
     if member is not None and member.country:
         return member.country
     return valid_country(conn.cookies.get(COUNTRY_COOKIE))
+
+
+async def set_country(db: Database, member: Member, code: str) -> str | None:
+    """Choose the country whose helplines the member is shown; "" clears it (the browser's
+    language is used again)."""
+    country = valid_country(code)
+    if code.strip() and country is None:
+        raise Refusal("invalid", "Choose a country from the list.", field="country", status=422)
+    async with db.transaction() as s:
+        await s.exec(update(Member).where(Member.id == member.id).values(country=country))
+    member.country = country
+    return country
 
 
 def crisis_region(conn: HTTPConnection) -> str | None:

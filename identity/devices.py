@@ -1,6 +1,6 @@
 """Known devices: a device a member has signed in from before gets its own allowance of
 sign-in attempts, so that strangers guessing at a pseudonym can't lock its member out of
-their own phone (identity/service.py: `login_device` instead of `login_member`).
+their own phone (identity/signin.py: `login_device` instead of `login_member`).
 
 After a successful sign-in, a browser keeps a long-lived cookie: a random nonce naming the
 device and an HMAC, under the app's secret key, of the member's id and that nonce. It holds no

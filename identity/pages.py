@@ -17,7 +17,7 @@ from core.context import get_context
 from core.errors import Refusal
 from core.web.errors import form_errors
 from core.web.forms import form_text
-from identity import service
+from identity import accounts, blocks, country, lifecycle, sessions, signin
 from identity.api import network_of
 from identity.auth import (
     clear_session_cookie,
@@ -30,7 +30,6 @@ from identity.auth import (
     sessions_ended,
     set_session_cookie,
 )
-from identity.country import CHOICES
 from identity.models import Member
 
 DONE_MESSAGES = {
@@ -66,7 +65,7 @@ async def signup_page(request: Request) -> Response:
             {
                 "values": {"pseudonym": request.query_params.get("pseudonym", "")[:32]},
                 "errors": {},
-                "suggestions": await service.free_suggestions(ctx.db),
+                "suggestions": await accounts.free_suggestions(ctx.db),
             },
         )
     form = await request.form()
@@ -74,7 +73,7 @@ async def signup_page(request: Request) -> Response:
     passphrase = form_text(form, "passphrase")
 
     async def again(errors: dict[str, str], status: int) -> Response:
-        suggestions = await service.free_suggestions(ctx.db)
+        suggestions = await accounts.free_suggestions(ctx.db)
         return render(
             request,
             "identity/signup.html",
@@ -86,20 +85,17 @@ async def signup_page(request: Request) -> Response:
         return await again(
             {"passphrase_confirm": "The two passphrases are different. Type them again."}, 422
         )
-    blocked = await ctx.rate_limits.hit("signup_network", network_of(request))
-    if blocked:
-        message = (
-            f"Too many new accounts from your network. Try again in {blocked.minutes} minutes."
-        )
-        return await again({"form": message}, 429)
     try:
-        account = await service.sign_up(
+        account = await accounts.sign_up(
             ctx.db,
             ctx.settings,
             values["pseudonym"],
             passphrase,
             label=device_label(request.headers.get("user-agent")),
             staff_names=ctx.extensions.get("staff_names", ()),
+            name_checks=ctx.extensions.get("name_checks", ()),
+            limits=ctx.rate_limits,
+            network=network_of(request),
         )
     except Refusal as exc:
         return await again(form_errors(exc), exc.status)
@@ -127,7 +123,7 @@ async def login_page(request: Request) -> Response:
     next_url = safe_next(form_text(form, "next") or next_url)
     values = {"pseudonym": form_text(form, "pseudonym")}
     try:
-        signed_in = await service.log_in(
+        signed_in = await signin.log_in(
             ctx.db,
             ctx.settings,
             ctx.rate_limits,
@@ -150,7 +146,7 @@ async def login_page(request: Request) -> Response:
 async def logout(request: Request) -> Response:
     session = current_session(request)
     if session is not None:
-        await service.end_session(get_context(request).db, session.token_hash)
+        await sessions.end_session(get_context(request).db, session.token_hash)
         await sessions_ended(request, session.member_id, session=session.token_hash)
     response = RedirectResponse("/?signed_out=1", 303)
     clear_session_cookie(request, response)
@@ -163,11 +159,11 @@ async def account_page(request: Request, **extra: Any) -> Response:
     member = require_member(request)
     ctx = get_context(request)
     context = {
-        "sessions": await service.list_sessions(ctx.db, member),
+        "sessions": await sessions.list_sessions(ctx.db, member),
         "this_session": current_session(request),
-        "codes_left": await service.remaining_recovery_codes(ctx.db, member),
-        "blocked": await service.blocked_members(ctx.db, member),
-        "countries": CHOICES,
+        "codes_left": await signin.remaining_recovery_codes(ctx.db, member),
+        "blocked": await blocks.blocked_members(ctx.db, member),
+        "countries": country.CHOICES,
         "done": DONE_MESSAGES.get(request.query_params.get("done", "")),
         "errors": {},
         "values": {},
@@ -180,7 +176,7 @@ async def account_page(request: Request, **extra: Any) -> Response:
 async def revoke_session(request: Request) -> Response:
     member = require_member(request)
     session_id = request.path_params["session_id"]
-    if ended := await service.revoke_session(get_context(request).db, member, session_id):
+    if ended := await sessions.revoke_session(get_context(request).db, member, session_id):
         await sessions_ended(request, member.id, session=ended)  # type: ignore[arg-type]
     this = current_session(request)
     if this is not None and this.id == session_id:
@@ -193,10 +189,10 @@ async def revoke_sessions(request: Request) -> Response:
     form = await request.form()
     this = current_session(request)
     if form_text(form, "scope") == "everywhere" or this is None:
-        await service.revoke_all_sessions(get_context(request).db, member)
+        await sessions.revoke_all_sessions(get_context(request).db, member)
         await sessions_ended(request, member.id)  # type: ignore[arg-type]
         return await logout(request)
-    await service.revoke_all_sessions(get_context(request).db, member, keep=this.id)
+    await sessions.revoke_all_sessions(get_context(request).db, member, keep=this.id)
     await sessions_ended(request, member.id, keep=this.token_hash)  # type: ignore[arg-type]
     return RedirectResponse("/account?done=others", 303)
 
@@ -210,7 +206,7 @@ async def change_passphrase(request: Request) -> Response:
         errors = {"new_passphrase_confirm": "The two new passphrases are different."}
         return await account_page(request, errors=errors, status=422)
     try:
-        signed_in = await service.change_passphrase(
+        signed_in = await signin.change_passphrase(
             ctx.db,
             ctx.settings,
             member,
@@ -232,7 +228,7 @@ async def recovery_codes(request: Request) -> Response:
     member = require_member(request)
     form = await request.form()
     try:
-        codes = await service.new_recovery_codes(
+        codes = await signin.new_recovery_codes(
             get_context(request).db, member, form_text(form, "passphrase")
         )
     except Refusal as exc:
@@ -244,7 +240,7 @@ async def recovery_codes(request: Request) -> Response:
 async def export(request: Request) -> Response:
     member = require_member(request)
     ctx = get_context(request)
-    data = await service.export_account(ctx.db, ctx.extensions["member_content"], member)
+    data = await lifecycle.export_account(ctx.db, ctx.extensions["member_content"], member)
     filename = quote(f"kindred-{member.pseudonym}.json")
     return JSONResponse(
         data, headers={"content-disposition": f"attachment; filename*=UTF-8''{filename}"}
@@ -266,7 +262,7 @@ async def delete_page(request: Request) -> Response:
         errors["confirm"] = "Tick the box to confirm you want to delete your account."
     if not errors:
         try:
-            await service.delete_account(
+            await lifecycle.delete_account(
                 ctx.db,
                 ctx.extensions["member_content"],
                 member,
@@ -295,7 +291,7 @@ async def recover_page(request: Request) -> Response:
         errors = {"new_passphrase_confirm": "The two new passphrases are different."}
         return render(request, "identity/recover.html", {"errors": errors, "values": values}, 422)
     try:
-        signed_in = await service.recover_account(
+        signed_in = await signin.recover_account(
             ctx.db,
             ctx.settings,
             ctx.rate_limits,
@@ -320,7 +316,7 @@ async def set_country(request: Request) -> Response:
     member = require_member(request)
     form = await request.form()
     try:
-        chosen = await service.set_country(
+        chosen = await country.set_country(
             get_context(request).db, member, form_text(form, "country")
         )
     except Refusal as exc:
@@ -332,7 +328,7 @@ async def block(request: Request) -> Response:
     member = require_member(request)
     form = await request.form()
     try:
-        await service.block_member(get_context(request).db, member, form_text(form, "block"))
+        await blocks.block_member(get_context(request).db, member, form_text(form, "block"))
     except Refusal as exc:  # no such member (404), yourself or an admin (422)
         return await account_page(
             request,
@@ -346,7 +342,7 @@ async def block(request: Request) -> Response:
 
 async def unblock(request: Request) -> Response:
     member = require_member(request)
-    await service.unblock_member(get_context(request).db, member, request.path_params["member_id"])
+    await blocks.unblock_member(get_context(request).db, member, request.path_params["member_id"])
     await _blocks_changed(request, member)
     return RedirectResponse("/account?done=unblocked", 303)
 

@@ -18,14 +18,15 @@ from starlette.staticfiles import StaticFiles
 
 from chat import pages as chat_pages
 from chat import runtime as chat_runtime
-from chat import service as chat_service
 from chat import ws as chat_ws
+from chat.events import blocks_changed, sessions_ended, tell_member
 from chat.frames import error_frame
 from chat.gates import CLOSE_GONE
 from chat.groups import setup as groups_setup
 from chat.groups.sanctions import release_seats
 from chat.lifecycle import erase_messages, export_messages
 from chat.moderation_target import ChatMessageTarget
+from chat.rooms import ensure_room
 from chat.support import setup as support_setup
 from communities.models import Community
 from core.broker import make_broker
@@ -53,6 +54,7 @@ from core.web.outage import DatabaseOutageMiddleware, database_error
 from core.web.params import check_routes
 from core.web.templates import STATIC_DIR, make_templates
 from forum import api as forum_api
+from forum import member_pages as forum_member_pages
 from forum import pages as forum_pages
 from forum.lifecycle import erase_content, export_content, forget_member
 from forum.moderation_target import PostTarget
@@ -68,7 +70,7 @@ from kindred.stopping import first_on_sigterm
 from moderation import checkin_pages, help_page
 from moderation import pages as moderation_pages
 from moderation import web_api as moderation_api
-from moderation.api import moderator_pseudonyms, standing
+from moderation.api import PSEUDONYM, Place, moderator_pseudonyms, standing, vet
 from moderation.checkins import close_requests_about, erase_asks, export_asks
 from moderation.targets import ModerationRegistry
 
@@ -101,7 +103,7 @@ def create_app(settings: Settings) -> Starlette:
         code = "muted" if kind == "mute" else "banned" if everywhere else "suspended"
         words = {"mute": "muted in chat", "suspend": "suspended", "ban": "banned"}[kind]
         message = f"A moderator has {words} you" + (f": {reason}" if reason else ".")
-        await chat_service.tell_member(
+        await tell_member(
             ctx.broker,
             member_id,
             error_frame(Refusal(code, message)),
@@ -113,7 +115,7 @@ def create_app(settings: Settings) -> Starlette:
     moderation.sanction_listeners.append(tell_chat)
 
     async def close_chat(member_id: int, *, session: str | None, keep: str | None) -> None:
-        await chat_service.sessions_ended(ctx.broker, member_id, session=session, keep=keep)
+        await sessions_ended(ctx.broker, member_id, session=session, keep=keep)
 
     # Signing out (this session, others, everywhere; a new passphrase; a deleted account)
     # closes the chat connections those sign-ins opened, on every worker (identity/auth.py).
@@ -128,8 +130,17 @@ def create_app(settings: Settings) -> Starlette:
     # Community moderators are staff too: no new pseudonym may pass for one (identity/names.py).
     ctx.extensions["staff_names"] = [moderator_pseudonyms]
 
+    async def vetted_name(name: str) -> None:
+        # A pseudonym is a profile field, vetted like every member's words: no phone number
+        # or handle in it. Only the verdict counts; identity keeps the name as it chose it.
+        verdict = await vet(ctx, None, Place(PSEUDONYM, None), name)
+        if verdict.refused:
+            raise verdict.refusal()
+
+    ctx.extensions["name_checks"] = [vetted_name]
+
     async def reload_chat_blocks(member_id: int) -> None:
-        await chat_service.blocks_changed(ctx.broker, member_id)
+        await blocks_changed(ctx.broker, member_id)
 
     ctx.extensions["block_listeners"] = [reload_chat_blocks]
     hooks.register("chat", export_messages, erase_messages)
@@ -142,7 +153,7 @@ def create_app(settings: Settings) -> Starlette:
 
     async def open_community_room(community: Community) -> None:
         # Every community has its own chat room (chat and forum never import each other).
-        await chat_service.ensure_room(
+        await ensure_room(
             ctx.db,
             slug=community.slug,
             name=community.name,
@@ -183,6 +194,7 @@ def create_app(settings: Settings) -> Starlette:
         *identity_pages.routes,
         *identity_api.routes,
         *forum_pages.routes,
+        *forum_member_pages.routes,
         *forum_api.routes,
         *moderation_pages.routes,
         *moderation_api.routes,

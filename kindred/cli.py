@@ -153,7 +153,7 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
     from core.db import Database
-    from identity import service
+    from identity import accounts, sessions
 
     _prepare_database(settings)
     if args.passphrase_stdin:
@@ -165,14 +165,14 @@ def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
     async def run() -> int:
         db = Database(settings.effective_database_url)
         try:
-            if await service.find_member(db, args.pseudonym):
-                await service.set_roles(db, args.pseudonym, admin=True)
+            if await accounts.find_member(db, args.pseudonym):
+                await accounts.set_roles(db, args.pseudonym, admin=True)
                 print(f"{args.pseudonym} is now an admin (their passphrase is unchanged)")
                 return 0
-            account = await service.sign_up(
+            account = await accounts.sign_up(
                 db, settings, args.pseudonym, passphrase, is_admin=True, label="created by CLI"
             )
-            await service.revoke_all_sessions(db, account.signed_in.member)
+            await sessions.revoke_all_sessions(db, account.signed_in.member)
         except Refusal as exc:
             raise CliError(exc.message) from None
         finally:

@@ -10,7 +10,7 @@ from sqlmodel import select
 from chat.groups import recurrence
 from chat.groups.models import GroupSession, GroupSessionSeries
 from chat.models import Room
-from chat.service import ensure_room
+from chat.rooms import ensure_room
 from communities.models import Community
 from core.db import Database, utcnow
 from moderation.render import render_markdown

@@ -17,11 +17,12 @@ from communities import service as communities
 from communities.models import CommunityModerator
 from core.context import AppContext
 from identity.models import Member
-from moderation.crisis import crisis_resources
+from moderation.audit import record
+from moderation.cases import open_case
+from moderation.crisis.resources import crisis_resources
 from moderation.models import ModerationCase, Report
 from moderation.pipeline import Action, ContentKind, Decision, Reason, _visible_text
 from moderation.policy import decision_observer, set_policy, trust
-from moderation.service import open_case, record
 from moderation.standing import Standing, standing
 from moderation.targets import AfterCommit, ContentTarget, ModerationRegistry, TargetView
 from moderation.vetting import (
@@ -29,6 +30,7 @@ from moderation.vetting import (
     COMMUNITY_RULES,
     FORUM_EDIT,
     FORUM_POST,
+    PSEUDONYM,
     REPORT_NOTE,
     SESSION_DETAILS,
     SESSION_PIN,
@@ -48,6 +50,7 @@ __all__ = [
     "COMMUNITY_RULES",
     "FORUM_EDIT",
     "FORUM_POST",
+    "PSEUDONYM",
     "REPORT_NOTE",
     "SESSION_DETAILS",
     "SESSION_PIN",

@@ -37,8 +37,10 @@ from core.context import AppContext
 from core.db import utcnow
 from core.errors import Refusal
 from identity.models import Member, MemberBlock
+from moderation.audit import record
 from moderation.models import CheckInAsk, CheckInRequest
-from moderation.service import REVEAL, in_scope, moderation_scope, record
+from moderation.reveals import REVEAL
+from moderation.scope import in_scope, moderation_scope
 from moderation.targets import ModerationRegistry, TargetView
 
 FOLD_WITHIN = timedelta(days=1)

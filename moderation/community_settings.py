@@ -19,11 +19,11 @@ from communities.roles import Action
 from core.context import AppContext
 from core.errors import Refusal
 from identity.models import Member
+from moderation.audit import record
 from moderation.models import WatchedWordEntry
 from moderation.pipeline import WatchedWord
 from moderation.policy import CommunityPolicy, set_policy
 from moderation.policy import load as load_policy
-from moderation.service import record
 
 
 @dataclass(frozen=True)

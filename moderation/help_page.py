@@ -15,7 +15,6 @@ from starlette.routing import Route
 from core.context import get_context
 from core.web.cookies import cookie_options
 from core.web.forms import form_text
-from identity import service as identity
 from identity.auth import current_member
 from identity.country import (
     CHOICES,
@@ -24,9 +23,10 @@ from identity.country import (
     ELSEWHERE,
     chosen_country,
     crisis_region,
+    set_country,
     valid_country,
 )
-from moderation.crisis import crisis_resources
+from moderation.crisis.resources import crisis_resources
 
 COOKIE_DAYS = 365
 
@@ -60,7 +60,7 @@ async def choose_country(request: Request) -> Response:
     member = current_member(request)
     response = RedirectResponse("/help#helplines", 303)
     if member is not None:
-        await identity.set_country(get_context(request).db, member, country or "")
+        await set_country(get_context(request).db, member, country or "")
     elif country:
         options = cookie_options(get_context(request).settings)
         response.set_cookie(COUNTRY_COOKIE, country, max_age=COOKIE_DAYS * 86400, **options)  # type: ignore[arg-type]

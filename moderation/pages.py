@@ -3,12 +3,8 @@ audit log (admins), the public moderation log and the dashboard. Plain forms thr
 
 from __future__ import annotations
 
-import re
-from datetime import timedelta
 from typing import Any
 
-import sqlalchemy as sa
-from sqlmodel import select
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -20,7 +16,6 @@ from communities import service as communities
 from communities.models import Community
 from communities.roles import Action
 from core.context import AppContext, get_context
-from core.db import utcnow
 from core.errors import Refusal
 from core.web.csvexport import csv_response
 from core.web.errors import form_errors
@@ -28,11 +23,12 @@ from core.web.forms import form_text
 from core.web.params import optional_int
 from identity.auth import SignInRequired, current_member, require_member
 from identity.models import Member
-from moderation import checkins, service
+from moderation import audit, cases, checkins, members, reveals, sanctions
 from moderation import community_settings as setting
+from moderation.actions import act
 from moderation.charts import bar_chart
-from moderation.models import AuditEntry, ModerationCase
-from moderation.service import REPORT_REASONS
+from moderation.dashboard import dashboard
+from moderation.queue import review
 from moderation.web_api import registry
 
 DURATIONS = [(1, "1 hour"), (24, "24 hours"), (72, "3 days"), (168, "7 days"), (720, "30 days")]
@@ -61,22 +57,12 @@ def _int(value: str, name: str = "value") -> int | None:
     return optional_int(value, name, None)
 
 
-async def _communities(request: Request) -> list[Community]:
-    async with get_context(request).db.read() as s:
-        return await communities.all_communities(s)
-
-
 async def _community_by_slug(request: Request, slug: str) -> Community:
     async with get_context(request).db.read() as s:
         community = await communities.by_slug(s, slug)
     if community is None:
         raise HTTPException(404)
     return community
-
-
-def rule_lines(rules: str) -> list[str]:
-    """The numbered rules of a community's Markdown rules text, for citing in a report."""
-    return [re.sub(r"[*_`]", "", m) for m in re.findall(r"^\s*\d+\.\s+(.+)$", rules or "", re.M)]
 
 
 # --------------------------------------------------------------------------- reports
@@ -88,27 +74,13 @@ async def report_page(request: Request) -> Response:
     source = await request.form() if request.method == "POST" else request.query_params
     kind = str(source.get("kind") or "post")
     public_id = str(source.get("id") or "")
-    if kind not in (*registry(request).targets, "member"):
-        raise HTTPException(404, "There's nothing to report there.")
-    view = None
-    rules: list[str] = []
-    if kind != "member":
-        async with ctx.db.read() as s:
-            target_id = await registry(request).targets[kind].lookup(s, public_id, member)
-            if target_id is None:
-                raise HTTPException(404, "That content doesn't exist or you can't see it.")
-            view = (await registry(request).targets[kind].view(s, [target_id])).get(target_id)
-            if view is None or view.status != "published":
-                raise HTTPException(404, "That content doesn't exist or you can't see it.")
-            if view.community_id is not None:
-                community = await communities.get(s, view.community_id)
-                rules = rule_lines(community.rules if community else "")
+    subject = await cases.report_form(ctx, registry(request), member, kind, public_id)
     values = {"reason": "", "note": "", "rule": ""}
     errors: dict[str, str] = {}
     if request.method == "POST":
         values = {k: str(source.get(k) or "") for k in values}
         try:
-            await service.report(
+            await cases.report(
                 ctx,
                 registry(request),
                 member,
@@ -123,7 +95,7 @@ async def report_page(request: Request) -> Response:
                 raise
             errors = form_errors(exc, fields=())  # the form shows its errors at the top
         else:
-            back = view.context_url if view else "/"
+            back = subject.view.context_url if subject.view else "/"
             return render(request, "moderation/reported.html", {"back": back})
     return render(
         request,
@@ -131,9 +103,9 @@ async def report_page(request: Request) -> Response:
         {
             "kind": kind,
             "target_id": public_id,
-            "view": view,
-            "reasons": REPORT_REASONS,
-            "rules": rules,
+            "view": subject.view,
+            "reasons": cases.REPORT_REASONS,
+            "rules": subject.rules,
             "values": values,
             "errors": errors,
         },
@@ -146,28 +118,17 @@ async def report_page(request: Request) -> Response:
 
 async def queue_page(request: Request) -> Response:
     member = require_member(request)
-    ctx = get_context(request)
-    async with ctx.db.read() as s:
-        # Open to whoever may reach out somewhere (peer supporters see crisis flags); they
-        # act on the cases where they may moderate.
-        if not await roles.may_somewhere(s, member, Action.REACH_OUT):
-            raise HTTPException(
-                403, "Only moderators and peer supporters can see the review queue."
-            )
-        scope = await roles.communities_where(s, member, Action.MODERATE)
     community_id = _int(request.query_params.get("community", ""), "community")
-    items = await service.queue(ctx, registry(request), member, community_id=community_id)
-    check_ins = await checkins.open_requests(ctx, registry(request), member)
-    communities = [c for c in await _communities(request) if scope is None or c.id in scope]
+    found = await review(get_context(request), registry(request), member, community_id=community_id)
     return render(
         request,
         "moderation/queue.html",
         {
-            "items": items,
-            "check_ins": check_ins,
+            "items": found.items,
+            "check_ins": found.check_ins,
             "check_in_resolutions": checkins.RESOLUTIONS,
-            "moderates": scope,
-            "communities": communities,
+            "moderates": found.moderates,
+            "communities": found.communities,
             "community_id": community_id,
             "actions": ACTIONS,
             "durations": DURATIONS,
@@ -181,7 +142,7 @@ async def act_page(request: Request) -> Response:
     form = await request.form()
     action = form_text(form, "action")
     text = form_text(form, "text") or None
-    await service.act(
+    await act(
         get_context(request),
         registry(request),
         member,
@@ -197,7 +158,7 @@ async def act_page(request: Request) -> Response:
 async def reveal_page(request: Request) -> Response:
     """Show who wrote a case's anonymous content: audited; the author is told (not who)."""
     member = require_member(request)
-    author = await service.reveal_author(
+    author = await reveals.reveal_author(
         get_context(request), member, request.path_params["case_id"]
     )
     return RedirectResponse(f"/moderation/members/{author.id}?done=revealed", 303)
@@ -206,8 +167,8 @@ async def reveal_page(request: Request) -> Response:
 async def anonymity_page(request: Request) -> Response:
     """For the member: when moderators looked behind their anonymous posts."""
     member = require_member(request)
-    reveals = await service.reveals_of(get_context(request), registry(request), member)
-    return render(request, "moderation/reveals.html", {"reveals": reveals})
+    looks = await reveals.reveals_of(get_context(request), registry(request), member)
+    return render(request, "moderation/reveals.html", {"reveals": looks})
 
 
 # --------------------------------------------------------------------------- members
@@ -215,17 +176,15 @@ async def anonymity_page(request: Request) -> Response:
 
 async def member_page(request: Request) -> Response:
     member = require_member(request)
-    ctx = get_context(request)
-    record = await service.member_record(ctx, member, request.path_params["member_id"])
-    async with ctx.db.read() as s:
-        scope = await roles.communities_where(s, member, Action.MODERATE)
-    communities = [c for c in await _communities(request) if scope is None or c.id in scope]
+    record = await members.member_record(
+        get_context(request), member, request.path_params["member_id"]
+    )
     return render(
         request,
         "moderation/member.html",
         {
             "record": record,
-            "communities": communities,
+            "communities": record.communities,
             "durations": DURATIONS,
             "done": request.query_params.get("done"),
         },
@@ -240,7 +199,7 @@ async def member_action(request: Request) -> Response:
     what = request.path_params["what"]
     community_id = _int(form_text(form, "community_id"), "community_id")
     if what == "sanctions":
-        await service.sanction_member(
+        await sanctions.sanction_member(
             ctx,
             registry(request),
             member,
@@ -251,9 +210,9 @@ async def member_action(request: Request) -> Response:
             reason=form_text(form, "reason"),
         )
     elif what == "notes":
-        await service.add_note(ctx, member, member_id, community_id, form_text(form, "body"))
+        await members.add_note(ctx, member, member_id, community_id, form_text(form, "body"))
     elif what == "role":
-        await service.set_peer_supporter(
+        await members.set_peer_supporter(
             ctx, member, member_id, form_text(form, "peer_supporter") == "yes"
         )
     else:
@@ -269,9 +228,9 @@ async def sanction_action(request: Request) -> Response:
     if request.path_params["what"] not in ("confirm", "revoke"):
         raise HTTPException(404)
     if request.path_params["what"] == "confirm":
-        sanction = await service.confirm_ban(ctx, registry(request), member, sanction_id)
+        sanction = await sanctions.confirm_ban(ctx, registry(request), member, sanction_id)
     else:
-        await service.revoke_sanction(ctx, member, sanction_id, form_text(form, "reason"))
+        await sanctions.revoke_sanction(ctx, member, sanction_id, form_text(form, "reason"))
         sanction = None
     target = _int(form_text(form, "member_id"), "member_id") or (
         sanction.member_id if sanction else 0
@@ -362,7 +321,7 @@ async def audit_page(request: Request) -> Response:
     if not roles.holds(member, Action.RUN_SITE):
         raise HTTPException(403, "Only admins can read the full audit log.")
     async with get_context(request).db.read() as s:
-        entries = await service.audit_entries(s, limit=500)
+        entries = await audit.audit_entries(s, limit=500)
     if request.url.path.endswith(".csv"):
         header = ["id", "when", "who", "action", "target_kind", "target_id", "community_id"]
         rows = (
@@ -387,57 +346,21 @@ async def public_log_page(request: Request) -> Response:
     if community.visibility == "members" and current_member(request) is None:
         raise SignInRequired  # as the community itself: members only
     async with get_context(request).db.read() as s:
-        entries = list(
-            await s.exec(
-                select(AuditEntry)
-                .where(
-                    AuditEntry.community_id == community.id, AuditEntry.public_summary.is_not(None)
-                )  # type: ignore[union-attr]
-                .order_by(AuditEntry.id.desc())  # type: ignore[union-attr]
-                .limit(200)
-            )
-        )
+        entries = await audit.public_entries(s, community.id)
     return render(
         request, "moderation/public_log.html", {"community": community, "entries": entries}
     )
 
 
 async def dashboard_page(request: Request) -> Response:
-    member = require_member(request)
-    ctx = get_context(request)
-    async with ctx.db.read() as s:
-        scope = await roles.communities_where(s, member, Action.MODERATE)
-        if scope is not None and not scope:
-            raise HTTPException(403, "Only moderators can see the dashboard.")
-        today = utcnow().date()
-        days = [today - timedelta(days=n) for n in range(29, -1, -1)]
-        since = utcnow() - timedelta(days=30)
-        open_cases = (
-            select(sa.func.count())
-            .select_from(ModerationCase)
-            .where(ModerationCase.closed_at.is_(None))
-        )  # type: ignore[union-attr]
-        actions = select(AuditEntry.created_at).where(
-            AuditEntry.created_at >= since, AuditEntry.actor_id.is_not(None)
-        )  # type: ignore[union-attr]
-        crises = select(ModerationCase.opened_at).where(
-            ModerationCase.opened_at >= since, ModerationCase.crisis
-        )
-        if scope is not None:
-            open_cases = open_cases.where(ModerationCase.community_id.in_(scope))  # type: ignore[union-attr]
-            actions = actions.where(AuditEntry.community_id.in_(scope))  # type: ignore[union-attr]
-            crises = crises.where(ModerationCase.community_id.in_(scope))  # type: ignore[union-attr]
-        queue_size = int((await s.exec(open_cases)).one())
-        action_days = [when.date() for when in await s.exec(actions)]
-        crisis_days = [when.date() for when in await s.exec(crises)]
-    per_day = lambda dates: [dates.count(d) for d in days]  # noqa: E731
+    figures = await dashboard(get_context(request), require_member(request))
     return render(
         request,
         "moderation/dashboard.html",
         {
-            "queue_size": queue_size,
-            "actions_chart": bar_chart("Moderator actions per day", days, per_day(action_days)),
-            "crisis_chart": bar_chart("Crisis flags per day", days, per_day(crisis_days)),
+            "queue_size": figures.queue_size,
+            "actions_chart": bar_chart("Moderator actions per day", figures.days, figures.actions),
+            "crisis_chart": bar_chart("Crisis flags per day", figures.days, figures.crises),
         },
     )
 

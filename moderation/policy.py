@@ -21,7 +21,8 @@ from core.errors import Refusal
 from identity.models import Member
 from moderation.contact import contact_filter
 from moderation.crisis import SENSITIVITY as CRISIS_SENSITIVITIES
-from moderation.crisis import crisis_filter, crisis_resources
+from moderation.crisis import crisis_filter
+from moderation.crisis.resources import crisis_resources
 from moderation.models import CommunityPolicyEntry, WatchedWordEntry
 from moderation.pipeline import (
     Content,

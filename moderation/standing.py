@@ -1,7 +1,7 @@
 """A member's standing: the sanctions in force for them, site-wide or in one community.
 
 Asked before anything a member writes (moderation/vetting.py) and before they take a seat
-or sign in; sanctions themselves are given and revoked in moderation/service.py.
+or sign in; sanctions themselves are given and revoked in moderation/sanctions.py.
 """
 
 from __future__ import annotations

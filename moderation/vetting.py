@@ -35,7 +35,7 @@ from core.context import AppContext
 from core.errors import Refusal
 from identity.models import Member
 from moderation import policy as policies
-from moderation.crisis import crisis_resources
+from moderation.crisis.resources import crisis_resources
 from moderation.pipeline import Action, ContentKind, Decision, Reason, noun
 from moderation.standing import standing
 from moderation.trust import Trust
@@ -76,6 +76,9 @@ class Surface:
     resources_on_refusal: bool = False
     # What a refusal of crisis details says, where `crisis` is "refuse".
     crisis_refusal: str = ""
+    # How the member's words are named in what vet itself says ("note", "pseudonym"); the
+    # kind's noun ("post", "message") when empty.
+    noun: str = ""
 
 
 FORUM_POST = Surface(
@@ -159,6 +162,20 @@ REPORT_NOTE = Surface(
     crisis="let_through",
 )
 COMMUNITY_RULES = Surface("community rules", ContentKind.POST, 20_000, field="rules")
+# A pseudonym, checked as identity chooses it (at sign-up, before the account exists, so no
+# sanctions and no author). Nobody reviews a name before others see it: what would be held
+# (contact details) is refused with the reason. Identity keeps its own form of the name;
+# only the verdict is used (kindred.app registers the check).
+PSEUDONYM = Surface(
+    "pseudonym",
+    ContentKind.PROFILE,
+    40,
+    field="pseudonym",
+    sanctions=False,
+    reviewed=False,
+    crisis="let_through",
+    noun="pseudonym",
+)
 
 SURFACES = (
     FORUM_POST,
@@ -173,6 +190,7 @@ SURFACES = (
     SUPPORT_FEEDBACK,
     REPORT_NOTE,
     COMMUNITY_RULES,
+    PSEUDONYM,
 )
 
 
@@ -374,7 +392,7 @@ def _verdict(place: Place, decisions: dict[str, Decision]) -> Verdict:
 def _unreviewed(reason: Reason | None, surface: Surface) -> Reason:
     """Why words that would wait for a moderator can't be sent where nobody reviews them."""
     code = reason.code if reason else "held"
-    named = noun(surface.kind)
+    named = surface.noun or noun(surface.kind)
     if code == "contact_details":
         message = (
             f"Your {named} looks like it includes contact details (a phone number, email, "

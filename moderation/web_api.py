@@ -15,8 +15,10 @@ from core.errors import Refusal
 from core.web.jsonapi import field, read_json
 from core.web.params import optional_int
 from identity.auth import require_member
-from moderation import service
-from moderation.service import QueueItem
+from moderation import cases, queue, reveals
+from moderation.actions import act
+from moderation.queue import QueueItem
+from moderation.sanctions import sanction_member
 from moderation.targets import ModerationRegistry
 
 
@@ -32,7 +34,7 @@ async def report(request: Request) -> Response:
     public_id = str(field(data, "id", int))
     if kind == "chat_message":
         public_id = f"{field(data, 'room', str)}:{public_id}"
-    await service.report(
+    await cases.report(
         get_context(request),
         registry(request),
         member,
@@ -81,24 +83,24 @@ def item_json(item: QueueItem) -> dict[str, Any]:
     }
 
 
-async def queue(request: Request) -> Response:
+async def queue_api(request: Request) -> Response:
     member = require_member(request)
     community_id = optional_int(request.query_params.get("community"), "community", None)
     async with get_context(request).db.read() as s:
         if not await roles.may_somewhere(s, member, Action.REACH_OUT):
             raise Refusal("forbidden", "Only moderators can see the review queue.", 403)
-    items = await service.queue(
+    items = await queue.queue(
         get_context(request), registry(request), member, community_id=community_id
     )
     return JSONResponse({"items": [item_json(i) for i in items]})
 
 
-async def act(request: Request) -> Response:
+async def act_api(request: Request) -> Response:
     member = require_member(request)
     data = await read_json(request)
     action = field(data, "action", str)
     text = field(data, "text", str, default=None)
-    case = await service.act(
+    case = await act(
         get_context(request),
         registry(request),
         member,
@@ -114,7 +116,7 @@ async def act(request: Request) -> Response:
 async def sanction(request: Request) -> Response:
     member = require_member(request)
     data = await read_json(request)
-    result = await service.sanction_member(
+    result = await sanction_member(
         get_context(request),
         registry(request),
         member,
@@ -138,7 +140,7 @@ async def sanction(request: Request) -> Response:
 async def reveal(request: Request) -> Response:
     """Who wrote the anonymous content of a case: audited, and the author is told."""
     member = require_member(request)
-    author = await service.reveal_author(
+    author = await reveals.reveal_author(
         get_context(request), member, request.path_params["case_id"]
     )
     return JSONResponse({"member_id": author.id, "author": author.display_name})
@@ -147,12 +149,12 @@ async def reveal(request: Request) -> Response:
 async def my_reveals(request: Request) -> Response:
     """For the member: when moderators looked behind their anonymous posts (never who)."""
     member = require_member(request)
-    reveals = await service.reveals_of(get_context(request), registry(request), member)
+    looks = await reveals.reveals_of(get_context(request), registry(request), member)
     return JSONResponse(
         {
             "reveals": [
                 {"at": r.at.isoformat(), "kind": r.label, "title": r.title, "url": r.url}
-                for r in reveals
+                for r in looks
             ]
         }
     )
@@ -162,7 +164,7 @@ routes = [
     Route("/api/v1/reports", report, methods=["POST"]),
     Route("/api/v1/moderation/cases/{case_id:int}/reveal", reveal, methods=["POST"]),
     Route("/api/v1/account/reveals", my_reveals, methods=["GET"]),
-    Route("/api/v1/moderation/queue", queue, methods=["GET"]),
-    Route("/api/v1/moderation/cases/{case_id:int}/actions", act, methods=["POST"]),
+    Route("/api/v1/moderation/queue", queue_api, methods=["GET"]),
+    Route("/api/v1/moderation/cases/{case_id:int}/actions", act_api, methods=["POST"]),
     Route("/api/v1/moderation/members/{member_id:int}/sanctions", sanction, methods=["POST"]),
 ]

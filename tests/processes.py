@@ -30,7 +30,7 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from chat import service as chat
+from chat.history import last_message_id, messages_after
 from chat.models import Room
 from core.db import Database
 from core.settings import Settings, env_name
@@ -248,9 +248,9 @@ async def check_room(db: Database, room: Room, members: list[ChatMember]) -> Non
     is stored exactly once."""
     room_id = room.id
     assert room_id is not None
-    await drained(members, lambda: chat.last_message_id(db, room_id))
-    newest = await chat.last_message_id(db, room_id)
-    stored = await chat.messages_after(db, room, 0, newest, frozenset())
+    await drained(members, lambda: last_message_id(db, room_id))
+    newest = await last_message_id(db, room_id)
+    stored = await messages_after(db, room, 0, newest, frozenset())
     room_ids = [m["id"] for m in stored]
     assert room_ids == list(range(1, newest + 1))
     for member in members:

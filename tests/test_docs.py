@@ -5,8 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from core.ratelimit import DEFAULT_LIMITS
-from core.settings import Settings
+from core.settings import DEFAULT_LIMITS, Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -13,11 +13,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from chat.events import iso
 from chat.groups import scheduling, service
 from chat.groups.actions import ACTIONS
 from chat.groups.pages import schedule_from
+from chat.groups.session_view import session_view
 from chat.runtime import region_of
-from chat.service import iso
 from core.context import get_context
 from core.errors import Refusal
 from core.web.jsonapi import read_json
@@ -76,15 +77,13 @@ async def create_sessions(request: Request) -> Response:
 
 
 async def _view(request: Request, session_id: int) -> dict[str, Any]:
-    member = current_member(request)
-    async with get_context(request).db.read() as s:
-        session = await service.get_session(s, session_id)
-        if not await service.visible_to(s, session, member):
-            raise Refusal("not_found", "There's no group session at this address.", 404)
-        you = await service.member_view(s, session, member)
-        view = {"session": await service.public_state(s, session), "you": you}
-        if you["role"] == "facilitator":
-            view["panel"] = await service.facilitator_view(s, session)
+    db, member = get_context(request).db, current_member(request)
+    found = await session_view(db, session_id, member)
+    if found is None:
+        raise Refusal("not_found", "There's no group session at this address.", 404)
+    view = {"session": found.state, "you": found.you}
+    if found.panel is not None:  # a facilitator's
+        view["panel"] = found.panel
     return view
 
 

@@ -14,13 +14,13 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from chat.events import publish_state, tell_member
 from chat.frames import error_frame
 from chat.gates import CLOSE_GONE, CLOSE_RECONNECT
 from chat.groups.models import GroupSession, GroupSessionParticipant
 from chat.groups.seats import give_seat
 from chat.groups.service import get_session, is_facilitator, public_state, refuse_if_over
 from chat.models import SLOW_MODE_CHOICES
-from chat.service import publish_state, tell_member
 from core.context import AppContext
 from core.db import utcnow
 from core.errors import Refusal

@@ -22,7 +22,7 @@ from chat.groups.service import (
     session_url,
 )
 from chat.models import Room, slow_mode_label
-from chat.service import slow_mode_wait, wait_words
+from chat.sending import slow_mode_wait, wait_words
 from core.db import Database
 from core.errors import Refusal
 from identity.models import Member

@@ -10,12 +10,12 @@ from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from chat.events import tell_member
 from chat.gates import CLOSE_GONE
 from chat.groups.controls import broadcast, facilitated
 from chat.groups.models import GroupSession, GroupSessionFacilitator, GroupSessionParticipant
 from chat.groups.service import ends_at, get_session, refuse_if_over
 from chat.models import ChatMessage
-from chat.service import tell_member
 from core.context import AppContext
 from core.db import utcnow
 from core.errors import Refusal

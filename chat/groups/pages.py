@@ -14,18 +14,18 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlmodel import select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from chat import service as chat
-from chat.groups import recurrence, scheduling, seats, service
+from chat import rooms, sending
+from chat.events import iso
+from chat.groups import recurrence, scheduling, service
 from chat.groups.actions import ACTIONS
 from chat.groups.ics import calendar
-from chat.groups.models import GroupSession
-from chat.models import SLOW_MODE_CHOICES, Room, slow_mode_label
+from chat.groups.session_view import calendar_sessions, session_page
+from chat.models import SLOW_MODE_CHOICES, slow_mode_label
 from chat.runtime import chat_runtime, region_of
 from core.context import get_context
 from core.db import utcnow
@@ -55,7 +55,7 @@ def when_for(zone_name: str | None):  # type: ignore[no-untyped-def]
         shown = recurrence.local(moment, zone_name)
         label = zone_name or "UTC"
         return {
-            "iso": chat.iso(moment),
+            "iso": iso(moment),
             "text": shown.strftime("%a %-d %b %Y, %H:%M") + f" ({label})",
             "convert": zone_name is None,  # sessions.js shows it in the browser's zone
         }
@@ -194,7 +194,7 @@ async def new_session(request: Request) -> Response:
 # --------------------------------------------------------------------------- one session
 
 
-async def session_page(
+async def _session_page(
     request: Request,
     *,
     error: Refusal | None = None,
@@ -204,45 +204,31 @@ async def session_page(
 ) -> Response:
     ctx = get_context(request)
     member = current_member(request)
-    async with ctx.db.read() as s:
-        session = await service.get_session(s, _id(request))
-        if not await service.visible_to(s, session, member):
-            raise SignInRequired
-        room = await s.get(Room, session.room_id)
-        state = await service.public_state(s, session)
-        you = await service.member_view(s, session, member)
-        panel = await service.facilitator_view(s, session) if you["role"] == "facilitator" else None
-        community_slug, community_name = await service.community_name(s, session.community_id)
-        moderator = await chat.is_room_moderator(s, member, room) if room else False
-    inside = you["role"] == "facilitator" or you.get("status") == "admitted"
-    waiting = you.get("status") == "lobby"
-    over = session.status in ("ended", "cancelled")
-    messages = []
-    if inside and room is not None and session.messages_purged_at is None:
-        messages = await chat.recent_messages(ctx.db, room, member, limit=JOIN_MESSAGES)
-    lobby_opens = seats.lobby_opens_at(session, ctx.settings.session_lobby_minutes)
+    page = await session_page(ctx, _id(request), member, messages=JOIN_MESSAGES)
+    if page is None:
+        raise SignInRequired
     data = {
-        "session": session,
-        "room": room,
-        "state": state,
-        "you": you,
-        "panel": panel,
-        "inside": inside,
-        "waiting": waiting,
-        "over": over,
-        "lobby_open": session.status == "live" or utcnow() >= lobby_opens,
-        "lobby_opens": lobby_opens,
-        "ends_at": service.ends_at(session),
-        "community_slug": community_slug,
-        "community_name": community_name,
-        "messages": messages,
-        "moderator": moderator,
+        "session": page.view.session,
+        "room": page.room,
+        "state": page.view.state,
+        "you": page.view.you,
+        "panel": page.view.panel,
+        "inside": page.inside,
+        "waiting": page.waiting,
+        "over": page.over,
+        "lobby_open": page.lobby_open,
+        "lobby_opens": page.lobby_opens,
+        "ends_at": service.ends_at(page.view.session),
+        "community_slug": page.community_slug,
+        "community_name": page.community_name,
+        "messages": page.messages,
+        "moderator": page.moderator,
         "grace_minutes": ctx.settings.session_grace_minutes,
         "slow_mode_choices": [(x, slow_mode_label(x)) for x in SLOW_MODE_CHOICES],
         "slow_mode_label": slow_mode_label,
         "client_id": str(uuid.uuid4()),
         "max_chars": chat_runtime(request).max_chars,
-        "can_chat": chat.can_chat(member),
+        "can_chat": rooms.can_chat(member),
         "error": error,
         "draft": draft,
         "notice": notice,
@@ -251,19 +237,12 @@ async def session_page(
 
 
 async def show_session(request: Request) -> Response:
-    return await session_page(request)
+    return await _session_page(request)
 
 
 async def room_redirect(request: Request) -> Response:
     """Where /chat/{slug} sends a browser for a session's room: the session's page."""
-    async with get_context(request).db.read() as s:
-        found = (
-            await s.exec(
-                select(GroupSession.id)
-                .join(Room, Room.id == GroupSession.room_id)  # type: ignore[arg-type]
-                .where(Room.slug == request.path_params["slug"])
-            )
-        ).first()
+    found = await service.session_at_room(get_context(request).db, request.path_params["slug"])
     if found is None:
         raise HTTPException(404, "There's no group session here.")
     return RedirectResponse(service.session_url(found), 303)
@@ -272,25 +251,13 @@ async def room_redirect(request: Request) -> Response:
 async def session_ics(request: Request) -> Response:
     """One session, or with ?series=all every occurrence of its weekly series still to come."""
     ctx = get_context(request)
-    async with ctx.db.read() as s:
-        session = await service.get_session(s, _id(request))
-        if not await service.visible_to(s, session, current_member(request)):
-            raise SignInRequired
-        sessions = [session]
-        if session.series_id is not None and request.query_params.get("series") == "all":
-            sessions = list(
-                await s.exec(
-                    select(GroupSession)
-                    .where(
-                        GroupSession.series_id == session.series_id,
-                        GroupSession.starts_at >= session.starts_at,  # type: ignore[arg-type]
-                    )
-                    .order_by(GroupSession.starts_at)  # type: ignore[arg-type]
-                )
-            )
+    series = request.query_params.get("series") == "all"
+    sessions = await calendar_sessions(ctx.db, _id(request), current_member(request), series=series)
+    if sessions is None:
+        raise SignInRequired
     site = ctx.settings.site_url
     body = calendar(sessions, site, urlsplit(site).hostname or "kindred", utcnow())
-    name = f"kindred-session-{session.id}.ics"
+    name = f"kindred-session-{_id(request)}.ics"
     return Response(
         body,
         media_type="text/calendar; charset=utf-8",
@@ -310,7 +277,7 @@ async def session_action(request: Request) -> Response:
     try:
         await action(get_context(request), member, _id(request), values, region_of(request))
     except Refusal as exc:
-        return await session_page(
+        return await _session_page(
             request, error=exc, draft=values.get("text", ""), status=exc.status
         )
     anchor = "#controls" if request.path_params["action"] not in ("rsvp", "join") else ""
@@ -323,16 +290,13 @@ async def send_message(request: Request) -> Response:
     ctx = get_context(request)
     form = await request.form()
     body = form_text(form, "body")
-    async with ctx.db.read() as s:
-        try:
-            session = await service.get_session(s, _id(request))
-        except Refusal as exc:  # gone, or never there: give back what they wrote
-            exc.draft = draft_of(form)
-            raise
-        room = await s.get(Room, session.room_id)
-    assert room is not None
     try:
-        sent = await chat.send_message(
+        room = await service.session_room(ctx.db, _id(request))
+    except Refusal as exc:  # gone, or never there: give back what they wrote
+        exc.draft = draft_of(form)
+        raise
+    try:
+        sent = await sending.send_message(
             ctx,
             member,
             room,
@@ -343,11 +307,11 @@ async def send_message(request: Request) -> Response:
         )
     except Refusal as exc:
         keep = "" if exc.code == "held" else body
-        return await session_page(
+        return await _session_page(
             request, error=exc, draft=keep, notice=exc.notice, status=exc.status
         )
     if sent.notice:
-        return await session_page(request, notice=sent.notice)
+        return await _session_page(request, notice=sent.notice)
     return RedirectResponse(service.session_url(_id(request)) + "#chat", 303)
 
 

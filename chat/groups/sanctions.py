@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
+from chat.events import tell_member
 from chat.frames import error_frame
 from chat.gates import CLOSE_GONE
 from chat.groups.controls import broadcast
 from chat.groups.models import GroupSession, GroupSessionParticipant
 from chat.groups.seats import give_seat
 from chat.groups.service import LIVE
-from chat.service import tell_member
 from core.context import AppContext
 from core.errors import Refusal
 

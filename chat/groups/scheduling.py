@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from chat.events import iso
 from chat.groups import recurrence
 from chat.groups.models import GroupSession, GroupSessionFacilitator, GroupSessionSeries
 from chat.groups.service import (
@@ -24,7 +25,6 @@ from chat.groups.service import (
     ends_at,
 )
 from chat.models import Room
-from chat.service import iso
 from communities import roles
 from communities import service as communities
 from communities.roles import Action

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from chat.events import iso
 from chat.groups.models import GroupSession, GroupSessionParticipant
 from chat.groups.service import (
     get_session,
@@ -24,7 +25,6 @@ from chat.groups.service import (
     refuse_if_barred,
     refuse_if_over,
 )
-from chat.service import iso
 from core.db import Database, utcnow
 from core.errors import Refusal
 from identity.models import Member

@@ -16,12 +16,13 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from chat.events import iso
 from chat.groups.models import (
     GroupSession,
     GroupSessionFacilitator,
     GroupSessionParticipant,
 )
-from chat.service import iso
+from chat.models import Room
 from communities import roles
 from communities import service as communities
 from communities.roles import Action
@@ -78,6 +79,26 @@ async def session_for_room(s: AsyncSession, room_id: int) -> GroupSession | None
     return (await s.exec(select(GroupSession).where(GroupSession.room_id == room_id))).first()
 
 
+async def session_at_room(db: Database, slug: str) -> int | None:
+    """The id of the session whose room has this address (rooms don't know sessions)."""
+    async with db.read() as s:
+        found = await s.exec(
+            select(GroupSession.id)
+            .join(Room, Room.id == GroupSession.room_id)  # type: ignore[arg-type]
+            .where(Room.slug == slug)
+        )
+        return found.first()
+
+
+async def session_room(db: Database, session_id: int) -> Room:
+    """The session's chat room (Refusal not_found when there is no such session)."""
+    async with db.read() as s:
+        session = await get_session(s, session_id)
+        room = await s.get(Room, session.room_id)
+    assert room is not None
+    return room
+
+
 async def participant(
     s: AsyncSession, session_id: int, member_id: int
 ) -> GroupSessionParticipant | None:
@@ -93,7 +114,7 @@ async def participant(
 async def refuse_if_barred(s: AsyncSession, session: GroupSession, member: Member) -> None:
     """Members suspended or banned (site-wide, or in the session's community) take no seat
     and don't come in. A mute is only a chat mute: muted members can still join and listen,
-    and what they send is refused (chat.service.send_message)."""
+    and what they send is refused (chat/sending.py)."""
     standing = await moderation.standing(s, member.id, session.community_id)  # type: ignore[arg-type]
     help_now = "If you need someone to talk to now, the helplines at /help are there for you."
     if standing.banned:

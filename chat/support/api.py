@@ -12,10 +12,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from chat.models import Room
+from chat.events import iso
 from chat.runtime import region_of
-from chat.service import iso
-from chat.support import service
+from chat.support import asking, conversation, requests, supporters
 from chat.support.models import SupportRequest
 from communities import service as communities
 from core.context import get_context
@@ -26,14 +25,10 @@ from identity.auth import require_member
 
 async def _status(request: Request, found: SupportRequest) -> dict[str, Any]:
     """The tiny answer: where things stand and where to go."""
-    url = service.request_url(found)
-    if found.room_id is not None:
-        async with get_context(request).db.read() as s:
-            room = await s.get(Room, found.room_id)
-        url = service.conversation_url(room.slug) if room else url
+    url = await requests.address(get_context(request).db, found)
     body: dict[str, Any] = {"id": found.id, "status": found.status, "url": url}
     if found.status == "open":
-        body["timed_out"] = service.timed_out(found, get_context(request).settings)
+        body["timed_out"] = requests.timed_out(found, get_context(request).settings)
     return body
 
 
@@ -47,7 +42,7 @@ async def ask(request: Request) -> Response:
     if community is None:
         raise Refusal("invalid", "There's no community with that address.", field="community")
     community_id: int = community.id  # type: ignore[assignment]
-    asked = await service.ask(ctx, member, community_id, note, region=region_of(request))
+    asked = await asking.ask(ctx, member, community_id, note, region=region_of(request))
     body = await _status(request, asked.request)
     body["created_at"] = iso(asked.request.created_at)
     if asked.notice:
@@ -57,35 +52,35 @@ async def ask(request: Request) -> Response:
 
 async def status(request: Request) -> Response:
     member = require_member(request)
-    found = await service.get_request(get_context(request).db, request.path_params["id"])
-    if found is None or not service.is_participant(found, member):
+    found = await requests.get_request(get_context(request).db, request.path_params["id"])
+    if found is None or not requests.is_participant(found, member):
         raise Refusal("not_found", "There's no request of yours here.", 404)
     return JSONResponse(await _status(request, found))
 
 
 async def cancel(request: Request) -> Response:
     member = require_member(request)
-    await service.cancel(get_context(request), member, request.path_params["id"])
+    await asking.cancel(get_context(request), member, request.path_params["id"])
     return JSONResponse({"id": request.path_params["id"], "status": "cancelled"})
 
 
 async def accept(request: Request) -> Response:
     member = require_member(request)
-    room = await service.accept(get_context(request), member, request.path_params["id"])
+    room = await supporters.accept(get_context(request), member, request.path_params["id"])
     body = {"id": request.path_params["id"], "status": "accepted", "room": room.slug}
-    return JSONResponse({**body, "url": service.conversation_url(room.slug)})
+    return JSONResponse({**body, "url": requests.conversation_url(room.slug)})
 
 
 async def end(request: Request) -> Response:
     member = require_member(request)
-    await service.end(get_context(request), member, request.path_params["id"])
+    await conversation.end(get_context(request), member, request.path_params["id"])
     return JSONResponse({"id": request.path_params["id"], "status": "ended"})
 
 
 async def queue(request: Request) -> Response:
     """The queue as the supporters' page polls it: how many wait, and their ids."""
     member = require_member(request)
-    found = await service.queue(get_context(request).db, member)
+    found = await supporters.queue(get_context(request).db, member)
     items = [
         {"id": i.id, "community": i.community, "crisis": i.crisis, "since": iso(i.created_at)}
         for i in found.items
@@ -97,7 +92,7 @@ async def availability(request: Request) -> Response:
     """Switch taking requests on or off: {"available": true | false}."""
     member = require_member(request)
     available = field(await read_json(request), "available", bool)
-    await service.set_available(get_context(request), member, available)
+    await supporters.set_available(get_context(request), member, available)
     return JSONResponse({"available": available})
 
 

@@ -13,7 +13,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from chat.gates import Admission
 from chat.models import Room
-from chat.support import access, service
+from chat.support import access
+from chat.support.requests import conversation_url, is_participant, request_for_room
 from core.db import Database
 from core.errors import Refusal
 from identity.models import Member
@@ -30,24 +31,19 @@ class PrivateConversationGate:
 
     async def admit(self, db: Database, room: Room, member: Member) -> Admission:
         async with db.read() as s:
-            request = await service.request_for_room(s, room.id)  # type: ignore[arg-type]
+            request = await request_for_room(s, room.id)  # type: ignore[arg-type]
             if request is None:
                 raise Refusal("not_found", "There's no chat room at this address.", status=404)
-            if request.member_id == member.id:
-                role = "member"
-            elif request.supporter_id == member.id:
-                role = "supporter"
-            elif await service.has_grant(s, room.id, member.id):  # type: ignore[arg-type]
-                role = "moderator"
-            elif await access.moderates(s, member, room):  # it can be opened from a report
-                raise Refusal("private", PRIVATE, status=403)
-            else:  # anyone else is not told it exists
+            role = await access.role_in(s, request, room, member)
+            if role is None and await access.moderates(s, member, room):
+                raise Refusal("private", PRIVATE, status=403)  # it can be opened from a report
+            if role is None:  # anyone else is not told it exists
                 raise access.not_found()
         return Admission(hello={"support": {"status": request.status, "role": role}})
 
     async def check_send(self, s: AsyncSession, room: Room, member: Member) -> None:
-        request = await service.request_for_room(s, room.id)  # type: ignore[arg-type]
-        if request is None or not service.is_participant(request, member):
+        request = await request_for_room(s, room.id)  # type: ignore[arg-type]
+        if request is None or not is_participant(request, member):
             raise Refusal(
                 "read_only",
                 "You can read this conversation, but only the member and their supporter "
@@ -63,4 +59,4 @@ class PrivateConversationGate:
             )
 
     def page_url(self, room: Room) -> str:
-        return service.conversation_url(room.slug)
+        return conversation_url(room.slug)

@@ -29,8 +29,9 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from chat.models import ChatMessage, Room
-from chat.support import service
+from chat.support.conversation import announce_end, purge_messages
 from chat.support.models import SupporterAvailability, SupporterTopic, SupportRequest
+from chat.support.requests import name_of
 from communities import service as communities
 from core.context import AppContext
 from core.db import utcnow
@@ -86,7 +87,7 @@ async def export_requests(s: AsyncSession, member_id: int) -> dict[str, Any]:
                 "ended_at": _iso(r.ended_at),
                 "ended_by": ended_by,
                 # What the member saw: the supporter's pseudonym, once one accepted.
-                "supporter": service.name_of(helper) if r.supporter_id else None,
+                "supporter": name_of(helper) if r.supporter_id else None,
                 "conversation": slug,  # the room named in chat_messages
                 "helped": r.helped,
                 "feedback": r.feedback,
@@ -186,7 +187,7 @@ def member_content_hooks(
 async def _announce(ctx: AppContext, ended: list[SupportRequest], by_id: int) -> None:
     for request in ended:
         try:
-            await service.announce_end(ctx, request, by_id)
+            await announce_end(ctx, request, by_id)
         except Exception as exc:  # the broker may be away: pages show the end on reload
             log.error("support: telling a conversation's end failed: %s", type(exc).__name__)
 
@@ -219,7 +220,7 @@ async def sweep(ctx: AppContext) -> None:
             .where(col(SupportRequest.status) == "ended", col(SupportRequest.ended_at) <= cutoff)
             .distinct()
         )
-        await service.purge_messages(s, [r for r in rooms if r is not None])
+        await purge_messages(s, [r for r in rooms if r is not None])
 
 
 async def _take_out_leavers(ctx: AppContext) -> None:

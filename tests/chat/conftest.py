@@ -21,8 +21,8 @@ import uvicorn
 from starlette.applications import Starlette
 from websockets.asyncio.client import ClientConnection, connect
 
-from chat import service
 from chat.models import Room
+from chat.rooms import ensure_room
 from chat.runtime import ChatRuntime
 from communities.models import Community
 from core.context import AppContext
@@ -67,7 +67,7 @@ class LiveServer:
         return Member(pseudonym, joined["token"], found)
 
     async def room(self, slug: str = "lobby", **options: Any) -> Room:
-        return await service.ensure_room(
+        return await ensure_room(
             self.ctx.db, slug=slug, name=slug.title(), description="", **options
         )
 
@@ -91,7 +91,7 @@ class LiveServer:
 
 
 async def _member_id(ctx: AppContext, pseudonym: str) -> int:
-    from identity.service import find_member
+    from identity.accounts import find_member
 
     found = await find_member(ctx.db, pseudonym)
     assert found is not None and found.id is not None

@@ -10,18 +10,18 @@ import httpx
 
 from communities.models import Community, CommunityModerator
 from core.context import AppContext
-from forum import service as forum
-from identity import service as identity
+from forum.communities import create_community
+from identity import accounts
 from tests.helpers import PASSPHRASE
 
 
 async def make_community(ctx: AppContext, slug: str = "grief", name: str = "Grief") -> Community:
-    admin = await identity.find_member(ctx.db, "Site-Admin")
+    admin = await accounts.find_member(ctx.db, "Site-Admin")
     if admin is None:
         admin = (
-            await identity.sign_up(ctx.db, ctx.settings, "Site-Admin", PASSPHRASE, is_admin=True)
+            await accounts.sign_up(ctx.db, ctx.settings, "Site-Admin", PASSPHRASE, is_admin=True)
         ).signed_in.member
-    return await forum.create_community(ctx, admin, slug=slug, name=name, rules="1. Be kind.")
+    return await create_community(ctx, admin, slug=slug, name=name, rules="1. Be kind.")
 
 
 class People:
@@ -47,7 +47,7 @@ class People:
         client.pseudonym = name  # type: ignore[attr-defined]
         self.clients.append(client)
         if supporter:
-            await identity.set_roles(self.ctx.db, name, peer_supporter=True)
+            await accounts.set_roles(self.ctx.db, name, peer_supporter=True)
         if available:
             answer = await client.post("/api/v1/support/availability", json={"available": True})
             assert answer.status_code == 200, answer.text
@@ -55,7 +55,7 @@ class People:
 
     async def moderator(self, name: str, community: Community) -> httpx.AsyncClient:
         client = await self.member(name)
-        found = await identity.find_member(self.ctx.db, name)
+        found = await accounts.find_member(self.ctx.db, name)
         assert found is not None
         async with self.ctx.db.transaction() as s:
             s.add(CommunityModerator(community_id=community.id, member_id=found.id))

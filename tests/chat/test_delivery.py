@@ -220,7 +220,8 @@ async def _falls_behind(live) -> None:
 
 
 async def test_blocked_members_messages_are_hidden_from_the_blocker(live) -> None:
-    from identity.service import block_member, find_member
+    from identity.accounts import find_member
+    from identity.blocks import block_member
 
     await live.room()
     heron, wren, kit = [await live.member(n) for n in ("Heron", "Wren", "Kit")]
@@ -285,8 +286,8 @@ async def test_history_pages_backwards(live) -> None:
 
 
 async def test_a_moderator_removes_a_message_everywhere(live) -> None:
-    from chat import service
-    from identity.service import find_member, set_roles
+    from chat import controls
+    from identity.accounts import find_member, set_roles
 
     room = await live.room()
     heron, wren = await live.member("Heron"), await live.member("Wren")
@@ -297,10 +298,10 @@ async def test_a_moderator_removes_a_message_everywhere(live) -> None:
         await send(w, "sorry", "u2")
         first, _ = await messages(w, 2)
         moderator = await find_member(live.ctx.db, "Heron")
-        await service.remove_message(live.ctx, moderator, room, first["id"])  # type: ignore[arg-type]
+        await controls.remove_message(live.ctx, moderator, room, first["id"])  # type: ignore[arg-type]
         assert await next_frame(w, "removed") == {"type": "removed", "id": first["id"]}
         with pytest.raises(Refusal):
-            await service.remove_message(live.ctx, await find_member(live.ctx.db, "Wren"), room, 2)  # type: ignore[arg-type]
+            await controls.remove_message(live.ctx, await find_member(live.ctx.db, "Wren"), room, 2)  # type: ignore[arg-type]
     async with live.connect(heron, after=0) as h:
         await next_frame(h, "hello")
         assert [m["id"] for m in await messages(h, 1)] == [2]
@@ -309,8 +310,8 @@ async def test_a_moderator_removes_a_message_everywhere(live) -> None:
 async def test_the_hub_fills_a_gap_from_the_database(live) -> None:
     """Two messages are committed but only the second one's event reaches the broker (as
     when a worker dies between commit and publish, or events from two workers cross)."""
-    from chat import service
-    from identity.service import find_member
+    from chat import events
+    from identity.accounts import find_member
     from moderation import policy
 
     room = await live.room()
@@ -321,12 +322,12 @@ async def test_the_hub_fills_a_gap_from_the_database(live) -> None:
         decision = policy.check_text("committed", policy.ContentKind.CHAT, policy.CommunityPolicy())
         await _stored(live, room, author, "g1", decision)
         second = await _stored(live, room, author, "g2", decision)
-        frame = service.message_frame(second, heron.pseudonym, room.slug)
-        event = service.message_event(second.seq, heron.id, frame)  # type: ignore[arg-type]
-        await live.ctx.broker.publish(service.room_channel(room.id), event)  # type: ignore[arg-type]
+        frame = events.message_frame(second, heron.pseudonym, room.slug)
+        event = events.message_event(second.seq, heron.id, frame)  # type: ignore[arg-type]
+        await live.ctx.broker.publish(events.room_channel(room.id), event)  # type: ignore[arg-type]
         got = await messages(ws, 2)
         assert [(m["id"], m["client_id"]) for m in got] == [(1, "g1"), (2, "g2")]
-        await live.ctx.broker.publish(service.room_channel(room.id), event)  # type: ignore[arg-type]
+        await live.ctx.broker.publish(events.room_channel(room.id), event)  # type: ignore[arg-type]
         await nothing_more(ws, "message")  # a late duplicate is dropped
 
 

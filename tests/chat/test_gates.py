@@ -14,9 +14,10 @@ import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from chat import service
+from chat.events import publish_state, tell_member
 from chat.gates import CLOSE_GONE, CLOSE_RECONNECT, Admission, register_gate
 from chat.models import Room
+from chat.rooms import list_rooms
 from core.db import Database
 from core.errors import Refusal
 from identity.models import Member
@@ -84,12 +85,12 @@ async def test_the_lobby_gets_state_but_no_messages_until_let_in(
 
         await send(h, "welcome, everyone", "h1")
         assert (await messages(h, 1))[0]["client_id"] == "h1"
-        await service.publish_state(live.ctx.broker, gated.room_id, {"type": "state-x"})
+        await publish_state(live.ctx.broker, gated.room_id, {"type": "state-x"})
         assert (await next_frame(g, "state-x", "message"))["type"] == "state-x"  # not the message
 
         # Let in: the lobby socket is closed with "reconnect now"; back in, it is a member.
         gated.admitted.add("guest")
-        await service.tell_member(
+        await tell_member(
             live.ctx.broker, guest.id, None, room_id=gated.room_id, close=CLOSE_RECONNECT
         )
         with pytest.raises(ConnectionClosed) as closed:
@@ -122,9 +123,7 @@ async def test_closing_one_members_sockets_leaves_the_others(
         await next_frame(s, "hello")
         await next_frame(g, "hello")
         frame = {"type": "error", "code": "removed", "message": "You were removed."}
-        await service.tell_member(
-            live.ctx.broker, goes.id, frame, room_id=gated.room_id, close=CLOSE_GONE
-        )
+        await tell_member(live.ctx.broker, goes.id, frame, room_id=gated.room_id, close=CLOSE_GONE)
         assert (await next_frame(g, "error"))["code"] == "removed"  # told why, then closed
         with pytest.raises(ConnectionClosed) as closed:
             await nothing_more(g, wait=5)
@@ -137,7 +136,7 @@ async def test_gated_rooms_are_not_listed_and_their_address_leads_to_their_page(
     live: LiveServer, gated: ListGate
 ) -> None:
     await live.room("open-room")
-    rooms = await service.list_rooms(live.ctx.db, None)
+    rooms = await list_rooms(live.ctx.db, None)
     assert [room.slug for room in rooms] == ["open-room"]
     member = await live.member("visitor")
     headers = {"authorization": f"Bearer {member.token}"}

@@ -9,7 +9,7 @@ import json
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from chat import service
+from chat.controls import set_slow_mode
 from tests.chat.conftest import eventually, messages, next_frame, nothing_more, send
 
 
@@ -182,12 +182,12 @@ async def test_the_content_pipeline_decides(live) -> None:
 
 
 async def test_slow_mode_spaces_out_each_members_messages(live) -> None:
-    from identity.service import find_member, set_roles
+    from identity.accounts import find_member, set_roles
 
     room = await live.room()
     heron, wren = await live.member("Heron"), await live.member("Wren")
     await set_roles(live.ctx.db, "Heron", admin=True)
-    await service.set_slow_mode(live.ctx, await find_member(live.ctx.db, "Heron"), room, 30)  # type: ignore[arg-type]
+    await set_slow_mode(live.ctx, await find_member(live.ctx.db, "Heron"), room, 30)  # type: ignore[arg-type]
     async with live.connect(wren) as w, live.connect(heron) as h:
         assert (await next_frame(w, "hello"))["room"]["slow_mode_seconds"] == 30
         await next_frame(h, "hello")

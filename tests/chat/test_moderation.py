@@ -8,15 +8,15 @@ import dataclasses
 
 import httpx
 
-from identity import service as identity
-from moderation import service as moderation
+from identity import accounts
+from moderation.audit import audit_entries
 from tests.chat.conftest import messages, next_frame, send
 from tests.helpers import PASSPHRASE
 
 
 async def moderator_client(live) -> httpx.AsyncClient:
     ctx = live.ctx
-    await identity.sign_up(ctx.db, ctx.settings, "Chat-Admin", PASSPHRASE, is_admin=True)
+    await accounts.sign_up(ctx.db, ctx.settings, "Chat-Admin", PASSPHRASE, is_admin=True)
     client = httpx.AsyncClient(base_url=live.url)
     response = await client.post(
         "/api/v1/login", json={"pseudonym": "Chat-Admin", "passphrase": PASSPHRASE, "token": True}
@@ -45,7 +45,7 @@ async def test_mute_is_live_and_the_next_message_is_refused(live) -> None:
         assert (refused["code"], refused["client_id"]) == ("muted", "c2")
     await admin.aclose()
     async with live.ctx.db.read() as s:
-        entries = await moderation.audit_entries(s)
+        entries = await audit_entries(s)
     assert [(e.action, e.actor_name) for e in entries] == [("mute", "Chat-Admin")]
 
 
@@ -103,8 +103,8 @@ async def test_lock_clear_and_slow_mode_are_audited(live) -> None:
     admin = await moderator_client(live)
     room = await live.room()
     ctx = live.ctx
-    from chat import service as chat
-    from identity.service import find_member
+    from chat import controls
+    from identity.accounts import find_member
 
     moderator = await find_member(ctx.db, "Chat-Admin")
     async with live.connect(talker) as ws:
@@ -112,19 +112,19 @@ async def test_lock_clear_and_slow_mode_are_audited(live) -> None:
         for n in range(3):
             await send(ws, f"message {n}", f"m{n}")
         sent = await messages(ws, 3)
-        assert await chat.clear_member_messages(ctx, moderator, room, "talker") == 3
+        assert await controls.clear_member_messages(ctx, moderator, room, "talker") == 3
         withdrawn = {(await next_frame(ws, "removed"))["id"] for _ in range(3)}
         assert withdrawn == {m["id"] for m in sent}
-        await chat.set_locked(ctx, moderator, room, True)
+        await controls.set_locked(ctx, moderator, room, True)
         await send(ws, "still here?", "m9")
         refused = await next_frame(ws, "error")
         assert (refused["code"], refused["client_id"]) == ("locked", "m9")
-        await chat.set_locked(ctx, moderator, room, False)
-        await chat.set_slow_mode(ctx, moderator, room, 86400)  # the longest preset: a day
+        await controls.set_locked(ctx, moderator, room, False)
+        await controls.set_slow_mode(ctx, moderator, room, 86400)  # the longest preset: a day
         await send(ws, "again", "s1")  # the member spoke minutes ago
         assert (await next_frame(ws, "error"))["code"] == "slow_mode"
     async with ctx.db.read() as s:
-        actions = [e.action for e in await moderation.audit_entries(s)]
+        actions = [e.action for e in await audit_entries(s)]
     assert actions == ["slow_mode", "unlock_room", "lock_room", "clear_chat_messages"]
     await admin.aclose()
 

@@ -7,13 +7,13 @@ import re
 import httpx
 from starlette.applications import Starlette
 
-from chat import service
-from identity.service import set_roles
+from chat.rooms import ensure_room
+from identity.accounts import set_roles
 from tests.helpers import form_token, join, submit
 
 
 async def _room(app: Starlette, slug: str = "lobby", **options: object):
-    return await service.ensure_room(
+    return await ensure_room(
         app.state.ctx.db, slug=slug, name=slug.title(), description="Come in", **options
     )
 

@@ -28,7 +28,7 @@ from communities import roles
 from communities.models import Community, CommunityModerator
 from communities.roles import Action, Role
 from core.settings import Settings
-from identity import service as identity
+from identity import accounts
 from identity.models import Member
 from moderation.models import ModerationCase
 from tests.chat.people import make_community
@@ -134,9 +134,9 @@ async def world(app: Starlette) -> AsyncIterator[World]:
             await join(client, name)
         clients[role] = client
     for role in ("peer supporter", "named facilitator"):
-        await identity.set_roles(ctx.db, NAMES[role], peer_supporter=True)
+        await accounts.set_roles(ctx.db, NAMES[role], peer_supporter=True)
     for role, community in (("moderator here", grief), ("moderator elsewhere", caring)):
-        found = await identity.find_member(ctx.db, NAMES[role])
+        found = await accounts.find_member(ctx.db, NAMES[role])
         assert found is not None
         async with ctx.db.transaction() as s:
             s.add(CommunityModerator(community_id=community.id, member_id=found.id))  # type: ignore[arg-type]
@@ -159,9 +159,9 @@ async def world(app: Starlette) -> AsyncIterator[World]:
         )
     assert case.crisis
     members = {"visitor": None} | {
-        role: await identity.find_member(ctx.db, name) for role, name in NAMES.items()
+        role: await accounts.find_member(ctx.db, name) for role, name in NAMES.items()
     }
-    target_member = await identity.find_member(ctx.db, "Plain-Target")
+    target_member = await accounts.find_member(ctx.db, "Plain-Target")
     assert target_member is not None
     yield World(
         app,

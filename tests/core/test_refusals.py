@@ -248,38 +248,41 @@ async def _chat_send(live: Any) -> Answer:
 
 
 SURFACES = [
-    Surface("forum reply API", JSON, ("forum.api", "service.reply"), _forum_reply),
+    Surface("forum reply API", JSON, ("forum.api", "threads.reply"), _forum_reply),
     Surface(
-        "moderation report API", JSON, ("moderation.web_api", "service.report"), _moderation_report
+        "moderation report API", JSON, ("moderation.web_api", "cases.report"), _moderation_report
     ),
-    Surface("support API", JSON, ("chat.support.api", "service.cancel"), _support_cancel),
+    Surface("support API", JSON, ("chat.support.api", "asking.cancel"), _support_cancel),
     Surface("group-session API", JSON, ("chat.groups.actions", "ACTIONS.rsvp"), _session_rsvp),
-    Surface("identity API", JSON, ("identity.api", "service.log_in"), _identity_login),
-    Surface("chat handshake", JSON, ("chat.ws", "service.room_by_slug"), _chat_handshake),
-    Surface("forum page", PAGE, ("forum.pages", "service.set_follow"), _forum_follow_page),
+    Surface("identity API", JSON, ("identity.api", "signin.log_in"), _identity_login),
+    Surface("chat handshake", JSON, ("chat.ws", "rooms.room_by_slug"), _chat_handshake),
+    Surface("forum page", PAGE, ("forum.pages", "notifications.set_follow"), _forum_follow_page),
     Surface(
         "moderation page",
         PAGE,
-        ("moderation.pages", "service.reveal_author"),
+        ("moderation.pages", "reveals.reveal_author"),
         _moderation_reveal_page,
     ),
     Surface(
         "support page",
         PAGE,
-        ("chat.support.pages", "service.set_available"),
+        ("chat.support.pages", "supporters.set_available"),
         _support_availability_page,
     ),
     Surface(
-        "group-session page", PAGE, ("chat.groups.pages", "service.get_session"), _session_send_page
+        "group-session page",
+        PAGE,
+        ("chat.groups.pages", "service.session_room"),
+        _session_send_page,
     ),
     Surface(
         "identity form",
         FORM,
-        ("identity.pages", "service.sign_up"),
+        ("identity.pages", "accounts.sign_up"),
         _identity_signup_form,
         dataclasses.replace(FULL, field="pseudonym"),  # a field the form has
     ),
-    Surface("chat frame", FRAME, ("chat.ws", "service.send_message"), _chat_send),
+    Surface("chat frame", FRAME, ("chat.ws", "sending.send_message"), _chat_send),
 ]
 LIVE = {"chat handshake", "chat frame"}  # these need a real server (uvicorn, websockets)
 

@@ -10,8 +10,8 @@ import pytest
 from starlette.applications import Starlette
 
 from communities.models import Community, CommunityModerator
-from forum import service as forum
-from identity import service as identity
+from forum.communities import create_community
+from identity import accounts
 from tests.conftest import make_client
 from tests.helpers import PASSPHRASE, api_post, join
 
@@ -19,8 +19,8 @@ from tests.helpers import PASSPHRASE, api_post, join
 @pytest.fixture
 async def community(app: Starlette) -> Community:
     ctx = app.state.ctx
-    admin = await identity.sign_up(ctx.db, ctx.settings, "Site-Admin", PASSPHRASE, is_admin=True)
-    community = await forum.create_community(
+    admin = await accounts.sign_up(ctx.db, ctx.settings, "Site-Admin", PASSPHRASE, is_admin=True)
+    community = await create_community(
         ctx, admin.signed_in.member, slug="recovery", name="Recovery", rules="1. Be kind."
     )
     await ctx.extensions["community_created"](community)  # its chat room, as the page does
@@ -41,8 +41,8 @@ async def people(
     (the community's moderator)."""
     ctx = app.state.ctx
     clients = {n: await _client(app, n) for n in ("alder", "birch", "cedar", "hazel", "rowan")}
-    await identity.set_roles(ctx.db, "hazel", peer_supporter=True)
-    rowan = await identity.find_member(ctx.db, "rowan")
+    await accounts.set_roles(ctx.db, "hazel", peer_supporter=True)
+    rowan = await accounts.find_member(ctx.db, "rowan")
     async with ctx.db.transaction() as s:
         s.add(CommunityModerator(community_id=community.id, member_id=rowan.id))  # type: ignore[arg-type]
     yield clients

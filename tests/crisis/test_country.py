@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from identity.country import COUNTRIES, COUNTRY_COOKIE
-from moderation.crisis import crisis_resources
+from moderation.crisis.resources import crisis_resources
 from tests.conftest import make_client
 from tests.crisis.conftest import start_thread
 from tests.helpers import api_post, form_token, join, submit
@@ -108,9 +108,9 @@ async def test_country_is_validated_and_in_the_export_and_erased(app, community)
         export = (await member.get("/account/export")).json()
         assert export["member"]["country"] == "GB"
         ctx = app.state.ctx
-        from identity import service as identity
+        from identity import accounts
 
-        found = await identity.find_member(ctx.db, "fern-vale")
+        found = await accounts.find_member(ctx.db, "fern-vale")
         assert found.country == "GB"
         deleted = await submit(
             member,

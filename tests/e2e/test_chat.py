@@ -11,7 +11,7 @@ import threading
 import pytest
 from playwright.sync_api import expect
 
-from chat import service
+from chat.rooms import ensure_room
 from core.db import Database
 from tests.e2e.conftest import Server, assert_accessible, screenshot
 from tests.helpers import PASSPHRASE
@@ -21,7 +21,7 @@ def _make_room(server: Server, slug: str) -> None:
     async def make() -> None:
         db = Database(f"sqlite+aiosqlite:///{server.data_dir / 'kindred.db'}")
         try:
-            await service.ensure_room(
+            await ensure_room(
                 db, slug=slug, name="Evening circle", description="Wind down together."
             )
         finally:

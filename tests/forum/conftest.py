@@ -9,8 +9,8 @@ import pytest
 from starlette.applications import Starlette
 
 from communities.models import Community
-from forum import service
-from identity import service as identity
+from forum.communities import create_community
+from identity import accounts
 from tests.conftest import make_client
 from tests.helpers import PASSPHRASE, join
 
@@ -18,8 +18,8 @@ from tests.helpers import PASSPHRASE, join
 @pytest.fixture
 async def community(app: Starlette) -> Community:
     ctx = app.state.ctx
-    account = await identity.sign_up(ctx.db, ctx.settings, "Site-Keeper", PASSPHRASE, is_admin=True)
-    return await service.create_community(
+    account = await accounts.sign_up(ctx.db, ctx.settings, "Site-Keeper", PASSPHRASE, is_admin=True)
+    return await create_community(
         ctx,
         account.signed_in.member,
         slug="grief",

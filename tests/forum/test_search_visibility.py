@@ -6,8 +6,8 @@ from __future__ import annotations
 import httpx
 from starlette.applications import Starlette
 
-from forum import service
-from identity import service as identity
+from forum.communities import create_community
+from identity import accounts
 from tests.conftest import make_client
 from tests.helpers import PASSPHRASE, api_post
 
@@ -16,8 +16,8 @@ async def test_members_only_posts_are_found_by_members_only(
     app: Starlette, alice: httpx.AsyncClient
 ) -> None:
     ctx = app.state.ctx
-    keeper = await identity.sign_up(ctx.db, ctx.settings, "Door-Keeper", PASSPHRASE, is_admin=True)
-    await service.create_community(
+    keeper = await accounts.sign_up(ctx.db, ctx.settings, "Door-Keeper", PASSPHRASE, is_admin=True)
+    await create_community(
         ctx, keeper.signed_in.member, slug="carers", name="Carers", visibility="members"
     )
     for slug in ("grief", "carers"):

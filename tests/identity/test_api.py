@@ -91,10 +91,10 @@ async def test_invalid_signups_create_nothing(
 
 
 async def test_impersonating_staff_is_refused(client: httpx.AsyncClient, app) -> None:
-    from identity import service
+    from identity import accounts
 
     ctx = app.state.ctx
-    await service.sign_up(ctx.db, ctx.settings, "Rowan", PASSPHRASE, is_admin=True)
+    await accounts.sign_up(ctx.db, ctx.settings, "Rowan", PASSPHRASE, is_admin=True)
     response = await client.post(
         "/api/v1/signup", json={"pseudonym": "R0wan_", "passphrase": PASSPHRASE}
     )

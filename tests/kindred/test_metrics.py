@@ -14,8 +14,8 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket
 
 from core.settings import Settings
-from forum.service import create_community
-from identity import service as identity
+from forum.communities import create_community
+from identity import accounts
 from kindred.app import create_app
 from kindred.metrics import Metrics, MetricsMiddleware
 from tests.chat.conftest import eventually, messages, next_frame, send, serve
@@ -31,7 +31,7 @@ async def metered(settings: Settings) -> AsyncIterator[Starlette]:
     app = create_app(dataclasses.replace(settings, metrics_token=TOKEN))
     async with app.router.lifespan_context(app):
         ctx = app.state.ctx
-        keeper = await identity.sign_up(ctx.db, ctx.settings, "Keeper", PASSPHRASE, is_admin=True)
+        keeper = await accounts.sign_up(ctx.db, ctx.settings, "Keeper", PASSPHRASE, is_admin=True)
         await create_community(
             ctx, keeper.signed_in.member, slug="calm", name="Calm", description="Quiet."
         )
@@ -74,6 +74,8 @@ async def test_posts_and_decisions_are_counted_by_reason_and_nothing_more(
     assert sample(metered, decided, kind="post", action="publish", reason="none") == 2
     assert sample(metered, decided, kind="title", action="publish", reason="none") == 1
     assert sample(metered, decided, kind="post", action="refuse", reason="empty") == 1
+    # The pseudonym chosen at sign-up is vetted too (a profile field).
+    assert sample(metered, decided, kind="profile", action="publish", reason="none") == 1
     # A preview decides nothing, and the fixture's direct service call was no request.
     total = sum(
         s.value
@@ -82,7 +84,7 @@ async def test_posts_and_decisions_are_counted_by_reason_and_nothing_more(
         for s in metric.samples
         if s.name == decided
     )
-    assert total == 4  # the title, two posts, one refusal
+    assert total == 5  # the name, the title, two posts, one refusal
 
     text = scraped.text
     assert 'kindred_forum_posts_total{status="published"} 2.0' in text

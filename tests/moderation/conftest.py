@@ -9,8 +9,8 @@ import pytest
 from starlette.applications import Starlette
 
 from communities.models import Community, CommunityModerator
-from forum import service as forum
-from identity import service as identity
+from forum.communities import create_community
+from identity import accounts
 from tests.conftest import make_client
 from tests.helpers import PASSPHRASE, join
 
@@ -18,8 +18,8 @@ from tests.helpers import PASSPHRASE, join
 @pytest.fixture
 async def community(app: Starlette) -> Community:
     ctx = app.state.ctx
-    admin = await identity.sign_up(ctx.db, ctx.settings, "Site-Admin", PASSPHRASE, is_admin=True)
-    return await forum.create_community(
+    admin = await accounts.sign_up(ctx.db, ctx.settings, "Site-Admin", PASSPHRASE, is_admin=True)
+    return await create_community(
         ctx,
         admin.signed_in.member,
         slug="recovery",
@@ -50,7 +50,7 @@ async def moderator(app: Starlette, community: Community) -> AsyncIterator[httpx
     client = make_client(app)
     await join(client, "river-keeper")
     ctx = app.state.ctx
-    member = await identity.find_member(ctx.db, "river-keeper")
+    member = await accounts.find_member(ctx.db, "river-keeper")
     async with ctx.db.transaction() as s:
         s.add(CommunityModerator(community_id=community.id, member_id=member.id))
     yield client

@@ -7,8 +7,8 @@ import httpx
 from sqlmodel import select
 
 from communities.models import CommunityModerator
-from forum import service as forum
-from identity import service as identity
+from forum.communities import create_community
+from identity import accounts
 from moderation.models import AuditEntry
 from tests.helpers import api_post, submit
 
@@ -101,9 +101,9 @@ async def test_only_moderators_who_may_act_can_reveal(members, moderator, app) -
         assert "the-author" not in refused.text
     # A moderator elsewhere learns nothing, not even that the case exists.
     ctx = app.state.ctx
-    keeper = await identity.find_member(ctx.db, "Site-Admin")
-    elsewhere = await forum.create_community(ctx, keeper, slug="carers", name="Carers")
-    other = await identity.find_member(ctx.db, "reporter-two")
+    keeper = await accounts.find_member(ctx.db, "Site-Admin")
+    elsewhere = await create_community(ctx, keeper, slug="carers", name="Carers")
+    other = await accounts.find_member(ctx.db, "reporter-two")
     async with ctx.db.transaction() as s:
         s.add(CommunityModerator(community_id=elsewhere.id, member_id=other.id))
     refused = await api_post(

@@ -6,16 +6,11 @@ from typing import Any
 
 import pytest
 
-from moderation import crisis
 from moderation.contact import contact_filter
-from moderation.crisis import (
-    CRISIS_CODE,
-    CrisisMatch,
-    crisis_filter,
-    crisis_resources,
-    detect_crisis,
-    find_crisis_language,
-)
+from moderation.crisis import CRISIS_CODE, crisis_filter, detect_crisis, find_crisis_language
+from moderation.crisis import resources as helplines
+from moderation.crisis.phrases import CrisisMatch
+from moderation.crisis.resources import crisis_resources
 from moderation.pipeline import Content, ContentKind, Decision, moderate
 from tests.moderation.labelled import assert_big_and_balanced, load_labelled, score_and_print
 
@@ -260,7 +255,7 @@ def test_callers_get_copies() -> None:
 
 
 def test_resources_file_is_well_formed() -> None:
-    data = json.loads(crisis._RESOURCES_PATH.read_text(encoding="utf-8"))
+    data = json.loads(helplines._RESOURCES_PATH.read_text(encoding="utf-8"))
     for entry in data["resources"]:
         assert set(entry) <= {"name", "phone", "text", "url", "region"}
         assert entry["name"] and entry["region"]
@@ -272,14 +267,14 @@ def test_resources_file_is_well_formed() -> None:
 def test_bad_resources_file_fails_loudly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     bad = tmp_path / "crisis_resources.json"
     bad.write_text(json.dumps({"resources": [{"region": "GB", "nmae": "typo"}]}))
-    monkeypatch.setattr(crisis, "_RESOURCES_PATH", bad)
-    crisis._load_resources.cache_clear()
+    monkeypatch.setattr(helplines, "_RESOURCES_PATH", bad)
+    helplines._load_resources.cache_clear()
     try:
         with pytest.raises(ValueError, match="bad crisis resource entry"):
             crisis_resources("GB")
     finally:
         monkeypatch.undo()
-        crisis._load_resources.cache_clear()
+        helplines._load_resources.cache_clear()
     assert crisis_resources("GB")[0]["name"] == "Samaritans"
 
 

@@ -144,19 +144,19 @@ async def test_mute_suspend_and_the_ladder(members, moderator, app) -> None:
 
 
 async def test_moderators_cannot_sanction_admins_or_act_elsewhere(members, moderator, app) -> None:
-    from forum import service as forum
-    from identity import service as identity
+    from forum.communities import create_community
+    from identity import accounts
 
     ctx = app.state.ctx
-    admin = await identity.find_member(ctx.db, "Site-Admin")
-    other = await forum.create_community(ctx, admin, slug="grief", name="Grief")
+    admin = await accounts.find_member(ctx.db, "Site-Admin")
+    other = await create_community(ctx, admin, slug="grief", name="Grief")
     response = await api_post(
         moderator,
         f"/api/v1/moderation/members/{admin.id}/sanctions",
         {"kind": "warn", "community_id": 1},
     )
     assert response.status_code == 403
-    author = await identity.find_member(ctx.db, "the-author")
+    author = await accounts.find_member(ctx.db, "the-author")
     elsewhere = await api_post(
         moderator,
         f"/api/v1/moderation/members/{author.id}/sanctions",
@@ -237,9 +237,9 @@ async def test_report_page_and_watched_words_page(members, moderator) -> None:
 
 
 async def test_peer_supporters_see_crisis_flags_and_wear_a_badge(members, admin, app) -> None:
-    from identity import service as identity
+    from identity import accounts
 
-    supporter = await identity.find_member(app.state.ctx.db, "reporter-one")
+    supporter = await accounts.find_member(app.state.ctx.db, "reporter-one")
     made = await submit(
         admin,
         f"/moderation/members/{supporter.id}",

@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from chat.models import ChatMessage, Room
 from communities.models import Community
 from forum.models import Post, Thread
-from identity import service as identity
+from identity import accounts
 from identity.models import Member
 from moderation.policy import trust as trust_for
 from moderation.trust import TRUSTED_POSTS
@@ -26,7 +26,7 @@ def settings(settings):
 
 async def _author(app: Starlette) -> Member:
     ctx = app.state.ctx
-    return (await identity.sign_up(ctx.db, ctx.settings, "Quiet-Wren", PASSPHRASE)).signed_in.member
+    return (await accounts.sign_up(ctx.db, ctx.settings, "Quiet-Wren", PASSPHRASE)).signed_in.member
 
 
 async def _room(app: Starlette, community_id: int | None, slug: str) -> Room:

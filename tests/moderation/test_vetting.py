@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 
 from communities.models import Community
 from core.errors import Refusal
-from identity import service as identity
+from identity import accounts
 from moderation import api as moderation
 from moderation import vetting
 from moderation.pipeline import Action
@@ -31,7 +31,7 @@ def settings(settings):
 
 async def _member(app: Starlette, name: str):
     ctx = app.state.ctx
-    return (await identity.sign_up(ctx.db, ctx.settings, name, PASSPHRASE)).signed_in.member
+    return (await accounts.sign_up(ctx.db, ctx.settings, name, PASSPHRASE)).signed_in.member
 
 
 async def _sanction(app: Starlette, member, kind: str, community_id: int | None) -> None:

@@ -18,8 +18,8 @@ from typing import Any
 import httpx
 
 from communities.models import Community
-from forum import service as forum
-from identity import service as identity
+from forum.communities import create_community
+from identity import accounts
 from tests.chat.conftest import LiveServer, Member, next_frame, send
 from tests.helpers import PASSPHRASE
 
@@ -101,9 +101,9 @@ async def live(server: LiveServer, *, support: str) -> Life:
     leaves) or "waiting" (a request nobody has taken yet)."""
     ctx = server.ctx
     admin = (
-        await identity.sign_up(ctx.db, ctx.settings, "Site-Admin", PASSPHRASE, is_admin=True)
+        await accounts.sign_up(ctx.db, ctx.settings, "Site-Admin", PASSPHRASE, is_admin=True)
     ).signed_in.member
-    community = await forum.create_community(
+    community = await create_community(
         ctx, admin, slug="grief", name="Grief", rules="1. Be kind.", content_warnings=WARNING
     )
     await ctx.extensions["community_created"](community)  # its chat room, as the page does
@@ -116,7 +116,7 @@ async def live(server: LiveServer, *, support: str) -> Life:
         await someone(server, "oak"),
         await browser_session(server, "wren"),
     )
-    await identity.set_roles(ctx.db, "oak", peer_supporter=True)
+    await accounts.set_roles(ctx.db, "oak", peer_supporter=True)
     await _forum(life)
     await _settings(life)
     await _chat(life)

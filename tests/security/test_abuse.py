@@ -36,7 +36,7 @@ from starlette.applications import Starlette
 from communities.models import Community, CommunityModerator
 from core.db import utcnow
 from core.settings import Settings
-from identity import service as identity
+from identity import accounts
 from identity.models import Member
 from identity.names import PseudonymError
 from kindred.app import create_app
@@ -90,7 +90,7 @@ class Crowd:
             )
 
     async def member_id(self, name: str) -> int:
-        found = await identity.find_member(self.ctx.db, name)
+        found = await accounts.find_member(self.ctx.db, name)
         assert found is not None and found.id is not None
         return found.id
 
@@ -192,7 +192,7 @@ async def test_established_members_still_hide_a_post_together_but_never_one_alon
     bystander = await crowd.member("quiet-fern")
     reporters = [await crowd.member(f"reader-{n}", established=True) for n in range(3)]
     staff = await crowd.member("helper-hazel", established=True)
-    await identity.set_roles(crowd.ctx.db, "helper-hazel", peer_supporter=True)
+    await accounts.set_roles(crowd.ctx.db, "helper-hazel", peer_supporter=True)
     thread = await start_thread(author, "You are all idiots.")
     post_id = thread["posts"][0]["id"]
     # The heaviest single report (a peer supporter's, weight 2) is not enough alone.
@@ -468,7 +468,7 @@ async def test_a_check_in_flood_makes_one_request_tells_the_member_nothing_and_s
     target = await crowd.member("steady-oak")
     mod = await moderator(crowd, community, "keeper-one")
     supporter = await crowd.member("helper-hazel")
-    await identity.set_roles(crowd.ctx.db, "helper-hazel", peer_supporter=True)
+    await accounts.set_roles(crowd.ctx.db, "helper-hazel", peer_supporter=True)
     posts = [
         (await start_thread(target, f"Day {n} of trying again."))["posts"][0]["id"]
         for n in range(3)
@@ -531,7 +531,7 @@ async def test_one_request_a_day_per_member_however_it_is_closed(
 
     target = await crowd.member("steady-oak")
     supporter = await crowd.member("helper-hazel")
-    await identity.set_roles(crowd.ctx.db, "helper-hazel", peer_supporter=True)
+    await accounts.set_roles(crowd.ctx.db, "helper-hazel", peer_supporter=True)
     thread = await start_thread(target, "Bad week.")
     post_id = thread["posts"][0]["id"]
     first = await crowd.member("asker-a")
@@ -569,7 +569,7 @@ async def test_a_blocked_asker_reaches_nobody_and_is_told_the_same(
     stalker = await crowd.member("loud-crow")
     stranger = await crowd.member("plain-wren")
     supporter = await crowd.member("helper-hazel")
-    await identity.set_roles(crowd.ctx.db, "helper-hazel", peer_supporter=True)
+    await accounts.set_roles(crowd.ctx.db, "helper-hazel", peer_supporter=True)
     await block(target, "loud-crow")
     thread = await start_thread(target, "Bad week.")
     post_id = thread["posts"][0]["id"]
@@ -599,7 +599,7 @@ async def ask_support(client: httpx.AsyncClient, note: str) -> httpx.Response:
 
 async def available_supporter(crowd: Crowd, name: str) -> httpx.AsyncClient:
     client = await crowd.member(name)
-    await identity.set_roles(crowd.ctx.db, name, peer_supporter=True)
+    await accounts.set_roles(crowd.ctx.db, name, peer_supporter=True)
     on = await api_post(client, "/api/v1/support/availability", {"available": True})
     assert on.status_code == 200, on.text
     return client
@@ -859,7 +859,7 @@ async def test_staff_and_labels_cannot_be_worn_through_the_sign_up_form(
     crowd: Crowd, community: Community
 ) -> None:
     await crowd.member("Hazel-Grove")
-    await identity.set_roles(crowd.ctx.db, "Hazel-Grove", peer_supporter=True)
+    await accounts.set_roles(crowd.ctx.db, "Hazel-Grove", peer_supporter=True)
     attempts = {
         "Haze1-Grove_": "impersonation",
         "HAZEL_GR0VE-7": "impersonation",

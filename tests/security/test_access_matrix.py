@@ -65,8 +65,8 @@ from chat.support.models import SupportRequest
 from communities.models import CommunityModerator
 from core.settings import Settings
 from core.web.cookies import session_cookie_name
-from forum import service as forum
-from identity import service as identity
+from forum.communities import create_community
+from identity import accounts, sessions, signin
 from identity.models import MemberSession
 from moderation.models import CheckInRequest, ModerationCase, Sanction
 from tests import backends
@@ -657,7 +657,7 @@ async def _ok(response: httpx.Response, status: int) -> httpx.Response:
 
 
 async def _member_id(world: World, name: str) -> int:
-    found = await identity.find_member(world.live.ctx.db, name)
+    found = await accounts.find_member(world.live.ctx.db, name)
     assert found is not None
     return found.id  # type: ignore[return-value]
 
@@ -665,7 +665,7 @@ async def _member_id(world: World, name: str) -> int:
 async def build(world: World) -> None:
     ctx, ids = world.live.ctx, world.ids
     admin = (
-        await identity.sign_up(ctx.db, ctx.settings, "Site-Admin", PASSPHRASE, is_admin=True)
+        await accounts.sign_up(ctx.db, ctx.settings, "Site-Admin", PASSPHRASE, is_admin=True)
     ).signed_in
     admin_client = world.client(authorization=f"Bearer {admin.token}")
     world.bearer["Site-Admin"] = admin_client
@@ -674,7 +674,7 @@ async def build(world: World) -> None:
         ("caring", "Caring", "public"),
         ("vets", "Veterans", "members"),
     ):
-        community = await forum.create_community(
+        community = await create_community(
             ctx, admin.member, slug=slug, name=name, rules="1. Be kind.", visibility=visibility
         )
         await ctx.extensions["community_created"](community)  # its chat room
@@ -694,7 +694,7 @@ async def build(world: World) -> None:
     for actor, name in NAMES.items():
         world.actors[actor] = await _browser(world, name)
     for name in ("Circle-Lead", "Listener-Person", NAMES["outsider"]):
-        await identity.set_roles(ctx.db, name, peer_supporter=True)
+        await accounts.set_roles(ctx.db, name, peer_supporter=True)
     async with ctx.db.transaction() as s:
         for name, community in (
             ("Keeper-Of-Grief", "A"),
@@ -986,7 +986,7 @@ async def _fresh(world: World, actor: str) -> Actor:
     """A second sign-in of the actor, for a row that ends it (signing out)."""
     if actor in ("anon", "banned"):
         return world.actors[actor]
-    signed_in = await identity.log_in(
+    signed_in = await signin.log_in(
         world.live.ctx.db,
         world.live.ctx.settings,
         world.live.ctx.rate_limits,
@@ -1436,7 +1436,7 @@ async def test_a_sign_in_that_ends_unannounced_is_closed_by_the_hubs_check(world
     live = world.live
     [token] = await _tokens(world, "Quietly-Gone", 1)
     async with _sockets(live, [token]) as (ws,):
-        await identity.end_session(live.ctx.db, identity.token_hash(token))  # nobody is told
+        await sessions.end_session(live.ctx.db, sessions.token_hash(token))  # nobody is told
         await still_open(ws)
         await live.chat.hub.check_sessions()
         await closed_with(ws, "signed_out")
@@ -1474,7 +1474,7 @@ async def test_across_workers_a_sign_out_or_a_ban_closes_sockets_on_the_other_on
     async with serve(settings) as one, serve(settings) as other:
         assert one.chat.hub.id != other.chat.hub.id
         await one.room("across")
-        admin = await identity.sign_up(
+        admin = await accounts.sign_up(
             one.ctx.db, one.ctx.settings, "Across-Admin", PASSPHRASE, is_admin=True
         )
         leaving, banned = await one.member("Across-Leaving"), await one.member("Across-Banned")

@@ -19,8 +19,8 @@ from sqlmodel import select
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from chat import service as chat_service
 from chat.groups.models import GroupSession
+from chat.rooms import ensure_room
 from core.settings import Settings
 from core.web.params import (
     MAX_ID,
@@ -31,7 +31,7 @@ from core.web.params import (
     parse_day,
     parse_int,
 )
-from identity import service as identity
+from identity import accounts
 from moderation.models import Report
 from tests.chat.conftest import LiveServer, next_frame
 from tests.chat.people import People, make_community
@@ -116,7 +116,7 @@ async def test_every_route_of_the_app_has_bounded_path_ids(app: Starlette) -> No
 async def test_a_chat_page_with_odd_digits_in_before_still_shows(
     app: Starlette, people: People
 ) -> None:
-    await chat_service.ensure_room(app.state.ctx.db, slug="lobby", name="Lobby", description="")
+    await ensure_room(app.state.ctx.db, slug="lobby", name="Lobby", description="")
     member = await people.member("Heron")
     for before in ("²", "١٢", HUGE, "-3", "1_000", " 7"):
         answer = await member.get("/chat/lobby", params={"before": before})
@@ -265,7 +265,7 @@ async def test_a_session_title_with_a_nul_loses_it_in_the_pipeline(app: Starlett
 async def _supporter(app: Starlette, people: People) -> httpx.AsyncClient:
     await make_community(app.state.ctx)
     lead = await people.member("Lantern")
-    await identity.set_roles(app.state.ctx.db, "Lantern", peer_supporter=True)
+    await accounts.set_roles(app.state.ctx.db, "Lantern", peer_supporter=True)
     return lead
 
 

@@ -58,9 +58,9 @@ from websockets.exceptions import InvalidStatus
 from communities.models import CommunityModerator
 from core.settings import Settings
 from core.web.cookies import session_cookie_name
-from forum import service as forum
+from forum.communities import create_community
 from forum.models import REACTIONS, Notification, Post
-from identity import service as identity
+from identity import accounts
 from identity.models import Member
 from kindred.app import create_app
 from moderation.models import AuditEntry
@@ -258,10 +258,10 @@ async def world(number: int, settings: Settings) -> AsyncIterator[World]:
     settings = dataclasses.replace(settings, rate_limits="signup_network=1000/hour")
     async with serve(settings) as live:
         ctx = live.ctx
-        admin = await identity.sign_up(
+        admin = await accounts.sign_up(
             ctx.db, ctx.settings, "Site-Keeper", PASSPHRASE, is_admin=True
         )
-        community = await forum.create_community(
+        community = await create_community(
             ctx,
             admin.signed_in.member,
             slug=COMMUNITY,
@@ -283,7 +283,7 @@ async def world(number: int, settings: Settings) -> AsyncIterator[World]:
                 )
                 assert joined.status_code == 201, joined.text
                 csrf[symbol] = joined.headers["x-csrf-token"]
-                found = await identity.find_member(ctx.db, name)
+                found = await accounts.find_member(ctx.db, name)
                 assert found is not None and found.id is not None
                 ids[symbol] = found.id
             async with ctx.db.transaction() as s:
@@ -293,8 +293,8 @@ async def world(number: int, settings: Settings) -> AsyncIterator[World]:
                     s.add(member)
                 s.add(CommunityModerator(community_id=community.id, member_id=ids["M"]))
             # X is a peer supporter: their badge must not follow them onto anonymous posts.
-            await identity.set_roles(ctx.db, OWNERS["X"], peer_supporter=True)
-            await identity.set_roles(ctx.db, SUPPORTER["S"], peer_supporter=True)
+            await accounts.set_roles(ctx.db, OWNERS["X"], peer_supporter=True)
+            await accounts.set_roles(ctx.db, SUPPORTER["S"], peer_supporter=True)
             clients["public"] = httpx.AsyncClient(transport=transport, base_url=live.url)
             assert community.id is not None
             yield World(number, live, clients, csrf, ids, community.id)
@@ -740,8 +740,8 @@ class Place:
 async def _place_on(app: Any, rules: str = "") -> AsyncIterator[Place]:
     """The site admin and the community, on a running app; members join in each test."""
     ctx = app.state.ctx
-    admin = await identity.sign_up(ctx.db, ctx.settings, "Site-Keeper", PASSPHRASE, is_admin=True)
-    community = await forum.create_community(
+    admin = await accounts.sign_up(ctx.db, ctx.settings, "Site-Keeper", PASSPHRASE, is_admin=True)
+    community = await create_community(
         ctx, admin.signed_in.member, slug=COMMUNITY, name="Grief & Loss", rules=rules
     )
     assert community.id is not None

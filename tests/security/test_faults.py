@@ -26,8 +26,10 @@ import pytest
 from sqlalchemy import event, update
 from sqlmodel import col, select
 
-from chat import service as chat
-from chat.models import ChatMessage
+from chat import history
+from chat.events import message_event, message_frame, room_channel
+from chat.models import ChatMessage, Room
+from chat.rooms import ensure_room
 from chat.writer import MessageWriter
 from core.db import Database, utcnow
 from core.settings import Settings
@@ -58,13 +60,13 @@ from tests.processes import (
 # --------------------------------------------------------------------------- SIGTERM
 
 
-async def _community_with_room(settings: Settings, slug: str) -> chat.Room:
+async def _community_with_room(settings: Settings, slug: str) -> Room:
     """A community and a chat room, made before any server runs (as an admin would)."""
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         ctx = app.state.ctx
         await make_community(ctx, slug=slug, name=slug.title())
-        return await chat.ensure_room(ctx.db, slug=slug, name=slug.title())
+        return await ensure_room(ctx.db, slug=slug, name=slug.title())
 
 
 class PostWriters:
@@ -350,7 +352,7 @@ async def test_a_full_or_read_only_database_refuses_clearly_keeps_the_text_and_r
 
         posts = (await http.get(thread_api)).json()["posts"]
         assert [p["html"][:8] for p in posts] == ["<p>How i", "<p>api T", "<p>form "]
-        stored = await chat.messages_after(live.ctx.db, room, 0, 100, frozenset())
+        stored = await history.messages_after(live.ctx.db, room, 0, 100, frozenset())
         assert [m["client_id"] for m in stored] == ["kept-1"]
 
 
@@ -433,7 +435,7 @@ async def test_a_database_locked_by_another_process_gives_a_signed_in_members_te
 # what another worker did is done here by hand (a message stored, its fan-out late or never).
 
 
-async def _stored_elsewhere(live: LiveServer, room: chat.Room, author: Member, text: str) -> dict:
+async def _stored_elsewhere(live: LiveServer, room: Room, author: Member, text: str) -> dict:
     """A message another worker committed: in the database, not (yet) fanned out here.
     Returns the broker event that worker publishes for it."""
     message = ChatMessage(
@@ -444,8 +446,8 @@ async def _stored_elsewhere(live: LiveServer, room: chat.Room, author: Member, t
         html=f"<p>{text}</p>",
     )
     await MessageWriter(live.ctx.db).store(message, community_id=None, held=False, crisis=False)
-    frame = chat.message_frame(message, author.pseudonym, room.slug)
-    return chat.message_event(message.seq, author.id, frame)  # type: ignore[arg-type]
+    frame = message_frame(message, author.pseudonym, room.slug)
+    return message_event(message.seq, author.id, frame)  # type: ignore[arg-type]
 
 
 async def test_resuming_on_a_worker_behind_the_one_left_sends_nothing_twice(
@@ -462,7 +464,7 @@ async def test_resuming_on_a_worker_behind_the_one_left_sends_nothing_twice(
         async with live.connect(heron, "behind", after=3) as heron_ws:
             assert (await next_frame(heron_ws, "hello"))["last_id"] == 0
             for event in events:  # the other worker's fan-out arrives late
-                await live.ctx.broker.publish(chat.room_channel(room.id), event)  # type: ignore[arg-type]
+                await live.ctx.broker.publish(room_channel(room.id), event)  # type: ignore[arg-type]
             assert [m["id"] for m in await messages(wren_ws, 3)] == [1, 2, 3]
             await send(wren_ws, "and four", "m-4")
             assert (await next_frame(heron_ws, "message"))["id"] == 4  # not 1 again
@@ -502,7 +504,7 @@ async def test_ids_arriving_live_while_a_gap_is_read_from_the_database_come_once
         await next_frame(ws, "hello")
         channel = live.chat.hub.rooms[room.id]  # type: ignore[index]
         one, two, three = [await _stored_elsewhere(live, room, heron, f"r-{n}") for n in (1, 2, 3)]
-        read = chat.events_between
+        read = history.events_between
 
         async def read_while_they_arrive(*args: Any) -> list[dict]:
             found = await read(*args)  # the database's 1 and 2 …
@@ -510,7 +512,7 @@ async def test_ids_arriving_live_while_a_gap_is_read_from_the_database_come_once
             channel.on_message(two)
             return found
 
-        monkeypatch.setattr(chat, "events_between", read_while_they_arrive)
+        monkeypatch.setattr(history, "events_between", read_while_they_arrive)
         channel.on_message(three)  # 3 before 1 and 2: a gap, filled from the database
         assert [m["id"] for m in await messages(ws, 3)] == [1, 2, 3]
         await eventually(lambda: channel.filler is not None and channel.filler.done())

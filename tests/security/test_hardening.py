@@ -47,7 +47,7 @@ from communities.models import Community, CommunityModerator
 from core.db import utcnow
 from core.ratelimit import RateLimits
 from core.settings import Settings
-from identity import service as identity
+from identity import accounts
 from identity.models import MemberSession
 from kindred.app import create_app
 from moderation.models import Sanction
@@ -260,8 +260,8 @@ async def test_strangers_cant_lock_a_member_out_of_recovery_on_their_phone(limit
 async def test_moderators_pseudonyms_are_protected_like_other_staff(app: Starlette) -> None:
     ctx = app.state.ctx
     community = await make_community(ctx)
-    keeper = (await identity.sign_up(ctx.db, ctx.settings, "Wren", PASSPHRASE)).signed_in.member
-    plain = await identity.sign_up(ctx.db, ctx.settings, "Heron", PASSPHRASE)
+    keeper = (await accounts.sign_up(ctx.db, ctx.settings, "Wren", PASSPHRASE)).signed_in.member
+    plain = await accounts.sign_up(ctx.db, ctx.settings, "Heron", PASSPHRASE)
     assert plain.signed_in.member.id is not None
     async with ctx.db.transaction() as s:
         s.add(CommunityModerator(community_id=community.id, member_id=keeper.id))  # type: ignore[arg-type]
@@ -427,8 +427,8 @@ async def town(live_settings: Settings) -> AsyncIterator[Town]:
         people = {}
         for name in ("Lantern", "Listener", "Wren", "Robin", "Finch", "Heron"):
             people[name] = Person(live, await live.member(name))
-        await identity.set_roles(ctx.db, "Lantern", peer_supporter=True)
-        await identity.set_roles(ctx.db, "Listener", peer_supporter=True)
+        await accounts.set_roles(ctx.db, "Lantern", peer_supporter=True)
+        await accounts.set_roles(ctx.db, "Listener", peer_supporter=True)
         town = Town(live, admin, people, ids)  # type: ignore[arg-type]
         answer = await schedule(people["Lantern"].http, after=timedelta(minutes=5))
         assert answer.status_code == 201, answer.text

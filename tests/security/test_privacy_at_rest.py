@@ -32,7 +32,7 @@ from chat.support import lifecycle as support_lifecycle
 from chat.support.models import SupportRequest
 from core.ratelimit import RateLimits
 from core.settings import Settings
-from forum import service as forum
+from forum.communities import create_community
 from forum.models import (
     AliasBlock,
     Notification,
@@ -44,7 +44,7 @@ from forum.models import (
     ThreadVisit,
     WarningPreference,
 )
-from identity import service as identity
+from identity import accounts
 from identity.models import DELETED_NAME, Member, MemberBlock, MemberSession, RecoveryCode
 from kindred.app import create_app
 from kindred.models import metadata
@@ -578,10 +578,10 @@ async def test_anonymous_posts_are_counted_apart_and_still_limited(
     app = create_app(dataclasses.replace(settings, rate_limits="post=2/10minutes"))
     async with app.router.lifespan_context(app), make_client(app) as client:
         ctx = app.state.ctx
-        admin = await identity.sign_up(
+        admin = await accounts.sign_up(
             ctx.db, ctx.settings, "Site-Admin", PASSPHRASE, is_admin=True
         )
-        await forum.create_community(ctx, admin.signed_in.member, slug="grief", name="Grief")
+        await create_community(ctx, admin.signed_in.member, slug="grief", name="Grief")
         await join(client, "moss-wren")
         threads = "/api/v1/communities/grief/threads"
         for anonymous in (True, True, False, False):

@@ -30,7 +30,7 @@ from chat.models import Room
 from core.db import Database
 from core.logs import INCOMPLETE_HANDSHAKE, RefusedUpgradeFilter
 from core.web.accesslog import AccessLogMiddleware
-from identity import service as identity
+from identity import accounts
 from tests.security.webkit import group_session, logging_server, server_log
 
 
@@ -44,7 +44,7 @@ async def _refused(url: str, **options: object) -> int:
 async def _ended_session_room(url: str, data: Path, bearer: dict[str, str]) -> str:
     db = Database(f"sqlite+aiosqlite:///{data / 'kindred.db'}")
     try:
-        await identity.set_roles(db, "quiet-heron", peer_supporter=True)
+        await accounts.set_roles(db, "quiet-heron", peer_supporter=True)
         async with httpx.AsyncClient(base_url=url, headers=bearer) as http:
             made = await http.post("/api/v1/sessions", json=group_session("recovery"))
             assert made.status_code == 201, made.text

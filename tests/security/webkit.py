@@ -18,10 +18,10 @@ from starlette.applications import Starlette
 from starlette.convertors import IntegerConvertor
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
-from chat import service as chat_service
+from chat.rooms import ensure_room
 from communities.models import CommunityModerator
 from core.web.cookies import session_cookie_name
-from identity import service as identity
+from identity import accounts
 from tests.chat.people import make_community
 from tests.e2e.conftest import Server, start_server, stop_server
 from tests.helpers import PASSPHRASE, csrf, join
@@ -94,18 +94,16 @@ async def logged_in(app: Starlette, name: str) -> httpx.AsyncClient:
 async def make_world(app: Starlette) -> World:
     ctx = app.state.ctx
     community = await make_community(ctx)  # and the site admin, Site-Admin
-    await chat_service.ensure_room(
-        ctx.db, slug="grief", name="Grief", description="", community_id=community.id
-    )
+    await ensure_room(ctx.db, slug="grief", name="Grief", description="", community_id=community.id)
     alice, bob, moderator = [
         await signed_in(app, n) for n in ("alice-fern", "bob-river", "Oak-Keeper")
     ]
     admin = await logged_in(app, "Site-Admin")
-    found = await identity.find_member(ctx.db, "Oak-Keeper")
+    found = await accounts.find_member(ctx.db, "Oak-Keeper")
     assert found is not None
     async with ctx.db.transaction() as s:
         s.add(CommunityModerator(community_id=community.id, member_id=found.id))
-    await identity.set_roles(ctx.db, "alice-fern", peer_supporter=True)
+    await accounts.set_roles(ctx.db, "alice-fern", peer_supporter=True)
     world = World(app, alice, bob, moderator, admin, clients=[alice, bob, moderator, admin])
     token = {"x-csrf-token": await csrf(alice)}
     thread = await alice.post(

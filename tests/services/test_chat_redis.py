@@ -14,7 +14,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from chat import service
+from chat.rooms import ensure_room
 from core.broker import Broker, RedisBroker, make_broker
 from core.db import Database
 from core.settings import Settings
@@ -119,7 +119,7 @@ async def test_a_message_crosses_two_server_processes(two_processes, postgres_ur
     slug = f"proc-{secrets.token_hex(3)}"
     db = Database(postgres_url)
     try:
-        await service.ensure_room(db, slug=slug, name="Across processes")
+        await ensure_room(db, slug=slug, name="Across processes")
     finally:
         await db.close()
     heron = await _sign_up(a.url, f"Heron{slug[-6:]}")

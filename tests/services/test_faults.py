@@ -24,7 +24,8 @@ from sqlalchemy.engine import make_url
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import InvalidStatus
 
-from chat import service
+from chat.events import room_channel
+from chat.history import messages_after
 from core.broker import BrokerUnavailable, RedisBroker
 from core.settings import Settings
 from kindred.app import create_app
@@ -158,7 +159,7 @@ async def test_chat_goes_on_through_a_redis_restart(
             # Both workers subscribed again by themselves, and the one that missed the
             # outage's messages caught up from the database with nothing more sent.
             assert await inbox[wren_ws].until("during-1", "during-2") == ["during-1", "during-2"]
-            channel = service.room_channel(room.id)  # type: ignore[arg-type]
+            channel = room_channel(room.id)  # type: ignore[arg-type]
             assert await _subscribers(private_redis.url, channel) == 2
 
             # Across workers again, both ways.
@@ -175,7 +176,7 @@ async def test_chat_goes_on_through_a_redis_restart(
                 resumed = await Inbox(back).until("after-2")
             expected = ["during-1", "during-2", "after-1", "after-2"]
             assert resumed == expected
-            stored = await service.messages_after(a.ctx.db, room, before, before + 100, frozenset())
+            stored = await messages_after(a.ctx.db, room, before, before + 100, frozenset())
             assert [m["client_id"] for m in stored] == expected
             assert [m["id"] for m in stored] == list(range(before + 1, before + 5))
 
@@ -269,7 +270,7 @@ async def test_postgresql_cut_off_answers_503_and_loses_no_message(
             assert first["client_id"] == again["client_id"] == "pg-1"
             assert first["id"] == again["id"]
             await nothing_more(ws, "message")
-        stored = await service.messages_after(live.ctx.db, room, 0, 100, frozenset())
+        stored = await messages_after(live.ctx.db, room, 0, 100, frozenset())
         assert [m["client_id"] for m in stored] == ["pg-1"]
 
 
@@ -389,11 +390,11 @@ async def test_concurrent_writers_on_sqlite_never_see_a_locked_database(
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
-        from forum.service import create_community
-        from identity import service as identity
+        from forum.communities import create_community
+        from identity import accounts
 
         ctx = app.state.ctx
-        keeper = await identity.sign_up(ctx.db, ctx.settings, "Keeper", PASSPHRASE, is_admin=True)
+        keeper = await accounts.sign_up(ctx.db, ctx.settings, "Keeper", PASSPHRASE, is_admin=True)
         await create_community(
             ctx, keeper.signed_in.member, slug="calm", name="Calm", description="d"
         )

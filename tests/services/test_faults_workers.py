@@ -15,7 +15,7 @@ import secrets
 import signal
 from pathlib import Path
 
-from chat import service as chat
+from chat.rooms import ensure_room
 from core.db import Database
 from core.settings import Settings
 from tests.chat.conftest import eventually
@@ -39,7 +39,7 @@ async def test_a_worker_killed_mid_chat_loses_nothing_for_anyone(
     tag = secrets.token_hex(3)
     slug = f"kill-{tag}"
     db = Database(settings.effective_database_url)
-    room = await chat.ensure_room(db, slug=slug, name="Busy room")
+    room = await ensure_room(db, slug=slug, name="Busy room")
     a = ServerProcess(settings, tmp_path / "a.log")
     b = ServerProcess(settings, tmp_path / "b.log")
     restarted = ServerProcess(settings, tmp_path / "a-again.log", port=a.port)

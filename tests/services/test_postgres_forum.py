@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from forum import service
-from identity import service as identity
+from forum.communities import create_community
+from identity import accounts
 from tests.conftest import make_client
 from tests.helpers import PASSPHRASE, api_post, join
 
@@ -14,8 +14,8 @@ from tests.helpers import PASSPHRASE, api_post, join
 @pytest.fixture
 async def pg_community(pg_app):
     ctx = pg_app.state.ctx
-    admin = await identity.sign_up(ctx.db, ctx.settings, "Pg-Admin", PASSPHRASE, is_admin=True)
-    return await service.create_community(
+    admin = await accounts.sign_up(ctx.db, ctx.settings, "Pg-Admin", PASSPHRASE, is_admin=True)
+    return await create_community(
         ctx, admin.signed_in.member, slug="carers", name="Carers", description="Caring"
     )
 

@@ -13,7 +13,7 @@ import httpx
 
 from chat.groups.models import GroupSession
 from chat.models import Room
-from identity.service import set_roles
+from identity.accounts import set_roles
 from tests.chat.conftest import LiveServer, next_frame, send
 from tests.chat.groups.conftest import schedule
 from tests.chat.people import make_community

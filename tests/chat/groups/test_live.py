@@ -41,7 +41,7 @@ class Person:
 @pytest.fixture
 async def world(live: LiveServer):  # type: ignore[no-untyped-def]
     """A community, a facilitator, three members and a session starting in five minutes."""
-    from identity.service import set_roles
+    from identity.accounts import set_roles
 
     await make_community(live.ctx)
     people = {}
@@ -304,7 +304,7 @@ async def test_with_no_grace_period_messages_go_the_moment_it_ends(
 ) -> None:
     async with serve_with(dataclasses.replace(live_settings, session_grace_minutes=0)) as live:
         await make_community(live.ctx)
-        from identity.service import set_roles
+        from identity.accounts import set_roles
 
         lead = Person(live, await live.member("Lantern"))
         await set_roles(live.ctx.db, "Lantern", peer_supporter=True)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import select
 
 from chat.groups.models import GroupSession
-from identity.service import set_roles
+from identity.accounts import set_roles
 from tests.chat.groups.conftest import scheduled
 from tests.helpers import form_token, join
 

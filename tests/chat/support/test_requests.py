@@ -158,7 +158,7 @@ async def test_two_supporters_accept_at_once_and_exactly_one_wins(people: People
     winner = "Oak" if answers[0].status_code == 200 else "Ash"
     async with people.ctx.db.read() as s:
         rooms = list(await s.exec(select(Room).where(Room.kind == "private")))
-        from identity.service import find_member
+        from identity.accounts import find_member
 
     assert [r.slug for r in rooms] == [won["room"]]  # the loser's room was rolled back
     assert found.status == "accepted" and found.room_id == rooms[0].id
@@ -252,7 +252,7 @@ async def test_pages_need_a_signed_in_member_and_forms_need_the_csrf_token(app) 
 async def test_a_suspended_member_is_told_why_and_still_shown_where_to_find_help(
     people: People, community: Community
 ) -> None:
-    from identity.service import find_member
+    from identity.accounts import find_member
     from moderation.models import Sanction
 
     member = await people.member("Wren")
@@ -267,8 +267,8 @@ async def test_a_suspended_member_is_told_why_and_still_shown_where_to_find_help
 
 
 async def test_members_who_blocked_each_other_are_never_matched(people: People) -> None:
+    from identity.accounts import find_member
     from identity.models import MemberBlock
-    from identity.service import find_member
 
     member = await people.member("Wren")
     made = (await ask(member, "I'd like to talk")).json()
@@ -286,7 +286,7 @@ async def test_members_who_blocked_each_other_are_never_matched(people: People) 
 
 
 async def test_asking_has_its_own_limit_and_only_requests_made_count(people: People) -> None:
-    from core.ratelimit import DEFAULT_LIMITS
+    from core.settings import DEFAULT_LIMITS
 
     assert DEFAULT_LIMITS["support_request"] == "5/hour"
     member = await people.member("Wren")

@@ -1,0 +1,129 @@
+"""A session as one viewer sees it: what its page and the JSON API show them, and which
+sessions a calendar download holds. Everyone sees the session's public state; a member sees
+their own place in it; its facilitators alone see names (the lobby, the hand queue). A
+session of a members-only community is not admitted to exist for visitors: these return
+None, and each surface says so in its own way (a page asks them to sign in, the API answers
+404). The page shows the conversation only to those inside: its facilitators and the
+members they let in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from chat.groups.models import GroupSession
+from chat.groups.seats import lobby_opens_at
+from chat.groups.service import (
+    community_name,
+    facilitator_view,
+    get_session,
+    member_view,
+    public_state,
+    visible_to,
+)
+from chat.history import recent_messages
+from chat.models import Room
+from chat.rooms import is_room_moderator
+from core.context import AppContext
+from core.db import Database, utcnow
+from identity.models import Member
+
+
+@dataclass(frozen=True)
+class SessionView:
+    session: GroupSession
+    state: dict[str, Any]  # what everyone connected to the room may see: counts, never names
+    you: dict[str, Any]  # the viewer's own place: their seat, whether they're in
+    panel: dict[str, Any] | None  # names, for the session's facilitators only
+
+
+@dataclass(frozen=True)
+class SessionPage:
+    view: SessionView
+    room: Room | None
+    community_slug: str
+    community_name: str
+    moderator: bool  # the viewer moderates the session's room
+    messages: list[dict[str, Any]]  # the last few, for those inside
+    inside: bool  # a facilitator, or let in
+    waiting: bool  # in the lobby
+    over: bool  # ended or cancelled
+    lobby_opens: datetime
+    lobby_open: bool
+
+
+async def _view(s: AsyncSession, session_id: int, member: Member | None) -> SessionView | None:
+    session = await get_session(s, session_id)
+    if not await visible_to(s, session, member):
+        return None
+    state = await public_state(s, session)
+    you = await member_view(s, session, member)
+    panel = await facilitator_view(s, session) if you["role"] == "facilitator" else None
+    return SessionView(session, state, you, panel)
+
+
+async def session_view(db: Database, session_id: int, member: Member | None) -> SessionView | None:
+    """The session as the JSON API shows it to this viewer (None: not for visitors)."""
+    async with db.read() as s:
+        return await _view(s, session_id, member)
+
+
+async def session_page(
+    ctx: AppContext, session_id: int, member: Member | None, *, messages: int
+) -> SessionPage | None:
+    """Everything the session's page shows this viewer, with the last `messages` messages
+    for those inside (None: not for visitors)."""
+    async with ctx.db.read() as s:
+        view = await _view(s, session_id, member)
+        if view is None:
+            return None
+        session = view.session
+        room = await s.get(Room, session.room_id)
+        community_slug, community = await community_name(s, session.community_id)
+        moderator = await is_room_moderator(s, member, room) if room else False
+    inside = view.you["role"] == "facilitator" or view.you.get("status") == "admitted"
+    shown = []
+    if inside and room is not None and session.messages_purged_at is None:
+        shown = await recent_messages(ctx.db, room, member, limit=messages)
+    lobby_opens = lobby_opens_at(session, ctx.settings.session_lobby_minutes)
+    return SessionPage(
+        view=view,
+        room=room,
+        community_slug=community_slug,
+        community_name=community,
+        moderator=moderator,
+        messages=shown,
+        inside=inside,
+        waiting=view.you.get("status") == "lobby",
+        over=session.status in ("ended", "cancelled"),
+        lobby_opens=lobby_opens,
+        lobby_open=session.status == "live" or utcnow() >= lobby_opens,
+    )
+
+
+async def calendar_sessions(
+    db: Database, session_id: int, member: Member | None, *, series: bool
+) -> list[GroupSession] | None:
+    """The session, or with `series` every occurrence of its weekly series from it on, for a
+    calendar download (None: not for visitors)."""
+    async with db.read() as s:
+        session = await get_session(s, session_id)
+        if not await visible_to(s, session, member):
+            return None
+        if session.series_id is None or not series:
+            return [session]
+        return list(
+            await s.exec(
+                select(GroupSession)
+                .where(
+                    GroupSession.series_id == session.series_id,
+                    GroupSession.starts_at >= session.starts_at,  # type: ignore[arg-type]
+                )
+                .order_by(GroupSession.starts_at)  # type: ignore[arg-type]
+            )
+        )
