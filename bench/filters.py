@@ -32,13 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from moderation import textmodel
 from moderation.contact import contact_filter
+from moderation.content import ContentKind, ContentPolicy, FilterInput
 from moderation.crisis import crisis_filter
-from moderation.pipeline import (
-    ContentKind,
-    ContentPolicy,
-    FilterInput,
-    watched_words_filter,
-)
+from moderation.watched import watched_words_filter
 
 MESSAGES = [
     "honestly today was rough. couldn't face the shop so I sat in the car for 20 mins "

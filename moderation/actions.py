@@ -12,8 +12,9 @@ from core.db import utcnow
 from core.errors import Refusal
 from identity.models import Member
 from moderation.audit import record
+from moderation.content import Content, ContentKind
 from moderation.models import ModerationCase
-from moderation.pipeline import Content, ContentKind, moderate
+from moderation.pipeline import moderate
 from moderation.sanctions import SANCTIONS, impose, parse_duration
 from moderation.scope import in_scope, moderation_scope
 from moderation.targets import AfterCommit, ModerationRegistry

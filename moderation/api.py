@@ -19,12 +19,13 @@ from core.context import AppContext
 from identity.models import Member
 from moderation.audit import record
 from moderation.cases import open_case
+from moderation.content import Action, ContentKind, Decision, Reason
 from moderation.crisis.resources import crisis_resources
 from moderation.models import ModerationCase, Report
-from moderation.pipeline import Action, ContentKind, Decision, Reason, _visible_text
 from moderation.policy import decision_observer, set_policy, trust
 from moderation.standing import Standing, standing
 from moderation.targets import AfterCommit, ContentTarget, ModerationRegistry, TargetView
+from moderation.text import visible_text
 from moderation.vetting import (
     CHAT_ROOM,
     COMMUNITY_RULES,
@@ -126,11 +127,6 @@ async def open_case_targets(s: AsyncSession, target_kind: str) -> set[int]:
         )
     )
     return set(rows)
-
-
-def visible_text(html: str) -> str:
-    """The text a reader sees in stored HTML (for search indexing and snippets)."""
-    return _visible_text(html)
 
 
 async def has_taken_part(

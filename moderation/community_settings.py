@@ -20,8 +20,8 @@ from core.context import AppContext
 from core.errors import Refusal
 from identity.models import Member
 from moderation.audit import record
+from moderation.content import WatchedWord
 from moderation.models import WatchedWordEntry
-from moderation.pipeline import WatchedWord
 from moderation.policy import CommunityPolicy, set_policy
 from moderation.policy import load as load_policy
 

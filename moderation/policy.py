@@ -20,21 +20,21 @@ from core.db import utcnow
 from core.errors import Refusal
 from identity.models import Member
 from moderation.contact import contact_filter
-from moderation.crisis import SENSITIVITY as CRISIS_SENSITIVITIES
-from moderation.crisis import crisis_filter
-from moderation.crisis.resources import crisis_resources
-from moderation.models import CommunityPolicyEntry, WatchedWordEntry
-from moderation.pipeline import (
+from moderation.content import (
     Content,
     ContentKind,
     ContentPolicy,
     Decision,
     Filter,
     WatchedWord,
-    moderate,
-    watched_words_filter,
 )
+from moderation.crisis import SENSITIVITY as CRISIS_SENSITIVITIES
+from moderation.crisis import crisis_filter
+from moderation.crisis.resources import crisis_resources
+from moderation.models import CommunityPolicyEntry, WatchedWordEntry
+from moderation.pipeline import moderate
 from moderation.trust import Trust, trust_filter, trust_of
+from moderation.watched import watched_words_filter
 
 MAX_POST_CHARS = 20_000
 MAX_TITLE_CHARS = 200

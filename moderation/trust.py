@@ -28,8 +28,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.db import utcnow
 from identity.models import Member
+from moderation.content import Action, ContentKind, Filter, FilterInput, FilterResult, Reason
 from moderation.models import Sanction
-from moderation.pipeline import Action, ContentKind, Filter, FilterInput, FilterResult, Reason
 from moderation.targets import ModerationRegistry
 
 LINK_AGE = timedelta(days=1)

@@ -35,8 +35,8 @@ from core.context import AppContext
 from core.errors import Refusal
 from identity.models import Member
 from moderation import policy as policies
+from moderation.content import Action, ContentKind, Decision, Reason, noun
 from moderation.crisis.resources import crisis_resources
-from moderation.pipeline import Action, ContentKind, Decision, Reason, noun
 from moderation.standing import standing
 from moderation.trust import Trust
 

@@ -21,8 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from moderation.contact import contact_filter  # noqa: E402
+from moderation.content import Content, ContentKind  # noqa: E402
 from moderation.crisis import crisis_filter  # noqa: E402
-from moderation.pipeline import Content, ContentKind, moderate  # noqa: E402
+from moderation.pipeline import moderate  # noqa: E402
 
 DATA = ROOT / "tests" / "moderation" / "data"
 

@@ -36,16 +36,16 @@ from moderation.contact.helplines import HELPLINE_NUMBERS
 from moderation.contact.matches import ContactMatch
 from moderation.contact.phones import find_lookalike_phones, find_phones
 from moderation.contact.social import find_reddit_users, find_social
-from moderation.pipeline import (
+from moderation.content import (
     Action,
     ContentKind,
     Filter,
     FilterInput,
     FilterResult,
     Reason,
-    normalise,
     noun,
 )
+from moderation.text import normalise
 from moderation.textmodel import Chunk, LinearTextModel
 
 __all__ = [

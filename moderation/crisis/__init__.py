@@ -29,8 +29,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, Literal
 
-from moderation.crisis.phrases import CrisisMatch, find_by_rules, set_aside_by_rules
-from moderation.pipeline import (
+from moderation.content import (
     Action,
     ContentKind,
     Filter,
@@ -38,11 +37,12 @@ from moderation.pipeline import (
     FilterResult,
     Reason,
     WatchedWord,
-    compile_watched_words,
-    normalise,
     noun,
 )
+from moderation.crisis.phrases import CrisisMatch, find_by_rules, set_aside_by_rules
+from moderation.text import normalise
 from moderation.textmodel import LinearTextModel, fold, words
+from moderation.watched import compile_watched_words
 
 __all__ = [
     "CRISIS_CODE",

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from moderation.pipeline import normalise
+from moderation.text import normalise
 
 
 @dataclass(frozen=True)

@@ -8,17 +8,12 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from moderation.content import Content, ContentKind, ContentPolicy, WatchedWord
 from moderation.crisis import SENSITIVITY, crisis_filter, find_crisis_language
 from moderation.models import AuditEntry, CommunityPolicyEntry, ModerationCase
-from moderation.pipeline import (
-    Content,
-    ContentKind,
-    ContentPolicy,
-    WatchedWord,
-    moderate,
-    watched_words_filter,
-)
+from moderation.pipeline import moderate
 from moderation.policy import load as load_policy
+from moderation.watched import watched_words_filter
 from tests.crisis.conftest import start_thread
 from tests.helpers import submit
 from tests.moderation.labelled import load_split

@@ -13,7 +13,8 @@ from moderation.contact import (
     find_contact_details,
 )
 from moderation.contact.clues import AnyText, Clues
-from moderation.pipeline import Action, Content, ContentKind, Decision, moderate
+from moderation.content import Action, Content, ContentKind, Decision
+from moderation.pipeline import moderate
 from tests.moderation.labelled import assert_big_and_balanced, load_labelled, score_and_print
 
 LABELLED = Path(__file__).parent / "data" / "contact_labelled.tsv"

@@ -32,7 +32,9 @@ from moderation.contact.addresses import _ADDRESS, _POSTCODE_SHAPE, _has_postcod
 from moderation.contact.clues import IGNORECASE_TWINS, AnyText, Clues
 from moderation.contact.emails import _SPREAD_HINT, _spread_out
 from moderation.contact.phones import _DATE
-from moderation.pipeline import Content, ContentKind, FilterInput, moderate, normalise
+from moderation.content import Content, ContentKind, FilterInput
+from moderation.pipeline import moderate
+from moderation.text import normalise
 
 FINDER_MODULES = [phones, assembled, emails, addresses, social]
 DATA = Path(__file__).parent / "data"

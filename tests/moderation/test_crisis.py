@@ -7,11 +7,12 @@ from typing import Any
 import pytest
 
 from moderation.contact import contact_filter
+from moderation.content import Content, ContentKind, Decision
 from moderation.crisis import CRISIS_CODE, crisis_filter, detect_crisis, find_crisis_language
 from moderation.crisis import resources as helplines
 from moderation.crisis.phrases import CrisisMatch
 from moderation.crisis.resources import crisis_resources
-from moderation.pipeline import Content, ContentKind, Decision, moderate
+from moderation.pipeline import moderate
 from tests.moderation.labelled import assert_big_and_balanced, load_labelled, score_and_print
 
 LABELLED = Path(__file__).parent / "data" / "crisis_labelled.tsv"

@@ -16,13 +16,9 @@ from pathlib import Path
 import pytest
 
 from moderation.contact import contact_filter
+from moderation.content import ContentKind, ContentPolicy, FilterInput
 from moderation.crisis import crisis_filter
-from moderation.pipeline import (
-    ContentKind,
-    ContentPolicy,
-    FilterInput,
-    watched_words_filter,
-)
+from moderation.watched import watched_words_filter
 from tests.conftest import skip_or_fail
 from tests.moderation.labelled import load_split
 from tools.filter_report import report

@@ -6,8 +6,7 @@ from re import _parser as sre_parse  # private, but the only way to inspect a re
 
 import pytest
 
-from moderation.pipeline import (
-    DEFAULT_FILTERS,
+from moderation.content import (
     Action,
     Content,
     ContentKind,
@@ -17,12 +16,11 @@ from moderation.pipeline import (
     FilterResult,
     Reason,
     WatchedWord,
-    compile_watched_words,
-    moderate,
-    normalise,
-    pattern_regex,
 )
+from moderation.pipeline import DEFAULT_FILTERS, moderate
 from moderation.sanitise import LINK_REL, sanitise_html
+from moderation.text import normalise
+from moderation.watched import compile_watched_words, pattern_regex
 from tests.moderation.xss_oracle import assert_script_free
 
 REL = f'rel="{LINK_REL}"'

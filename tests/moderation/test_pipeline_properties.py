@@ -8,18 +8,11 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from moderation.pipeline import (
-    Content,
-    ContentKind,
-    ContentPolicy,
-    WatchedWord,
-    _visible_text,
-    compile_watched_words,
-    moderate,
-    normalise,
-    pattern_regex,
-)
+from moderation.content import Content, ContentKind, ContentPolicy, WatchedWord
+from moderation.pipeline import moderate
 from moderation.sanitise import sanitise_html
+from moderation.text import normalise, visible_text
+from moderation.watched import compile_watched_words, pattern_regex
 from tests.moderation.xss_oracle import assert_script_free
 
 PROPERTY_SETTINGS = settings(
@@ -52,7 +45,7 @@ def test_output_is_script_free_and_stable(text: str, kind: ContentKind) -> None:
     if decision.refused:
         assert decision.html == ""
     else:
-        assert _visible_text(decision.html).strip()
+        assert visible_text(decision.html).strip()
 
 
 @PROPERTY_SETTINGS

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from moderation.pipeline import ContentKind, _plain_paragraphs, _render
-from moderation.render import render_markdown
+from moderation.content import ContentKind
+from moderation.render import _plain_paragraphs, render_content, render_markdown
 from moderation.sanitise import sanitise_html
 
 # Words and separators near the edges of the plain-text rule: list numbers, link-like
@@ -34,4 +34,4 @@ def test_plain_sentences_take_the_plain_path_and_markdown_does_not() -> None:
     ]
     for text in ("1. first", "see example.org", "**bold**", "a  \nb", "x\n", "trailing "):
         assert _plain_paragraphs(text) is None
-    assert _render("Thank you.", ContentKind.POST) == "<p>Thank you.</p>\n"
+    assert render_content("Thank you.", ContentKind.POST) == "<p>Thank you.</p>\n"

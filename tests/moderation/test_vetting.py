@@ -15,7 +15,7 @@ from core.errors import Refusal
 from identity import accounts
 from moderation import api as moderation
 from moderation import vetting
-from moderation.pipeline import Action
+from moderation.content import Action
 from moderation.vetting import Place, vet
 from tests.helpers import PASSPHRASE
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from moderation.pipeline import Content, ContentKind, moderate
+from moderation.content import Content, ContentKind
+from moderation.pipeline import moderate
 from moderation.sanitise import ALLOWED_ATTRIBUTES, ALLOWED_PROTOCOLS, ALLOWED_TAGS, sanitise_html
 from tests.conftest import skip_or_fail
 from tests.moderation.xss_oracle import (

@@ -35,11 +35,13 @@ from core import logs
 from core.web import client as web_client
 from forum import search
 from identity import names
-from moderation import crisis, pipeline, render, sanitise
+from moderation import crisis, pipeline, render, sanitise, watched
 from moderation.contact import find_by_rules as contact_rules
 from moderation.contact import find_contact_details
+from moderation.content import WatchedWord
 from moderation.crisis import phrases as crisis_phrases
-from moderation.pipeline import WatchedWord, compile_watched_words, normalise
+from moderation.text import normalise
+from moderation.watched import compile_watched_words
 
 SMALL, LARGE = 5_000, 50_000
 MAX_RATIO = 50  # 10x the input: linear is ~10x the time, quadratic ~100x
@@ -92,6 +94,7 @@ def assert_linear(name: str, run: Callable[[str], Any], pumps: list[str], tail: 
 MODULES = [
     crisis,
     pipeline,
+    watched,
     render,
     sanitise,
     names,
