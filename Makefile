@@ -7,13 +7,17 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help run install dev test test-postgres test-fast test-security lint format bench model filter-report clean
+.PHONY: help run remove-demo install dev test test-postgres test-fast test-security lint format bench model filter-report clean
 
 help: ## Show this help
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -e 's|$$(HOST)|$(HOST)|g' -e 's|$$(PORT)|$(PORT)|g' \
+		| awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-run: install ## Create .venv, install, migrate, seed demo communities, serve on http://$(HOST):$(PORT)
+run: install ## Create .venv, install, migrate, seed the demo, serve on http://$(HOST):$(PORT)
 	$(BIN)/kindred serve --host $(HOST) --port $(PORT) --demo
+
+remove-demo: install ## Delete the demo members, their threads and replies (nothing else)
+	$(BIN)/kindred remove-demo
 
 install: $(BIN)/.installed ## Create .venv and install Kindred (pinned by constraints.txt)
 

@@ -35,12 +35,17 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def message_frame(message: ChatMessage, author: str, room_slug: str) -> dict[str, Any]:
+def message_frame(
+    message: ChatMessage, author: str, room_slug: str, badge: str | None = None
+) -> dict[str, Any]:
+    """A published message as every client receives it. `badge`: the author's staff badge
+    in this room (chat/badges.py), carried only when there is one, so a member's frame is
+    exactly what it always was."""
     return {
         "type": "message",
         "id": message.seq,
         "room": room_slug,
-        "author": {"pseudonym": author},
+        "author": {"pseudonym": author, "badge": badge} if badge else {"pseudonym": author},
         "html": message.html,
         "created_at": iso(message.created_at),
         "client_id": message.client_id,

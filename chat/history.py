@@ -2,7 +2,8 @@
 frame, the backlog a resuming client missed (``?after=``), and the events the hub fills a
 gap with. Readers see published messages only, and never those of members they blocked; a
 gap is filled with every id, a removed message's as an event with no frame, so the hub moves
-past it without showing it.
+past it without showing it. Each frame carries its author's staff badge (chat/badges.py),
+asked once per read for every author in it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from chat.events import message_event, message_frame
+from chat.badges import badges_in
+from chat.events import iso, message_event, message_frame
 from chat.models import ChatMessage, Room
 from core.db import Database
 from identity.blocks import blocked_ids
@@ -28,6 +30,16 @@ def _author_name(member: Member) -> str:
 
 def _with_authors():  # type: ignore[no-untyped-def]
     return select(ChatMessage, Member).join(Member, col(Member.id) == ChatMessage.author_id)
+
+
+async def _frames(
+    s: AsyncSession, room: Room, rows: list[tuple[ChatMessage, Member]]
+) -> list[dict[str, Any]]:
+    """Message frames for rows of (message, author), with their authors' badges."""
+    if not rows:
+        return []
+    badge = await badges_in(s, room.community_id)
+    return [message_frame(m, _author_name(a), room.slug, badge(a)) for m, a in rows]
 
 
 async def recent_messages(
@@ -50,7 +62,7 @@ async def recent_messages(
         if hidden:
             query = query.where(col(ChatMessage.author_id).not_in(hidden))
         rows = list(await s.exec(query.order_by(col(ChatMessage.seq).desc()).limit(limit)))
-    return [message_frame(m, _author_name(a), room.slug) for m, a in reversed(rows)]
+        return await _frames(s, room, rows[::-1])
 
 
 async def messages_after(
@@ -66,15 +78,17 @@ async def messages_after(
         )
         if hidden:
             query = query.where(col(ChatMessage.author_id).not_in(hidden))
-        rows = await s.exec(query.order_by(col(ChatMessage.seq)))
-        return [message_frame(m, _author_name(a), room.slug) for m, a in rows]
+        return await _frames(s, room, list(await s.exec(query.order_by(col(ChatMessage.seq)))))
 
 
 async def events_between(db: Database, room_id: int, after: int, upto: int) -> list[dict[str, Any]]:
     """Broker events for ids after < id <= upto, for the hub to fill a gap. Removed messages
     come with no frame, so the hub moves past them without showing them."""
     async with db.read() as s:
-        slug = (await s.exec(select(Room.slug).where(Room.id == room_id))).one()
+        slug, community_id = (
+            await s.exec(select(Room.slug, Room.community_id).where(Room.id == room_id))
+        ).one()
+        badge = await badges_in(s, community_id)
         rows = await s.exec(
             _with_authors()
             .where(
@@ -88,7 +102,9 @@ async def events_between(db: Database, room_id: int, after: int, upto: int) -> l
             message_event(
                 m.seq,  # type: ignore[arg-type]
                 m.author_id,
-                message_frame(m, _author_name(a), slug) if m.status == "published" else None,
+                message_frame(m, _author_name(a), slug, badge(a))
+                if m.status == "published"
+                else None,
             )
             for m, a in rows
         ]
@@ -102,6 +118,27 @@ async def last_message_id(db: Database, room_id: int) -> int:
 async def hidden_authors(db: Database, member: Member) -> frozenset[int]:
     async with db.read() as s:
         return frozenset(await blocked_ids(s, member.id))  # type: ignore[arg-type]
+
+
+async def held_messages(
+    s: AsyncSession, room: Room, member: Member, *, limit: int = 10
+) -> list[dict[str, Any]]:
+    """The member's own messages in this room that wait for a moderator, oldest first: the
+    page shows them to their author (only), as it showed them when they were sent."""
+    rows = await s.exec(
+        select(ChatMessage)
+        .where(
+            col(ChatMessage.room_id) == room.id,
+            col(ChatMessage.author_id) == member.id,
+            col(ChatMessage.status) == "held",
+        )
+        .order_by(col(ChatMessage.id).desc())
+        .limit(limit)
+    )
+    return [
+        {"client_id": m.client_id, "html": m.html, "created_at": iso(m.created_at)}
+        for m in reversed(list(rows))
+    ]
 
 
 async def has_posted(s: AsyncSession, room: Room, member: Member) -> bool:

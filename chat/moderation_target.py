@@ -8,12 +8,14 @@ out after commit, exactly as sending does.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from chat import events
+from chat.badges import badge_in
 from chat.gates import gate_for
 from chat.models import ChatMessage, Room
 from chat.rooms import can_see
@@ -104,6 +106,14 @@ class ChatMessageTarget:
         ).one()
         return row[0], row[1]
 
+    async def _frame(self, s: AsyncSession, room: Room, message: ChatMessage) -> dict[str, Any]:
+        """The message as clients get it, with its author's name and badge."""
+        author = await s.get(Member, message.author_id)
+        if author is None:
+            return events.message_frame(message, "", room.slug)
+        badge = await badge_in(s, author, room.community_id)
+        return events.message_frame(message, author.display_name, room.slug, badge)
+
     def _withdraw(self, room: Room, seq: int | None, after_commit: AfterCommit) -> None:
         if seq is None:
             return
@@ -120,8 +130,7 @@ class ChatMessageTarget:
     ) -> None:
         """Restored or edited: connected clients put the message (back) in its place, after
         commit, except those who blocked its author."""
-        author = await s.get(Member, message.author_id)
-        frame = events.message_frame(message, author.display_name if author else "", room.slug)
+        frame = await self._frame(s, room, message)
         event = {
             "kind": "update",
             "author": message.author_id,
@@ -159,8 +168,7 @@ class ChatMessageTarget:
         ).scalar_one()
         message.status, message.hold_reason = "published", None
         s.add(message)
-        author = await s.get(Member, message.author_id)
-        frame = events.message_frame(message, author.display_name if author else "", room.slug)
+        frame = await self._frame(s, room, message)
         event = events.message_event(message.seq, message.author_id, frame)  # type: ignore[arg-type]
 
         async def publish() -> None:

@@ -14,6 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from chat import controls, rooms, sending
+from chat.badges import badge_in
 from chat.gates import gate_for
 from chat.models import SLOW_MODE_CHOICES, Room, slow_mode_label
 from chat.runtime import chat_runtime, region_of
@@ -82,6 +83,7 @@ async def _show_room(
         "room": room,
         "rules_html": view.rules_html,
         "first_visit": view.first_visit,
+        "held": view.held,
         "slow_mode_label": slow_mode_label,
         "messages": view.messages,
         "older": view.older,
@@ -104,15 +106,19 @@ async def _post_message(request: Request, room: Room) -> Response:
     body = form.get("body")
     body = body if isinstance(body, str) else ""
     client_id = _text(form, "client_id") or None
+    ctx = get_context(request)
+    async with ctx.db.read() as s:
+        badge = await badge_in(s, member, room.community_id)
     try:
         sent = await sending.send_message(
-            get_context(request),
+            ctx,
             member,
             room,
             body,
             client_id,
             region=region_of(request),
             max_chars=chat_runtime(request).max_chars,
+            badge=badge,
         )
     except Refusal as exc:
         keep = "" if exc.code == "held" else body  # a held message is stored: don't resend it

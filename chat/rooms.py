@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from chat.gates import gate_for
-from chat.history import PAGE_MESSAGES, has_posted, recent_messages
+from chat.history import PAGE_MESSAGES, has_posted, held_messages, recent_messages
 from chat.models import Room
 from communities import roles
 from communities import service as communities
@@ -179,6 +179,7 @@ class RoomView:
     moderator: bool  # the viewer may moderate the room: its controls are shown
     rules_html: str  # the community's rules
     first_visit: bool  # a member who never posted here: the rules are shown first
+    held: list[dict[str, Any]]  # the viewer's own messages waiting for a moderator
 
 
 async def room_view(
@@ -190,5 +191,8 @@ async def room_view(
         moderator = await is_room_moderator(s, member, room)
         rules_html = await moderation.community_rules_html(s, room.community_id)
         first_visit = member is not None and not await has_posted(s, room, member)
+        # Held messages are shown with the newest page; one who never posted has none.
+        ask = member is not None and not first_visit and before is None
+        held = await held_messages(s, room, member) if ask else []  # type: ignore[arg-type]
     older = messages[0]["id"] if len(messages) == PAGE_MESSAGES else None
-    return RoomView(messages, older, moderator, rules_html, first_visit)
+    return RoomView(messages, older, moderator, rules_html, first_visit, held)

@@ -13,18 +13,23 @@ from chat.sending import MAX_CHARS
 from core.context import AppContext, get_context
 from identity.country import crisis_region as region_of
 
-__all__ = ["ChatRuntime", "chat_runtime", "install", "region_of"]
+__all__ = ["TRANSPORT_MAX_BYTES", "ChatRuntime", "chat_runtime", "install", "region_of"]
 
 CLOSE_RESTART = 1012
 RESTART_REASON = "server restarting, reconnecting"
 RESTART_WAIT = 2.0  # seconds: a socket not closed by then is closed by uvicorn (no reason)
+# The largest frame read at all (uvicorn's ws_max_size). One over `max_frame_bytes` but
+# within this is answered with an `error` frame `too_long` before the documented close
+# (1009), so a pasted essay from any client is explained, not just dropped; uvicorn closes
+# larger ones with 1009 itself. Bounded: it is memory a connection may hold for a moment.
+TRANSPORT_MAX_BYTES = 256 * 1024
 
 
 @dataclass
 class ChatRuntime:
     hub: Hub
     max_chars: int = MAX_CHARS  # longest message body, in characters
-    max_frame_bytes: int = 16 * 1024  # uvicorn enforces it too (ws_max_size): close 1009
+    max_frame_bytes: int = 16 * 1024  # larger: `too_long`, then close 1009 (chat/ws.py)
     flood_frames: int = 60  # frames per flood_window seconds before frames are refused …
     flood_window: float = 10.0
     flood_close: int = 180  # … and before the connection is closed (1008)

@@ -68,8 +68,11 @@ async def send_message(
     *,
     region: str | None = None,
     max_chars: int = MAX_CHARS,
+    badge: str | None = None,
 ) -> Sent:
-    """Publish a message, or raise Refusal saying why not (held messages are stored)."""
+    """Publish a message, or raise Refusal saying why not (held messages are stored).
+    `badge`: the author's staff badge in this room, as the caller worked it out
+    (chat/badges.py; once per connection on the WebSocket), so sending asks nothing more."""
     if not can_chat(member):
         raise Refusal("forbidden", "You can't send messages here.", status=403)
     if client_id is not None and not CLIENT_ID.match(client_id):
@@ -119,13 +122,13 @@ async def send_message(
         crisis_why=verdict.crisis_why,
     )
     if stored is None:  # the client_id was used already (a resend): answer with the original
-        original = await _find_original(ctx.db, room, member, client_id or "")
+        original = await _find_original(ctx.db, room, member, client_id or "", badge)
         if original is None:  # cannot happen: the constraint that refused it names the row
             raise Refusal("server_error", "That message could not be stored; send it again.")
         return original
     if verdict.held:
         raise Refusal("held", _held_message(verdict), status=202, notice=verdict.notice)
-    frame = message_frame(message, member.pseudonym, room.slug)
+    frame = message_frame(message, member.pseudonym, room.slug, badge)
     delivered = await publish(
         ctx.broker,
         room.id,  # type: ignore[arg-type]
@@ -150,7 +153,9 @@ def _writer(ctx: AppContext) -> MessageWriter:
 # --------------------------------------------------------------------------- resends
 
 
-async def _find_original(db: Database, room: Room, member: Member, client_id: str) -> Sent | None:
+async def _find_original(
+    db: Database, room: Room, member: Member, client_id: str, badge: str | None
+) -> Sent | None:
     async with db.read() as s:
         message = (
             await s.exec(
@@ -171,7 +176,7 @@ async def _find_original(db: Database, room: Room, member: Member, client_id: st
         )
     if message.status != "published":
         raise Refusal("removed", "A moderator removed this message.", status=409)
-    return Sent(message_frame(message, member.pseudonym, room.slug), duplicate=True)
+    return Sent(message_frame(message, member.pseudonym, room.slug, badge), duplicate=True)
 
 
 async def fan_out(broker: Broker, room: Room, author: Member, sent: Sent) -> bool:

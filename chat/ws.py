@@ -23,6 +23,7 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from chat import history, rooms, sending
+from chat.badges import badge_in
 from chat.frames import refusal_frames
 from chat.gates import CLOSE_GONE, Admission, gate_for, mutes_apply
 from chat.hub import SIGNED_OUT
@@ -69,6 +70,8 @@ async def room_socket(websocket: WebSocket) -> None:
         admission = Admission() if gate is None else await gate.admit(ctx.db, room, member)
     except Refusal as exc:
         return await _deny(websocket, exc)
+    async with ctx.db.read() as s:  # once per connection: sending asks nothing for it
+        badge = await badge_in(s, member, room.community_id)
     params = websocket.query_params
     hidden = await history.hidden_authors(ctx.db, member)
     anonymous = params.get("presence") in ("hidden", "anonymous")
@@ -92,7 +95,7 @@ async def room_socket(websocket: WebSocket) -> None:
         await websocket.close(CLOSE_SERVER_ERROR)
         return
     try:
-        session = RoomSession(websocket, runtime, room, member, listener, admission)
+        session = RoomSession(websocket, runtime, room, member, listener, admission, badge)
         await session.run(after, last_seq, members, anonymous)
     finally:
         await runtime.hub.leave(room.id, listener)  # type: ignore[arg-type]
@@ -119,8 +122,10 @@ class RoomSession:
         member: Member,
         listener: Listener,
         admission: Admission | None = None,
+        badge: str | None = None,
     ) -> None:
         self.admission = admission or Admission()
+        self.badge = badge  # the member's staff badge in this room (chat/badges.py)
         self.websocket = websocket
         self.ctx = get_context(websocket)
         self.runtime = runtime
@@ -147,10 +152,7 @@ class RoomSession:
             "you": you,
             "members": members,
             "last_id": last_seq,
-            "limits": {
-                "max_chars": self.runtime.max_chars,
-                "max_frame_bytes": self.runtime.max_frame_bytes,
-            },
+            "limits": self.limits(),
             **self.admission.hello,
         }
         if self.admission.lobby:  # waiting to be let in: no members, no messages yet
@@ -173,6 +175,8 @@ class RoomSession:
         if tasks[2] in done:  # fell behind (1013), a gate's state change, a restart (1012)
             await self._flush_queue()
             self.close_code, reason = self.listener.close_code, self.listener.close_reason
+        elif self.close_code is not None:  # the reader's close (1009, 1008): after its answer
+            await self._flush_queue()
         if self.close_code is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.websocket.close(self.close_code, reason), timeout=10)
@@ -213,6 +217,13 @@ class RoomSession:
         finally:
             listener.send_now = None  # closing: whatever comes now waits in the queue
 
+    def limits(self) -> dict[str, int]:
+        """What this server accepts, as `hello` and a `too_long` answer tell clients."""
+        return {
+            "max_chars": self.runtime.max_chars,
+            "max_frame_bytes": self.runtime.max_frame_bytes,
+        }
+
     def reply(self, frame: dict[str, Any]) -> None:
         self.listener.offer(_dump(frame))
 
@@ -237,9 +248,8 @@ class RoomSession:
 
     async def _frame(self, text: str | None, data: bytes | None) -> None:
         size = len(text.encode()) if text is not None else len(data or b"")
-        if size > self.runtime.max_frame_bytes:  # uvicorn's ws_max_size normally got there first
-            self.close_code = CLOSE_TOO_BIG
-            return
+        if size > self.runtime.max_frame_bytes:
+            return self._too_big(text)
         if text is None:
             return self.error("bad_frame", "Send JSON text frames, not binary ones.")
         try:
@@ -279,6 +289,26 @@ class RoomSession:
                 "Something went wrong on our side and this was not done. Please try again.",
                 client_id,
             )
+
+    def _too_big(self, text: str | None) -> None:
+        """A frame over the limit: an `error` frame `too_long` saying the limits and echoing
+        its client_id, so the client gives the text back to its author, then the documented
+        close (1009). Frames past what the transport takes at all (TRANSPORT_MAX_BYTES in
+        chat/runtime.py) are closed by uvicorn with 1009 before they get here."""
+        client_id = None
+        with contextlib.suppress(ValueError):
+            frame = json.loads(text) if text is not None else None
+            if isinstance(frame, dict) and isinstance(frame.get("client_id"), str):
+                client_id = frame["client_id"][:64]
+        refusal = Refusal(
+            "too_long",
+            f"That message is too long to send: messages can be up to "
+            f"{self.runtime.max_chars:,} characters. Nothing was sent. Please shorten it "
+            "and send it again.",
+            details={"limits": self.limits()},
+        )
+        self.refuse(refusal, client_id)
+        self.close_code = CLOSE_TOO_BIG
 
     def _unavailable(self, kind: str, exc: Exception, client_id: Any) -> None:
         """The database is unreachable, or can't store anything (a full disk, read-only):
@@ -360,6 +390,7 @@ class RoomSession:
                 client_id,
                 region=self.region,
                 max_chars=self.runtime.max_chars,
+                badge=self.badge,
             )
         )
         if sent.duplicate:

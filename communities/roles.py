@@ -108,6 +108,37 @@ async def roles_in(
     return held
 
 
+# The badge beside a name where someone writes (chat rooms, 1:1 support): the most senior
+# staff role they hold there, so members know who is there to help; members carry none.
+BADGE_ROLES: tuple[Role, ...] = (Role.ADMIN, Role.MODERATOR, Role.PEER_SUPPORTER)
+
+
+def badge(held: Iterable[Role]) -> Role | None:
+    """The one role shown beside a name, or None for a member (or someone who has left)."""
+    roles = frozenset(held)
+    return next((role for role in BADGE_ROLES if role in roles), None)
+
+
+def roles_with(member: Member | None, *, appointed: bool) -> frozenset[Role]:
+    """`roles_in` when the caller already knows whether the member is appointed to moderate
+    the community (a page of messages asks once for all its authors: `appointed_in`)."""
+    held = site_roles(member)
+    if appointed and Role.VISITOR not in held:
+        held |= {Role.MODERATOR}
+    return held
+
+
+async def appointed_in(s: AsyncSession, community_id: int | None) -> frozenset[int]:
+    """The ids of the members appointed to moderate this community (none where no community
+    owns the place)."""
+    if community_id is None:
+        return frozenset()
+    rows = await s.exec(
+        select(CommunityModerator.member_id).where(CommunityModerator.community_id == community_id)
+    )
+    return frozenset(rows)
+
+
 async def may(
     s: AsyncSession,
     member: Member | None,

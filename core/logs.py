@@ -1,5 +1,6 @@
 """Logging set-up: text or JSON lines, with a last-line guard that masks IP addresses and
-query strings (uvicorn's WebSocket lines print both, and `?token=` is a session token).
+query strings (uvicorn's WebSocket lines print both, and `?token=` is a session token). The
+one address left readable is the server's own, on the lines that say where to open it.
 
 Our own log lines carry no member text, passphrases or tokens to begin with: they name
 routes, ids and exception *types*; the database engine hides statement parameters in its
@@ -55,10 +56,34 @@ def redact(text: str) -> str:
     return _TOKEN.sub(_without_query, _IP.sub("[address]", text))
 
 
+# Lines that name only the server's own address, which is no member's, keep it: the operator
+# must read the URL to open. uvicorn's "running on" line (its arguments are the address it
+# listens on, whichever of its two places logs it: tests/kindred/test_site_url.py pins both
+# against the uvicorn we run), and our own lines logged with `extra=OWN_ADDRESS`, which
+# must put nothing else in them. Query strings are still cut from these.
+UVICORN_RUNNING = frozenset(
+    {
+        "Uvicorn running on %s://%s:%d (Press CTRL+C to quit)",
+        "Uvicorn running on %s://[%s]:%d (Press CTRL+C to quit)",
+    }
+)
+OWN_ADDRESS = {"kindred_own_address": True}
+
+
+def names_own_address(record: logging.LogRecord) -> bool:
+    if getattr(record, "kindred_own_address", False):
+        return True
+    msg = record.msg
+    return record.name == "uvicorn.error" and isinstance(msg, str) and msg in UVICORN_RUNNING
+
+
 class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        cleaned = redact(message)
+        if names_own_address(record):
+            cleaned = _TOKEN.sub(_without_query, message)
+        else:
+            cleaned = redact(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
         return True

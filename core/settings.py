@@ -10,6 +10,7 @@ core/ratelimit.py only counts.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -97,7 +98,8 @@ class Settings:
     )
     site_url: str = setting(
         "http://127.0.0.1:8000",
-        "The public origin members use; CSRF and WebSocket origin checks compare against it.",
+        "The public origin members use; CSRF and WebSocket origin checks compare against it. "
+        "Unset: the address `kindred serve` listens on (--host, --port).",
     )
     allowed_origins: tuple[str, ...] = setting(
         (), "Extra origins (comma-separated) accepted besides the site URL's."
@@ -249,6 +251,24 @@ class Settings:
                 shown = _mask(shown)
             rows.append((env_name(f.name), shown, f.metadata["help"]))
         return rows
+
+
+def server_url(host: str, port: int) -> str:
+    """The site URL of `kindred serve --host HOST --port PORT` when KINDRED_SITE_URL is unset:
+    the address a browser on this machine opens. A wildcard host listens on every address;
+    a browser here reaches it at the loopback one, which is what gets printed to open."""
+    host = host.strip().strip("[]")
+    if listens_everywhere(host):
+        host = "::1" if ":" in host else "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def listens_everywhere(host: str) -> bool:
+    """Whether `--host` is a wildcard (0.0.0.0, ::): every address of the machine."""
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]") or "0.0.0.0").is_unspecified  # noqa: S104
+    except ValueError:
+        return False  # a name
 
 
 def env_name(field_name: str) -> str:

@@ -19,13 +19,14 @@ from core.errors import Refusal
 from core.web.csrf import token_used
 from core.web.errors import form_errors
 from core.web.forms import form_text
-from core.web.params import MAX_ID, optional_int
+from core.web.params import MAX_ID, loose_int, optional_int
 from forum import aliases, notifications, queries, reactions, reading, thread_view, threads
 from forum.communities import create_community
 from forum.models import HELP_TYPES, THREAD_KINDS
 from forum.rendered import RenderedPages
 from forum.web import context, region_of, render
 from identity.auth import current_member, require_member
+from identity.country import country_name
 from identity.models import Member
 from moderation import api as moderation
 
@@ -42,11 +43,13 @@ def _thread_url(thread_id: int, **params: object) -> str:
 
 
 def _after_publish_url(published: threads.Published) -> str:
+    """Back to the thread, at the member's post; after words that read as a crisis, at the
+    crisis card instead (the top of the page, focused, with or without JavaScript)."""
     post = published.post
-    notice = "crisis" if published.verdict.crisis else None
-    if published.held:
-        return _thread_url(published.thread.id, held=post.id, notice=notice) + f"#p{post.id}"  # type: ignore[arg-type]
-    return _thread_url(published.thread.id, notice=notice) + f"#p{post.id}"  # type: ignore[arg-type]
+    crisis = published.verdict.crisis
+    held = post.id if published.held else None
+    url = _thread_url(published.thread.id, held=held, notice="crisis" if crisis else None)  # type: ignore[arg-type]
+    return url + ("#crisis" if crisis else f"#p{post.id}")
 
 
 # --------------------------------------------------------------------------- communities
@@ -158,14 +161,11 @@ async def thread_page(request: Request, **extra: Any) -> Response:
         await reading.record_visit(ctx.db, viewer, view.thread.id, newest)  # type: ignore[arg-type]
         # Audits whatever anonymous authors the page shows (none unless they may see them).
         await aliases.audit_anonymous_reveal(ctx.db, viewer, view)
-    notice = request.query_params.get("notice")
     data = {
         "view": view,
         "held_id": request.query_params.get("held"),
         "just_blocked": request.query_params.get("blocked", "")[:40] if viewer else "",
-        "crisis_resources": moderation.crisis_resources(region_of(request))
-        if notice == "crisis"
-        else None,
+        "crisis_card": _crisis_card(request, view),
         "values": {},
         "errors": {},
         "preview": None,
@@ -177,6 +177,22 @@ async def thread_page(request: Request, **extra: Any) -> Response:
     if reuse and status == 200 and not token_used(request):
         pages.put(key, source.signed_out_key, response.body)
     return response
+
+
+def _crisis_card(request: Request, view: thread_view.ThreadView) -> dict[str, Any] | None:
+    """What the crisis card shows after a member's words read as a crisis: helplines for
+    their country, and the truth about their post: waiting (held, and still held now) or
+    up."""
+    if request.query_params.get("notice") != "crisis":
+        return None
+    region = region_of(request)
+    held_id = loose_int(request.query_params.get("held"), high=MAX_ID)
+    shown = next((p.post for p in view.posts if p.post.id == held_id), None)
+    return {
+        "resources": moderation.crisis_resources(region),
+        "country": country_name(region),
+        "held": held_id is not None and (shown is None or shown.status == "held"),
+    }
 
 
 async def _preview(

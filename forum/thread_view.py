@@ -278,6 +278,7 @@ def _page_query(signed_in: bool) -> Select:
             page.c.status,
             page.c.html,
             page.c.hold_message,
+            page.c.crisis,  # its author's held notice says help is there now
             page.c.created_at,
             page.c.edited_at,
             Member.pseudonym.label("member_pseudonym"),  # type: ignore[attr-defined]

@@ -65,6 +65,13 @@ def valid_country(code: str | None) -> str | None:
     return code if code in COUNTRIES or code == ELSEWHERE else None
 
 
+def country_name(code: str | None) -> str | None:
+    """The name of a country with its own helplines ("GB" → "United Kingdom"); None for
+    "another country" or none, whose helplines are the international ones. Pages say whose
+    helplines they show, so a member shown the wrong country's can see it and change it."""
+    return COUNTRIES.get((code or "").upper())
+
+
 def chosen_country(conn: HTTPConnection) -> str | None:
     """What this person chose, if anything: a member's setting, else a visitor's cookie."""
     member = current_member(conn)

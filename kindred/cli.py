@@ -1,4 +1,4 @@
-"""`kindred …`: serve, migrate, create-admin, seed-demo, check.
+"""`kindred …`: serve, migrate, create-admin, seed-demo, remove-demo, check.
 
 Misconfiguration ends in one line that says what to change and a non-zero exit, never a
 traceback wall.
@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import getpass
+import logging
 import os
 import sqlite3
 import sys
@@ -16,8 +18,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from core.errors import Refusal
-from core.logs import configure_logging
-from core.settings import ConfigError, Settings
+from core.logs import OWN_ADDRESS, configure_logging
+from core.settings import ConfigError, Settings, env_name, listens_everywhere, server_url
+
+log = logging.getLogger("kindred")
 
 
 class CliError(Exception):
@@ -52,14 +56,25 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8000))
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--reload", action="store_true", help="Restart on code changes (dev).")
-    serve.add_argument("--demo", action="store_true", help="Seed demo communities if empty.")
+    serve.add_argument(
+        "--demo", action="store_true", help="Seed the demo (communities, threads) if empty."
+    )
     command("migrate", cmd_migrate, "Bring the database schema up to date.")
     admin = command("create-admin", cmd_create_admin, "Create a site admin (or promote one).")
     admin.add_argument("pseudonym")
     admin.add_argument(
         "--passphrase-stdin", action="store_true", help="Read the passphrase from standard input."
     )
-    command("seed-demo", cmd_seed_demo, "Add the demo communities (only those missing).")
+    command(
+        "seed-demo",
+        cmd_seed_demo,
+        "Add the demo communities, sessions and threads (only those missing).",
+    )
+    command(
+        "remove-demo",
+        cmd_remove_demo,
+        "Delete the demo members, their threads and replies (nothing else).",
+    )
     command("check", cmd_check, "Show effective settings (secrets masked) and test connections.")
     backup = command("backup", cmd_backup, "Back up the embedded database to PATH.")
     backup.add_argument("path", type=Path)
@@ -100,6 +115,8 @@ def _ensure_data_dir(settings: Settings) -> None:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
+    from chat.runtime import TRANSPORT_MAX_BYTES
+
     if args.workers > 1 and not settings.redis_url:
         raise CliError(
             "--workers above 1 needs KINDRED_REDIS_URL: chat rooms, presence and rate limits "
@@ -111,6 +128,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     _prepare_database(settings)
     if args.demo:
         cmd_seed_demo(settings, args, only_if_empty=True)
+    settings = _site_url_follows(settings, args.host, args.port)
     uvicorn.run(
         "kindred.app:app_from_env",
         factory=True,
@@ -121,7 +139,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         # Measured against uvicorn's legacy "websockets" protocol (300 clients x 100 messages,
         # loopback): ~16k vs ~13.5k deliveries/s, and the legacy one is deprecated.
         ws="websockets-sansio",
-        ws_max_size=16 * 1024,  # larger frames close with 1009
+        ws_max_size=TRANSPORT_MAX_BYTES,  # chat answers past 16 KiB (too_long), then 1009
         ws_ping_interval=30,  # keeps carriers' and routers' NAT entries alive …
         ws_ping_timeout=20,  # … and notices a dead peer within a minute
         # Compression runs once per frame *per member* (each connection has its own zlib
@@ -136,6 +154,28 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         proxy_headers=False,  # X-Forwarded-For is handled by KINDRED_TRUSTED_PROXIES
     )
     return 0
+
+
+def _site_url_follows(settings: Settings, host: str, port: int) -> Settings:
+    """Unless KINDRED_SITE_URL is set, the site URL is where this server listens, so that
+    `PORT=8931 make run` works: the origin checks of chat, previews and facilitators compare
+    against it. Set, it wins: it is the address members open (a proxy's, say)."""
+    if os.environ.get(env_name("site_url"), "").strip():
+        log.info("open Kindred at %s (KINDRED_SITE_URL)", settings.site_url, extra=OWN_ADDRESS)
+        return settings
+    url = server_url(host, port)
+    # The app factory reads its settings from the environment, here and in every worker.
+    os.environ[env_name("site_url")] = url
+    log.info("open Kindred at %s", url, extra=OWN_ADDRESS)
+    if listens_everywhere(host):
+        log.warning(
+            "listening on every address, but the site URL is %s: a browser on another "
+            "machine is refused chat and previews until KINDRED_SITE_URL is the address "
+            "it opens",
+            url,
+            extra=OWN_ADDRESS,
+        )
+    return dataclasses.replace(settings, site_url=url).validated()
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
@@ -187,19 +227,56 @@ def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_seed_demo(
     settings: Settings, args: argparse.Namespace, *, only_if_empty: bool = False
 ) -> int:
+    from kindred.app import create_app
+    from kindred.demo import DemoError, Seeded, seed_demo, seed_threads, seeding_settings
+
+    _prepare_database(settings)
+
+    async def run() -> int:
+        # The app's own context, so that demo threads are vetted as members' posts are.
+        ctx = create_app(seeding_settings(settings)).state.ctx
+        seeded = Seeded()
+        try:
+            added = await seed_demo(ctx.db, only_if_empty=only_if_empty)
+            if added or not only_if_empty:
+                seeded = await seed_threads(ctx)
+        except DemoError as exc:
+            raise CliError(str(exc)) from None
+        finally:
+            await ctx.db.close()
+        if added:
+            print(f"demo: added {', '.join(added)}")
+        if seeded.threads:
+            print(
+                f"demo: added {seeded.threads} threads and {seeded.replies} replies by demo "
+                "members (`kindred remove-demo` deletes them)"
+            )
+        return 0
+
+    return asyncio.run(run())
+
+
+def cmd_remove_demo(settings: Settings, args: argparse.Namespace) -> int:
     from core.db import Database
-    from kindred.demo import seed_demo
+    from kindred.demo import remove_demo
 
     _prepare_database(settings)
 
     async def run() -> int:
         db = Database(settings.effective_database_url)
         try:
-            added = await seed_demo(db, only_if_empty=only_if_empty)
+            removed = await remove_demo(db)
         finally:
             await db.close()
-        if added:
-            print(f"demo: added {', '.join(added)}")
+        print(
+            f"demo: removed {removed.threads} threads ({removed.posts} posts) and "
+            f"{removed.members} demo members"
+        )
+        if removed.kept:
+            print(
+                f"demo: kept {removed.kept} demo threads that members have replied to, with "
+                "their demo authors (a moderator can remove them)"
+            )
         return 0
 
     return asyncio.run(run())

@@ -36,6 +36,7 @@ from core.errors import Refusal
 from identity.models import Member
 from moderation import policy as policies
 from moderation.content import Action, ContentKind, Decision, Reason, noun
+from moderation.crisis import CRISIS_CODE, held_notice
 from moderation.crisis.resources import crisis_resources
 from moderation.standing import standing
 from moderation.trust import Trust
@@ -385,6 +386,8 @@ def _verdict(place: Place, decisions: dict[str, Decision]) -> Verdict:
         notice = notice if reason.code == "crisis" or surface.crisis == "let_through" else None
         return Verdict(place, Action.REFUSE, reason, decisions, notice, 422, part=name)
     if worst.held:
+        if notice and notice.get("code") == CRISIS_CODE:
+            notice = held_notice(notice, surface.kind)  # never "your post is up" when held
         return Verdict(place, Action.HOLD, worst.reason, decisions, notice, 202, part=name)
     return Verdict(place, Action.PUBLISH, None, decisions, notice)
 

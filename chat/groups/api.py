@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from chat.events import iso
-from chat.groups import scheduling, service
+from chat.groups import clock, scheduling, service
 from chat.groups.actions import ACTIONS
 from chat.groups.pages import schedule_from
 from chat.groups.session_view import session_view
@@ -81,7 +81,7 @@ async def _view(request: Request, session_id: int) -> dict[str, Any]:
     found = await session_view(db, session_id, member)
     if found is None:
         raise Refusal("not_found", "There's no group session at this address.", 404)
-    view = {"session": found.state, "you": found.you}
+    view = {"session": found.state, "you": found.you, "parts": found.parts}
     if found.panel is not None:  # a facilitator's
         view["panel"] = found.panel
     return view
@@ -104,7 +104,16 @@ async def session_action(request: Request) -> Response:
     return JSONResponse(await _view(request, session_id))
 
 
+async def time_zones(request: Request) -> Response:
+    """Every zone the sessions' time-zone picker offers: sessions.js asks for it only when a
+    member starts choosing, so the pages carry a short list (chat/groups/clock.py)."""
+    return JSONResponse(
+        {"zones": clock.listed_zones()}, headers={"cache-control": "public, max-age=86400"}
+    )
+
+
 routes = [
+    Route("/api/v1/time-zones", time_zones, methods=["GET"]),
     Route("/api/v1/sessions", list_sessions, methods=["GET"]),
     Route("/api/v1/sessions", create_sessions, methods=["POST"]),
     Route("/api/v1/sessions/{id:int}", show_session, methods=["GET"]),

@@ -4,6 +4,11 @@ Each action validates, writes and commits, and only then tells the room: a `sess
 frame to every connection (lobby included) through the broker, and, where one member's place
 changes, a word to that member's own connections (admitted: reconnect and come in; removed
 or the session ended: close for good). See docs/protocol.md.
+
+Every facilitator's action is written to the audit log in the transaction that takes it
+(`audit`): what was done to which session, never a member's words, and never who is in a
+private session (admitting, the floor, a mute name nobody). Raising a hand is a member's
+own business and is not recorded.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from chat.gates import CLOSE_GONE, CLOSE_RECONNECT
 from chat.groups.models import GroupSession, GroupSessionParticipant
 from chat.groups.seats import give_seat
 from chat.groups.service import get_session, is_facilitator, public_state, refuse_if_over
-from chat.models import SLOW_MODE_CHOICES
+from chat.models import SLOW_MODE_CHOICES, slow_mode_label
 from core.context import AppContext
 from core.db import utcnow
 from core.errors import Refusal
@@ -51,6 +56,29 @@ async def _named(s: AsyncSession, session: GroupSession, pseudonym: str) -> Grou
     return found
 
 
+async def audit(
+    s: AsyncSession,
+    member: Member | None,
+    action: str,
+    session: GroupSession,
+    reason: str = "",
+    public_summary: str | None = None,
+) -> None:
+    """One audit entry for a facilitator's action on this session (member None: Kindred's
+    sweeper). `public_summary` goes to the community's public log: only for what moderates
+    the room (lock, slow mode, mute, removal, cancelling), in words that name nobody."""
+    await moderation.record(
+        s,
+        member,
+        action,
+        "group_session",
+        session.id,
+        session.community_id,
+        reason,
+        public_summary,
+    )
+
+
 async def broadcast(ctx: AppContext, session_id: int) -> dict[str, Any]:
     """Tell every connection in the session's room its new state (after the commit)."""
     async with ctx.db.read() as s:
@@ -60,14 +88,24 @@ async def broadcast(ctx: AppContext, session_id: int) -> dict[str, Any]:
     return state
 
 
-async def _change(ctx: AppContext, member: Member, session_id: int, **values: Any) -> None:
-    """A facilitator's plain change to the session row, then the room is told."""
+async def _change(
+    ctx: AppContext,
+    member: Member,
+    session_id: int,
+    action: str,
+    values: dict[str, Any],
+    *,
+    reason: str = "",
+    public_summary: str | None = None,
+) -> None:
+    """A facilitator's plain change to the session row, audited, then the room is told."""
     async with ctx.db.transaction() as s:
         session = await facilitated(s, member, session_id)
         refuse_if_over(session)
         for name, value in values.items():
             setattr(session, name, value)
         s.add(session)
+        await audit(s, member, action, session, reason, public_summary)
     await broadcast(ctx, session_id)
 
 
@@ -83,6 +121,7 @@ async def admit(ctx: AppContext, member: Member, session_id: int, pseudonym: str
             raise Refusal("not_in_lobby", "That member isn't waiting in the lobby.", status=409)
         seat.status = "admitted"
         s.add(seat)
+        await audit(s, member, "session_admit", session)
         room_id, admitted = session.room_id, [seat.member_id]
     await _let_in(ctx, session_id, room_id, admitted)
 
@@ -102,6 +141,8 @@ async def admit_all(ctx: AppContext, member: Member, session_id: int) -> int:
         for seat in waiting:
             seat.status = "admitted"
             s.add(seat)
+        if waiting:  # nobody waiting: nothing was done
+            await audit(s, member, "session_admit_all", session, f"{len(waiting)} let in")
         room_id, admitted = session.room_id, [seat.member_id for seat in waiting]
     await _let_in(ctx, session_id, room_id, admitted)
     return len(admitted)
@@ -114,7 +155,16 @@ async def _let_in(ctx: AppContext, session_id: int, room_id: int, members: list[
 
 
 async def set_locked(ctx: AppContext, member: Member, session_id: int, locked: bool) -> None:
-    await _change(ctx, member, session_id, locked=locked)
+    await _change(
+        ctx,
+        member,
+        session_id,
+        "session_lock" if locked else "session_unlock",
+        {"locked": locked},
+        public_summary="A group session was closed to late joiners"
+        if locked
+        else "A group session was opened to late joiners again",
+    )
 
 
 # --------------------------------------------------------------------------- the room
@@ -134,13 +184,22 @@ async def pin(
         if verdict.refused:
             raise verdict.refusal(draft=text)
         html = verdict.html
-    await _change(ctx, member, session_id, pinned_text=text, pinned_html=html)
+    action = "session_pin" if text else "session_unpin"
+    await _change(ctx, member, session_id, action, {"pinned_text": text, "pinned_html": html})
 
 
 async def set_slow_mode(ctx: AppContext, member: Member, session_id: int, seconds: int) -> None:
     if seconds not in SLOW_MODE_CHOICES:
         raise Refusal("invalid", "Choose one of the slow mode settings offered.")
-    await _change(ctx, member, session_id, slow_mode_seconds=seconds)
+    await _change(
+        ctx,
+        member,
+        session_id,
+        "session_slow_mode",
+        {"slow_mode_seconds": seconds},
+        reason=str(seconds),
+        public_summary=f"Slow mode in a group session: {slow_mode_label(seconds).lower()}",
+    )
 
 
 async def set_turn_taking(ctx: AppContext, member: Member, session_id: int, on: bool) -> None:
@@ -157,6 +216,7 @@ async def set_turn_taking(ctx: AppContext, member: Member, session_id: int, on: 
                 .values(hand_raised_at=None)
             )
         s.add(session)
+        await audit(s, member, "session_turns_on" if on else "session_turns_off", session)
     await broadcast(ctx, session_id)
 
 
@@ -181,6 +241,8 @@ async def give_floor(ctx: AppContext, member: Member, session_id: int, pseudonym
         else:
             session.floor_member_id = None
         s.add(session)
+        given = session.floor_member_id is not None
+        await audit(s, member, "session_floor" if given else "session_floor_back", session)
     await broadcast(ctx, session_id)
 
 
@@ -222,13 +284,11 @@ async def set_muted(
         seat = await _named(s, session, pseudonym)
         seat.muted = muted
         s.add(seat)
-        await moderation.record(
+        await audit(
             s,
             member,
             "session_mute" if muted else "session_unmute",
-            "group_session",
-            session_id,
-            session.community_id,
+            session,
             public_summary="A member was muted in a group session"
             if muted
             else "A member was unmuted in a group session",
@@ -261,13 +321,11 @@ async def remove(ctx: AppContext, member: Member, session_id: int, pseudonym: st
             session.floor_member_id = None
         s.add(seat)
         s.add(session)
-        await moderation.record(
+        await audit(
             s,
             member,
             "session_remove",
-            "group_session",
-            session_id,
-            session.community_id,
+            session,
             public_summary="A member was removed from a group session",
         )
         target, room_id = seat.member_id, session.room_id

@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from chat.events import tell_member
 from chat.gates import CLOSE_GONE
-from chat.groups.controls import broadcast, facilitated
+from chat.groups.controls import audit, broadcast, facilitated
 from chat.groups.models import GroupSession, GroupSessionFacilitator, GroupSessionParticipant
 from chat.groups.service import ends_at, get_session, refuse_if_over
 from chat.models import ChatMessage
@@ -36,6 +36,7 @@ async def start(ctx: AppContext, member: Member, session_id: int) -> None:
             return
         session.status, session.started_at = "live", utcnow()
         s.add(session)
+        await audit(s, member, "session_start", session)
     await broadcast(ctx, session_id)
 
 
@@ -52,6 +53,7 @@ async def end(ctx: AppContext, member: Member | None, session_id: int) -> None:
         session.status, session.ended_at = "ended", utcnow()
         session.floor_member_id, session.turn_taking = None, False
         s.add(session)
+        await audit(s, member, "session_end", session, "" if member else "nobody ended it")
         if ctx.settings.session_grace_minutes == 0:
             await purge_messages(s, session)
         people = await _everyone(s, session)
@@ -72,6 +74,9 @@ async def cancel(ctx: AppContext, member: Member, session_id: int) -> None:
             )
         session.status, session.ended_at, session.seats_taken = "cancelled", utcnow(), 0
         s.add(session)
+        await audit(
+            s, member, "session_cancel", session, public_summary="A group session was cancelled"
+        )
         people = await _everyone(s, session)
     state = await broadcast(ctx, session_id)
     for person in people:
@@ -179,3 +184,4 @@ async def save_summary(ctx: AppContext, member: Member, session_id: int, text: s
         session = await facilitated(s, member, session_id)
         session.summary_note = text
         s.add(session)
+        await audit(s, member, "session_summary" if text else "session_summary_clear", session)

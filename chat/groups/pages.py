@@ -4,7 +4,8 @@ drives, with the facilitator's panel), its .ics download, and every action as a 
 
 Times are stored in UTC. A page shows them on the member's own clock when they have chosen a
 zone (a cookie, set on the sessions page); otherwise in UTC, inside <time datetime>, and
-static/js/sessions.js rewrites them in the browser's zone.
+static/js/sessions.js rewrites them in the browser's zone. Either way they are written the one
+way chat/groups/clock.py says.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from starlette.routing import Route
 
 from chat import rooms, sending
 from chat.events import iso
-from chat.groups import recurrence, scheduling, service
+from chat.groups import clock, recurrence, scheduling, service
 from chat.groups.actions import ACTIONS
 from chat.groups.ics import calendar
 from chat.groups.session_view import calendar_sessions, session_page
@@ -49,14 +50,12 @@ def member_zone(request: Request) -> str | None:
 
 
 def when_for(zone_name: str | None):  # type: ignore[no-untyped-def]
-    """A template helper: {iso, text, local} for a UTC moment on the member's clock."""
+    """A template helper: {iso, text, convert} for a UTC moment on the member's clock."""
 
     def when(moment: datetime) -> dict[str, Any]:
-        shown = recurrence.local(moment, zone_name)
-        label = zone_name or "UTC"
         return {
             "iso": iso(moment),
-            "text": shown.strftime("%a %-d %b %Y, %H:%M") + f" ({label})",
+            "text": clock.on_clock(moment, zone_name),
             "convert": zone_name is None,  # sessions.js shows it in the browser's zone
         }
 
@@ -95,25 +94,26 @@ async def upcoming_page(request: Request) -> Response:
         "community": community,
         "community_slug": slug,
         "communities": await service.community_options(ctx.db),
-        "zones": recurrence.zone_names(),
+        "zones": clock.common_zones(member_zone(request)),
         "can_schedule": bool(await scheduling.schedulable(ctx.db, member)),
     }
     return _render(request, "chat/groups/list.html", data)
 
 
 async def set_zone(request: Request) -> Response:
-    """Remember the member's chosen time zone (a cookie: nothing stored about them)."""
+    """Remember the member's chosen time zone (a cookie: nothing stored about them). An empty
+    box forgets it: times then follow the device's zone (or UTC without JavaScript)."""
     form = await request.form()
-    name = form_text(form, "zone").strip()
+    typed = form_text(form, "zone").strip()
     back = form_text(form, "next") or "/sessions"
     if not back.startswith("/") or back.startswith("//") or urlsplit(back).netloc:
         back = "/sessions"
     response = RedirectResponse(back, 303)
-    if not name:
+    if not typed:
         response.delete_cookie(ZONE_COOKIE)
         return response
     try:
-        recurrence.zone(name)
+        name = clock.find_zone(typed)
     except recurrence.TimeError as exc:
         return error_response(request, 422, "invalid_time_zone", str(exc))
     response.set_cookie(ZONE_COOKIE, name, max_age=365 * 86400, httponly=True, samesite="lax")
@@ -164,7 +164,7 @@ async def new_session(request: Request) -> Response:
         )
     values: dict[str, Any] = {
         "community": request.query_params.get("community", ""),
-        "timezone": member_zone(request) or "",
+        "timezone": member_zone(request) or "UTC",
         "duration_minutes": "60",
         "capacity": "12",
         "ground_rules": DEFAULT_RULES,
@@ -172,7 +172,9 @@ async def new_session(request: Request) -> Response:
         "time": "19:00",
     }
     error = None
+    guess_zone = member_zone(request) is None  # sessions.js puts in the browser's
     if request.method == "POST":
+        guess_zone = False
         form = await request.form()
         values = {k: form_text(form, k) for k in form}
         try:
@@ -185,7 +187,8 @@ async def new_session(request: Request) -> Response:
         "values": values,
         "error": error,
         "communities": offered,
-        "zones": recurrence.zone_names(),
+        "zones": clock.common_zones(str(values.get("timezone", "")) or None),
+        "guess_zone": guess_zone,
         "max_weeks": recurrence.MAX_OCCURRENCES,
     }
     return _render(request, "chat/groups/new.html", data, error.status if error else 200)
@@ -212,6 +215,7 @@ async def _session_page(
         "room": page.room,
         "state": page.view.state,
         "you": page.view.you,
+        "parts": page.view.parts,
         "panel": page.view.panel,
         "inside": page.inside,
         "waiting": page.waiting,
@@ -280,7 +284,14 @@ async def session_action(request: Request) -> Response:
         return await _session_page(
             request, error=exc, draft=values.get("text", ""), status=exc.status
         )
-    anchor = "#controls" if request.path_params["action"] not in ("rsvp", "join") else ""
+    done = request.path_params["action"]
+    anchor = (
+        ""
+        if done in ("rsvp", "join", "cancel-rsvp")
+        else "#chat"
+        if done == "hand"
+        else "#controls"
+    )
     return RedirectResponse(service.session_url(_id(request)) + anchor, 303)
 
 

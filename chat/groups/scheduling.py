@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from chat.events import iso
-from chat.groups import recurrence
+from chat.groups import clock, recurrence
+from chat.groups.controls import audit
 from chat.groups.models import GroupSession, GroupSessionFacilitator, GroupSessionSeries
 from chat.groups.service import (
     LIVE,
@@ -79,7 +79,7 @@ async def schedule(ctx: AppContext, member: Member, form: Schedule) -> list[Grou
     if not MIN_SEATS <= form.capacity <= MAX_SEATS:
         raise Refusal("invalid", f"A session has from {MIN_SEATS} to {MAX_SEATS} seats.")
     try:
-        slot = recurrence.parse_slot(form.date, form.time, form.timezone)
+        slot = recurrence.parse_slot(form.date, form.time, clock.find_zone(form.timezone))
         starts = recurrence.weekly(slot, form.weeks)
     except recurrence.TimeError as exc:
         raise Refusal("invalid_time", str(exc)) from None
@@ -150,6 +150,8 @@ async def schedule(ctx: AppContext, member: Member, form: Schedule) -> list[Grou
             for person in {f.id: f for f in facilitators}.values():
                 s.add(GroupSessionFacilitator(session_id=session.id, member_id=person.id))  # type: ignore[arg-type]
             created.append(session)
+        weekly = f"weekly, {len(created)} sessions" if len(created) > 1 else ""
+        await audit(s, member, "session_schedule", created[0], weekly)
     return created
 
 
@@ -193,8 +195,9 @@ async def _refuse_overlap(
         if ends_at(other) > start:
             raise Refusal(
                 "session_overlap",
-                f"{name} is already facilitating “{other.title}” at {iso(other.starts_at)} "
-                "(UTC), which overlaps this time. Choose another time.",
+                f"{name} is already facilitating “{other.title}” at "
+                f"{clock.on_clock(other.starts_at, None)}, which overlaps this time. "
+                "Choose another time.",
                 status=409,
             )
 

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from chat.events import iso
+from chat.groups.clock import on_clock
 from chat.groups.models import GroupSession, GroupSessionParticipant
 from chat.groups.service import (
     get_session,
@@ -165,7 +165,7 @@ async def _join(
             raise Refusal(
                 "lobby_not_open",
                 f"The lobby opens {lobby_minutes} minutes before the start, at "
-                f"{iso(opens)} (UTC). Your seat is kept if you RSVP'd.",
+                f"{on_clock(opens, None)}. Your seat is kept if you RSVP'd.",
                 status=409,
             )
         seat = await participant(s, session_id, member.id)  # type: ignore[arg-type]

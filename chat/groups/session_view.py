@@ -5,6 +5,10 @@ session of a members-only community is not admitted to exist for visitors: these
 None, and each surface says so in its own way (a page asks them to sign in, the API answers
 404). The page shows the conversation only to those inside: its facilitators and the
 members they let in.
+
+Which parts of the room a viewer sees is decided once, by `room_parts`: the page renders it
+without JavaScript, the JSON API hands it to sessions.js after every change, so no state
+shows a control that makes no sense in it.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ class SessionView:
     state: dict[str, Any]  # what everyone connected to the room may see: counts, never names
     you: dict[str, Any]  # the viewer's own place: their seat, whether they're in
     panel: dict[str, Any] | None  # names, for the session's facilitators only
+    parts: dict[str, bool]  # which parts of the room this viewer sees now (room_parts)
 
 
 @dataclass(frozen=True)
@@ -64,7 +69,35 @@ async def _view(s: AsyncSession, session_id: int, member: Member | None) -> Sess
     state = await public_state(s, session)
     you = await member_view(s, session, member)
     panel = await facilitator_view(s, session) if you["role"] == "facilitator" else None
-    return SessionView(session, state, you, panel)
+    return SessionView(session, state, you, panel, room_parts(state, you))
+
+
+def room_parts(state: dict[str, Any], you: dict[str, Any]) -> dict[str, bool]:
+    """Which parts of the session's room this viewer sees, given the public state and their
+    own place: waiting in the lobby, in before the start, in while it's live (with or without
+    the floor, muted or not), or after the end. Each part is an element with `data-part`."""
+    status = state["status"]
+    over, live = status in ("ended", "cancelled"), status == "live"
+    lead = you.get("role") == "facilitator"
+    admitted = you.get("role") == "member" and you.get("status") == "admitted"
+    inside = (lead or admitted) and not over
+    waiting = you.get("status") == "lobby" and not over
+    muted = admitted and bool(you.get("muted"))
+    hand = admitted and live and bool(state["turn_taking"]) and not muted
+    notes = ("pinned_html", "turn_taking", "slow_mode_seconds", "locked")
+    return {
+        "connection": inside or waiting,  # the live connection's status line
+        "lobby": waiting,
+        "not-started": inside and status == "scheduled",
+        "ended": over,
+        "state": not over and any(state[name] for name in notes),
+        "conversation": (lead or admitted),  # the messages (kept on screen after the end)
+        "composer": inside and live and not muted,
+        "muted": muted and live,
+        "hand": hand,
+        "hand-button": hand and not you.get("has_floor"),
+        "here-now": inside,
+    }
 
 
 async def session_view(db: Database, session_id: int, member: Member | None) -> SessionView | None:

@@ -18,6 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from chat import rooms, sending
+from chat.badges import badge_in
 from chat.runtime import chat_runtime, region_of
 from chat.support import access, asking, conversation, requests, supporters
 from chat.support.feedback import feedback_for, give_feedback, may_read_feedback
@@ -213,15 +214,19 @@ async def _post_message(request: Request) -> Response:
     form = await request.form()
     body = form.get("body")
     body = body if isinstance(body, str) else ""
+    ctx = get_context(request)
+    async with ctx.db.read() as s:
+        badge = await badge_in(s, member, talk.room.community_id)
     try:
         sent = await sending.send_message(
-            get_context(request),
+            ctx,
             member,
             talk.room,
             body,
             form_text(form, "client_id").strip() or None,
             region=region_of(request),
             max_chars=chat_runtime(request).max_chars,
+            badge=badge,
         )
     except Refusal as exc:
         keep = "" if exc.code == "held" else body  # a held message is stored already

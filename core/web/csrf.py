@@ -16,15 +16,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from http.cookies import SimpleCookie
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from starlette.datastructures import Headers
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core.logs import OWN_ADDRESS, redact
 from core.settings import Settings
 from core.web.cookies import cookie_options, presession_cookie_name, session_cookie_name
 
@@ -32,6 +34,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FORM_TYPE = "application/x-www-form-urlencoded"
 NEW_PRESESSION = "kindred.new_presession"
 TOKEN_USED = "kindred.csrf_token_used"
+
+log = logging.getLogger("kindred.origin")
 
 
 def token_used(conn: HTTPConnection) -> bool:
@@ -63,7 +67,7 @@ def csrf_token(conn: HTTPConnection) -> str:
 def origin_allowed(headers: Headers, settings: Settings) -> bool:
     origin = headers.get("origin")
     if origin is not None and origin != "null":
-        return origin.rstrip("/").lower() in settings.origins
+        return _ours(origin, headers, settings)
     # Under our Referrer-Policy (no-referrer) browsers send "Origin: null" even for our own
     # forms; Sec-Fetch-Site still says where the request came from.
     return headers.get("sec-fetch-site", "") != "cross-site"
@@ -76,7 +80,36 @@ def websocket_origin_allowed(headers: Headers, settings: Settings) -> bool:
     origin = headers.get("origin")
     if origin is None:
         return headers.get("sec-fetch-site", "") != "cross-site"
-    return origin.rstrip("/").lower() in settings.origins
+    return _ours(origin, headers, settings)
+
+
+def _ours(origin: str, headers: Headers, settings: Settings) -> bool:
+    if origin.rstrip("/").lower() in settings.origins:
+        return True
+    # One of this server's own pages, opened at another address than the site URL (the
+    # browser says same-origin, or the origin is the host it asked for): refused like any
+    # other site, or the check would mean nothing, but the operator is told why, once per
+    # refusal, since members only see chat and previews failing.
+    same = headers.get("sec-fetch-site") == "same-origin"
+    netloc = _netloc(origin)
+    if same or (netloc and netloc == headers.get("host", "").lower()):
+        shown = "".join(c for c in origin[:120] if c.isprintable())
+        log.warning(
+            "refused a request from this site's own page at %s: the site URL is %s "
+            "(KINDRED_SITE_URL). Open Kindred at the site URL, or set KINDRED_SITE_URL to "
+            "the address members use",
+            redact(shown),
+            settings.site_url,
+            extra=OWN_ADDRESS,
+        )
+    return False
+
+
+def _netloc(url: str) -> str:
+    try:
+        return urlsplit(url).netloc.lower()
+    except ValueError:  # "http://[::1", say: a client's garbage
+        return ""
 
 
 class CSRFMiddleware:

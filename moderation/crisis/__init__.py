@@ -50,6 +50,7 @@ __all__ = [
     "crisis_filter",
     "detect_crisis",
     "find_crisis_language",
+    "held_notice",
     "model_vetoed",
 ]
 
@@ -192,9 +193,18 @@ def _publish_message(kind: ContentKind) -> str:
 def _hold_notice_message(kind: ContentKind) -> str:
     return (
         "It sounds like you're going through something really hard right now. You're not "
-        f"alone, and people here care. A peer supporter will read your {noun(kind)} soon. "
-        "If you might act on these thoughts, please reach out to someone now:"
+        f"alone, and people here care. Your {noun(kind)} is waiting: a peer supporter or "
+        "moderator will read it first, and it goes to the front of their queue. You don't "
+        "have to wait to get help. If you might act on these thoughts, please reach out to "
+        "someone now:"
     )
+
+
+def held_notice(notice: dict[str, Any], kind: ContentKind) -> dict[str, Any]:
+    """The crisis notice for words that wait for a reader, whatever held them (the
+    new-member hold, a watched word, the community's crisis action): the filter says "your
+    post is up" when it alone would publish, which is untrue of a held post."""
+    return {**notice, "message": _hold_notice_message(kind)}
 
 
 def _hold_reason(kind: ContentKind) -> Reason:

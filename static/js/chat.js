@@ -6,7 +6,8 @@
    is lost and a resend after a reconnect never duplicates (the server knows each client_id).
    It reconnects with jittered exponential backoff, resuming with ?after=<last id seen>, and
    sends a ping every 25 s so a dead connection is noticed even when the network says
-   nothing. The protocol is described in docs/protocol.md. */
+   nothing. Yours say where they are (sending, waiting, held and why); a refusal gives the
+   text back. The protocol is described in docs/protocol.md; see also chat-app.js. */
 (function () {
   "use strict";
 
@@ -24,6 +25,7 @@
   var membersEl = document.getElementById("chat-members");
   var older = document.getElementById("chat-older");
   var crisis = document.getElementById("chat-crisis");
+  var scroller = document.getElementById("chat-scroll"); // none: the page itself scrolls
   var outboxKey = "kindred.chat.outbox." + slug;
   var hiddenKey = "kindred.chat.hidden";
 
@@ -32,6 +34,7 @@
   var MAX_DELAY = 30000;
   // The server's text asks to try again; here the outbox does that by itself.
   var UNAVAILABLE = "We couldn't save your message just now. It's kept here and will be sent by itself in a few seconds.";
+  var BADGES = { admin: "Admin", moderator: "Moderator", peer_supporter: "Peer supporter" };
 
   var lastId = Number(root.dataset.lastId) || 0;
   var socket = null;
@@ -43,6 +46,7 @@
   var flushTimer = null;
   var members = [];
   var outbox = loadOutbox();
+  var offline = null; // the state line's words while away
 
   // ------------------------------------------------------------------ small helpers
 
@@ -82,6 +86,18 @@
     root.dataset.connection = kind;
   }
 
+  // Away: also how many messages wait to be sent.
+  function showOffline(text, kind) {
+    offline = [text, kind || "offline"];
+    var n = outbox.length;
+    setState(text + (n ? " · " + n + (n === 1 ? " message" : " messages") + " waiting to send" : ""), offline[1]);
+  }
+
+  // For pages built on a room (chat-app.js); false when one cancelled it.
+  function fire(name, detail) {
+    return root.dispatchEvent(new CustomEvent(name, { detail: detail, cancelable: true }));
+  }
+
   // kind "later": nothing is lost, the message waits and goes by itself (a gentler notice,
   // which goes away once everything kept has been sent).
   function showError(text, kind) {
@@ -98,7 +114,13 @@
   }
 
   function nearBottom() {
+    if (scroller) return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 80;
     return window.innerHeight + window.scrollY >= document.body.scrollHeight - 120;
+  }
+
+  function toBottom(li) {
+    if (scroller) scroller.scrollTop = scroller.scrollHeight;
+    else li.scrollIntoView({ block: "end" });
   }
 
   // ------------------------------------------------------------------ rendering messages
@@ -109,6 +131,10 @@
     li.dataset.id = m.id;
     var meta = el("p", "chat-meta");
     meta.appendChild(el("span", "author", m.author.pseudonym));
+    if (BADGES[m.author.badge]) {
+      meta.appendChild(document.createTextNode(" "));
+      meta.appendChild(el("span", "badge badge-ok chat-badge", BADGES[m.author.badge]));
+    }
     meta.appendChild(document.createTextNode(" "));
     var time = el("time", "", m.created_at.slice(11, 16) + " UTC");
     time.setAttribute("datetime", m.created_at);
@@ -134,41 +160,60 @@
     return f;
   }
 
-  function insertMessage(m) {
-    var stick = nearBottom();
+  // `mine`: your own, back from the server. Others arriving while you read further up, or
+  // are away, are told as unseen.
+  function insertMessage(m, mine) {
+    var stick = mine || (nearBottom() && document.visibilityState !== "hidden");
     var li = messageItem(m);
     var after = null;
     var items = list.querySelectorAll("li.chat-message[data-id]");
     for (var i = 0; i < items.length; i++) {
       if (Number(items[i].dataset.id) > m.id) { after = items[i]; break; }
     }
-    var firstPending = list.querySelector("li.pending");
-    list.insertBefore(li, after || firstPending);
+    var yours = list.querySelector("li.pending, li.held"); // yours stay last
+    list.insertBefore(li, after || yours);
     var empty = document.getElementById("chat-empty");
     if (empty) empty.remove();
-    if (stick) li.scrollIntoView({ block: "end" });
+    if (stick) toBottom(li);
+    else if (m.id > lastId) fire("kindred:unseen", li);
   }
 
   function onMessage(m) {
-    settle(m.client_id);
+    var mine = settle(m.client_id);
     if (document.getElementById("m" + m.id)) return; // already shown: never twice
-    insertMessage(m);
+    insertMessage(m, mine);
     if (m.id > lastId) lastId = m.id;
   }
 
-  function pendingItem(item) {
-    var li = el("li", "chat-message pending");
-    li.id = "pending-" + item.client_id;
+  // One of yours not in the room yet: "pending" or "held".
+  function ownItem(item, kind, state, note) {
+    var li = el("li", "chat-message " + kind);
+    li.id = kind + "-" + item.client_id;
     var meta = el("p", "chat-meta");
     meta.appendChild(el("span", "author", "You"));
     meta.appendChild(document.createTextNode(" "));
-    meta.appendChild(el("span", "chat-pending-state", live ? "Sending…" : "Waiting for the connection…"));
+    meta.appendChild(el("span", "chat-pending-state", state));
     li.appendChild(meta);
-    li.appendChild(el("div", "chat-body", item.body));
-    list.appendChild(li);
-    li.scrollIntoView({ block: "end" });
+    li.appendChild(el("div", "chat-body chat-text", item.body));
+    if (note) li.appendChild(el("p", "chat-note", note));
+    var old = document.getElementById("pending-" + item.client_id);
+    if (old) old.replaceWith(li);
+    else list.appendChild(li);
+    toBottom(li);
     var empty = document.getElementById("chat-empty");
     if (empty) empty.remove();
+    return li;
+  }
+
+  function pendingItem(item) {
+    ownItem(item, "pending", live ? "Sending…" : "Waiting for the connection…");
+  }
+
+  // Not sent: back in the box (above anything written since) to edit and retry.
+  function giveBack(item) {
+    settle(item.client_id);
+    textarea.value = item.body + (textarea.value.trim() ? "\n\n" + textarea.value : "");
+    textarea.dispatchEvent(new Event("input"));
   }
 
   function pendingState(clientId, text) {
@@ -186,8 +231,10 @@
       return true;
     });
     if (found) saveOutbox();
-    var li = document.getElementById("pending-" + clientId);
-    if (li) li.remove();
+    ["pending-", "held-"].forEach(function (kind) { // a held one let through comes too
+      var li = document.getElementById(kind + clientId);
+      if (li) li.remove();
+    });
     var waiting = outbox.some(function (item) { return item.retryAt; });
     if (found && found.kept && !waiting && errorBox.dataset.kind === "later") clearError();
     return found;
@@ -221,6 +268,10 @@
     hello: function (f) {
       live = true;
       attempts = 0;
+      if (f.limits) {
+        root.dataset.maxChars = f.limits.max_chars;
+        root.dataset.maxFrameBytes = f.limits.max_frame_bytes;
+      }
       members = f.members;
       renderMembers();
       startHeartbeat();
@@ -237,7 +288,7 @@
     updated: function (f) { // a moderator restored or edited a message: show it as it is now
       var li = document.getElementById("m" + f.message.id);
       if (li) li.replaceWith(messageItem(f.message));
-      else insertMessage(f.message);
+      else insertMessage(f.message, false);
     },
     removed: function (f) {
       var li = document.getElementById("m" + f.id);
@@ -257,11 +308,14 @@
         scheduleFlush(f.retry_after * 1000);
         return;
       }
-      if (item) {
+      if (item && f.code === "held") { // stored: it waits, shown to you alone
         settle(item.client_id);
-        if (f.code !== "held" && !textarea.value.trim()) textarea.value = item.body; // edit and retry
+        ownItem(item, "held", "Waiting for a moderator", f.message);
+        return;
       }
+      if (item) giveBack(item);
       showError(f.code === "held" ? "Waiting for a moderator. " + f.message : "Not sent. " + f.message);
+      if (f.code === "too_long") errorBox.dataset.kind = f.code; // the 1009 after it: said
     },
     notice: function (f) {
       if (f.code !== "crisis") return;
@@ -285,7 +339,7 @@
       crisis.focus();
     },
     history: function (f) {
-      f.messages.forEach(function (m) { if (!document.getElementById("m" + m.id)) insertMessage(m); });
+      f.messages.forEach(function (m) { if (!document.getElementById("m" + m.id)) insertMessage(m, false); });
       if (older) {
         if (!f.more || !f.messages.length) older.parentNode.hidden = true;
         else older.dataset.before = f.messages[0].id;
@@ -326,14 +380,17 @@
     event.preventDefault();
     var text = textarea.value;
     if (!text.trim()) return;
-    clearError();
     var item = { client_id: uuid(), body: text };
+    if (!fire("kindred:sending", item)) return; // refused before sending (too long)
+    clearError();
     outbox.push(item);
     saveOutbox();
     pendingItem(item);
     textarea.value = "";
+    textarea.dispatchEvent(new Event("input"));
     textarea.focus();
     if (live) sendItem(item);
+    else if (offline) showOffline(offline[0], offline[1]);
   }
 
   // ------------------------------------------------------------------ the connection
@@ -343,7 +400,8 @@
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
     var url = scheme + location.host + "/ws/rooms/" + encodeURIComponent(slug) + "?after=" + lastId;
     if (hideMe && hideMe.checked) url += "&presence=hidden";
-    setState(attempts ? "Reconnecting…" : "Connecting…", "connecting");
+    if (attempts) showOffline("Reconnecting…", "connecting");
+    else setState("Connecting…", "connecting");
     var ws = new WebSocket(url);
     socket = ws;
     ws.onmessage = function (event) {
@@ -385,17 +443,17 @@
       return;
     }
     outbox.forEach(function (item) { pendingState(item.client_id, "Waiting for the connection…"); });
-    if (code === 1009) showError("A message was too large to send. Shorten it and try again.");
+    if (code === 1009 && errorBox.dataset.kind !== "too_long") showError("A message was too large to send. Shorten it and try again.");
     attempts += 1;
     // Full jitter: a room's clients don't all come back at the same moment after an outage.
     var cap = Math.min(MAX_DELAY, 1000 * Math.pow(2, attempts));
     var delay = code === 1013 ? 300 : 300 + Math.floor(Math.random() * cap);
     if (navigator.onLine === false) {
-      setState("Offline — what you write will be sent when you're back", "offline");
+      showOffline("Offline — what you write will be sent when you're back");
     } else if (code === 1012) { // the server is restarting (a deploy): back in a moment
-      setState("Kindred is restarting — reconnecting in " + Math.ceil(delay / 1000) + " s", "offline");
+      showOffline("Kindred is restarting — reconnecting in " + Math.ceil(delay / 1000) + " s");
     } else {
-      setState("Connection lost — reconnecting in " + Math.ceil(delay / 1000) + " s", "offline");
+      showOffline("Connection lost — reconnecting in " + Math.ceil(delay / 1000) + " s");
     }
     retryTimer = setTimeout(connect, delay);
   }

@@ -1,64 +1,141 @@
-/* Group sessions: times on the member's own clock, and the live session's state.
+/* Group sessions: times on the member's own clock, the time-zone picker, and the live
+ * session's state.
  *
  * chat.js runs the room's connection; it re-dispatches every frame on #chat as a
  * "kindred:frame" event. Here "session" frames update the state panel (status, floor, hands,
- * pinned message, slow mode, lock) without reloading; facilitators then fetch their panel
- * (lobby names, hand queue) from /api/v1/sessions/{id}, which only they may see.
- * Facilitators' pages also load sessions-facilitator.js (members never download it): it
- * hears each state here as a "kindred:session-state" event and each view with the panel as
- * "kindred:session-panel" (both on document), and hands back the view an action returned as
- * "kindred:session-view", which is rendered like a state frame.
+ * pinned message, slow mode, lock) without reloading, and then the viewer's own view is
+ * fetched from /api/v1/sessions/{id}: their place (hand queue) and `parts`, the server's one
+ * answer to which parts of the room they see now (chat/groups/session_view.py room_parts;
+ * each part is an element with data-part). Facilitators' pages also load
+ * sessions-facilitator.js (members never download it): it hears each state here as a
+ * "kindred:session-state" event and each view with the panel as "kindred:session-panel" (both
+ * on document), and hands back the view an action returned as "kindred:session-view", which is
+ * rendered like a state frame.
  */
 (function () {
   "use strict";
 
+  function byId(id) { return document.getElementById(id); }
+  function each(selector, fn) { Array.prototype.forEach.call(document.querySelectorAll(selector), fn); }
+
   // ------------------------------------------------------------------ local times
-  // Times rendered in UTC (no zone chosen) are shown on the browser's clock instead.
+  // Written exactly as the server writes them (chat/groups/clock.py on_clock):
+  // "Mon 7 Dec 2026, 19:00 (Europe/London)". Intl does the zone and the names; the order is
+  // fixed here so the text is the same whatever the browser's language.
   var zone = "";
   try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { zone = ""; }
-  var fmt = null;
+  var clock = null;
   try {
-    fmt = new Intl.DateTimeFormat(undefined, {
-      weekday: "short", day: "numeric", month: "short", year: "numeric",
-      hour: "2-digit", minute: "2-digit"
+    clock = new Intl.DateTimeFormat("en-US", {
+      timeZone: zone || "UTC", weekday: "short", day: "numeric", month: "short", year: "numeric",
+      hour: "2-digit", minute: "2-digit", hourCycle: "h23"
     });
-  } catch (e) { fmt = null; }
-  if (fmt) {
-    Array.prototype.forEach.call(document.querySelectorAll("time[data-local='yes']"), function (t) {
+  } catch (e) { clock = null; }
+
+  function onClock(date) {
+    var p = {};
+    clock.formatToParts(date).forEach(function (part) { p[part.type] = part.value; });
+    return p.weekday + " " + p.day + " " + p.month + " " + p.year + ", " + p.hour + ":" +
+      p.minute + " (" + (zone || "UTC") + ")";
+  }
+  if (clock && clock.formatToParts) {
+    each("time[data-local='yes']", function (t) {
       var d = new Date(t.getAttribute("datetime"));
-      if (!isNaN(d)) t.textContent = fmt.format(d) + (zone ? " (" + zone + ")" : "");
+      if (!isNaN(d)) t.textContent = onClock(d);
     });
   }
-  // The schedule form starts on the browser's zone when the member hasn't chosen one.
-  var zoneSelect = document.querySelector("select[data-default-zone='yes']");
-  if (zoneSelect && zone && zoneSelect.value === "UTC") {
-    Array.prototype.forEach.call(zoneSelect.options, function (o) {
-      if (o.value === zone || o.text === zone) o.selected = true;
-    });
+
+  // ------------------------------------------------------------------ the time-zone picker
+  // A text box with a short list of common zones (a <datalist>, which needs no script). Here
+  // it starts on the browser's zone when the member hasn't chosen one, and the full list is
+  // fetched the first time someone starts choosing, so the pages stay small.
+  var zonesLoaded = false;
+  function loadZones() {
+    if (zonesLoaded || !window.fetch) return;
+    zonesLoaded = true;
+    fetch("/api/v1/time-zones", { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (body) {
+        if (!body) { zonesLoaded = false; return; }
+        each("datalist[data-zone-list]", function (list) {
+          var have = {};
+          Array.prototype.forEach.call(list.options, function (o) { have[o.value] = true; });
+          var more = document.createDocumentFragment();
+          body.zones.forEach(function (name) {
+            if (have[name]) return;
+            var o = document.createElement("option");
+            o.value = name;
+            more.appendChild(o);
+          });
+          list.appendChild(more);
+        });
+      })
+      .catch(function () { zonesLoaded = false; });
   }
+  each("input[data-zone-picker]", function (input) {
+    if (zone && input.dataset.defaultZone === "yes") input.value = zone;
+    input.addEventListener("focus", loadZones);
+    input.addEventListener("input", loadZones);
+  });
 
   // ------------------------------------------------------------------ the live session
-  var root = document.getElementById("chat");
-  var controlsBox = document.getElementById("controls");
+  var root = byId("chat");
+  var controlsBox = byId("controls");
   var sessionId = (root && root.dataset.session) || (controlsBox && controlsBox.dataset.session);
-  if (!window.CustomEvent) return;
-  if (!sessionId) return;
+  if (!window.CustomEvent || !sessionId) return;
   var role = root ? root.dataset.role : "facilitator";
   var you = root ? root.dataset.you : "";
-  var form = document.getElementById("chat-form");
-  var lobbyNote = document.getElementById("session-lobby");
-  var stateBox = document.getElementById("session-state");
   var csrfInput = document.querySelector('input[name="csrf_token"]');
 
-  function byId(id) { return document.getElementById(id); }
   function show(id, on) { var e = byId(id); if (e) e.hidden = !on; }
   function text(id, value) { var e = byId(id); if (e) e.textContent = value; }
   function tell(name, detail) { document.dispatchEvent(new CustomEvent(name, { detail: detail })); }
   function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
 
+  // Which parts of the room show: first as the page was rendered, then as the server says
+  // after each change. "Here now" also waits until chat.js knows who is here.
+  var parts = {};
+  each("[data-part]", function (e) { if (e.id !== "chat-side") parts[e.dataset.part] = !e.hidden; });
+  var rosterKnown = false;
+  var status = root ? root.dataset.status : "";
+
+  function over() { return status === "ended" || status === "cancelled"; }
+
+  function applyParts() {
+    each("[data-part]", function (e) {
+      var on = !!parts[e.dataset.part];
+      if (e.dataset.part === "here-now") on = on && rosterKnown;
+      e.hidden = !on;
+    });
+  }
+
+  // The session is over: everything that acts goes now, not after a round trip.
+  function ending() {
+    Object.keys(parts).forEach(function (name) { if (name !== "conversation") parts[name] = false; });
+    parts.ended = true;
+    var note = byId("session-ended-note");
+    if (note && !note.textContent) {
+      note.textContent = status === "cancelled"
+        ? "This session was cancelled."
+        : "The session has ended. Thank you for being here. Its messages are being deleted.";
+    }
+    applyParts();
+  }
+
   var STATUS = { scheduled: "Scheduled", live: "Live now", ended: "Ended", cancelled: "Cancelled" };
 
+  // As chat/models.py slow_mode_label words it (lower case), so a reload reads the same.
+  function slowLabel(seconds) {
+    var units = [["hour", 3600], ["minute", 60], ["second", 1]];
+    for (var i = 0; i < units.length; i++) {
+      if (seconds % units[i][1] === 0) return "one message every " + plural(seconds / units[i][1], units[i][0]);
+    }
+    return "one message every " + seconds + " seconds";
+  }
+
   function render(state) {
+    status = state.status;
+    if (root) root.dataset.status = state.status;
     var badge = byId("session-status");
     if (badge) { badge.textContent = STATUS[state.status] || state.status; badge.dataset.status = state.status; }
     text("session-seats", state.seats_taken + " of " + state.capacity + " seats taken");
@@ -73,78 +150,82 @@
     var slow = byId("session-slow");
     if (slow) {
       slow.hidden = !state.slow_mode_seconds;
-      slow.querySelector("span").textContent = "one message every " + state.slow_mode_seconds + " seconds";
+      slow.querySelector("span").textContent = slowLabel(state.slow_mode_seconds);
     }
     show("session-locked", state.locked);
+    if (over()) show("session-calendar", false);
     tell("kindred:session-state", state);
-    if (state.status === "ended" || state.status === "cancelled") ended(state.status);
+    if (over()) ending();
     refreshMine();
   }
 
-  function ended(status) {
-    if (form) form.hidden = true;
-    var hand = byId("hand-form");
-    if (hand) hand.hidden = true;
-    if (lobbyNote) lobbyNote.hidden = true;
-    var note = byId("session-ended-note");
-    if (!note && !stateBox) return;
-    if (!note) {
-      note = document.createElement("p");
-      note.id = "session-ended-note";
-      note.className = "notice notice-important";
-      note.setAttribute("role", "status");
-      stateBox.parentNode.insertBefore(note, stateBox);
-    }
-    note.textContent = status === "cancelled"
-      ? "This session was cancelled."
-      : "The session has ended. Thank you for being here. Its messages are being deleted.";
-  }
-
-  // Our own place (hand queue) and, for facilitators, the lobby and the queue by name.
+  // Our own view: our place in the hand queue, the parts we see, and, for facilitators, the
+  // lobby and the queue by name.
   var fetching = false, again = false;
   function refreshMine() {
     if (fetching) { again = true; return; }
     fetching = true;
     fetch("/api/v1/sessions/" + sessionId, { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (view) {
-        if (view) { mine(view.you); if (view.panel) tell("kindred:session-panel", view); }
-      })
+      .then(function (view) { if (view) { mine(view); if (view.panel) tell("kindred:session-panel", view); } })
       .catch(function () { /* the next state frame tries again */ })
       .then(function () { fetching = false; if (again) { again = false; refreshMine(); } });
   }
 
-  function mine(me) {
+  function mine(view) {
+    if (view.parts && root) {
+      parts = view.parts;
+      if (over()) ending(); else applyParts();
+    }
+    var me = view.you;
     if (!me || me.role !== "member") return;
     var place = byId("hand-place"), up = byId("hand-up"), button = byId("hand-button");
     if (!place) return;
-    place.textContent = me.has_floor ? "You have the floor." :
+    place.textContent = me.has_floor ? "You have the floor. Go ahead." :
       me.hand_place ? "Your place in the queue: " + me.hand_place + "." : "";
     up.value = me.hand_place ? "no" : "yes";
     button.textContent = me.hand_place ? "Lower my hand" : "Raise my hand";
+  }
+
+  // What a facilitator or a moderator did to us, said plainly (chat.js words every error as a
+  // send refused, "Not sent. …"). A mute is shown by the room's own "muted" part, which goes
+  // again when the mute is lifted; a removal, suspension or ban is for good.
+  var TOLD = { removed: true, suspended: true, banned: true };
+  function told(f, kind) {
+    var box = byId("chat-error");
+    if (!box) return;
+    box.textContent = "";
+    var p = document.createElement("p");
+    p.textContent = f.message;
+    box.appendChild(p);
+    box.className = "notice " + (kind || "notice-important");
+    box.hidden = false;
   }
 
   // ------------------------------------------------------------------ frames
   if (root) root.addEventListener("kindred:frame", function (event) {
     var f = event.detail;
     if (f.type === "hello") {
-      if (lobbyNote) lobbyNote.hidden = !f.lobby; // let in: the lobby note goes
-      if (f.session) render(f.session);
-    } else if (f.type === "session" && f.state) {
-      render(f.state);
-    } else if (f.type === "error" && f.code === "removed") {
-      if (form) form.hidden = true;
+      rosterKnown = !f.lobby;
+      if (f.session) render(f.session); else applyParts();
+      return;
     }
+    if (f.type === "session" && f.state) { render(f.state); return; }
+    if (f.type === "error" && !f.client_id && (TOLD[f.code] || f.code === "session_muted")) {
+      if (TOLD[f.code]) told(f); else show("chat-error", false);
+      refreshMine();
+    }
+    applyParts(); // chat.js may have shown "Here now" again (presence)
   });
   if (root) root.addEventListener("kindred:gone", function () {
-    if (form) form.hidden = true;
-    var hand = byId("hand-form");
-    if (hand) hand.hidden = true;
+    // Ended, or removed: nothing here can be used any more.
+    ["composer", "hand", "hand-button", "here-now", "connection"].forEach(function (name) { parts[name] = false; });
+    if (over()) ending(); else applyParts();
   });
 
   // The hand button works as a plain form too; with JS it needs no page load.
   var handForm = byId("hand-form");
-  if (handForm && window.fetch) {
+  if (handForm && window.fetch && csrfInput) {
     handForm.addEventListener("submit", function (event) {
       event.preventDefault();
       fetch("/api/v1/sessions/" + sessionId + "/hand", {
@@ -153,13 +234,15 @@
         headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfInput.value },
         body: JSON.stringify({ up: byId("hand-up").value === "yes" })
       }).then(function (r) { return r.json(); }).then(function (view) {
-        if (view.error) { var box = byId("chat-error"); box.textContent = view.error.message; box.hidden = false; return; }
-        mine(view.you);
+        if (view.error) { told(view.error, "notice-error"); return; }
+        mine(view);
       }).catch(function () { handForm.submit(); });
     });
   }
   document.addEventListener("kindred:session-view", function (event) {
-    if (event.detail && event.detail.session) render(event.detail.session);
+    if (!event.detail || !event.detail.session) return;
+    mine(event.detail); // the view a facilitator's action returned: its parts at once
+    render(event.detail.session);
   });
   if (you && role) refreshMine();
 })();

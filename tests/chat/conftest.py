@@ -23,7 +23,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from chat.models import Room
 from chat.rooms import ensure_room
-from chat.runtime import ChatRuntime
+from chat.runtime import TRANSPORT_MAX_BYTES, ChatRuntime
 from communities.models import Community
 from core.context import AppContext
 from core.settings import Settings
@@ -131,7 +131,7 @@ class serve:  # used like a function: `async with serve(settings) as server:`
         config = uvicorn.Config(
             app,
             ws="websockets-sansio",
-            ws_max_size=16 * 1024,
+            ws_max_size=TRANSPORT_MAX_BYTES,
             ws_per_message_deflate=False,
             lifespan="on",
             log_level="warning",

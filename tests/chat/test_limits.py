@@ -10,6 +10,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from chat.controls import set_slow_mode
+from chat.runtime import TRANSPORT_MAX_BYTES
 from tests.chat.conftest import eventually, messages, next_frame, nothing_more, send
 
 
@@ -88,17 +89,35 @@ async def test_bad_frames_get_error_frames_and_the_connection_stays(live) -> Non
         assert (await messages(ws, 1))[0]["client_id"] == "ok"
 
 
-async def test_an_oversized_frame_closes_with_1009(live) -> None:
+async def test_an_oversized_frame_is_explained_then_closed_with_1009(live) -> None:
     await live.room()
     heron = await live.member("Heron")
     async with live.connect(heron) as ws:
         await next_frame(ws, "hello")
-        await send(ws, "x" * (17 * 1024), "huge")
+        await send(ws, "x" * (200 * 1024), "huge")  # a 200 KB paste from a client that sends it
+        error = await next_frame(ws)
         with pytest.raises(ConnectionClosed) as closed:
             await next_frame(ws)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
-    async with live.connect(heron) as ws:  # the server carries on
+    # Said first, in words and numbers, for the frame it answers: the text goes back to its
+    # author, who can shorten it.
+    assert (error["type"], error["code"], error["client_id"]) == ("error", "too_long", "huge")
+    assert error["limits"] == {"max_chars": 4000, "max_frame_bytes": 16384}
+    assert "up to 4,000 characters" in error["message"]
+    async with live.connect(heron) as ws:  # the server carries on, and stored nothing
+        hello = await next_frame(ws, "hello")
+        assert hello["last_id"] == 0
+
+
+async def test_a_frame_past_what_the_transport_reads_is_closed_with_1009(live) -> None:
+    await live.room()
+    heron = await live.member("Heron")
+    async with live.connect(heron) as ws:
         await next_frame(ws, "hello")
+        await send(ws, "x" * TRANSPORT_MAX_BYTES, "enormous")
+        with pytest.raises(ConnectionClosed) as closed:
+            await next_frame(ws)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
 
 
 async def test_a_flood_of_frames_is_refused_then_closed_with_1008(live) -> None:

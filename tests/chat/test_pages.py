@@ -64,6 +64,9 @@ async def test_a_refused_message_comes_back_with_the_draft(
     refused = await submit(client, "/chat/lobby", "/chat/lobby", {"body": "z" * 4001})
     assert refused.status_code == 422
     assert "z" * 4001 in refused.text and 'role="alert"' in refused.text
+    # No maxlength on the box: it would cut a long paste without a word.
+    assert "4,001 characters long" in refused.text and "maxlength" not in refused.text
+    assert 'aria-invalid="true"' in refused.text
     held = await submit(
         client, "/chat/lobby", "/chat/lobby", {"body": "call me on 07700 900123 tonight"}
     )
@@ -108,3 +111,31 @@ async def test_a_members_export_includes_their_chat_messages(
     async with db.transaction() as s:
         await erase_messages(s, 1)
     assert "mine" not in (await client.get("/chat/lobby")).text
+
+
+async def test_your_held_messages_are_shown_to_you_alone_as_waiting(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    """Stored, not published: the page shows it to its author as waiting for a moderator,
+    where it was when they sent it (by its client_id, as chat.js shows it live), and to
+    nobody else."""
+    await _room(app)
+    await join(client, "Heron")
+    page = await client.get("/chat/lobby")
+    client_id = re.search(r'name="client_id" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    body = "call me on 07700 900123 tonight"
+    data = {"csrf_token": form_token(page.text), "client_id": client_id, "body": body}
+    held = await client.post("/chat/lobby", data=data)
+    assert held.status_code == 202 and "Waiting for a moderator" in held.text
+    page = await client.get("/chat/lobby")
+    item = re.search(
+        rf'<li id="held-{client_id}" class="chat-message held">(.*?)</li>', page.text, re.S
+    )
+    assert item is not None, page.text
+    assert "Waiting for a moderator" in item.group(1) and "07700 900123" in item.group(1)
+    assert "Only you can see this" in item.group(1)
+    assert "No messages yet" not in page.text
+    async with httpx.AsyncClient(transport=client._transport, base_url=client.base_url) as other:
+        assert "07700 900123" not in (await other.get("/chat/lobby")).text  # a visitor
+        await join(other, "Wren")
+        assert "07700 900123" not in (await other.get("/chat/lobby")).text  # another member

@@ -58,7 +58,7 @@ def test_a_peer_supporter_runs_a_session_with_turn_taking(server: Server, new_co
 
     # An admin makes Lantern a peer supporter, on the member's moderation page.
     make_admin(server, admin_name)
-    lead = _signed_in(new_context, lead_name)
+    lead = _signed_in(new_context, lead_name, timezone_id="Europe/London")
     admin = _signed_in(new_context, admin_name, signup=False)
     admin.goto(f"/moderation/members/{member_id(server, lead_name)}")
     admin.get_by_role("button", name="Make a peer supporter").click()
@@ -76,7 +76,8 @@ def test_a_peer_supporter_runs_a_session_with_turn_taking(server: Server, new_co
     lead.get_by_label("What the session is about").fill("Talking about the hard days.")
     lead.get_by_label("Date").fill(start.strftime("%Y-%m-%d"))
     lead.get_by_label("Start time").fill(start.strftime("%H:%M"))
-    lead.get_by_label("Time zone").select_option("UTC")
+    expect(lead.get_by_label("Time zone")).to_have_value("Europe/London")  # the browser's
+    lead.get_by_label("Time zone").fill("UTC")
     lead.get_by_label("Length in minutes").fill("45")
     lead.get_by_label("Seats").fill("6")
     screenshot(lead, "group-session-schedule")
@@ -157,7 +158,8 @@ def test_a_peer_supporter_runs_a_session_with_turn_taking(server: Server, new_co
 
     lead.get_by_role("button", name=f"Give the floor to {wren}").click()
     expect(members[robin].locator("#session-floor")).to_have_text(f"{wren} has the floor.")
-    expect(members[wren].locator("#hand-place")).to_have_text("You have the floor.")
+    expect(members[wren].locator("#hand-place")).to_have_text("You have the floor. Go ahead.")
+    expect(members[wren].locator("#hand-button")).to_be_hidden()  # never beside "the floor"
     expect(admin.get_by_role("button", name=f"Take back the floor from {wren}")).to_be_visible()
     _send(members[wren], "This week was hard, but I got through it.")
     expect(members[robin].locator("#chat-messages")).to_contain_text("This week was hard")
@@ -180,14 +182,18 @@ def test_a_peer_supporter_runs_a_session_with_turn_taking(server: Server, new_co
     lead.get_by_label("Slow mode").select_option("30")
     lead.get_by_role("button", name="Set", exact=True).click()
     expect(admin.get_by_label("Slow mode")).to_have_value("30")
-    expect(members[robin].locator("#session-slow")).to_be_visible()
+    expect(members[robin].locator("#session-slow")).to_have_text(
+        "Slow mode: one message every 30 seconds."
+    )  # live, as the page words it after a reload
 
     # The end: everyone is told, and the messages are gone from the database.
     lead.get_by_role("button", name="End the session").click()
     for page in members.values():
         expect(page.locator("#session-ended-note")).to_contain_text("The session has ended")
         expect(page.locator("#chat-form")).to_be_hidden()
-        expect(page.locator("#chat-state")).to_have_text("Disconnected")
+        expect(page.locator("#hand-form")).to_be_hidden()
+        expect(page.locator("#chat-side")).to_be_hidden()  # "Here now" goes with the session
+        expect(page.locator("#chat-state")).to_be_hidden()  # no stray "Disconnected"
     for screen in (lead, admin):
         expect(screen.get_by_role("button", name="End the session")).to_be_hidden()
         expect(screen.get_by_label("Summary note (kept after the session)")).to_be_visible()
@@ -212,3 +218,198 @@ def test_a_peer_supporter_runs_a_session_with_turn_taking(server: Server, new_co
     members[wren].reload()
     expect(members[wren].get_by_text("This session has ended.")).to_be_visible()
     expect(members[wren].locator("#chat-messages")).to_have_count(0)
+
+
+# --------------------------------------------------------------------------- each state
+
+SCREENS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+# The parts of a session's room (chat/groups/session_view.py room_parts): each is shown by
+# the elements that carry its name in data-part (the messages, the message box, …).
+ROOM = (
+    "connection",
+    "lobby",
+    "not-started",
+    "ended",
+    "state",
+    "conversation",
+    "composer",
+    "muted",
+    "hand",
+    "hand-button",
+    "here-now",
+)
+
+
+def _account(new_context, name: str, *, signup: bool = True, **options):  # type: ignore[no-untyped-def]
+    """A browser signed in as `name`, and the CSRF token its API calls carry."""
+    context = new_context(**options)
+    path = "/api/v1/signup" if signup else "/api/v1/login"
+    response = context.request.post(path, data={"pseudonym": name, "passphrase": PASSPHRASE})
+    assert response.ok, response.text()
+    return context.new_page(), response.headers["x-csrf-token"]
+
+
+def _only(page, *shown: str) -> None:  # type: ignore[no-untyped-def]
+    """The room shows these parts and none of the others (an empty list of messages has no
+    box of its own: "No messages yet." shows the conversation then)."""
+    for part in ROOM:
+        seen = page.locator(f'[data-part="{part}"]:visible')
+        if part in shown:
+            expect(seen.first, part).to_be_visible()
+        else:
+            expect(seen, part).to_have_count(0)
+
+
+def _accessible_in_both_themes(page, label: str) -> None:  # type: ignore[no-untyped-def]
+    for scheme in ("dark", "light"):
+        page.emulate_media(color_scheme=scheme)
+        assert_accessible(page, f"{label} ({scheme})")
+
+
+@pytest.mark.parametrize("screen", ["desktop", "phone"])
+def test_the_room_shows_only_what_each_state_allows(server: Server, new_context, screen) -> None:
+    tag = secrets.token_hex(2)
+    lead_name, name = f"Host{tag}", f"Ash{tag}"
+    make_admin(server, lead_name)
+    lead, lead_token = _account(new_context, lead_name, signup=False)
+
+    def act(action: str, **body: object) -> None:
+        path = f"/api/v1/sessions/{session_id}/{action}"
+        answer = lead.request.post(path, data=body, headers={"x-csrf-token": lead_token})
+        assert answer.ok, (action, answer.text())
+
+    start = datetime.now(UTC) + timedelta(minutes=5)  # the lobby is open
+    made = lead.request.post(
+        "/api/v1/sessions",
+        data={
+            "community": "grief",
+            "title": f"Quiet hour {tag}",
+            "ground_rules": "1. What's said here stays here.",
+            "date": start.strftime("%Y-%m-%d"),
+            "time": start.strftime("%H:%M"),
+            "timezone": "UTC",
+            "duration_minutes": 45,
+            "capacity": 6,
+        },
+        headers={"x-csrf-token": lead_token},
+    )
+    assert made.status == 201, made.text()
+    session_id = made.json()["sessions"][0]["id"]
+    url = f"/sessions/{session_id}"
+    member, _ = _account(new_context, name, viewport=SCREENS[screen])
+    # The same member in a browser without JavaScript: what the server renders must be right.
+    plain, _ = _account(
+        new_context, name, signup=False, viewport=SCREENS[screen], java_script_enabled=False
+    )
+
+    member.goto(url)
+    expect(member.locator("#chat")).to_have_count(0)  # before joining: no room at all
+    member.get_by_label("I've read the ground rules and I agree to them").check()
+    member.get_by_role("button", name="Go to the lobby").click()
+
+    # The lobby: waiting, nothing to write or raise yet.
+    expect(member.locator("#chat-state")).to_have_text("In the lobby — waiting to be let in")
+    _only(member, "connection", "lobby")
+    heading = member.locator("#room-title")
+    expect(heading).to_have_text("The conversation")
+    top, status = heading.bounding_box(), member.locator("#chat-state").bounding_box()
+    assert status["y"] >= top["y"] + top["height"] - 1, "the status runs into the heading"
+    plain.goto(url)
+    _only(plain, "connection", "lobby")
+    screenshot(member, f"group-session-room-lobby-{screen}")
+    _accessible_in_both_themes(member, "session lobby")
+
+    # Let in before the start: in, but nothing to write until it starts.
+    act("admit", member=name)
+    _only(member, "connection", "not-started", "conversation", "here-now")
+    plain.reload()
+    _only(plain, "connection", "not-started", "conversation")
+
+    # Live: the message box; with turn-taking, a hand to raise; with the floor, no hand.
+    act("start")
+    expect(member.locator("#chat-state")).to_have_text("Live")
+    _only(member, "connection", "conversation", "composer", "here-now")
+    act("turn-taking", on=True)
+    act("pin", text="Round one: one good thing from this week")
+    turns = ("connection", "state", "conversation", "composer", "hand", "hand-button", "here-now")
+    _only(member, *turns)
+    member.get_by_role("button", name="Raise my hand").click()
+    expect(member.locator("#hand-place")).to_have_text("Your place in the queue: 1.")
+    act("floor", member=name)
+    expect(member.locator("#hand-place")).to_have_text("You have the floor. Go ahead.")
+    with_floor = tuple(p for p in turns if p != "hand-button")
+    _only(member, *with_floor)
+    _send(member, "Walking by the sea helped me this week.")
+    expect(member.locator("#chat-messages")).to_contain_text("Walking by the sea")
+    plain.reload()
+    _only(plain, *(p for p in with_floor if p != "here-now"))
+    expect(plain.locator("#hand-place")).to_have_text("You have the floor. Go ahead.")
+    screenshot(member, f"group-session-room-live-{screen}")
+    _accessible_in_both_themes(member, "session room with the floor")
+    member.emulate_media(color_scheme="dark")
+    screenshot(member, f"group-session-room-live-{screen}-dark")
+    member.emulate_media(color_scheme="light")
+
+    # Muted: reading only.
+    act("mute", member=name, muted=True)
+    _only(member, "connection", "state", "conversation", "muted", "here-now")
+    expect(member.locator("#chat-error")).to_be_hidden()  # the room says it, once
+    act("mute", member=name, muted=False)
+    _only(member, *with_floor)
+
+    # The end: thanks, and nothing left to press.
+    act("end")
+    expect(member.locator("#session-ended-note")).to_contain_text("The session has ended")
+    _only(member, "ended", "conversation")
+    expect(member.locator("#session-calendar")).to_be_hidden()
+    expect(member.locator("#chat-error")).to_be_hidden()
+    screenshot(member, f"group-session-room-ended-{screen}")
+    _accessible_in_both_themes(member, "session room after the end")
+    plain.reload()
+    expect(plain.get_by_text("This session has ended.")).to_be_visible()
+    expect(plain.locator("#chat")).to_have_count(0)
+
+
+@pytest.mark.parametrize("screen", ["desktop", "phone"])
+def test_times_read_the_same_with_and_without_javascript(server: Server, new_context, screen):
+    from chat.groups import clock
+
+    page = new_context(viewport=SCREENS[screen], timezone_id="America/New_York").new_page()
+    page.goto("/sessions")
+    first = page.locator(".sessions-list time").first
+    moment = datetime.fromisoformat(first.get_attribute("datetime").replace("Z", "+00:00"))
+    in_new_york = clock.on_clock(moment, "America/New_York")
+    expect(first).to_have_text(in_new_york)  # the browser's zone, in the server's words
+
+    # The picker: one short line, on the browser's zone; every zone once it's used.
+    picker = page.get_by_label("Show times in")
+    expect(picker).to_have_value("America/New_York")
+    button = page.get_by_role("button", name="Set", exact=True)
+    box, press = picker.bounding_box(), button.bounding_box()
+    assert abs(box["y"] - press["y"]) < 4 and press["x"] > box["x"] + box["width"] - 1
+    # A card starts with its title: no blank band above it.
+    card = page.locator(".sessions-list .card").first
+    title = card.locator(".card-title")
+    assert title.bounding_box()["y"] - card.bounding_box()["y"] < 24
+    screenshot(page, f"group-sessions-list-{screen}")
+    options = page.locator("#zone-choice-list option")
+    expect(options).to_have_count(len(clock.COMMON_ZONES))
+    picker.focus()
+    expect(options).to_have_count(len(clock.listed_zones()))
+    _accessible_in_both_themes(page, "sessions list")
+
+    picker.fill("Tokyo")
+    button.click()
+    expect(page.locator(".sessions-list time").first).to_have_text(
+        clock.on_clock(moment, "Asia/Tokyo")
+    )
+    expect(page.locator("time[data-local]")).to_have_count(0)  # the server's own, kept
+
+    # Without JavaScript: UTC until a zone is chosen, then word for word what the script wrote.
+    plain = new_context(viewport=SCREENS[screen], java_script_enabled=False).new_page()
+    plain.goto("/sessions")
+    expect(plain.locator(".sessions-list time").first).to_have_text(clock.on_clock(moment, None))
+    plain.get_by_label("Show times in").fill("new york")
+    plain.get_by_role("button", name="Set", exact=True).click()
+    expect(plain.locator(".sessions-list time").first).to_have_text(in_new_york)
+    expect(plain.get_by_label("Show times in")).to_have_value("America/New_York")

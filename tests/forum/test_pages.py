@@ -212,9 +212,11 @@ async def test_crisis_panel_shows_resources_after_posting(alice) -> None:
     response = await start(alice, body="I can't go on anymore, I want to end my life")
     assert response.status_code == 303
     assert "notice=crisis" in response.headers["location"]
+    assert response.headers["location"].endswith("#crisis")  # the card, not the post below it
     page = await alice.get(response.headers["location"], headers={"accept-language": "en-US"})
     assert "You're not alone" in page.text
-    assert "988" in page.text
+    assert "988" in page.text and "Helplines for the United States." in page.text
+    assert "Your post is up" in page.text and "waiting" not in page.text
 
 
 async def test_a_reply_sent_after_the_session_ended_keeps_the_text(alice, bob, app) -> None:

@@ -472,6 +472,7 @@ def routes_table() -> list[Row]:
             {"body": "hi"},
         ),
         row("GET", "/api/v1/sessions", everyone(), absent=(MEMBERS_ONLY_SESSION, OUT)),
+        row("GET", "/api/v1/time-zones", everyone()),  # the time-zone picker's full list
         row("POST", "/api/v1/sessions", staff(outsider="allowed"), SCHEDULE),
         *session_action_rows(),
         # ------------------------------------------------------------------ 1:1 support

@@ -69,13 +69,18 @@ async def test_the_two_of_them_talk_privately(live: LiveServer, talk: Conversati
         await send(m, "hi, thanks for taking this", "c1")
         [seen] = await messages(s, 1)
         assert seen["author"]["pseudonym"] == "Wren" and "thanks for taking" in seen["html"]
+        assert seen["author"] == {"pseudonym": "Wren"}  # a member: no badge
         await send(s, "I'm glad you asked. What's on your mind?", "c2")
-        assert "glad you asked" in (await messages(m, 2))[1]["html"]
+        answer = (await messages(m, 2))[1]
+        assert "glad you asked" in answer["html"]
+        assert answer["author"] == {"pseudonym": "Oak", "badge": "peer_supporter"}
     # Both pages name the other side and carry what chat.js needs.
     page = await talk.member.get(talk.url)
     assert page.status_code == 200 and "Talking with Oak" in page.text
     assert 'data-live="yes"' in page.text and 'id="chat-form"' in page.text
     assert "glad you asked" in page.text
+    badge = '<span class="author">Oak</span> <span class="badge badge-ok chat-badge">'
+    assert page.text.count(badge + "Peer supporter</span>") == 1
     page = await talk.supporter.get(talk.url)
     assert "Supporting Wren" in page.text
     # The waiting page moves the member on to the conversation.

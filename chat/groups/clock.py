@@ -1,0 +1,106 @@
+"""A session's time on a member's clock: the one way it is written, and finding the time zone
+a member means from what they typed.
+
+Every page writes a moment as `on_clock` does ("Mon 7 Dec 2026, 19:00 (Europe/London)"), and
+static/js/sessions.js writes it the same way in the browser's zone from Intl's parts, so a
+time reads the same with and without JavaScript. The zone picker is a text box (with a short
+list of common zones, and every zone once the script asks for them), so `find_zone` forgives
+how people write: any case, spaces for underscores, or a city alone.
+"""
+
+from __future__ import annotations
+
+import difflib
+from datetime import datetime
+
+from chat.groups import recurrence
+from chat.groups.recurrence import TimeError
+
+# Offered in the picker's short list, in the page: enough to pick from without JavaScript.
+COMMON_ZONES = (
+    "UTC",
+    "Europe/London",
+    "Europe/Dublin",
+    "Europe/Paris",
+    "Europe/Berlin",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Phoenix",
+    "America/Los_Angeles",
+    "America/Anchorage",
+    "Pacific/Honolulu",
+    "America/Toronto",
+    "America/Vancouver",
+    "America/Halifax",
+    "Australia/Sydney",
+    "Australia/Brisbane",
+    "Australia/Adelaide",
+    "Australia/Perth",
+    "Pacific/Auckland",
+    "Asia/Kolkata",
+    "Asia/Singapore",
+    "Africa/Johannesburg",
+    "Africa/Lagos",
+    "Africa/Nairobi",
+)
+# The full list the picker loads when asked: places, not the legacy aliases (US/Eastern,
+# Etc/GMT+5, …), which are still understood when typed.
+_AREAS = (
+    "Africa",
+    "America",
+    "Antarctica",
+    "Arctic",
+    "Asia",
+    "Atlantic",
+    "Australia",
+    "Europe",
+    "Indian",
+    "Pacific",
+)
+NOT_FOUND = "Type a city, for example London or New York, or a zone such as Europe/London."
+
+
+def on_clock(moment: datetime, zone_name: str | None) -> str:
+    """The moment as every session page writes it, on the clock of `zone_name` (UTC when
+    none is known). sessions.js builds the same text from Intl's parts: keep them in step."""
+    label = zone_name or "UTC"
+    try:
+        shown = moment.astimezone(recurrence.zone(label))
+    except TimeError:
+        shown, label = recurrence.local(moment, None), "UTC"
+    return f"{shown:%a} {shown.day} {shown:%b} {shown.year}, {shown:%H:%M} ({label})"
+
+
+def listed_zones() -> list[str]:
+    """Every zone the picker offers once its script loads the list."""
+    return ["UTC", *(z for z in recurrence.zone_names() if z.split("/", 1)[0] in _AREAS)]
+
+
+def common_zones(chosen: str | None = None) -> list[str]:
+    """The short list sent in the page, with the member's own zone first when it isn't in it."""
+    try:
+        extra = [] if not chosen or chosen in COMMON_ZONES else [find_zone(chosen)]
+    except TimeError:
+        extra = []
+    return [*extra, *COMMON_ZONES]
+
+
+def find_zone(typed: str) -> str:
+    """The zone a member means: its name in any case, or a city only one zone is named for.
+    Raises TimeError, suggesting the nearest names, when there is none."""
+    key = "_".join(typed.split()).casefold()
+    if not key:
+        raise TimeError(f"Choose a time zone. {NOT_FOUND}")
+    names = {z.casefold(): z for z in recurrence.zone_names()}
+    if key in names:
+        return names[key]
+    cities: dict[str, list[str]] = {}
+    for zone in listed_zones():
+        cities.setdefault(zone.rsplit("/", 1)[-1].casefold(), []).append(zone)
+    if len(found := cities.get(key, [])) == 1:
+        return found[0]
+    near = [cities[c][0] for c in difflib.get_close_matches(key, list(cities), n=3, cutoff=0.75)]
+    guess = f" Did you mean {' or '.join(near)}?" if near else ""
+    shown = " ".join(typed.split())[:60]
+    raise TimeError(f"We couldn't find a time zone called “{shown}”.{guess} {NOT_FOUND}")
