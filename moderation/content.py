@@ -100,8 +100,26 @@ class Content:
     policy: ContentPolicy = ContentPolicy()
 
 
+class Outcome:
+    """What became of some words: a pipeline `Decision`, or vet's `Verdict` (vetting.py)."""
+
+    action: Action
+
+    @property
+    def published(self) -> bool:
+        return self.action is Action.PUBLISH
+
+    @property
+    def held(self) -> bool:
+        return self.action is Action.HOLD
+
+    @property
+    def refused(self) -> bool:
+        return self.action is Action.REFUSE
+
+
 @dataclass(frozen=True)
-class Decision:
+class Decision(Outcome):
     action: Action
     # Sanitised HTML, safe to insert as element content. Empty when refused, so refused
     # content can't be shown by accident.
@@ -116,18 +134,6 @@ class Decision:
     # Why filters flagged the text, for moderators and peer supporters only, never shown to
     # the author: {"crisis": 'phrase "i want to die"'}. Merged like `notice`.
     flags: dict[str, str] | None = None
-
-    @property
-    def published(self) -> bool:
-        return self.action is Action.PUBLISH
-
-    @property
-    def held(self) -> bool:
-        return self.action is Action.HOLD
-
-    @property
-    def refused(self) -> bool:
-        return self.action is Action.REFUSE
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from core.context import AppContext
 from core.errors import Refusal
 from identity.models import Member
 from moderation import policy as policies
-from moderation.content import Action, ContentKind, Decision, Reason, noun
+from moderation.content import Action, ContentKind, Decision, Outcome, Reason, noun
 from moderation.crisis import CRISIS_CODE, held_notice
 from moderation.crisis.resources import crisis_resources
 from moderation.standing import standing
@@ -212,7 +212,7 @@ class Place:
 
 
 @dataclass(frozen=True)
-class Verdict:
+class Verdict(Outcome):
     """What happens to a member's words: one type, whatever the surface.
 
     `parts` holds the pipeline's decision for each part vetted (`body`, `title`…); a
@@ -226,18 +226,6 @@ class Verdict:
     status: int = 200
     retry_after: int | None = None
     part: str | None = None  # the part a refusal or hold is about
-
-    @property
-    def published(self) -> bool:
-        return self.action is Action.PUBLISH
-
-    @property
-    def held(self) -> bool:
-        return self.action is Action.HOLD
-
-    @property
-    def refused(self) -> bool:
-        return self.action is Action.REFUSE
 
     def __getitem__(self, part: str) -> Decision:
         return self.parts[part]
