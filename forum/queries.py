@@ -267,7 +267,9 @@ async def list_threads(
         ThreadSummary(
             thread,
             author_label(member, thread.anonymous, label),
-            viewer is not None and newest_id is not None and (seen or 0) < newest_id,
+            # New replies since the viewer's last visit; a thread they never opened is new
+            # to them as a whole, not "new replies" (it may have none).
+            viewer is not None and newest_id is not None and seen is not None and seen < newest_id,
         )
         for thread, member, label, newest_id, seen in rows[:PAGE_THREADS]
     ]

@@ -108,6 +108,8 @@ async def test_content_warning_collapses_until_opened(alice, bob) -> None:
 
 async def test_new_since_last_visit(alice, bob) -> None:
     url = (await start(alice)).headers["location"].split("#")[0]
+    # Never opened, no replies: nothing is "new replies" (it showed next to "0 replies").
+    assert "New replies" not in (await bob.get("/c/grief")).text
     await alice.get(url)
     await submit(bob, url, url + "/reply", {"body": "New reply", "action": "post"})
     listing = await alice.get("/c/grief")
