@@ -21,6 +21,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from chat import rooms, sending
+from chat.badges import badge_in
 from chat.events import iso
 from chat.groups import clock, recurrence, scheduling, service
 from chat.groups.actions import ACTIONS
@@ -306,6 +307,8 @@ async def send_message(request: Request) -> Response:
     except Refusal as exc:  # gone, or never there: give back what they wrote
         exc.draft = draft_of(form)
         raise
+    async with ctx.db.read() as s:
+        badge = await badge_in(s, member, room.community_id)
     try:
         sent = await sending.send_message(
             ctx,
@@ -315,6 +318,7 @@ async def send_message(request: Request) -> Response:
             form_text(form, "client_id") or None,
             region=region_of(request),
             max_chars=chat_runtime(request).max_chars,
+            badge=badge,  # as the live socket shows it (chat/badges.py)
         )
     except Refusal as exc:
         keep = "" if exc.code == "held" else body
