@@ -95,7 +95,12 @@ async def new_thread_page(request: Request) -> Response:
     member = require_member(request)
     community = await _community(request)
     ctx = context(request)
-    values: dict[str, Any] = {"kind": request.query_params.get("kind", "request")}
+    # The form opens on "asking for help" with "emotional support" chosen: a member who just
+    # writes and presses Post is never sent back over a form detail.
+    values: dict[str, Any] = {
+        "kind": request.query_params.get("kind", "request"),
+        "help_type": request.query_params.get("help_type", "emotional"),
+    }
     errors: dict[str, str] = {}
     preview = None
     if request.method == "POST":

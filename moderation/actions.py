@@ -44,7 +44,10 @@ async def act(
             raise Refusal("invalid", "Give the edited text.")
         # A moderator's edit is rendered and sanitised like any text, without the filters
         # that would hold it.
-        html = moderate(Content(text, ContentKind.POST), filters=()).html
+        edited = moderate(Content(text, ContentKind.POST), filters=())
+        if edited.refused and edited.reason:  # too long, or nothing a reader would see
+            raise Refusal(edited.reason.code, edited.reason.message, draft=text)
+        html = edited.html
     after: AfterCommit = []
     async with ctx.db.transaction() as s:
         scope = await moderation_scope(s, moderator)

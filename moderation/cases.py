@@ -24,7 +24,7 @@ from moderation.audit import record
 from moderation.models import ModerationCase, Report
 from moderation.targets import AfterCommit, ModerationRegistry, TargetView
 from moderation.trust import report_weight
-from moderation.vetting import REPORT_NOTE, Place, vet
+from moderation.vetting import REPORT_NOTE, Place, vet, wait_words
 
 REPORT_REASONS = {
     "harassment": "Harassment or bullying",
@@ -94,6 +94,18 @@ async def report(
         raise Refusal("invalid", "Choose a reason for the report.")
     if reason == "other" and not note.strip():
         raise Refusal("invalid", "Tell the moderators a little about what's wrong.")
+    # Counted first (before any CPU is spent on the note) and before the write transaction:
+    # no waiting on Redis while holding the writer. The note is given back either way.
+    blocked = await ctx.rate_limits.hit("report", f"m:{reporter.id}")
+    if blocked:
+        raise Refusal(
+            "rate_limited",
+            f"You've sent a lot of reports. Please wait {wait_words(blocked.retry_after)} "
+            "and send it again — your note is kept.",
+            status=429,
+            retry_after=blocked.retry_after,
+            draft=note,
+        )
     if note.strip():
         # The note is a member's words: vetted like any other (a sanction never stops a
         # report; what would be held is refused with its reason, the note kept).
@@ -101,14 +113,6 @@ async def report(
         if verdict.refused:
             raise verdict.refusal(draft=note)
         note = verdict.text
-    # Counted before the write transaction: no waiting on Redis while holding the writer.
-    blocked = await ctx.rate_limits.hit("report", f"m:{reporter.id}")
-    if blocked:
-        raise Refusal(
-            "rate_limited",
-            f"You've sent a lot of reports. Please wait {blocked.minutes} minutes.",
-            status=429,
-        )
     after: AfterCommit = []
     try:
         async with ctx.db.transaction() as s:

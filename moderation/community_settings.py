@@ -18,6 +18,7 @@ from communities import service as communities
 from communities.roles import Action
 from core.context import AppContext
 from core.errors import Refusal
+from identity.accounts import member_named
 from identity.models import Member
 from moderation.audit import record
 from moderation.content import WatchedWord
@@ -102,9 +103,7 @@ async def appoint_moderator(
     if not roles.holds(admin, Action.GRANT_ROLES):
         raise Refusal("forbidden", "Only admins appoint moderators.", 403)
     async with ctx.db.transaction() as s:
-        target = (
-            await s.exec(select(Member).where(Member.pseudonym_key == pseudonym.strip().casefold()))
-        ).first()
+        target = await member_named(s, pseudonym)  # never an account that has been deleted
         if target is None:
             raise Refusal("not_found", "There's no member with that pseudonym.", 404)
         await communities.set_moderator(s, community_id, target.id, appointed)  # type: ignore[arg-type]

@@ -408,7 +408,7 @@ def _rate_key(author: Member, place: Place) -> str:
 
 
 def _slow_down(surface: Surface, seconds: int) -> str:
-    wait = _wait_words(seconds)
+    wait = wait_words(seconds)
     doing = "sending messages" if surface.kind is ContentKind.CHAT else "posting"
     return (
         f"You're {doing} faster than we allow. Please wait {wait} and send it again — "
@@ -416,7 +416,7 @@ def _slow_down(surface: Surface, seconds: int) -> str:
     )
 
 
-def _wait_words(seconds: int) -> str:
+def wait_words(seconds: int) -> str:
     for unit, size in (("hour", 3600), ("minute", 60)):
         if seconds >= size:
             count = -(-seconds // size)  # round up: never tell someone to come back too early

@@ -272,3 +272,17 @@ async def test_a_post_past_the_first_page_can_be_edited(alice, bob, app) -> None
     )
     assert edited.status_code == 303
     assert (await bob.get(f"/p/{last['id']}/edit")).status_code == 403
+
+
+async def test_the_new_thread_form_posts_as_it_opens(alice) -> None:
+    # It opened on "asking for help" with "not needed for a discussion" chosen, so writing a
+    # title and a body and pressing Post was refused: never make someone fix a form detail.
+    form = await alice.get("/c/grief/new")
+    assert '<option value="emotional" selected>' in form.text
+    posted = await submit(
+        alice,
+        "/c/grief/new",
+        "/c/grief/new",
+        {"title": "Tonight", "body": "Hard day.", "kind": "request", "help_type": "emotional"},
+    )
+    assert posted.status_code == 303
