@@ -15,6 +15,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette_compress import CompressMiddleware
 
 from chat import pages as chat_pages
 from chat import runtime as chat_runtime
@@ -52,6 +53,7 @@ from core.web.headers import SecurityHeadersMiddleware
 from core.web.outage import HANDLED as DATABASE_ERRORS
 from core.web.outage import DatabaseOutageMiddleware, database_error
 from core.web.params import check_routes
+from core.web.revalidate import RevalidateMiddleware
 from core.web.templates import STATIC_DIR, make_templates
 from forum import api as forum_api
 from forum import member_pages as forum_member_pages
@@ -212,9 +214,13 @@ def create_app(settings: Settings) -> Starlette:
     check_routes(routes)  # every id in a path is bounded (core/web/params.py)
     middleware = [
         Middleware(DirectFramesMiddleware),  # outermost: chat frames skip the rest
+        # brotli where the client offers it, else gzip (zstd left off: brotli is what the
+        # slow-link budgets in docs/performance.md are measured with)
+        Middleware(CompressMiddleware, minimum_size=512, zstd=False),
         Middleware(MetricsMiddleware, metrics=metrics),
         Middleware(AccessLogMiddleware),
         Middleware(SecurityHeadersMiddleware, settings=settings),
+        Middleware(RevalidateMiddleware),
         Middleware(DatabaseOutageMiddleware),
         Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
         Middleware(CSRFMiddleware, settings=settings, exempt_paths=identity_api.CSRF_EXEMPT),

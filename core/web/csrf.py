@@ -34,6 +34,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FORM_TYPE = "application/x-www-form-urlencoded"
 NEW_PRESESSION = "kindred.new_presession"
 TOKEN_USED = "kindred.csrf_token_used"
+ISSUED = "kindred.csrf_issued"  # the masked tokens this response holds, for its ETag
+TOKEN_BYTES = 32  # a SHA-256 HMAC
 
 log = logging.getLogger("kindred.origin")
 
@@ -45,6 +47,30 @@ def token_used(conn: HTTPConnection) -> bool:
 
 def _sign(secret: str, value: str) -> str:
     return hmac.new(secret.encode(), b"csrf:" + value.encode(), hashlib.sha256).hexdigest()
+
+
+def _mask(token: str) -> str:
+    """The token under a fresh one-time pad, so no two responses carry the same bytes.
+
+    Pages are compressed; a secret that repeats in every response beside text an attacker
+    can choose (a search query, say) leaks through the compressed length (BREACH). The
+    masked form is the pad followed by the token XOR the pad; `unmask` recovers the token.
+    """
+    raw = bytes.fromhex(token)
+    pad = secrets.token_bytes(len(raw))
+    return (pad + bytes(a ^ b for a, b in zip(raw, pad, strict=True))).hex()
+
+
+def unmask(sent: str) -> str:
+    """The token a form or header carried: masked (from a page) or bare (older pages)."""
+    if len(sent) != 4 * TOKEN_BYTES:
+        return sent
+    try:
+        both = bytes.fromhex(sent)
+    except ValueError:
+        return ""
+    pad, masked = both[:TOKEN_BYTES], both[TOKEN_BYTES:]
+    return bytes(a ^ b for a, b in zip(masked, pad, strict=True)).hex()
 
 
 def csrf_token(conn: HTTPConnection) -> str:
@@ -61,7 +87,10 @@ def csrf_token(conn: HTTPConnection) -> str:
     if not value:
         value = secrets.token_urlsafe(24)
         scope_state[NEW_PRESESSION] = value
-    return _sign(settings.secret_key, value)
+    token = _sign(settings.secret_key, value)
+    masked = _mask(token)
+    scope_state.setdefault(ISSUED, {})[masked] = token
+    return masked
 
 
 def origin_allowed(headers: Headers, settings: Settings) -> bool:
@@ -138,7 +167,9 @@ class CSRFMiddleware:
                 body, receive = await _read_body(receive)
                 fields = {k: v[0] for k, v in parse_qs(body.decode("latin-1")).items()}
                 token = fields.get("csrf_token")
-            if not token or not hmac.compare_digest(token, self._expected(headers)):
+            if not token or not hmac.compare_digest(
+                unmask(token).encode(), self._expected(headers).encode()
+            ):
                 await self._refuse(
                     scope, receive, send, "csrf_failed", "missing or stale token", fields
                 )

@@ -1,6 +1,15 @@
-"""Security headers on every response, and no caching of signed-in members' pages."""
+"""Security headers on every response, and what a browser may keep of each page.
+
+Nothing personal goes into a shared cache. A member's reading pages (threads, communities,
+the session schedule) may sit in their own browser, revalidated on every visit (a 304 over
+a slow link, core/web/revalidate.py) and wiped at sign-out (Clear-Site-Data); everything
+else of theirs (account, moderation, support, notifications, anything that sets a cookie
+or shows recovery codes) is never stored at all.
+"""
 
 from __future__ import annotations
+
+from urllib.parse import parse_qs
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -8,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from core.settings import Settings
 from core.web.cookies import session_cookie_name
 from core.web.csrf import TOKEN_USED
+from core.web.templates import is_current_static
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -38,6 +48,23 @@ SECURITY_HEADERS = {
 }
 
 
+# A member's pages that are worth keeping for a revisit, and safe to: what anyone in the
+# community could read, laid out for them.
+READING_PREFIXES = ("/c/", "/t/", "/sessions", "/help")
+
+
+def reading_page(path: str) -> bool:
+    return path == "/" or path.startswith(READING_PREFIXES)
+
+
+def _static_caching(scope: Scope) -> str:
+    """A versioned URL (static_url) names one file's bytes forever; anything else revalidates."""
+    version = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("v", [""])[0]
+    if is_current_static(scope["path"].removeprefix("/static/"), version):
+        return "public, max-age=31536000, immutable"
+    return "no-cache"
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
@@ -63,9 +90,19 @@ class SecurityHeadersMiddleware:
                 # A signed-in member's page must never sit in a shared or back-button cache;
                 # nor must an answer that starts a session (the recovery codes shown after
                 # sign-up) or hands this visitor a cookie or a form token of their own.
-                own = "set-cookie" in headers or scope.get("state", {}).get(TOKEN_USED)
-                if (personal or own) and not scope["path"].startswith("/static/"):
+                path = scope["path"]
+                own = scope.get("state", {}).get(TOKEN_USED)
+                if path.startswith("/static/"):
+                    headers["cache-control"] = _static_caching(scope)
+                elif "set-cookie" in headers or (
+                    (personal or own)
+                    and not (reading_page(path) and message["status"] in (200, 304))
+                ):
                     headers["cache-control"] = "no-store"
+                elif personal or own:
+                    headers["cache-control"] = "private, no-cache"
+                else:
+                    headers.setdefault("cache-control", "no-cache")
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

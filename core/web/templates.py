@@ -25,6 +25,11 @@ def _static_version(path: str) -> str:
     return hashlib.sha256(target.read_bytes()).hexdigest()[:10]
 
 
+def is_current_static(path: str, version: str) -> bool:
+    """Whether /static/<path>?v=<version> names the file as it is now (so it never changes)."""
+    return version == _static_version(path) != "0"
+
+
 def static_url(path: str) -> str:
     """URL of a static file with its content hash, so it can be cached for a year."""
     return f"/static/{path}?v={_static_version(path)}"
