@@ -88,8 +88,12 @@ def csrf_token(conn: HTTPConnection) -> str:
         value = secrets.token_urlsafe(24)
         scope_state[NEW_PRESESSION] = value
     token = _sign(settings.secret_key, value)
+    issued = scope_state.setdefault(ISSUED, {})
+    for masked, raw in issued.items():  # one masking per response: fifty forms, one pad
+        if raw == token:
+            return masked
     masked = _mask(token)
-    scope_state.setdefault(ISSUED, {})[masked] = token
+    issued[masked] = token
     return masked
 
 

@@ -48,6 +48,17 @@ SECURITY_HEADERS = {
 }
 
 
+SUBRESOURCE_TYPES = ("text/css", "text/javascript", "application/javascript")
+DOCUMENT_ONLY = frozenset(
+    {
+        "content-security-policy",
+        "referrer-policy",
+        "x-frame-options",
+        "cross-origin-opener-policy",
+        "permissions-policy",
+    }
+)
+
 # A member's pages that are worth keeping for a revisit, and safe to: what anyone in the
 # community could read, laid out for them.
 READING_PREFIXES = ("/c/", "/t/", "/sessions", "/help")
@@ -83,8 +94,12 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
+                # A stylesheet or script is never a document: the document headers would
+                # only cost a slow link ~400 bytes per file (nosniff and CORP still apply).
+                subresource = headers.get("content-type", "").startswith(SUBRESOURCE_TYPES)
                 for name, value in SECURITY_HEADERS.items():
-                    headers.setdefault(name, value)
+                    if not (subresource and name in DOCUMENT_ONLY):
+                        headers.setdefault(name, value)
                 if self.hsts:
                     headers.setdefault("strict-transport-security", "max-age=63072000")
                 # A signed-in member's page must never sit in a shared or back-button cache;

@@ -98,3 +98,17 @@ async def test_static_files_are_cached_for_good_by_version(client: httpx.AsyncCl
     assert stale.headers["cache-control"] == "no-cache"  # an old URL may name other bytes
     bare = await client.get("/static/css/kindred.css")
     assert bare.headers["cache-control"] == "no-cache" and "etag" in bare.headers
+
+
+async def test_a_stylesheet_carries_only_the_headers_that_apply_to_it(
+    client: httpx.AsyncClient,
+) -> None:
+    home = await client.get("/")
+    assert "default-src 'none'" in home.headers["content-security-policy"]
+    for path in ("/static/css/kindred.css", "/static/js/kindred.js"):
+        asset = await client.get(path)
+        assert asset.headers["x-content-type-options"] == "nosniff"
+        assert asset.headers["cross-origin-resource-policy"] == "same-origin"
+        assert "content-security-policy" not in asset.headers  # a document's header
+    svg = await client.get("/static/favicon.svg")  # an SVG can be opened as a document
+    assert "content-security-policy" in svg.headers
