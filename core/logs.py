@@ -56,23 +56,27 @@ def redact(text: str) -> str:
     return _TOKEN.sub(_without_query, _IP.sub("[address]", text))
 
 
-# Lines that name only the server's own address, which is no member's, keep it: the operator
-# must read the URL to open. uvicorn's "running on" line (its arguments are the address it
-# listens on, whichever of its two places logs it: tests/kindred/test_site_url.py pins both
-# against the uvicorn we run), and our own lines logged with `extra=OWN_ADDRESS`, which
-# must put nothing else in them. Query strings are still cut from these.
+# The server's own address is no member's: the operator must read the URL to open. uvicorn's
+# "running on" line keeps its arguments (the address it listens on, whichever of its two
+# places logs it: tests/kindred/test_site_url.py pins both against the uvicorn we run). Our own
+# lines name the address they keep with `extra=own_address(url)`: that exact text alone stays,
+# and anything else in the line (a client's Origin, say) is masked as in any other line.
+# Query strings are cut everywhere.
 UVICORN_RUNNING = frozenset(
     {
         "Uvicorn running on %s://%s:%d (Press CTRL+C to quit)",
         "Uvicorn running on %s://[%s]:%d (Press CTRL+C to quit)",
     }
 )
-OWN_ADDRESS = {"kindred_own_address": True}
+_OWN = "kindred_own_address"
 
 
-def names_own_address(record: logging.LogRecord) -> bool:
-    if getattr(record, "kindred_own_address", False):
-        return True
+def own_address(*addresses: str) -> dict[str, tuple[str, ...]]:
+    """`extra=` for a line that names the server's own address(es), which it keeps unmasked."""
+    return {_OWN: tuple(a for a in addresses if a)}
+
+
+def _uvicorn_running(record: logging.LogRecord) -> bool:
     msg = record.msg
     return record.name == "uvicorn.error" and isinstance(msg, str) and msg in UVICORN_RUNNING
 
@@ -80,8 +84,14 @@ def names_own_address(record: logging.LogRecord) -> bool:
 class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if names_own_address(record):
+        own: tuple[str, ...] = getattr(record, _OWN, ())
+        if _uvicorn_running(record):
             cleaned = _TOKEN.sub(_without_query, message)
+        elif own:
+            parts = re.split("(" + "|".join(map(re.escape, own)) + ")", message)
+            cleaned = "".join(
+                _TOKEN.sub(_without_query, p) if p in own else redact(p) for p in parts
+            )
         else:
             cleaned = redact(message)
         if cleaned != message:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from core.errors import Refusal
-from core.logs import OWN_ADDRESS, configure_logging
+from core.logs import configure_logging, own_address
 from core.settings import ConfigError, Settings, env_name, listens_everywhere, server_url
 
 log = logging.getLogger("kindred")
@@ -161,19 +161,23 @@ def _site_url_follows(settings: Settings, host: str, port: int) -> Settings:
     `PORT=8931 make run` works: the origin checks of chat, previews and facilitators compare
     against it. Set, it wins: it is the address members open (a proxy's, say)."""
     if os.environ.get(env_name("site_url"), "").strip():
-        log.info("open Kindred at %s (KINDRED_SITE_URL)", settings.site_url, extra=OWN_ADDRESS)
+        log.info(
+            "open Kindred at %s (KINDRED_SITE_URL)",
+            settings.site_url,
+            extra=own_address(settings.site_url),
+        )
         return settings
     url = server_url(host, port)
     # The app factory reads its settings from the environment, here and in every worker.
     os.environ[env_name("site_url")] = url
-    log.info("open Kindred at %s", url, extra=OWN_ADDRESS)
+    log.info("open Kindred at %s", url, extra=own_address(url))
     if listens_everywhere(host):
         log.warning(
             "listening on every address, but the site URL is %s: a browser on another "
             "machine is refused chat and previews until KINDRED_SITE_URL is the address "
             "it opens",
             url,
-            extra=OWN_ADDRESS,
+            extra=own_address(url),
         )
     return dataclasses.replace(settings, site_url=url).validated()
 

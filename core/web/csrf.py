@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+import time
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs, urlsplit
 
@@ -26,7 +27,7 @@ from starlette.requests import HTTPConnection
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.logs import OWN_ADDRESS, redact
+from core.logs import own_address
 from core.settings import Settings
 from core.web.cookies import cookie_options, presession_cookie_name, session_cookie_name
 
@@ -116,24 +117,50 @@ def websocket_origin_allowed(headers: Headers, settings: Settings) -> bool:
     return _ours(origin, headers, settings)
 
 
+class _AtMostEvery:
+    """A warning that is due at most once per `seconds`; counts the refusals in between."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.last = float("-inf")
+        self.quiet = 0
+
+    def due(self) -> bool:
+        now = time.monotonic()
+        if now - self.last < self.seconds:
+            self.quiet += 1
+            return False
+        self.last = now
+        return True
+
+    def take_quiet(self) -> int:
+        quiet, self.quiet = self.quiet, 0
+        return quiet
+
+
+_wrong_address = _AtMostEvery(60.0)
+
+
 def _ours(origin: str, headers: Headers, settings: Settings) -> bool:
     if origin.rstrip("/").lower() in settings.origins:
         return True
     # One of this server's own pages, opened at another address than the site URL (the
     # browser says same-origin, or the origin is the host it asked for): refused like any
-    # other site, or the check would mean nothing, but the operator is told why, once per
-    # refusal, since members only see chat and previews failing.
+    # other site, or the check would mean nothing, but the operator is told why, since members
+    # only see chat and previews failing; at most once a minute (a page polling from the
+    # wrong address, or anyone sending that Origin on purpose, would fill the log).
     same = headers.get("sec-fetch-site") == "same-origin"
     netloc = _netloc(origin)
-    if same or (netloc and netloc == headers.get("host", "").lower()):
+    if (same or (netloc and netloc == headers.get("host", "").lower())) and _wrong_address.due():
         shown = "".join(c for c in origin[:120] if c.isprintable())
         log.warning(
             "refused a request from this site's own page at %s: the site URL is %s "
             "(KINDRED_SITE_URL). Open Kindred at the site URL, or set KINDRED_SITE_URL to "
-            "the address members use",
-            redact(shown),
+            "the address members use (%d more such refusals since the last warning)",
+            shown,  # masked by the log filter: only the site URL is kept
             settings.site_url,
-            extra=OWN_ADDRESS,
+            _wrong_address.take_quiet(),
+            extra=own_address(settings.site_url),
         )
     return False
 

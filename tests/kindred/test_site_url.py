@@ -25,8 +25,9 @@ from starlette.datastructures import Headers
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from core.logs import OWN_ADDRESS, UVICORN_RUNNING, RedactingFilter, names_own_address
+from core.logs import UVICORN_RUNNING, RedactingFilter, own_address
 from core.settings import Settings, listens_everywhere, server_url
+from core.web import csrf as csrf_module
 from core.web.csrf import origin_allowed, websocket_origin_allowed
 from kindred import cli
 from tests.helpers import csrf, join
@@ -111,9 +112,10 @@ async def test_chat_and_previews_work_on_the_port_served(tmp_path: Path, host: s
     why = (
         f"WARNING kindred.origin: refused a request from this site's own page at {shown}: the "
         f"site URL is {site} (KINDRED_SITE_URL). Open Kindred at the site URL, or set "
-        "KINDRED_SITE_URL to the address members use\n"
+        "KINDRED_SITE_URL to the address members use (0 more such refusals since the last "
+        "warning)\n"
     )
-    assert text.count(why) == 2  # the preview, and the chat connection
+    assert text.count(why) == 1  # the preview; the chat connection a moment later is counted
     # The server's own URL is readable on the lines that say where to open it; no client's
     # address (127.0.0.1 too) is, anywhere.
     assert re.search(r"\[address\]:\d+ - \"WebSocket /ws/rooms/recovery\?\[query\]", text)
@@ -134,7 +136,7 @@ def test_the_site_url_follows_host_and_port_unless_set(
         "another machine is refused chat and previews until KINDRED_SITE_URL is the address "
         "it opens",
     ]
-    assert all(names_own_address(r) for r in caplog.records)
+    assert all(r.kindred_own_address == ("http://127.0.0.1:8931",) for r in caplog.records)
     caplog.clear()
     # Set, it wins, whatever the server listens on (behind a proxy, say).
     monkeypatch.setenv("KINDRED_SITE_URL", "https://kindred.example")
@@ -188,8 +190,20 @@ def test_only_the_servers_own_address_lines_keep_it() -> None:
         '[address]:5000 - "WebSocket /ws?[query]" [accepted]'
     )
     # Ours, marked: the address stays, a query string still goes.
-    ours = record("kindred", "open Kindred at %s", "http://192.0.2.4:8931/?token=x", **OWN_ADDRESS)
+    url = "http://192.0.2.4:8931/?token=x"
+    ours = record("kindred", "open Kindred at %s", url, **own_address(url))
     assert _filtered(ours) == "open Kindred at http://192.0.2.4:8931/?[query]"
+    # Only the address it names: any other address in the same line is still masked.
+    both = record(
+        "kindred",
+        "refused a page at %s: the site URL is %s",
+        "http://198.51.100.7:8931",
+        "http://192.0.2.4:8931",
+        **own_address("http://192.0.2.4:8931"),
+    )
+    assert _filtered(both) == (
+        "refused a page at http://[address]:8931: the site URL is http://192.0.2.4:8931"
+    )
 
 
 class Kept(logging.Handler):
@@ -222,7 +236,7 @@ def test_uvicorns_running_lines_are_the_ones_the_filter_knows() -> None:
 
 
 def test_a_refusal_is_explained_only_for_this_sites_own_pages(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     caplog.set_level(logging.WARNING, "kindred.origin")
     settings = Settings(site_url="http://127.0.0.1:8931")
@@ -238,7 +252,11 @@ def test_a_refusal_is_explained_only_for_this_sites_own_pages(
     assert caplog.records == []
     # This server, opened at another address: by the Host it asked for, or as the browser
     # says (behind a proxy that rewrites Host). An address in it is masked.
+    # At most one warning a minute: the refusals in between are counted into the next.
+    monkeypatch.setattr(csrf_module, "_wrong_address", csrf_module._AtMostEvery(60.0))
     for headers in (
+        {"origin": "http://localhost:8931", "host": "localhost:8931"},
+        {"origin": "http://localhost:8931", "host": "localhost:8931"},
         {"origin": "http://localhost:8931", "host": "localhost:8931"},
         {
             "origin": "http://192.0.2.4:8931",
@@ -246,12 +264,15 @@ def test_a_refusal_is_explained_only_for_this_sites_own_pages(
             "sec-fetch-site": "same-origin",
         },
     ):
+        if "sec-fetch-site" in headers:
+            csrf_module._wrong_address.last -= 60  # a minute later
         assert not websocket_origin_allowed(Headers(headers), settings)
     assert [_filtered(r) for r in caplog.records] == [
         f"refused a request from this site's own page at {shown}: the site URL is "
         "http://127.0.0.1:8931 (KINDRED_SITE_URL). Open Kindred at the site URL, or set "
-        "KINDRED_SITE_URL to the address members use"
-        for shown in ("http://localhost:8931", "http://[address]:8931")
+        f"KINDRED_SITE_URL to the address members use ({quiet} more such refusals since the "
+        "last warning)"
+        for shown, quiet in (("http://localhost:8931", 0), ("http://[address]:8931", 2))
     ]
 
 
