@@ -65,7 +65,7 @@ from identity import pages as identity_pages
 from identity.auth import MemberSessionMiddleware, SignInRequired
 from identity.hashing import warm_up
 from identity.lifecycle import MemberContentHooks
-from kindred import pages
+from kindred import offline, pages
 from kindred.health import readyz
 from kindred.metrics import Metrics, MetricsMiddleware
 from kindred.stopping import first_on_sigterm
@@ -193,6 +193,7 @@ def create_app(settings: Settings) -> Starlette:
     metrics.watch(ctx.db, chat.hub)
     routes = [
         *pages.routes,
+        *offline.routes,
         *identity_pages.routes,
         *identity_api.routes,
         *forum_pages.routes,

@@ -59,3 +59,22 @@ document.addEventListener("click", (event) => {
     timer = setTimeout(render, 400);
   });
 })();
+
+// Reading offline (static/sw.js, served at /sw.js): pages a member has read stay readable when
+// the link drops. When it has dropped, say so at the top of the page.
+{
+  if ("serviceWorker" in navigator && window.isSecureContext) {
+    navigator.serviceWorker.register("/sw.js").catch(() => {}); // without it, pages work as before
+  }
+  const note = document.createElement("p");
+  note.className = "notice notice-important offline-note";
+  note.setAttribute("role", "status");
+  note.textContent = "You're offline. This is the copy saved on this device; replies and new posts need the connection.";
+  const show = () => {
+    if (navigator.onLine || document.getElementById("kept")) note.remove(); // not on the offline page
+    else document.querySelector("main")?.prepend(note);
+  };
+  addEventListener("online", show);
+  addEventListener("offline", show);
+  show();
+}
