@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import AsyncIterator
@@ -178,11 +179,13 @@ def create_app(settings: Settings) -> Starlette:
         await chat.start()
         await groups.start()
         await support.start()
+        loop_watch = asyncio.create_task(metrics.watch_loop(), name="event-loop lag")
         try:
             # SIGTERM: chat closes its sockets with a reason before uvicorn closes them.
             with first_on_sigterm(chat.restarting):
                 yield
         finally:
+            loop_watch.cancel()
             await support.close()
             await groups.close()
             await chat.close()

@@ -13,6 +13,7 @@ messages and posts from the database engine's inserts; decisions from moderation
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import re
 import time
@@ -40,12 +41,15 @@ from moderation.api import ContentKind, Decision, decision_observer
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 CLOSE_TRY_AGAIN = 1013  # chat closes a connection that fell behind with this (docs/protocol.md)
 STATUSES = frozenset({"published", "held"})
+LAG_PERIOD = 0.1  # seconds between the loop watch's wake-ups
+STALL = 0.05  # a lag over this is a stall (issue 17: none over 50 ms under any bench load)
 REASON = re.compile(r"^[a-z_]{1,40}$")  # reason codes are identifiers chosen in code
 
 
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self._worst = 0.0
         self.latency = Histogram(
             "kindred_http_request_duration_seconds",
             "Time to answer an HTTP request, by method and route template.",
@@ -104,6 +108,23 @@ class Metrics:
             "1 while this process's broker reaches Redis (always 1 without Redis).",
             registry=self.registry,
         )
+        self.loop_lag = Histogram(
+            "kindred_event_loop_lag_seconds",
+            f"How late the event loop ran a timer due every {LAG_PERIOD} s: time it spent "
+            "blocked (a stall holds every member's messages and pages).",
+            buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+            registry=self.registry,
+        )
+        self.loop_stalls = Counter(
+            "kindred_event_loop_stalls",
+            f"Times the event loop was blocked longer than {STALL * 1000:.0f} ms.",
+            registry=self.registry,
+        )
+        self.loop_lag_worst = Gauge(
+            "kindred_event_loop_lag_worst_seconds",
+            "The longest event-loop lag since the previous scrape of /metrics.",
+            registry=self.registry,
+        )
         self._stored = {ChatMessage.__tablename__: self.messages, Post.__tablename__: self.posts}
 
     # ------------------------------------------------------------------- sources
@@ -130,6 +151,21 @@ class Metrics:
             status = row.get("status") if isinstance(row, dict) else None
             counter.labels(status if status in STATUSES else "other").inc()
 
+    async def watch_loop(self) -> None:
+        """Run for the app's lifetime: time a short sleep, over and over; the overshoot is
+        how long something held the event loop (a stall detector costing ~10 wake-ups/s)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            due = loop.time() + LAG_PERIOD
+            await asyncio.sleep(LAG_PERIOD)
+            lag = max(0.0, loop.time() - due)
+            self.loop_lag.observe(lag)
+            if lag > STALL:
+                self.loop_stalls.inc()
+            if lag > self._worst:
+                self._worst = lag
+                self.loop_lag_worst.set(lag)
+
     def count_decision(self, kind: ContentKind, decision: Decision) -> None:
         """Called from the pipeline's worker thread (prometheus_client is thread-safe)."""
         code = decision.reason.code if decision.reason else "none"
@@ -143,7 +179,10 @@ class Metrics:
             offered = bearer_token(request.headers) or ""
             if not hmac.compare_digest(offered.encode(), token.encode()):
                 raise HTTPException(404)  # as if it weren't there
-            return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+            body = generate_latest(self.registry)
+            self._worst = 0.0  # "since the previous scrape"
+            self.loop_lag_worst.set(0.0)
+            return Response(body, media_type=CONTENT_TYPE_LATEST)
 
         return Route("/metrics", metrics, methods=["GET"])
 

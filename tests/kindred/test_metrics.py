@@ -171,3 +171,23 @@ async def _visit(app: MetricsMiddleware, path: str) -> None:
 
     scope = {"type": "websocket", "path": path, "headers": [], "query_string": b""}
     await app(scope, receive, send)  # type: ignore[arg-type]
+
+
+async def test_an_event_loop_stall_is_seen_and_exported(metered: Starlette) -> None:
+    """A handler that blocks the loop (here, on purpose, with time.sleep) shows as a stall."""
+    import asyncio
+    import re
+    import time
+
+    await asyncio.sleep(0.25)  # the watch has woken a few times
+    assert sample(metered, "kindred_event_loop_lag_seconds_count") >= 1
+    before = sample(metered, "kindred_event_loop_stalls_total")
+    time.sleep(0.3)  # noqa: ASYNC251  (on purpose: a slow synchronous call in a handler)
+    await asyncio.sleep(0.15)
+    assert sample(metered, "kindred_event_loop_stalls_total") >= before + 1
+    async with make_client(metered) as client:
+        scraped = (await client.get("/metrics", headers=SCRAPE)).text
+    worst = re.search(r"^kindred_event_loop_lag_worst_seconds ([0-9.e-]+)$", scraped, re.M)
+    assert worst and float(worst.group(1)) >= 0.15, worst
+    # "since the previous scrape": the next one starts again from what comes after
+    assert gauge(metered, "kindred_event_loop_lag_worst_seconds") < float(worst.group(1))
