@@ -25,6 +25,11 @@ kindred is taken at the end (when py-spy is installed and --profile-rate is not 
     .venv/bin/python bench/chat_fanout.py --clients 2000 --steps 50,100,200,400,800 --duration 10
     .venv/bin/python bench/chat_fanout.py --clients 2000 --workers 1,2 --backend sqlite,postgres
     .venv/bin/python bench/chat_fanout.py --clients 2000 --deflate off,on
+    .venv/bin/python bench/chat_fanout.py --clients 200,2000 --per-room 10   # rooms of ten
+
+Stalls: kindred runs with KINDRED_METRICS_TOKEN set and each step reads its /metrics before and
+after: "worst loop lag ms" is the longest the event loop was held during the step and
+"stalls > 50 ms" how often it was held longer than 50 ms (kindred/metrics.py watch_loop).
 """
 
 from __future__ import annotations
@@ -33,10 +38,12 @@ import argparse
 import asyncio
 import contextlib
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -84,6 +91,7 @@ class Target:
     pid: int
     deflate: bool
     meter: ServiceMeter
+    metrics_token: str = ""  # kindred only: its /metrics has the event-loop stall detector
 
 
 # ============================================================================ the runs
@@ -127,7 +135,26 @@ def settle(pid: int, limit: float = 15.0) -> None:
             return
 
 
+def loop_lag(target: Target) -> tuple[float, float]:
+    """(worst event-loop lag in ms since the previous scrape, stalls over 50 ms so far), read
+    from kindred's /metrics (kindred/metrics.py); NaN for servers without it. With several
+    workers a scrape reaches one of them."""
+    if not target.metrics_token:
+        return float("nan"), float("nan")
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{target.port}/metrics",
+        headers={"Authorization": f"Bearer {target.metrics_token}"},
+    )
+    text = urllib.request.urlopen(request, timeout=10).read().decode()
+    worst = re.search(r"^kindred_event_loop_lag_worst_seconds (\S+)$", text, re.M)
+    stalls = re.search(r"^kindred_event_loop_stalls_total (\S+)$", text, re.M)
+    if not worst or not stalls:
+        return float("nan"), float("nan")
+    return float(worst.group(1)) * 1000, float(stalls.group(1))
+
+
 def one_step(group: LoadGroup, target: Target, rooms: dict[str, int], step, rate, duration):
+    _, stalls0 = loop_lag(target)  # also starts the "worst since" window afresh
     cpu0, pg0, redis0 = tree_cpu(target.pid), target.meter.postgres(), target.meter.redis()
     t0 = time.perf_counter()
     sent, client_cpu = group.step(step, rate, duration)
@@ -152,7 +179,13 @@ def one_step(group: LoadGroup, target: Target, rooms: dict[str, int], step, rate
         client_cpu / duration,
         seen.wire / delivered,
         seen.chars / delivered,
+        *_lag_since(target, stalls0),
     ]
+
+
+def _lag_since(target: Target, stalls0: float) -> tuple[float, float]:
+    worst, stalls = loop_lag(target)
+    return worst, stalls - stalls0
 
 
 def make_rooms(database_url: str, count: int) -> list[str]:
@@ -173,6 +206,16 @@ def make_rooms(database_url: str, count: int) -> list[str]:
     return asyncio.run(go())
 
 
+def rooms_for(c: int, args) -> int:
+    """Rooms for C connections: --per-room N gives C/N rooms of N (a peer-support room is
+    about ten people); otherwise --rooms, whatever C."""
+    return max(1, c // args.per_room) if args.per_room else args.rooms
+
+
+def room_words(args) -> str:
+    return f"rooms of {args.per_room}" if args.per_room else f"{args.rooms} rooms"
+
+
 def assign(slugs: list[str], tokens: list[str], c: int) -> list[tuple[str, str]]:
     return [(slugs[i % len(slugs)], tokens[i % len(tokens)]) for i in range(c)]
 
@@ -180,7 +223,11 @@ def assign(slugs: list[str], tokens: list[str], c: int) -> list[tuple[str, str]]
 def profile_kindred(target: Target, slugs, tokens, args) -> list[list]:
     c = max(args.clients)
     group = LoadGroup(
-        target.port, assign(slugs, tokens, c), args.processes, target.deflate, args.prose
+        target.port,
+        assign(slugs[: rooms_for(c, args)], tokens, c),
+        args.processes,
+        target.deflate,
+        args.prose,
     )
     fd, out = tempfile.mkstemp(suffix=".txt")
     os.close(fd)
@@ -220,20 +267,23 @@ def run_kindred(workers: int, backend: str, deflate: bool, args) -> tuple[list[l
             extra["KINDRED_REDIS_URL"], redis_pid = stack.enter_context(
                 redis_for_bench(args.redis_url)
             )
+        extra["KINDRED_METRICS_TOKEN"] = token = uuid.uuid4().hex * 2
         env = kindred_env(data_dir, port, **extra)
         subprocess.run([KINDRED, "migrate"], env=env, check=True, capture_output=True)
         from core.settings import Settings
 
-        slugs = make_rooms(Settings.from_env(env).effective_database_url, args.rooms)
+        rooms = max(rooms_for(c, args) for c in args.clients)
+        slugs = make_rooms(Settings.from_env(env).effective_database_url, rooms)
         argv = [KINDRED, "serve", "--host", "127.0.0.1", "--port", str(port)]
         server = stack.enter_context(
             running([*argv, "--workers", str(workers)], port, env, "/healthz")
         )
-        target = Target(name, port, server.pid, deflate, ServiceMeter(database, redis_pid))
+        meter = ServiceMeter(database, redis_pid)
+        target = Target(name, port, server.pid, deflate, meter, metrics_token=token)
         tag = uuid.uuid4().hex[:5]
         with ThreadPoolExecutor(4) as pool:
             tokens = list(pool.map(lambda i: signup(port, f"b{tag}_{i}"), range(args.members)))
-        conns_by_c = [(c, assign(slugs, tokens, c)) for c in args.clients]
+        conns_by_c = [(c, assign(slugs[: rooms_for(c, args)], tokens, c)) for c in args.clients]
         rows = run_server(target, conns_by_c, args.steps, args)
         profile = []
         if args.profile_rate and workers == 1:
@@ -247,15 +297,16 @@ def run_ceiling(kind: str, deflate: bool, args) -> list[list]:
     name = kind + (" deflate" if deflate else "")
     with running(argv, port, None, "/") as srv:
         target = Target(name, port, srv.pid, deflate, ServiceMeter(None, None))
-        slugs = [f"bench-{i:02d}" for i in range(args.rooms)]
-        conns_by_c = [(c, assign(slugs, ["x"], c)) for c in args.clients]
+        slugs = [f"bench-{i:02d}" for i in range(max(rooms_for(c, args) for c in args.clients))]
+        conns_by_c = [(c, assign(slugs[: rooms_for(c, args)], ["x"], c)) for c in args.clients]
         return run_server(target, conns_by_c, args.ceiling_steps, args)
 
 
 def run(args: argparse.Namespace) -> None:
     limit = raise_nofile()
     print(
-        f"# chat_fanout: {machine()}; C={args.clients} over {args.rooms} rooms; steps "
+        f"# chat_fanout: {machine()}; C={args.clients} over "
+        f"{room_words(args)}; steps "
         f"{args.steps} msg/s, {args.duration:g} s each; {args.processes} load processes; "
         f"workers {args.workers}, deflate {args.deflate}, open files ≤ {limit:,}",
         flush=True,
@@ -295,11 +346,14 @@ def report(rows: list[list], profile: list[tuple[str, list]], args) -> None:
             "client cores",
             "wire B/delivery",
             "frame B",
+            "worst loop lag ms",
+            "stalls > 50 ms",
             "server RSS KB/conn",
             "failed connects",
         ],
         rows,
-        f"Chat fan-out over {args.rooms} rooms ({args.duration:g} s per step)",
+        f"Chat fan-out over {room_words(args)} ({args.duration:g} s per step; stalls: "
+        "kindred's event loop held over 50 ms)",
     )
     best: dict[tuple[str, int], list] = {}
     sustained: dict[tuple[str, int], float] = {}  # no loss, p99 under a second: noise-proof
@@ -375,6 +429,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", default="200,1000", help="connection counts, comma-separated")
     parser.add_argument("--rooms", type=int, default=20)
+    parser.add_argument(
+        "--per-room",
+        type=int,
+        default=0,
+        help="connections per room (C/N rooms for each C; 10 is a peer-support room); "
+        "overrides --rooms",
+    )
     parser.add_argument("--members", type=int, default=40, help="accounts shared by connections")
     parser.add_argument("--steps", default="50,100,200,400", help="aggregate msg/s per step")
     parser.add_argument("--ceiling-steps", default="", help="msg/s steps for the ceilings")
