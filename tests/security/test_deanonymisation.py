@@ -504,8 +504,10 @@ def _expand(path: str, values: dict[str, list[str]]) -> list[str]:
 
 
 ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(\+00:00|Z)?")
-SHOWN_TIME = re.compile(
-    r"\b\d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)( \d{4})?( \d\d:\d\d)?"
+SHOWN_TIME = re.compile(  # core/clock.py's words: "Mon 7 Dec, 14:05", "Tue 8 Dec 2025", "07 Dec"
+    r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+    r"( \d{4})?(, \d\d:\d\d)?( UTC)?"
+    r"|\b\d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)( \d{4})?( \d\d:\d\d)?"
     r"|\b\d\d:\d\d UTC\b"
 )
 SECRETS = re.compile(r"\b[0-9a-f]{64}\b|\b[A-Za-z0-9_-]{32,}\b")
@@ -552,7 +554,11 @@ async def _pages_seen(w: World, viewer: str, paths: list[str]) -> dict[tuple[str
         response = await w.clients[viewer].get(path)
         assert response.status_code < 500, (viewer, path, response.text)
         headers = response.headers
-        shown = " ".join(headers.get(h, "") for h in ("location", "cache-control", "vary", "etag"))
+        shown = " ".join(headers.get(h, "") for h in ("location", "cache-control", "vary"))
+        # The ETag is a hash of this very body (compared below, normalised) and of the
+        # viewer's own form token: it says nothing the body doesn't, but differs between
+        # worlds with every time shown and every session. Its presence is compared.
+        shown += " etag" if headers.get("etag", "").startswith('W/"') else ""
         shown = f"{response.status_code} {shown}\n"
         seen[(viewer, path)] = normalise(shown + response.text, w.live.url)
     return seen
