@@ -64,7 +64,7 @@ from forum.moderation_target import PostTarget
 from identity import api as identity_api
 from identity import pages as identity_pages
 from identity.auth import MemberSessionMiddleware, SignInRequired
-from identity.hashing import warm_up
+from identity.hashing import warm_up as warm_up_hashing
 from identity.lifecycle import MemberContentHooks
 from kindred import offline, pages
 from kindred.health import readyz
@@ -74,6 +74,7 @@ from moderation import checkin_pages, help_page
 from moderation import pages as moderation_pages
 from moderation import web_api as moderation_api
 from moderation.api import PSEUDONYM, Place, moderator_pseudonyms, standing, vet
+from moderation.api import warm_up as warm_up_filters
 from moderation.checkins import close_requests_about, erase_asks, export_asks
 from moderation.targets import ModerationRegistry
 
@@ -174,7 +175,8 @@ def create_app(settings: Settings) -> Starlette:
                 "RATE LIMITS ARE OFF (KINDRED_RATE_LIMITS=off): for load tests on a private "
                 "machine only; never run a public site like this"
             )
-        warm_up()
+        warm_up_hashing()
+        warm_up_filters()  # before the first member: no first-message stall
         await ctx.broker.start()
         await chat.start()
         await groups.start()

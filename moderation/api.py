@@ -22,7 +22,7 @@ from moderation.cases import open_case
 from moderation.content import Action, ContentKind, Decision, Reason
 from moderation.crisis.resources import crisis_resources
 from moderation.models import ModerationCase, Report
-from moderation.policy import decision_observer, set_policy, trust
+from moderation.policy import CommunityPolicy, decision_observer, judge, set_policy, trust
 from moderation.standing import Standing, standing
 from moderation.targets import AfterCommit, ContentTarget, ModerationRegistry, TargetView
 from moderation.text import visible_text
@@ -87,7 +87,17 @@ __all__ = [
     "standing",
     "vet",
     "visible_text",
+    "warm_up",
 ]
+
+
+def warm_up() -> None:
+    """Load the safety filters' models and run the whole pipeline once, before the server
+    takes its first member. Lazily, the first message paid about half a second of work that
+    held the interpreter (and with it the event loop): a stall every room felt at once."""
+    for sample in ("Warming up: call me on 07700 900123, I can't go on.", "Hello, everyone."):
+        for kind in (ContentKind.TITLE, ContentKind.POST, ContentKind.CHAT):
+            judge(sample, kind, CommunityPolicy())
 
 
 async def preview(
