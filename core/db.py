@@ -124,8 +124,11 @@ class Database:
             options |= {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
         elif ":memory:" not in url:
             # Readers run in parallel (WAL). Each aiosqlite connection is a thread of its own,
-            # so connections are kept rather than opened per burst and closed again.
-            options |= {"pool_size": 20, "max_overflow": 20}
+            # so connections are kept rather than opened per burst and closed again: no
+            # overflow (an overflow connection is closed when returned, and under a chat burst
+            # opening them again was a fifth of the server's CPU, bench/chat_fanout.py). The
+            # pool opens its connections as they are needed, up to this many, and keeps them.
+            options |= {"pool_size": 64, "max_overflow": 0, "pool_timeout": 30}
             # Sessions and connections end their transactions themselves when they close;
             # the pool's own rollback on return would be a second trip to the driver's thread.
             options["pool_reset_on_return"] = None
