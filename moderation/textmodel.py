@@ -100,6 +100,21 @@ _CODED = {
     "istg": "i swear",
     "tbh": "to be honest",
     "ngl": "not going to lie",
+    "ded": "dead",
+    "tonite": "tonight",
+    "4ever": "forever",
+    "4eva": "forever",
+    "b": "be",
+    "abt": "about",
+    "agn": "again",
+    "lst": "last",
+    "nxt": "next",
+    "wk": "week",
+    "sry": "sorry",
+    "pls": "please",
+    "plz": "please",
+    "msg": "message",
+    "ppl": "people",
 }
 
 
@@ -162,9 +177,11 @@ def _words_one_by_one(raw_words: list[str]) -> list[str]:
 
 # Negation: the few words after "not", "never", "don't"... are marked ("never kill myself"
 # -> "never !kill !myself"), so the model weighs "kill myself" and a denial of it apart.
+# "nothing", "nobody" and "nowhere" aren't among them: they deny a thing, not what follows
+# ("Nothing unusual here." read "here" as denied, the way "won't be here" is).
 _NEGATORS = frozenset(
     {"not", "never", "no", "dont", "doesnt", "didnt", "wont", "wouldnt", "isnt", "arent",
-     "wasnt", "werent", "cant", "cannot", "couldnt", "shouldnt", "nothing", "nobody", "nowhere"}
+     "wasnt", "werent", "cant", "cannot", "couldnt", "shouldnt"}
 )  # fmt: skip
 _NEGATION_ENDS = frozenset({"but", "though", "although", "however", "yet", "except"})
 _NEGATION_SCOPE = 3

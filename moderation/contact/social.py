@@ -122,6 +122,33 @@ _NOT_HANDLES = frozenset(
 )  # fmt: skip
 
 
+# Who someone is on a named platform, the name before or after it: "I go by mossyrock on
+# discord", "I'm jamie_b on snapchat", "on twitter I'm @sam_walks". A plain word counts
+# after "go by" / "known as" / "search"; after "I'm" only a name shaped like a handle (a
+# digit, "_", "." or "@"), so "I'm active on discord" stays a remark.
+_NAME_ON_PLATFORM = re.compile(
+    r"\b(?P<intro>i[ \t]?['’]?m|i[ \t]am|(?:i[ \t]{1,3})?go[ \t]by|known[ \t]as|find[ \t]me[ \t]as"
+    r"|search(?:[ \t]for)?|look[ \t](?:for|up))[ \t]{1,3}(?P<handle>@?[\w.\-]{2,40}+)"
+    rf"[ \t]{{1,3}}(?:on|at)[ \t]{{1,3}}(?:{_PLATFORM_NAMED})\b"
+    rf"|\b(?:on|at)[ \t]{{1,3}}(?:{_PLATFORM_NAMED})(?:/x)?\b[ \t]{{0,3}},?[ \t]{{0,3}}"
+    r"(?:i[ \t]?['’]?m|i[ \t]am|as|it['’]?s)[ \t]{1,3}(?P<at_handle>@[\w.]{2,30}+)",
+    re.IGNORECASE,
+)
+
+
+def _is_name_on_platform(match: re.Match[str]) -> bool:
+    if match.group("at_handle") is not None:
+        return True
+    handle = match.group("handle")
+    bare = handle.lstrip("@").casefold()
+    if not any(ch.isalpha() for ch in bare) or bare in _NOT_HANDLES:
+        return False
+    if handle.startswith("@") or any(ch in bare for ch in "_.0123456789"):
+        return True
+    # A plain word is a name only when it was introduced as one ("go by", "known as").
+    return not match.group("intro").casefold().replace("’", "'").startswith(("i", "im"))
+
+
 def _is_profile_url(match: re.Match[str]) -> bool:
     first = match.group("path").split("/")[0].casefold().lstrip("@")
     return first not in _GENERIC_PATHS
@@ -158,6 +185,8 @@ def find_social(text: str, clues: Clues) -> Iterator[ContactMatch]:
                 yield ContactMatch("social", match.span())
     if clues.has_word(_NAMED):
         for match in scan(_PLATFORM_HANDLE, text, _is_platform_handle):
+            yield ContactMatch("social", match.span())
+        for match in scan(_NAME_ON_PLATFORM, text, _is_name_on_platform):
             yield ContactMatch("social", match.span())
 
 

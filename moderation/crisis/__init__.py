@@ -74,8 +74,8 @@ SENSITIVITY: dict[str, float] = {"more": -1.0, "standard": 0.0, "fewer": 1.5}
 
 
 # A few words are too little for the model to go on by itself ("Oak really listened" may
-# score high on a couple of weights): a text this short must touch one of these word classes
-# (moderation/data/crisis_concepts.txt) for the model alone to flag it.
+# score high on a couple of weights): a text of this few distinct words must touch one of
+# these word classes (moderation/data/crisis_concepts.txt) for the model alone to flag it.
 _SHORT_TEXT_WORDS = 4
 _RISK_CLASSES = frozenset(
     {"DEATH", "MEANS", "HARM", "FINAL", "GONE", "BURDEN", "JOIN", "ORDER", "GIVE", "SOON"}
@@ -83,10 +83,11 @@ _RISK_CLASSES = frozenset(
 
 
 def model_vetoed(text: str) -> bool:
-    """True when the model may not flag `text` on its own: a very short text with no word
-    of a risk class, or a crisis phrase the rules set aside (denied, in the past, about
-    someone else, reported)."""
-    tokens = words(fold(text))
+    """True when the model may not flag `text` on its own: a text of very few distinct
+    words with no word of a risk class ("nailed it", or "i " typed ten thousand times, whose
+    counts add up however little each says), or a crisis phrase the rules set aside (denied,
+    in the past, about someone else, reported)."""
+    tokens = set(words(fold(text)))
     if len(tokens) <= _SHORT_TEXT_WORDS:
         concepts = _model().concepts
         if not any(concepts.get(token) in _RISK_CLASSES for token in tokens):

@@ -95,13 +95,16 @@ _DISTANT_PAST = re.compile(
     r"|at the time|(?:after|since) my (?:suicide )?attempt"
     r"|my (?:last|previous|first|past) attempt)\b"
 )
-# Someone else's words: "my friend told me she wants to die", 'he said "I want to die"'.
+# Someone else's words: "my friend told me she wants to die", 'he said "I want to die"', or
+# their question.
 _REPORTED = re.compile(
     r"\b(?:he|she|they|someone|somebody|people|friend|brother|sister|mum|mom|mother|dad"
     r"|father|son|daughter|partner|husband|wife|boyfriend|girlfriend|bf|gf|kid|child|cousin"
     r"|student|client|patient|character)(?: \w+){0,2} (?:said|says|told|tells|texted|texts"
     r"|wrote|writes|messaged|keeps saying|kept saying|mentioned|admitted|posted|threatened"
     r"|threatens|tweeted)\b"
+    # A question someone asked: "the GP asked if I'd thought about ending my life".
+    r"|\b(?:asked|asks|asking) (?:me )?(?:if|whether)\b"
 )
 
 # What "cut" is about when it isn't self-harm: "cut my hair", "cut down", "cut people off".
@@ -414,6 +417,45 @@ _PATTERNS: tuple[_Pattern, ...] = (
         subject=False,
         negatable=False,
     ),
+    # Indirect intent: leaving others better off, checking out, not being here by a time.
+    _p(
+        r"(?:better|betr|bettr|happier|easier|lighter|safer|freer) (?:life|lives|off|world)?"
+        r" ?(?:without me|w o me|with me (?:gone|dead|out of the (?:way|picture)))"
+        r"|(?:take|taking|took|remove|removing|get|getting) myself out of (?:the|this)"
+        r" (?:picture|equation|world)|remov\w{0,3} myself (?:permanently|for good)"
+        r"|(?:once|when|after) (?:im|i am) (?:gone|dead|out of the (?:way|picture))"
+        r"(?! (?:for|on|to)\b)",
+        subject=False,
+        negatable=False,
+    ),
+    _p(
+        r"check(?:ing)? out (?:for good|permanently|of (?:this|my) life|of life)"
+        r"|(?:last|final) (?:time|message) (?:youll|you will|anyone will|anybody will|you ll)"
+        r" (?:hear from|see) me|whoever (?:finds|find) me|(?:so|when) (?:they|someone) finds? me",
+        subject=False,
+        negatable=False,
+    ),
+    _p(
+        r"(?:set|picked|chosen|chose|decided on|circled) (?:a|the) (?:date|day|time|night)"
+        r" (?:for it|to do it|to die|to end it|to go through with it)",
+        subject=False,
+        negatable=False,
+    ),
+    _p(
+        r"(?:wrote|written|writing|write|finished|left|sealed) (?:my |the |all my |each of my )?"
+        r"(?:goodbye|farewell|suicide|last|final) (?:letters|notes|messages|emails|videos)"
+    ),
+    # Passive wishes, said sideways.
+    _p(
+        r"(?:envy|jealous of) (?:people|anyone|those) who (?:die|died|get to die)"
+        r"|(?:dont|do not|didnt) care (?:if|whether) i (?:live|die|wake up|make it)"
+        r"|(?:welcome|welcomed) death|relieved if i (?:didnt|did not|never) (?:make it|wake up"
+        r"|survive|come back)",
+        subject=False,
+        negatable=False,
+    ),
+    # "ctb" ("catch the bus"): a coded word for suicide in some communities.
+    _p(r"ctb", subject=False),
     # Means and places.
     _p(
         r"(?:pills|tablets|meds|rope|blade|razor|noose) (?:are |is )?(?:ready|next to me"
@@ -554,14 +596,25 @@ def _match(clause: str, set_aside: set[str] | None = None) -> CrisisMatch | None
     return None
 
 
+# Wanting to live, said plainly: the model weighs "want to" and "live" the way it learned
+# them from "I don't want to live", so a clause that says the opposite sets the text aside.
+_AFFIRMS_LIFE = re.compile(
+    r"\b(?:i|id|i would|i really|i just|i still|i do|i truly) (?:want|wanna|love|hope) to"
+    r" (?:live|stay alive|keep living|grow old|see my \w+ grow up)\b"
+)
+
+
 def set_aside_by_rules(text: str) -> set[str]:
     """Why the rules set aside crisis phrases in `text` that they didn't count: "denied"
-    ("I would never kill myself"), "someone else", "past", "reported", "figure of speech".
-    Empty when the text has no such phrase, or when the rules count one."""
+    ("I would never kill myself"), "someone else", "past", "reported", "figure of speech",
+    or "wants to live" ("I want to live a long and happy life"). Empty when the text has no
+    such phrase, or when the rules count one."""
     set_aside: set[str] = set()
     for clause in _clauses(text):
         if _match(clause, set_aside) is not None:
             return set()
+        if _AFFIRMS_LIFE.search(clause):
+            set_aside.add("wants to live")
     return set_aside
 
 

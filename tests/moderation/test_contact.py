@@ -366,6 +366,19 @@ def test_address_like_talk_that_is_not_an_address(text: str) -> None:
         ("steam → nightbus_44", True),
         ("psn: quietgamer_88", True),
         ("on insta, search Maya Fernandes Goa", True),
+        # The name before the platform, or "I'm @name" after it.
+        ("I go by tidepool on discord if you want to chat", True),
+        ("im rowan_h on snapchat", True),
+        ("known as Quietmoth on steam", True),
+        ("on twitter/x, I'm @fern_and_moss", True),
+        pytest.param(
+            "I'm active on discord most evenings",
+            False,
+            # The rules leave it alone; the model (score 4.6, threshold 1.7) reads "I'm ... on
+            # discord" as the shape of a handle. Known false alarm, left for the next round.
+            marks=pytest.mark.xfail(strict=True, reason="contact model false alarm"),
+        ),
+        ("I'm new on reddit, be gentle", False),
     ],
 )
 def test_handles_with_the_platform_named(text: str, held: bool) -> None:

@@ -41,16 +41,16 @@ CONTACT_NEGATIVE = {
 }  # fmt: skip
 
 SPLITS = {
-    "crisis": ([f"crisis_dev{n}.tsv" for n in ("", 2, 3, 4, 5, 6, 7, 8)],
+    "crisis": ([f"crisis_dev{n}.tsv" for n in ("", 2, 3, 4, 5, 6, 7, 8, 9)],
                "crisis_test.tsv", CRISIS_POSITIVE, CRISIS_NEGATIVE),
-    "contact": (["contact_dev.tsv", "contact_dev2.tsv", "contact_dev3.tsv", "contact_dev4.tsv"],
+    "contact": ([f"contact_dev{n}.tsv" for n in ("", 2, 3, 4, 5, 6)],
                 "contact_test.tsv", CONTACT_POSITIVE, CONTACT_NEGATIVE),
 }  # fmt: skip
 
 # What the frozen test split must keep achieving: the figures measured when the filters were
 # last changed (docs/moderators.md), less a little room. They are floors against
 # regressions, not the targets (crisis R >= 0.97 at P >= 0.92; contact R >= 0.97 at P >= 0.98).
-FLOORS = {"crisis": (0.93, 0.89), "contact": (0.98, 0.95)}  # (precision, recall)
+FLOORS = {"crisis": (0.93, 0.90), "contact": (0.98, 0.95)}  # (precision, recall)
 
 
 @pytest.mark.parametrize("name", SPLITS)
@@ -133,6 +133,12 @@ def _adversarial(size: int = 50_000) -> dict[str, str]:
         "street numbers": "12 high " * (size // 8),
         "leet": "k!ll " * (size // 5),
         "negations": "not never no " * (size // 13),
+        # Shapes the newer patterns start on, over and over without ever finishing.
+        "names without a platform": "i go by a_b on " * (size // 15),
+        "platform then no name": "on discord im " * (size // 14),
+        "better off half said": "better off with me out of the " * (size // 30),
+        "checking out nowhere": "checking out of " * (size // 16),
+        "one word repeated": "i " * (size // 2),
     }
 
 
