@@ -92,6 +92,7 @@ class ChatMessageTarget:
                 context_title=_context_title(room),
                 context_url=_context_url(room),
                 private=room.kind != "public",
+                hold_reason=message.hold_reason if message.status == "held" else None,
             )
             for message, room, member in rows
         }
@@ -204,13 +205,17 @@ class ChatMessageTarget:
         *,
         anonymous: bool | None,
         limit: int,
+        waiting: bool = False,
     ) -> int:
-        """Published messages, in the community's rooms when one is given. Chat has no
-        anonymous messages: none count towards an anonymous post's standing."""
+        """Published messages (and held ones, with `waiting`), in the community's rooms when
+        one is given. Chat has no anonymous messages: none count towards an anonymous
+        post's standing."""
         if anonymous:
             return 0
+        counted_statuses = ("published", "held") if waiting else ("published",)
         mine = select(ChatMessage.id).where(
-            col(ChatMessage.author_id) == author_id, col(ChatMessage.status) == "published"
+            col(ChatMessage.author_id) == author_id,
+            col(ChatMessage.status).in_(counted_statuses),
         )
         if community_id is not None:
             mine = mine.join(Room, col(Room.id) == ChatMessage.room_id).where(

@@ -49,6 +49,7 @@ class PostTarget:
                 context_url=f"/t/{thread.id}#p{post.id}",
                 anonymous=post.anonymous,
                 persona=f"thread {thread.id}" if post.anonymous else "",
+                hold_reason=post.hold_reason if post.status == "held" else None,
             )
             for post, thread, member, alias in rows
         }
@@ -120,8 +121,13 @@ class PostTarget:
         *,
         anonymous: bool | None,
         limit: int,
+        waiting: bool = False,
     ) -> int:
-        mine = select(Post.id).where(Post.author_id == author_id, Post.status == "published")
+        counted_statuses = ("published", "held") if waiting else ("published",)
+        mine = select(Post.id).where(
+            Post.author_id == author_id,
+            Post.status.in_(counted_statuses),  # type: ignore[attr-defined]
+        )
         if community_id is not None:
             mine = mine.join(Thread, Thread.id == Post.thread_id).where(  # type: ignore[arg-type]
                 Thread.community_id == community_id

@@ -15,9 +15,9 @@ from starlette.routing import Route
 from communities import roles
 from communities.roles import Action
 from core.context import AppContext
-from core.errors import Refusal
+from core.errors import Refusal, not_found
 from core.web.csrf import token_used
-from core.web.errors import form_errors
+from core.web.errors import draft_of, form_errors
 from core.web.forms import form_text
 from core.web.params import MAX_ID, loose_int, optional_int
 from forum import aliases, notifications, queries, reactions, reading, thread_view, threads
@@ -40,6 +40,37 @@ async def _community(request: Request):
 def _thread_url(thread_id: int, **params: object) -> str:
     query = urlencode({k: v for k, v in params.items() if v is not None})
     return f"/t/{thread_id}" + (f"?{query}" if query else "")
+
+
+# Refusals that mean there is nothing left to write to: the thread or post went (deleted,
+# removed, hidden for review) or closed while the member was writing. No form can come back,
+# so the error page says what happened and gives their words back to copy.
+_GONE = ("not_found", "locked", "not_open")
+_GONE_WORDS = {
+    ("not_found", "reply"): (
+        "This thread isn't here any more: it may have been deleted, or hidden while a "
+        "moderator looks at it."
+    ),
+    ("not_found", "edit"): (
+        "This post isn't here any more: it may have been deleted or removed, or its thread "
+        "hidden while a moderator looks at it."
+    ),
+    ("deleted", "edit"): "This post was deleted, so it can't be edited any more.",
+    ("removed", "edit"): "A moderator removed this post, so it can't be edited any more.",
+}
+_NOT_SAVED = {
+    "reply": "Your reply wasn't posted. Here it is, so you can copy it and keep it.",
+    "edit": "Your changes weren't saved. Here is your text, so you can copy it and keep it.",
+}
+
+
+def _gone(refusal: Refusal, draft: str, writing: str, why: str | None = None) -> Refusal:
+    """The page for words with nowhere to go (`writing`: "reply" or "edit"): what happened,
+    and the member's text back, never a bare "not found"."""
+    said = _GONE_WORDS.get((why or refusal.code, writing), refusal.message)
+    if draft.strip():
+        said = f"{said} {_NOT_SAVED[writing]}"
+    return Refusal(refusal.code, said, refusal.status, draft=draft)
 
 
 def _after_publish_url(published: threads.Published) -> str:
@@ -93,7 +124,12 @@ async def rules_page(request: Request) -> Response:
 
 async def new_thread_page(request: Request) -> Response:
     member = require_member(request)
-    community = await _community(request)
+    try:
+        community = await _community(request)
+    except Refusal as exc:
+        if request.method == "POST":  # the community went while they wrote: words back
+            exc.draft = draft_of(await request.form())
+        raise
     ctx = context(request)
     # The form opens on "asking for help" with "emotional support" chosen: a member who just
     # writes and presses Post is never sent back over a form detail.
@@ -171,6 +207,7 @@ async def thread_page(request: Request, **extra: Any) -> Response:
         "held_id": request.query_params.get("held"),
         "just_blocked": request.query_params.get("blocked", "")[:40] if viewer else "",
         "crisis_card": _crisis_card(request, view),
+        "page_after": after or None,
         "values": {},
         "errors": {},
         "preview": None,
@@ -224,17 +261,17 @@ async def reply_page(request: Request) -> Response:
     thread_id = request.path_params["thread_id"]
     form = await request.form()
     values = {"body": form_text(form, "body"), "anonymous": form_text(form, "anonymous") == "yes"}
-    if form_text(form, "action") == "preview":
-        preview = await threads.preview_reply(
-            ctx,
-            member,
-            thread_id,
-            values["body"],
-            region=region_of(request),
-            anonymous=values["anonymous"],
-        )
-        return await thread_page(request, values=values, preview=preview)
     try:
+        if form_text(form, "action") == "preview":
+            preview = await threads.preview_reply(
+                ctx,
+                member,
+                thread_id,
+                values["body"],
+                region=region_of(request),
+                anonymous=values["anonymous"],
+            )
+            return await thread_page(request, values=values, preview=preview)
         published = await threads.reply(
             ctx,
             member,
@@ -244,8 +281,8 @@ async def reply_page(request: Request) -> Response:
             region=region_of(request),
         )
     except Refusal as exc:
-        if exc.status == 404:
-            raise
+        if exc.code in _GONE:  # the thread page would show no form to keep the reply in
+            raise _gone(exc, values["body"], "reply") from None
         return await thread_page(request, values=values, errors=form_errors(exc), status=exc.status)
     return RedirectResponse(_after_publish_url(published), 303)
 
@@ -284,19 +321,27 @@ async def edit_page(request: Request) -> Response:
     member = require_member(request)
     ctx = context(request)
     post_id = request.path_params["post_id"]
-    found = await queries.post_in_context(ctx.db, post_id, member)
-    if found.post.author_id != member.id or found.post.status in ("deleted", "removed"):
+    # The member's edit, read first: if the post went while they were writing, it comes back.
+    draft = form_text(await request.form(), "body") if request.method == "POST" else ""
+    try:
+        found = await queries.post_in_context(ctx.db, post_id, member)
+    except Refusal as exc:
+        raise _gone(exc, draft, "edit") from None
+    if found.post.author_id != member.id:
         raise HTTPException(403, "You can only edit your own posts.")
+    if found.post.status in ("deleted", "removed"):
+        raise _gone(not_found(), draft, "edit", why=found.post.status)
     values = {"body": found.post.body}
     errors: dict[str, str] = {}
     if request.method == "POST":
-        form = await request.form()
-        values = {"body": form_text(form, "body")}
+        values = {"body": draft}
         try:
             published = await threads.edit_post(
                 ctx, member, post_id, body=values["body"], region=region_of(request)
             )
         except Refusal as exc:
+            if exc.code in _GONE:
+                raise _gone(exc, draft, "edit") from None
             errors = form_errors(exc)
         else:
             return RedirectResponse(_after_publish_url(published), 303)
@@ -325,14 +370,23 @@ async def react(request: Request) -> Response:
     else:
         await reactions.react(ctx, member, post_id, kind)
     thread_id = await queries.post_thread_id(ctx.db, post_id)
-    return RedirectResponse(_thread_url(thread_id) + f"#p{post_id}", 303)
+    return RedirectResponse(_at_post(thread_id, post_id, form_text(form, "after")), 303)
 
 
 async def helped(request: Request) -> Response:
     member = require_member(request)
+    form = await request.form()
     post_id = request.path_params["post_id"]
     thread = await reactions.mark_helped(context(request), member, post_id)
-    return RedirectResponse(_thread_url(thread.id) + f"#p{post_id}", 303)  # type: ignore[arg-type]
+    return RedirectResponse(_at_post(thread.id, post_id, form_text(form, "after")), 303)  # type: ignore[arg-type]
+
+
+def _at_post(thread_id: int, post_id: int, after: str) -> str:
+    """Back to the post a member just answered, on the page of the thread it is on (the
+    form says which), so the browser lands on it and focuses it (#p<id>, focusable), not at
+    the top of the thread."""
+    page = loose_int(after, high=MAX_ID) or None
+    return _thread_url(thread_id, after=page) + f"#p{post_id}"
 
 
 async def history_page(request: Request) -> Response:

@@ -8,7 +8,10 @@ transaction opens; notices are written in the same transaction as the post they 
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
 
 from sqlalchemy import delete, update
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -21,9 +24,12 @@ from forum import search
 from forum.aliases import assign_alias
 from forum.models import HELP_TYPES, THREAD_KINDS, Post, PostRevision, Thread, ThreadFollow
 from forum.notifications import followers_of, notify_mentions, notify_reply
-from forum.queries import may_see_post, post_and_thread, thread_and_community, thread_for_member
+from forum.queries import may_see_post, post_and_thread, thread_for_member
 from identity.models import Member
 from moderation import api as moderation
+
+P = ParamSpec("P")
+PublishedT = TypeVar("PublishedT")
 
 
 @dataclass(frozen=True)
@@ -53,8 +59,35 @@ async def _vet(
     place = moderation.Place(surface, community_id, anonymous=anonymous)
     verdict = await moderation.vet(ctx, member, place, text, region=region)
     if verdict.refused:
-        raise verdict.refusal()
+        raise verdict.refusal(draft=_draft(text))
     return verdict
+
+
+def _draft(text: str | Mapping[str, str]) -> str:
+    """What the member wrote, as one text they can copy back (a thread's title, then its
+    body)."""
+    parts = [text] if isinstance(text, str) else list(text.values())
+    return "\n\n".join(part.strip() for part in parts if part.strip())
+
+
+def _keeps_draft(
+    service: Callable[P, Awaitable[PublishedT]],
+) -> Callable[P, Awaitable[PublishedT]]:
+    """Whatever refuses a member's words (a lock, a thread gone while they wrote, a choice
+    on the form), the refusal carries the words back (`title`, `body`), so the page or client
+    that shows it can give them back: nothing a member writes is silently dropped."""
+
+    @functools.wraps(service)
+    async def keeping(*args: P.args, **kwargs: P.kwargs) -> PublishedT:
+        try:
+            return await service(*args, **kwargs)
+        except Refusal as refusal:
+            if not refusal.draft:
+                written = {k: kwargs.get(k) for k in ("title", "body")}
+                refusal.draft = _draft({k: v for k, v in written.items() if isinstance(v, str)})
+            raise
+
+    return keeping
 
 
 async def preview(
@@ -82,9 +115,11 @@ async def preview_reply(
     region: str | None = None,
     anonymous: bool = False,
 ) -> dict:
-    """preview() for a reply: in the thread's community, under its new-member rules."""
+    """preview() for a reply: in the thread's community, under its new-member rules, and
+    refused as the reply itself would be where the thread takes none (locked, not open)."""
     async with ctx.db.read() as s:
-        _thread, community = await thread_and_community(s, thread_id)
+        thread, community = await thread_for_member(s, thread_id, member)
+    _check_open_for_replies(thread)
     return await preview(ctx, member, community.id, body, region=region, anonymous=anonymous)
 
 
@@ -95,6 +130,7 @@ async def is_first_post(ctx: AppContext, member: Member, community_id: int) -> b
         return not await moderation.has_taken_part(s, ctx, member, community_id)
 
 
+@_keeps_draft
 async def start_thread(
     ctx: AppContext,
     member: Member,
@@ -230,6 +266,7 @@ def _new_post(
     )
 
 
+@_keeps_draft
 async def reply(
     ctx: AppContext,
     member: Member,
@@ -241,16 +278,7 @@ async def reply(
 ) -> Published:
     async with ctx.db.read() as s:
         thread, community = await thread_for_member(s, thread_id, member)
-    if thread.locked:
-        raise Refusal(
-            "locked", "This thread is locked, so no new replies can be added.", status=409
-        )
-    if thread.status != "published":
-        raise Refusal(
-            "not_open",
-            "This thread is waiting for a moderator; replies open once it's up.",
-            status=409,
-        )
+    _check_open_for_replies(thread)
     _check_anonymous(community, anonymous)
     verdict = await _vet(
         ctx,
@@ -274,6 +302,19 @@ async def reply(
             await _after_publish(s, thread, post, member, followers)
         await _open_case_if_needed(s, community.id, post, verdict)  # type: ignore[arg-type]
     return Published(thread, post, verdict)
+
+
+def _check_open_for_replies(thread: Thread) -> None:
+    if thread.locked:
+        raise Refusal(
+            "locked", "This thread is locked, so no new replies can be added.", status=409
+        )
+    if thread.status != "published":
+        raise Refusal(
+            "not_open",
+            "This thread is waiting for a moderator; replies open once it's up.",
+            status=409,
+        )
 
 
 async def _after_publish(
@@ -306,6 +347,7 @@ async def _own_post(s: AsyncSession, member: Member, post_id: int) -> tuple[Post
     return post, thread
 
 
+@_keeps_draft
 async def edit_post(
     ctx: AppContext, member: Member, post_id: int, *, body: str, region: str | None = None
 ) -> Published:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -33,7 +33,7 @@ from moderation.crisis import crisis_filter
 from moderation.crisis.resources import crisis_resources
 from moderation.models import CommunityPolicyEntry, WatchedWordEntry
 from moderation.pipeline import moderate
-from moderation.trust import Trust, trust_filter, trust_of
+from moderation.trust import Trust, link_filter, new_member_filter, trust_of
 from moderation.watched import watched_words_filter
 
 MAX_POST_CHARS = 20_000
@@ -133,7 +133,7 @@ def judge(
     limit = max_chars or (MAX_TITLE_CHARS if kind is ContentKind.TITLE else MAX_POST_CHARS)
     filters: list[Filter] = [watched_words_filter]
     if trust is not None:
-        filters.append(trust_filter(trust))
+        filters.append(link_filter(trust))
     if policy.contact_policy != "allow":
         filters.append(contact_filter(policy.contact_policy))  # type: ignore[arg-type]
     if kind is not ContentKind.TITLE:
@@ -145,6 +145,11 @@ def judge(
                 phrases=policy.watched_words,
             )
         )
+    if trust is not None:
+        # Last: of two holds the first one's reason is kept, so a post held for what it
+        # says is never filed as "held only because its author is new" (the review queue
+        # proposes no sanction for that one).
+        filters.append(new_member_filter(trust))
     content = Content(
         text, kind, ContentPolicy(max_chars=limit, watched_words=policy.watched_words)
     )
@@ -212,7 +217,17 @@ async def posting_trust(
         anywhere = await registry.published_count(s, member.id, None, limit=enough)
     found = Trust(here, anywhere, age, False, False, hold_first, link_after)
     if not found.new_here and found.may_link:
+        # Remembered only on published counts: a rejection can't take those back.
         if len(settled) >= _SETTLED_MAX:
             settled.pop(next(iter(settled)))
         settled[key] = True
+    elif found.new_here:
+        # The hold is on the first N posts a member *submits* here, not the first N a
+        # moderator gets round to: those still waiting count too, so the next one isn't
+        # held only because the queue is slow. A rejected one is removed and counts no more
+        # (which is why this count is never remembered in `settled`).
+        submitted = await registry.published_count(
+            s, member.id, community_id, anonymous=anonymous, limit=hold_first, waiting=True
+        )
+        found = replace(found, posts_here=submitted)
     return found

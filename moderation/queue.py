@@ -40,6 +40,20 @@ class QueueItem:
     proposed: tuple[str, timedelta | None] | None = None
     can_act: bool = True  # False for a peer supporter looking at a crisis flag
 
+    @property
+    def only_new(self) -> bool:
+        """Held for nothing but its author being new here: no filter matched, nobody
+        reported it, no crisis flag. The choice is publish or reject, never a sanction."""
+        return (
+            self.case.held
+            and not self.case.crisis
+            and not self.case.auto_hidden
+            and not self.reports
+            and self.view is not None
+            and self.view.status == "held"
+            and self.view.hold_reason == "new_member"
+        )
+
 
 async def queue(
     ctx: AppContext,
@@ -108,16 +122,18 @@ async def _queue_items(
         # would be a fingerprint of who wrote it, for peer supporters and for moderators who
         # haven't asked: it is on the member's record, which "Show who wrote this" opens.
         history = None if view is not None and view.anonymous else case.author_id
-        items.append(
-            QueueItem(
-                case,
-                view,
-                members.get(case.author_id),  # type: ignore[arg-type]
-                reports[case.id],  # type: ignore[index]
-                sanctions[history] if history else [],
-                propose(sanctions[history]) if history else None,
-            )
+        item = QueueItem(
+            case,
+            view,
+            members.get(case.author_id),  # type: ignore[arg-type]
+            reports[case.id],  # type: ignore[index]
+            sanctions[history] if history else [],
+            propose(sanctions[history]) if history else None,
         )
+        if item.only_new:
+            # Writing a first post is not a wrong: nothing to escalate.
+            item.proposed = None
+        items.append(item)
     return items
 
 

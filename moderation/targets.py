@@ -41,6 +41,9 @@ class TargetView:
     # Said where only some may read it (a group session's room, a 1:1 support conversation):
     # it may reach moderators through a report, but not every peer supporter's queue.
     private: bool = False
+    # Why held content is waiting (a pipeline reason code: "new_member", "contact_details"…),
+    # None when it isn't held. "new_member" alone means nothing in it was flagged.
+    hold_reason: str | None = None
 
 
 class ContentTarget(Protocol):
@@ -77,10 +80,13 @@ class ContentTarget(Protocol):
         *,
         anonymous: bool | None,
         limit: int,
+        waiting: bool = False,
     ) -> int:
         """How many of the author's contributions of this kind are published, in one
         community (None: anywhere), only `anonymous` ones or only named ones when given,
-        counting no further than `limit` (trust.py needs no more)."""
+        counting no further than `limit` (trust.py needs no more). With `waiting`, those
+        still held for a moderator count too (the new-member hold counts what a member has
+        submitted; one a moderator rejected is removed, and no longer counts)."""
         ...
 
 
@@ -107,12 +113,14 @@ class ModerationRegistry:
         *,
         anonymous: bool | None = None,
         limit: int,
+        waiting: bool = False,
     ) -> int:
-        """What the member has published on every surface, for their trust (trust.py)."""
+        """What the member has published on every surface (and, with `waiting`, what of
+        theirs is still held for a moderator), for their trust (trust.py)."""
         total = 0
         for target in self.targets.values():
             total += await target.published_count(
-                s, author_id, community_id, anonymous=anonymous, limit=limit
+                s, author_id, community_id, anonymous=anonymous, limit=limit, waiting=waiting
             )
         return total
 

@@ -1,8 +1,10 @@
 """New-member trust: how much standing a member has, and what that allows.
 
 Levels (documented for members and moderators in docs/moderators.md):
-- **new** — fewer than 2 (KINDRED_NEW_MEMBER_POSTS) published posts in this community:
-  posts are held for a moderator.
+- **new** — fewer than 2 (KINDRED_NEW_MEMBER_POSTS) posts in this community, published
+  or still waiting for a moderator (one a moderator rejected doesn't count): posts are held
+  for a moderator. The hold is on the first posts a member submits, so a slow queue never
+  holds a third.
 - **links** — links are refused until a member has 3 (KINDRED_LINK_POSTS) published posts
   anywhere on Kindred and a day-old account (spam and grooming both start with a link).
 - **established** — past the link rule (a day-old account with 3 published posts) and no
@@ -121,22 +123,30 @@ async def report_weight(
     return 1 if trust.established else 0
 
 
-def trust_filter(trust: Trust) -> Filter:
-    """Hold a new member's first posts in a community; refuse links until they have standing."""
+def link_filter(trust: Trust) -> Filter:
+    """Refuse links until the author has standing."""
 
     def check(item: FilterInput) -> FilterResult | None:
-        if item.kind is ContentKind.TITLE:
+        if item.kind is ContentKind.TITLE or trust.may_link or "<a " not in item.html:
             return None
-        if "<a " in item.html and not trust.may_link:
-            return FilterResult(
-                Action.REFUSE,
-                Reason(
-                    "links_not_allowed",
-                    "New members can't post links yet — it keeps spam and scams out. Take the "
-                    "link out (you can describe where to find it) and send again. Links open "
-                    "up once you've taken part for a little while.",
-                ),
-            )
+        return FilterResult(
+            Action.REFUSE,
+            Reason(
+                "links_not_allowed",
+                "New members can't post links yet — it keeps spam and scams out. Take the "
+                "link out (you can describe where to find it) and send again. Links open "
+                "up once you've taken part for a little while.",
+            ),
+        )
+
+    return check
+
+
+def new_member_filter(trust: Trust) -> Filter:
+    """Hold a new member's first posts in a community. Its reason, `new_member`, means held
+    for nothing but being new: policy.judge runs it after every content filter."""
+
+    def check(item: FilterInput) -> FilterResult | None:
         if trust.new_here and item.kind in _HELD_WHILE_NEW:
             return FilterResult(Action.HOLD, _HELD_WHILE_NEW[item.kind])
         return None
@@ -153,7 +163,7 @@ _HELD_WHILE_NEW = {
     ContentKind.CHAT: Reason(
         "new_member",
         "Welcome! Your first messages in this community are read by a moderator before "
-        "others see them, so this one is waiting. Once a couple are through, your messages "
+        "others see them, so this one is waiting. After your first couple, your messages "
         "appear straight away.",
     ),
 }

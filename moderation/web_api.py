@@ -79,6 +79,8 @@ def item_json(item: QueueItem) -> dict[str, Any]:
             for x in item.prior_sanctions
         ],
         "proposed_sanction": item.proposed[0] if item.proposed else None,
+        # Held only because its author is new: publish or reject, nothing to sanction.
+        "held_only_as_new": item.only_new,
         "can_act": item.can_act,
     }
 

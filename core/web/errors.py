@@ -34,6 +34,7 @@ PAGE_TEXT: dict[int, tuple[str, str]] = {
         "It may have been moved or removed. Try the communities list or the search.",
     ),
     405: ("That page doesn't accept this", "Go back and use the page's own buttons and forms."),
+    409: ("That can't be done any more", "Things changed while you were on the page."),
     413: ("That was too large to send", "Shorten it and try again."),
     429: ("Please slow down", "You've done that a lot in a short time. Wait a little and retry."),
     500: (
