@@ -14,6 +14,7 @@ from sqlalchemy import or_
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.clock import on_clock
 from core.db import utcnow
 from moderation.models import Sanction
 
@@ -49,12 +50,13 @@ class Standing:
 
     @property
     def suspension_ends(self) -> str:
-        """ " until 07 Dec 2026 18:00 UTC", or nothing for a suspension with no end."""
+        """ " until Mon 7 Dec, 18:00 UTC", or nothing for a suspension with no end."""
         return _until(self.suspended_until)
 
 
 def _until(when: datetime | None) -> str:
-    return f" until {when.strftime('%d %b %Y %H:%M')} UTC" if when else ""
+    # A message, not a page: no member's clock to hand, so UTC, labelled (core/clock.py).
+    return f" until {on_clock(when, None)}" if when else ""
 
 
 # Built once: every chat message and post asks it, and building a statement costs more than

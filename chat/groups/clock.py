@@ -1,20 +1,21 @@
-"""A session's time on a member's clock: the one way it is written, and finding the time zone
-a member means from what they typed.
+"""Finding the time zone a member means from what they typed, for the sessions page's picker.
 
-Every page writes a moment as `on_clock` does ("Mon 7 Dec 2026, 19:00 (Europe/London)"), and
-static/js/sessions.js writes it the same way in the browser's zone from Intl's parts, so a
-time reads the same with and without JavaScript. The zone picker is a text box (with a short
-list of common zones, and every zone once the script asks for them), so `find_zone` forgives
-how people write: any case, spaces for underscores, or a city alone.
+A session's time is written as every moment on every page is, by core.clock.on_clock
+("Mon 7 Dec, 19:00", "… UTC" when no zone is chosen), re-exported here for the sessions'
+messages. The zone picker is a text box (with a short list of common zones, and every zone
+once the script asks for them), so `find_zone` forgives how people write: any case, spaces
+for underscores, or a city alone.
 """
 
 from __future__ import annotations
 
 import difflib
-from datetime import datetime
 
 from chat.groups import recurrence
 from chat.groups.recurrence import TimeError
+from core.clock import on_clock
+
+__all__ = ["COMMON_ZONES", "NOT_FOUND", "common_zones", "find_zone", "listed_zones", "on_clock"]
 
 # Offered in the picker's short list, in the page: enough to pick from without JavaScript.
 COMMON_ZONES = (
@@ -59,17 +60,6 @@ _AREAS = (
     "Pacific",
 )
 NOT_FOUND = "Type a city, for example London or New York, or a zone such as Europe/London."
-
-
-def on_clock(moment: datetime, zone_name: str | None) -> str:
-    """The moment as every session page writes it, on the clock of `zone_name` (UTC when
-    none is known). sessions.js builds the same text from Intl's parts: keep them in step."""
-    label = zone_name or "UTC"
-    try:
-        shown = moment.astimezone(recurrence.zone(label))
-    except TimeError:
-        shown, label = recurrence.local(moment, None), "UTC"
-    return f"{shown:%a} {shown.day} {shown:%b} {shown.year}, {shown:%H:%M} ({label})"
 
 
 def listed_zones() -> list[str]:

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from core.clock import known_zones
 from core.web.params import BadParameter, parse_day
 
 MAX_OCCURRENCES = 26  # half a year of weekly sessions at most
@@ -48,14 +49,8 @@ def zone(name: str) -> ZoneInfo:
         raise TimeError("Choose a time zone from the list (for example Europe/London).") from None
 
 
-_ZONES: frozenset[str] | None = None
-
-
 def _zones() -> frozenset[str]:
-    global _ZONES  # the list never changes while the process runs; reading it is slow
-    if _ZONES is None:
-        _ZONES = frozenset(available_timezones() | {"UTC"})
-    return _ZONES
+    return known_zones()  # the one list every page's clock uses (core/clock.py)
 
 
 def zone_names() -> list[str]:

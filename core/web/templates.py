@@ -1,4 +1,5 @@
-"""The one Jinja2 environment: autoescaped, with CSRF tokens and cache-busted static URLs."""
+"""The one Jinja2 environment: autoescaped, with CSRF tokens, cache-busted static URLs and
+times on the member's clock."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
+from core.web.clock import member_zone, time_for_page
 from core.web.csrf import csrf_token
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,5 +51,12 @@ def make_templates(extra_globals: dict[str, object] | None = None) -> Jinja2Temp
         lstrip_blocks=True,
         auto_reload=False,
     )
-    env.globals.update(csrf_token=csrf_token, static=static_url, **(extra_globals or {}))
+    env.globals.update(
+        csrf_token=csrf_token,
+        static=static_url,
+        # Every moment on every page, on the member's clock (templates/macros/time.html).
+        shown_time=time_for_page,
+        member_zone=member_zone,
+        **(extra_globals or {}),
+    )
     return Jinja2Templates(env=env, context_processors=[member_context])
