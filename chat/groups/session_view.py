@@ -20,7 +20,7 @@ from typing import Any
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from chat.groups.models import GroupSession
+from chat.groups.models import GroupSession, GroupSessionSeries
 from chat.groups.seats import lobby_opens_at
 from chat.groups.service import (
     community_name,
@@ -139,24 +139,32 @@ async def session_page(
     )
 
 
+@dataclass(frozen=True)
+class CalendarSessions:
+    """What a calendar download holds (chat/groups/ics.py writes it)."""
+
+    sessions: list[GroupSession]  # the session, or every occurrence of its series, by id
+    series: GroupSessionSeries | None  # the weekly rule, when the download is the series
+    community_slug: str
+
+
 async def calendar_sessions(
     db: Database, session_id: int, member: Member | None, *, series: bool
-) -> list[GroupSession] | None:
-    """The session, or with `series` every occurrence of its weekly series from it on, for a
+) -> CalendarSessions | None:
+    """The session, or with `series` its whole weekly series (past, cancelled and changed
+    occurrences too: a calendar app replaces the series it has by what this says), for a
     calendar download (None: not for visitors)."""
     async with db.read() as s:
         session = await get_session(s, session_id)
         if not await visible_to(s, session, member):
             return None
-        if session.series_id is None or not series:
-            return [session]
-        return list(
-            await s.exec(
-                select(GroupSession)
-                .where(
-                    GroupSession.series_id == session.series_id,
-                    GroupSession.starts_at >= session.starts_at,  # type: ignore[arg-type]
-                )
-                .order_by(GroupSession.starts_at)  # type: ignore[arg-type]
-            )
+        slug, _ = await community_name(s, session.community_id)
+        rule = None
+        if series and session.series_id is not None:
+            rule = await s.get(GroupSessionSeries, session.series_id)
+        if rule is None:
+            return CalendarSessions([session], None, slug)
+        occurrences = await s.exec(
+            select(GroupSession).where(GroupSession.series_id == rule.id).order_by(GroupSession.id)  # type: ignore[arg-type]
         )
+        return CalendarSessions(list(occurrences), rule, slug)
