@@ -139,6 +139,57 @@ async def list_communities(db: Database) -> list[Community]:
         return list(await s.exec(select(Community).order_by(Community.name)))
 
 
+@dataclass(frozen=True)
+class CommunityCard:
+    """A community as the home page lists it, with the signs of life a reader may see:
+    how many published threads it has and when one last moved. `threads` and `last_active`
+    are None for a members-only community shown to someone signed out (its name and
+    description are public; how busy it is is not)."""
+
+    slug: str
+    name: str
+    description: str
+    members_only: bool
+    threads: int | None
+    last_active: datetime | None
+
+
+async def community_cards(db: Database, viewer: Member | None) -> list[CommunityCard]:
+    """Every community with its published-thread count and latest activity, in one query
+    however many communities there are (grouped, never a count per community)."""
+    published = and_(Thread.community_id == Community.id, Thread.status == "published")
+    query = (
+        select(
+            Community.slug,
+            Community.name,
+            Community.description,
+            Community.visibility,
+            func.count(Thread.id),  # type: ignore[arg-type]
+            func.max(Thread.last_activity_at),
+        )
+        .outerjoin(Thread, published)  # type: ignore[arg-type]
+        .group_by(Community.id)  # type: ignore[arg-type]
+        .order_by(Community.name)
+    )
+    async with db.read() as s:
+        rows = list(await s.exec(query))
+    cards = []
+    for slug, name, description, visibility, threads, last_active in rows:
+        members_only = visibility == "members"
+        shown = viewer is not None or not members_only
+        cards.append(
+            CommunityCard(
+                slug,
+                name,
+                description,
+                members_only,
+                threads if shown else None,
+                last_active if shown else None,
+            )
+        )
+    return cards
+
+
 async def community_by_slug(db: Database, slug: str, viewer: Member | None) -> Community:
     async with db.read() as s:
         community = (await s.exec(select(Community).where(Community.slug == slug))).first()

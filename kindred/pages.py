@@ -2,22 +2,46 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from core.context import get_context
-from forum.queries import list_communities
+from core.db import utcnow
+from forum.queries import community_cards
+from identity.auth import current_member
+
+_UNITS = (("year", 365 * 86400), ("month", 30 * 86400), ("week", 7 * 86400), ("day", 86400))
+_UNITS += (("hour", 3600), ("minute", 60))
+
+
+def how_long_ago(when: datetime, now: datetime) -> str:
+    """'2 hours ago', in the largest whole unit: a glance at how lively a place is, which
+    needs no time zone (the exact moment is in the <time> element's datetime)."""
+    seconds = max(0, int((now - when).total_seconds()))
+    for unit, size in _UNITS:
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'} ago"
+    return "just now"
 
 
 async def home(request: Request) -> Response:
     ctx = get_context(request)
+    cards = await community_cards(ctx.db, current_member(request))
+    now = utcnow()
     return ctx.templates.TemplateResponse(
         request,
         "kindred/home.html",
         {
             "signed_out": "signed_out" in request.query_params,
-            "communities": await list_communities(ctx.db),
+            # With each card, how long since it last moved (when the reader may know).
+            "communities": [
+                (card, how_long_ago(card.last_active, now) if card.last_active else None)
+                for card in cards
+            ],
         },
     )
 

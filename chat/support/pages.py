@@ -29,8 +29,10 @@ from core.db import utcnow
 from core.errors import Refusal
 from core.web.forms import form_text
 from core.web.params import MAX_ID, loose_int
-from identity.auth import require_member
+from identity.auth import current_member, require_member
+from identity.country import country_name
 from identity.models import Member
+from moderation import api as moderation
 
 
 def _render(request: Request, template: str, data: dict[str, Any], status: int = 200) -> Response:
@@ -47,6 +49,8 @@ def _int(value: str) -> int | None:
 
 
 async def ask_page(request: Request) -> Response:
+    if request.method == "GET" and current_member(request) is None:
+        return _visitor_page(request)
     member = require_member(request)
     ctx = get_context(request)
     if request.method == "GET":
@@ -62,6 +66,14 @@ async def ask_page(request: Request) -> Response:
         return await _show_ask(request, member, note=note, community=community, error=exc)
     target = requests.request_url(asked.request)
     return RedirectResponse(target + ("?crisis=1" if asked.notice else ""), 303)
+
+
+def _visitor_page(request: Request) -> Response:
+    """Someone signed out who wants to talk: the helplines for their country now, and how
+    to join so a peer supporter here can talk with them (never a bare sign-in form)."""
+    region = region_of(request)
+    data = {"resources": moderation.crisis_resources(region), "country": country_name(region)}
+    return _render(request, "chat/support/visitor.html", data)
 
 
 async def _show_ask(

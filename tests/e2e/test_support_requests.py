@@ -55,6 +55,7 @@ def test_a_member_asks_a_supporter_accepts_and_they_talk_privately(
     asker = _signed_in(new_context, asker_name).new_page()
     asker.set_viewport_size({"width": 360, "height": 740})  # a phone: narrow pages must work
     asker.goto("/")
+    asker.locator(".menu summary").click()  # on a phone the links are behind the Menu
     asker.get_by_role("link", name="Talk to someone").click()
     expect(asker.get_by_role("heading", name="Talk to someone one-to-one")).to_be_visible()
     assert_accessible(asker, "ask for support")

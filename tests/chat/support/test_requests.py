@@ -236,8 +236,12 @@ async def test_pages_need_a_signed_in_member_and_forms_need_the_csrf_token(app) 
     from tests.helpers import join, submit
 
     async with make_client(app) as visitor:
+        # Asking needs an account; the page tells a visitor where help is now and how to join.
         page = await visitor.get("/support", follow_redirects=False)
-        assert page.status_code == 303 and page.headers["location"] == "/login?next=/support"
+        assert page.status_code == 200 and 'class="helplines"' in page.text
+        assert 'href="/signup"' in page.text and 'href="/login?next=/support"' in page.text
+        refused = await visitor.post("/support", data={"community": "1", "note": "hi"})
+        assert refused.status_code in (401, 403)  # no session (and no CSRF token)
         assert (await visitor.get("/api/v1/support/requests/1")).status_code == 401
     async with make_client(app) as browser:
         await join(browser, "Cookie-Member")
