@@ -3,15 +3,14 @@ a session's page (details, RSVP, ground rules, lobby, then the live room that st
 drives, with the facilitator's panel), its .ics download, and every action as a plain form.
 
 Times are stored in UTC. A page shows them on the member's own clock when they have chosen a
-zone (a cookie, set on the sessions page); otherwise in UTC, inside <time datetime>, and
-static/js/sessions.js rewrites them in the browser's zone. Either way they are written the one
-way chat/groups/clock.py says.
+zone (a cookie, set here on the sessions page, that every page reads: core/web/clock.py);
+otherwise in UTC, and static/js/kindred.js rewrites them in the browser's zone. Either way
+they are written the one way core/clock.py says (templates/macros/time.html).
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,49 +21,25 @@ from starlette.routing import Route
 
 from chat import rooms, sending
 from chat.badges import badge_in
-from chat.events import iso
-from chat.groups import clock, recurrence, scheduling, service
-from chat.groups.actions import ACTIONS
-from chat.groups.ics import calendar
+from chat.groups import clock, ics, recurrence, scheduling, service
+from chat.groups.actions import ACTIONS, yes
 from chat.groups.session_view import calendar_sessions, session_page
 from chat.models import SLOW_MODE_CHOICES, slow_mode_label
 from chat.runtime import chat_runtime, region_of
 from core.context import get_context
 from core.db import utcnow
 from core.errors import Refusal
+from core.web.clock import ZONE_COOKIE, member_zone
 from core.web.errors import draft_of, error_response
 from core.web.forms import form_text
 from core.web.params import loose_int
 from identity.auth import SignInRequired, current_member, require_member
 
-ZONE_COOKIE = "kindred_tz"
 JOIN_MESSAGES = 10  # a session page carries only the last few messages: slow links
 
 
-def member_zone(request: Request) -> str | None:
-    name = request.cookies.get(ZONE_COOKIE, "")
-    try:
-        recurrence.zone(name)
-    except recurrence.TimeError:
-        return None
-    return name
-
-
-def when_for(zone_name: str | None):  # type: ignore[no-untyped-def]
-    """A template helper: {iso, text, convert} for a UTC moment on the member's clock."""
-
-    def when(moment: datetime) -> dict[str, Any]:
-        return {
-            "iso": iso(moment),
-            "text": clock.on_clock(moment, zone_name),
-            "convert": zone_name is None,  # sessions.js shows it in the browser's zone
-        }
-
-    return when
-
-
 def _render(request: Request, template: str, data: dict[str, Any], status: int = 200) -> Response:
-    data = {"when": when_for(member_zone(request)), "zone": member_zone(request), **data}
+    data = {"zone": member_zone(request), **data}
     return get_context(request).templates.TemplateResponse(
         request, template, data, status_code=status
     )
@@ -205,7 +180,10 @@ async def _session_page(
     draft: str = "",
     notice: dict[str, Any] | None = None,
     status: int = 200,
+    draft_for: str = "",
 ) -> Response:
+    """`draft_for`: the action whose form the draft goes back into ("send", "pin", "summary"),
+    so a refused pin never lands in the message box, whatever the refusal's code."""
     ctx = get_context(request)
     member = current_member(request)
     page = await session_page(ctx, _id(request), member, messages=JOIN_MESSAGES)
@@ -236,6 +214,7 @@ async def _session_page(
         "can_chat": rooms.can_chat(member),
         "error": error,
         "draft": draft,
+        "draft_for": draft_for,
         "notice": notice,
     }
     return _render(request, "chat/groups/session.html", data, status)
@@ -254,14 +233,18 @@ async def room_redirect(request: Request) -> Response:
 
 
 async def session_ics(request: Request) -> Response:
-    """One session, or with ?series=all every occurrence of its weekly series still to come."""
+    """One session, or with ?series=all its weekly series as one recurring event; ?remind=
+    none|15|30|60 minutes (30 by default), ?discreet=1 for a title that says nothing."""
     ctx = get_context(request)
-    series = request.query_params.get("series") == "all"
-    sessions = await calendar_sessions(ctx.db, _id(request), current_member(request), series=series)
-    if sessions is None:
+    query = request.query_params
+    series = query.get("series") == "all"
+    found = await calendar_sessions(ctx.db, _id(request), current_member(request), series=series)
+    if found is None:
         raise SignInRequired
-    site = ctx.settings.site_url
-    body = calendar(sessions, site, urlsplit(site).hostname or "kindred", utcnow())
+    url = ctx.settings.site_url
+    site = ics.Site(url, urlsplit(url).hostname or "kindred", found.community_slug)
+    options = ics.Options(ics.reminder(query.get("remind")), discreet=yes(query, "discreet"))
+    body = ics.calendar(found.sessions, found.series, site, utcnow(), options)
     name = f"kindred-session-{_id(request)}.ics"
     return Response(
         body,
@@ -283,7 +266,11 @@ async def session_action(request: Request) -> Response:
         await action(get_context(request), member, _id(request), values, region_of(request))
     except Refusal as exc:
         return await _session_page(
-            request, error=exc, draft=values.get("text", ""), status=exc.status
+            request,
+            error=exc,
+            draft=values.get("text", ""),
+            status=exc.status,
+            draft_for=request.path_params["action"],
         )
     done = request.path_params["action"]
     anchor = (
@@ -323,7 +310,7 @@ async def send_message(request: Request) -> Response:
     except Refusal as exc:
         keep = "" if exc.code == "held" else body
         return await _session_page(
-            request, error=exc, draft=keep, notice=exc.notice, status=exc.status
+            request, error=exc, draft=keep, notice=exc.notice, status=exc.status, draft_for="send"
         )
     if sent.notice:
         return await _session_page(request, notice=sent.notice)

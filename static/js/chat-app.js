@@ -1,4 +1,5 @@
-/* The room and 1:1 conversation pages as a messaging app (chat-app.css), on top of chat.js:
+/* The room, group-session room and 1:1 conversation pages as a messaging app (chat.css),
+   on top of chat.js:
    - the rules open on your first visit here, then stay as you left them;
    - a character count that warns as the limit nears (GOV.UK's pattern: no maxlength, which
      would cut a long paste without a word), and the plain form refuses what is too long;

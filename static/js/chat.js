@@ -2,8 +2,11 @@
    works: it shows the recent history and posts with a plain form.
 
    What it adds: messages arrive live; what you send goes into an outbox (kept in
-   localStorage) until the server echoes it back with its id, so nothing typed while offline
-   is lost and a resend after a reconnect never duplicates (the server knows each client_id).
+   localStorage, one entry per open page so two tabs of a room never overwrite each other's)
+   until the server echoes it back with its id, so nothing typed while offline is lost and a
+   resend after a reconnect never duplicates (the server knows each client_id). Until the
+   socket has opened once, Send is the plain form post. When the room ends with messages
+   still waiting, they stay on screen as "not sent", their text there to copy.
    It reconnects with jittered exponential backoff, resuming with ?after=<last id seen>, and
    sends a ping every 25 s so a dead connection is noticed even when the network says
    nothing. Yours say where they are (sending, waiting, held and why); a refusal gives the
@@ -26,9 +29,12 @@
   var older = document.getElementById("chat-older");
   var crisis = document.getElementById("chat-crisis");
   var scroller = document.getElementById("chat-scroll"); // none: the page itself scrolls
-  var outboxKey = "kindred.chat.outbox." + slug;
+  var outboxKey = "kindred.chat.outbox." + slug; // + "." + this page's own id
   var hiddenKey = "kindred.chat.hidden";
+  var store = storage();
 
+  var CLAIM_EVERY = 10000; // an open page re-dates its outbox entry this often
+  var ORPHANED = 30000; // an entry not re-dated for this long belongs to a page now closed
   var PING_EVERY = 25000;
   var PONG_WITHIN = 10000;
   var MAX_DELAY = 30000;
@@ -39,30 +45,73 @@
   var lastId = Number(root.dataset.lastId) || 0;
   var socket = null;
   var live = false;
+  var everLive = false; // the socket opened at least once on this page
+  var ended = false; // the room is closed to us for good: no reconnecting
   var attempts = 0;
   var retryTimer = null;
   var pingTimer = null;
   var pongTimer = null;
   var flushTimer = null;
   var members = [];
-  var outbox = loadOutbox();
+  var pageKey = outboxKey + "." + uuid();
+  var outbox = [];
   var offline = null; // the state line's words while away
 
   // ------------------------------------------------------------------ small helpers
 
-  function loadOutbox() {
+  // Storage may be blocked (a privacy setting): then even reading `localStorage` throws,
+  // and the outbox lives in this page's memory only.
+  function storage() {
     try {
-      var items = JSON.parse(localStorage.getItem(outboxKey) || "[]");
-      return Array.isArray(items) ? items : [];
+      var s = window.localStorage;
+      s.getItem(outboxKey);
+      return s;
     } catch (e) {
-      return [];
+      return null;
     }
   }
 
-  function saveOutbox() {
+  function stored(key) {
+    try { return store ? store.getItem(key) : null; } catch (e) { return null; }
+  }
+
+  // Each open page keeps its own entry, {at, items}, re-dated while it is open; another page's
+  // entry is taken over only once that page has gone (closed or reloaded: `at` is 0, or old).
+  // Two tabs of a room may then both send one message: the server keeps it once (client_id).
+  function adopt() {
+    if (!store) return [];
+    var found = [];
+    var now = Date.now();
     try {
-      localStorage.setItem(outboxKey, JSON.stringify(outbox));
-    } catch (e) { /* private mode: the outbox lives in memory only */ }
+      for (var i = store.length - 1; i >= 0; i--) {
+        var key = store.key(i);
+        var other = key.indexOf(outboxKey + ".") === 0 && key.length === pageKey.length;
+        if (key === pageKey || (key !== outboxKey && !other)) continue;
+        var entry = JSON.parse(store.getItem(key) || "null");
+        if (Array.isArray(entry)) entry = { at: 0, items: entry }; // as older pages kept it
+        if (!entry || (entry.at && now - entry.at < ORPHANED)) continue;
+        found = found.concat(entry.items || []);
+        store.removeItem(key);
+      }
+    } catch (e) { /* unreadable: left where it is */ }
+    return found.filter(function (item) {
+      if (!item || !item.client_id || typeof item.body !== "string") return false;
+      if (outbox.some(function (mine) { return mine.client_id === item.client_id; })) return false;
+      outbox.push(item);
+      return true;
+    });
+  }
+
+  function saveOutbox(at) {
+    if (!store) return;
+    try {
+      if (outbox.length) store.setItem(pageKey, JSON.stringify({ at: at === undefined ? Date.now() : at, items: outbox }));
+      else store.removeItem(pageKey);
+    } catch (e) { /* full: what isn't kept stays on screen */ }
+  }
+
+  function waitingCount() {
+    return outbox.filter(function (item) { return !item.unsent; }).length;
   }
 
   function uuid() {
@@ -89,7 +138,7 @@
   // Away: also how many messages wait to be sent.
   function showOffline(text, kind) {
     offline = [text, kind || "offline"];
-    var n = outbox.length;
+    var n = waitingCount();
     setState(text + (n ? " · " + n + (n === 1 ? " message" : " messages") + " waiting to send" : ""), offline[1]);
   }
 
@@ -136,7 +185,8 @@
       meta.appendChild(el("span", "badge badge-ok chat-badge", BADGES[m.author.badge]));
     }
     meta.appendChild(document.createTextNode(" "));
-    var time = el("time", "", m.created_at.slice(11, 16) + " UTC");
+    var words = window.kindredClock ? window.kindredClock.words(m.created_at) : ""; // the page's words
+    var time = el("time", "", words || m.created_at.slice(0, 16).replace("T", " ") + " UTC");
     time.setAttribute("datetime", m.created_at);
     meta.appendChild(time);
     li.appendChild(meta);
@@ -196,7 +246,7 @@
     li.appendChild(meta);
     li.appendChild(el("div", "chat-body chat-text", item.body));
     if (note) li.appendChild(el("p", "chat-note", note));
-    var old = document.getElementById("pending-" + item.client_id);
+    var old = document.getElementById("pending-" + item.client_id) || document.getElementById(li.id);
     if (old) old.replaceWith(li);
     else list.appendChild(li);
     toBottom(li);
@@ -206,11 +256,49 @@
   }
 
   function pendingItem(item) {
+    if (item.unsent) return unsentItem(item);
     ownItem(item, "pending", live ? "Sending…" : "Waiting for the connection…");
   }
 
-  // Not sent: back in the box (above anything written since) to edit and retry.
-  function giveBack(item) {
+  // Not sent, and no box to give it back to (the room has ended, or you may no longer write
+  // here): it stays on screen, and in this browser, with why, to copy until you let it go.
+  function unsentItem(item) {
+    var li = ownItem(item, "unsent", "Not sent", item.unsent);
+    var text = li.querySelector(".chat-text");
+    text.tabIndex = 0; // to select it from the keyboard too
+    var copy = el("button", "secondary chat-copy", "Copy the text");
+    copy.type = "button";
+    copy.addEventListener("click", function () {
+      var range = document.createRange();
+      range.selectNodeContents(text);
+      getSelection().removeAllRanges();
+      getSelection().addRange(range);
+      var done = function () { copy.textContent = "Copied"; };
+      if (navigator.clipboard) navigator.clipboard.writeText(item.body).then(done, function () {});
+      else if (document.execCommand("copy")) done();
+    });
+    var forget = el("button", "link-button chat-forget", "Remove");
+    forget.type = "button";
+    forget.addEventListener("click", function () { settle(item.client_id); });
+    li.appendChild(copy);
+    li.appendChild(forget);
+  }
+
+  function markUnsent(item, why) {
+    item.unsent = why || "This room has closed, so your message couldn't be sent.";
+    delete item.retryAt;
+    saveOutbox();
+    unsentItem(item);
+  }
+
+  function canWrite() {
+    return !!(form && textarea && form.offsetParent !== null && !textarea.disabled);
+  }
+
+  // Not sent: back in the box (above anything written since) to edit and retry, or, with no
+  // box on screen any more, kept in the list as not sent.
+  function giveBack(item, why) {
+    if (!canWrite()) return markUnsent(item, why);
     settle(item.client_id);
     textarea.value = item.body + (textarea.value.trim() ? "\n\n" + textarea.value : "");
     textarea.dispatchEvent(new Event("input"));
@@ -231,7 +319,7 @@
       return true;
     });
     if (found) saveOutbox();
-    ["pending-", "held-"].forEach(function (kind) { // a held one let through comes too
+    ["pending-", "held-", "unsent-"].forEach(function (kind) { // a held one let through comes too
       var li = document.getElementById(kind + clientId);
       if (li) li.remove();
     });
@@ -267,6 +355,7 @@
   var handlers = {
     hello: function (f) {
       live = true;
+      everLive = true;
       attempts = 0;
       if (f.limits) {
         root.dataset.maxChars = f.limits.max_chars;
@@ -280,7 +369,7 @@
         return;
       }
       setState("Live", "live");
-      outbox.forEach(function (item) { pendingState(item.client_id, "Sending…"); });
+      outbox.forEach(function (item) { if (!item.unsent) pendingState(item.client_id, "Sending…"); });
       flush();
     },
     message: onMessage,
@@ -313,6 +402,7 @@
         ownItem(item, "held", "Waiting for a moderator", f.message);
         return;
       }
+      if (item && !canWrite()) return giveBack(item, "Not sent. " + f.message);
       if (item) giveBack(item);
       showError(f.code === "held" ? "Waiting for a moderator. " + f.message : "Not sent. " + f.message);
       if (f.code === "too_long") errorBox.dataset.kind = f.code; // the 1009 after it: said
@@ -359,6 +449,7 @@
     var now = Date.now();
     var wait = null;
     outbox.forEach(function (item) {
+      if (item.unsent) return;
       if (!item.retryAt || item.retryAt <= now) {
         if (item.retryAt) pendingState(item.client_id, "Sending…");
         delete item.retryAt;
@@ -377,6 +468,15 @@
   }
 
   function submit(event) {
+    // Never connected on this page (the socket is blocked, or still on its way): the plain
+    // form posts it, as without JavaScript. Once it has been live, what is written while
+    // away waits in the outbox, on screen, until the connection is back.
+    if (!everLive && navigator.onLine !== false) {
+      if (event.type === "submit") return;
+      event.preventDefault();
+      if (form.requestSubmit) form.requestSubmit(); else form.submit();
+      return;
+    }
     event.preventDefault();
     var text = textarea.value;
     if (!text.trim()) return;
@@ -397,6 +497,7 @@
 
   function connect() {
     clearTimeout(retryTimer);
+    if (ended) return;
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
     var url = scheme + location.host + "/ws/rooms/" + encodeURIComponent(slug) + "?after=" + lastId;
     if (hideMe && hideMe.checked) url += "&presence=hidden";
@@ -433,16 +534,12 @@
     socket = null;
     live = false;
     stopHeartbeat();
-    if (code === 4003) { // removed, or the room has ended: don't come back (chat/gates.py)
-      setState("Disconnected", "ended");
-      root.dispatchEvent(new CustomEvent("kindred:gone"));
-      return;
-    }
+    if (code === 4003) return gone(); // removed, or the room has ended (chat/gates.py)
     if (code === 4000) { // our place in the room changed (let in from a lobby): back at once
       retryTimer = setTimeout(connect, 50);
       return;
     }
-    outbox.forEach(function (item) { pendingState(item.client_id, "Waiting for the connection…"); });
+    outbox.forEach(function (item) { if (!item.unsent) pendingState(item.client_id, "Waiting for the connection…"); });
     if (code === 1009 && errorBox.dataset.kind !== "too_long") showError("A message was too large to send. Shorten it and try again.");
     attempts += 1;
     // Full jitter: a room's clients don't all come back at the same moment after an outage.
@@ -456,7 +553,34 @@
       showOffline("Connection lost — reconnecting in " + Math.ceil(delay / 1000) + " s");
     }
     retryTimer = setTimeout(connect, delay);
+    // A room that ended while we were away refuses us before the socket opens, which looks
+    // like any lost connection: the page may ask whether it is still open ("kindred:closed").
+    fire("kindred:lost", { attempts: attempts });
   }
+
+  // Don't come back. What still waits to be sent stays on screen as not sent, once the page
+  // has hidden what no longer applies (the box among it).
+  function gone() {
+    ended = true;
+    clearTimeout(retryTimer);
+    stopHeartbeat();
+    live = false;
+    setState("Disconnected", "ended");
+    root.dispatchEvent(new CustomEvent("kindred:gone"));
+    outbox.forEach(function (item) { if (!item.unsent) markUnsent(item); });
+    if (textarea && textarea.value.trim() && !canWrite()) { // a draft, or one given back
+      var draft = { client_id: uuid(), body: textarea.value };
+      outbox.push(draft);
+      markUnsent(draft, "This room closed before this was sent.");
+      textarea.value = "";
+    }
+  }
+  root.addEventListener("kindred:closed", function () {
+    var ws = socket;
+    socket = null;
+    if (ws) try { ws.close(); } catch (e) { /* already closed */ }
+    gone();
+  });
 
   function startHeartbeat() {
     stopHeartbeat();
@@ -492,10 +616,10 @@
     if (hint) hint.appendChild(document.createTextNode(" Enter sends; Shift+Enter starts a new line."));
   }
   if (hideMe) {
-    hideMe.checked = localStorage.getItem(hiddenKey) === "yes";
+    hideMe.checked = stored(hiddenKey) === "yes";
     hideMe.closest("label").hidden = false;
     hideMe.addEventListener("change", function () {
-      try { localStorage.setItem(hiddenKey, hideMe.checked ? "yes" : "no"); } catch (e) { /* ignore */ }
+      try { store.setItem(hiddenKey, hideMe.checked ? "yes" : "no"); } catch (e) { /* not remembered */ }
       abandon(); // reconnect to be listed the new way
       attempts = 0;
       clearTimeout(retryTimer);
@@ -509,6 +633,16 @@
       socket.send(JSON.stringify({ type: "history", before: Number(older.dataset.before), limit: 50 }));
     });
   }
+  // Our entry stays ours while the page is open; closed or reloaded, the next page takes it.
+  function claim() {
+    adopt().forEach(function (item) { pendingItem(item); if (live && !item.unsent) sendItem(item); });
+    saveOutbox();
+  }
+  window.addEventListener("pagehide", function () { saveOutbox(0); });
+  window.addEventListener("pageshow", function (event) { if (event.persisted) saveOutbox(); });
+  setInterval(claim, CLAIM_EVERY);
+  adopt();
+  saveOutbox();
   outbox.forEach(pendingItem);
   connect();
 })();

@@ -15,6 +15,15 @@
   var controlsBox = document.getElementById("controls");
   if (!controlsBox || !window.CustomEvent) return;
   var sessionId = controlsBox.dataset.session;
+  // In the room on a phone the panel starts folded (one line above the messages), so the
+  // message box stays on screen; it opens with a tap.
+  // One fold open at a time there: the panel or the ground rules.
+  var rules = document.querySelector(".session-room .rules");
+  if (controlsBox.closest(".chat-app") && window.matchMedia && matchMedia("(max-width: 47.99rem)").matches) {
+    controlsBox.open = false;
+    controlsBox.addEventListener("toggle", function () { if (controlsBox.open && rules) rules.open = false; });
+    if (rules) rules.addEventListener("toggle", function () { if (rules.open) controlsBox.open = false; });
+  }
   var csrfInput = document.querySelector('input[name="csrf_token"]');
 
   function byId(id) { return document.getElementById(id); }

@@ -36,9 +36,10 @@
     setTimeout(tick, every);
   }
 
-  function clock() {
+  function clock() { // in the words of every time on the page (kindred.js)
     var now = new Date();
-    return ("0" + now.getUTCHours()).slice(-2) + ":" + ("0" + now.getUTCMinutes()).slice(-2);
+    if (window.kindredClock) return window.kindredClock.words(now);
+    return ("0" + now.getUTCHours()).slice(-2) + ":" + ("0" + now.getUTCMinutes()).slice(-2) + " UTC";
   }
 
   // ------------------------------------------------------------------ the waiting page
@@ -57,7 +58,7 @@
           window.location.reload(); // withdrawn elsewhere, or time to show other help
           return again(false);
         }
-        if (statusEl) statusEl.lastChild.textContent = ". Still waiting (checked at " + clock() + " UTC).";
+        if (statusEl) statusEl.lastChild.textContent = ". Still waiting (checked at " + clock() + ").";
         again(true);
       });
     });
@@ -113,8 +114,20 @@
     chat.addEventListener("kindred:frame", function (event) {
       var f = event.detail || {};
       if (f.type === "support" && f.status === "ended") showEnded();
+      // Back after it ended while we were away: nothing more can be sent (what waited is
+      // kept on screen as not sent).
+      if (f.type === "hello" && f.support && f.support.status !== "accepted") {
+        chat.dispatchEvent(new CustomEvent("kindred:closed"));
+      }
     });
     chat.addEventListener("kindred:gone", showEnded);
+    // The connection is refused (chat.js can't tell why): if the conversation ended while we
+    // were away, chat.js stops trying, and anything not sent stays on screen to copy.
+    chat.addEventListener("kindred:lost", function () {
+      getJSON("/api/v1/support/requests/" + chat.dataset.request, function (r) {
+        if (r && r.status !== "accepted") chat.dispatchEvent(new CustomEvent("kindred:closed"));
+      });
+    });
 
     // Live messages get the Report link the server puts on the ones it renders.
     var list = document.getElementById("chat-messages");
