@@ -1,6 +1,33 @@
 // Small conveniences on top of pages that already work without JavaScript.
 "use strict";
 
+// Times in core/clock.py's words, on the member's chosen clock (<html data-zone>) or the
+// browser's; chat.js writes live ones with kindredClock.words(date).
+window.kindredClock = (() => {
+  let zone = document.documentElement.dataset.zone, format = null;
+  try {
+    zone = zone || Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+    format = new Intl.DateTimeFormat("en-US", {
+      timeZone: zone, weekday: "short", day: "numeric", month: "short", year: "numeric",
+      hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+    });
+  } catch { return null; } // no zones in this browser: the server's UTC words stay
+  const parts = (date) => Object.fromEntries(format.formatToParts(date).map((p) => [p.type, p.value]));
+  const utc = zone === "UTC" || zone === "Etc/UTC";
+  const words = (moment, dayOnly = false) => {
+    const date = new Date(moment);
+    if (isNaN(date)) return "";
+    const p = parts(date);
+    const day = `${p.weekday} ${p.day} ${p.month}${p.year === parts(new Date()).year ? "" : " " + p.year}`;
+    return dayOnly ? day : `${day}, ${p.hour}:${p.minute}${utc ? " UTC" : ""}`;
+  };
+  // No clock chosen: the server wrote these in UTC.
+  for (const time of document.querySelectorAll("time[data-local]")) {
+    time.textContent = words(time.getAttribute("datetime"), time.dataset.local === "day") || time.textContent;
+  }
+  return { zone, words };
+})();
+
 document.addEventListener("click", (event) => {
   // Pseudonym suggestions are links that reload the form pre-filled; with JS, fill in place.
   const link = event.target.closest("a[data-fill]");
@@ -59,6 +86,91 @@ document.addEventListener("click", (event) => {
     timer = setTimeout(render, 400);
   });
 })();
+
+// Reactions and "this helped" on a thread. Without JS each press reloads the thread at the
+// post (#p<id>, which takes focus). With JS the same form goes in the background and the
+// button changes in place, keeping focus; #post-status says what happened. The thread page
+// the server answers with is what the button is brought up to date from.
+(() => {
+  const status = document.getElementById("post-status");
+  if (!status) return;
+  const say = (words) => {
+    status.textContent = "";
+    setTimeout(() => { status.textContent = words; }, 50); // a new message, even if the same
+  };
+  const actionOf = (form) => new URL(form.getAttribute("action"), location.href).pathname;
+  const kindOf = (form) => form.querySelector("input[name=kind]")?.value;
+  const twin = (page, form) => [...page.querySelectorAll("form")].find(
+    (other) => actionOf(other) === actionOf(form) && kindOf(other) === kindOf(form));
+
+  const showReaction = (page, form, button) => {
+    const fresh = twin(page, form)?.querySelector("button");
+    if (!fresh) return false;
+    button.className = fresh.className;
+    button.setAttribute("aria-pressed", fresh.getAttribute("aria-pressed"));
+    button.textContent = fresh.textContent;
+    form.querySelector("input[name=remove]")?.remove();
+    const remove = twin(page, form).querySelector("input[name=remove]");
+    if (remove) form.append(document.importNode(remove, true));
+    const name = button.textContent.split(" · ")[0];
+    say(fresh.getAttribute("aria-pressed") === "true" ? `Sent “${name}”.` : `Took back “${name}”.`);
+    return true;
+  };
+
+  const showHelped = (page, button) => {
+    const head = document.querySelector(".page-head .meta");
+    const freshHead = page.querySelector(".page-head .meta");
+    if (head && freshHead) head.replaceWith(document.importNode(freshHead, true));
+    const isBadge = (el) => el.textContent === "This helped";
+    for (const post of document.querySelectorAll("li.post")) {
+      const fresh = page.getElementById(post.id);
+      if (!fresh) continue;
+      post.classList.toggle("helped", fresh.classList.contains("helped"));
+      [...post.querySelectorAll(".post-meta .badge-ok")].filter(isBadge).forEach((b) => b.remove());
+      const badge = [...fresh.querySelectorAll(".post-meta .badge-ok")].find(isBadge);
+      if (badge) post.querySelector(".post-meta")?.append(" ", document.importNode(badge, true));
+    }
+    button.textContent = "Marked as what helped";
+    button.setAttribute("aria-disabled", "true");
+    say("Marked as the reply that helped. Its author will be told.");
+    return true;
+  };
+
+  document.addEventListener("submit", async (event) => {
+    const form = event.target;
+    const helped = /^\/p\/\d+\/helped$/.test(actionOf(form));
+    if (!helped && !/^\/p\/\d+\/react$/.test(actionOf(form))) return;
+    event.preventDefault();
+    const button = form.querySelector("button");
+    if (form.dataset.sending || button.getAttribute("aria-disabled") === "true") return;
+    form.dataset.sending = "yes";
+    let response;
+    try {
+      response = await fetch(form.action, {
+        method: "POST",
+        body: new URLSearchParams(new FormData(form)),
+      });
+    } catch {
+      delete form.dataset.sending;
+      say("That didn't go through: the connection dropped. Please press it again.");
+      return;
+    }
+    delete form.dataset.sending;
+    if (!response.ok) { form.submit(); return; } // the page way, which says what went wrong
+    const page = new DOMParser().parseFromString(await response.text(), "text/html");
+    const shown = helped ? showHelped(page, button) : showReaction(page, form, button);
+    if (!shown) location.assign(response.url); // the post changed under us: show the page
+  });
+})();
+
+// The header's Menu is a <details>, so it opens without JS; with JS, Escape or a tap outside closes it.
+{
+  const menu = document.querySelector("details.menu");
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && menu?.open) { menu.open = false; menu.firstElementChild.focus(); }
+  });
+  document.addEventListener("click", (e) => { if (menu?.open && !menu.contains(e.target)) menu.open = false; });
+}
 
 // Reading offline (static/sw.js, served at /sw.js): pages a member has read stay readable when
 // the link drops. When it has dropped, say so at the top of the page.

@@ -191,6 +191,9 @@ def routes_table() -> list[Row]:
         row("GET", "/metrics", everyone("404")),  # without the operator's token: not there
         row("GET", "/static/css/kindred.css", everyone()),
         row("GET", "/help", everyone()),
+        row("GET", "/offline", everyone()),
+        row("GET", "/sw.js", everyone()),
+        row("GET", "/manifest.webmanifest", everyone()),
         row("POST", "/help/country", everyone("done"), {"country": ""}),
         # ------------------------------------------------------------------ identity
         row("GET", "/signup", everyone("200", **dict.fromkeys(SIGNED_IN, "done"))),
@@ -476,7 +479,8 @@ def routes_table() -> list[Row]:
         row("POST", "/api/v1/sessions", staff(outsider="allowed"), SCHEDULE),
         *session_action_rows(),
         # ------------------------------------------------------------------ 1:1 support
-        row("GET", "/support", members()),
+        # Signed out: the helplines and how to join, never only a sign-in form.
+        row("GET", "/support", everyone()),
         row(
             "POST",
             "/api/v1/support/requests",
