@@ -14,8 +14,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
-from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
+from starlette.routing import Route
 from starlette_compress import CompressMiddleware
 
 from chat import pages as chat_pages
@@ -55,6 +54,7 @@ from core.web.outage import HANDLED as DATABASE_ERRORS
 from core.web.outage import DatabaseOutageMiddleware, database_error
 from core.web.params import check_routes
 from core.web.revalidate import RevalidateMiddleware
+from core.web.static import StaticAssets
 from core.web.templates import STATIC_DIR, make_templates
 from forum import api as forum_api
 from forum import member_pages as forum_member_pages
@@ -177,6 +177,7 @@ def create_app(settings: Settings) -> Starlette:
             )
         warm_up_hashing()
         warm_up_filters()  # before the first member: no first-message stall
+        static_assets.warm()  # minified and compressed once (core/web/static.py)
         await ctx.broker.start()
         await chat.start()
         await groups.start()
@@ -195,6 +196,7 @@ def create_app(settings: Settings) -> Starlette:
             await ctx.db.close()
 
     metrics = Metrics()
+    static_assets = StaticAssets(STATIC_DIR)
     metrics.watch(ctx.db, chat.hub)
     routes = [
         *pages.routes,
@@ -215,7 +217,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         *([metrics.route(settings.metrics_token)] if settings.metrics_token else []),
-        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        static_assets.route(),
     ]
     check_routes(routes)  # every id in a path is bounded (core/web/params.py)
     middleware = [

@@ -6,7 +6,7 @@ over the page with each masked token put back to the token it hides: the same pa
 the same visitor gets the same tag, and a page held in the browser's cache still posts,
 since any masking of the visitor's token is accepted.
 
-Static files are left to Starlette's StaticFiles, which tags them itself; a streamed body
+Static files are tagged by core/web/static.py itself; a streamed body
 (a CSV export, say) passes through untouched.
 """
 

@@ -1,5 +1,4 @@
-/* Group sessions: times on the member's own clock, the time-zone picker, and the live
- * session's state.
+/* Group sessions: the live session's state (the time-zone picker is time-zones.js).
  *
  * chat.js runs the room's connection; it re-dispatches every frame on #chat as a
  * "kindred:frame" event. Here "session" frames update the state panel (status, floor, hands,
@@ -17,66 +16,6 @@
 
   function byId(id) { return document.getElementById(id); }
   function each(selector, fn) { Array.prototype.forEach.call(document.querySelectorAll(selector), fn); }
-
-  // ------------------------------------------------------------------ local times
-  // Written exactly as the server writes them (chat/groups/clock.py on_clock):
-  // "Mon 7 Dec 2026, 19:00 (Europe/London)". Intl does the zone and the names; the order is
-  // fixed here so the text is the same whatever the browser's language.
-  var zone = "";
-  try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { zone = ""; }
-  var clock = null;
-  try {
-    clock = new Intl.DateTimeFormat("en-US", {
-      timeZone: zone || "UTC", weekday: "short", day: "numeric", month: "short", year: "numeric",
-      hour: "2-digit", minute: "2-digit", hourCycle: "h23"
-    });
-  } catch (e) { clock = null; }
-
-  function onClock(date) {
-    var p = {};
-    clock.formatToParts(date).forEach(function (part) { p[part.type] = part.value; });
-    return p.weekday + " " + p.day + " " + p.month + " " + p.year + ", " + p.hour + ":" +
-      p.minute + " (" + (zone || "UTC") + ")";
-  }
-  if (clock && clock.formatToParts) {
-    each("time[data-local='yes']", function (t) {
-      var d = new Date(t.getAttribute("datetime"));
-      if (!isNaN(d)) t.textContent = onClock(d);
-    });
-  }
-
-  // ------------------------------------------------------------------ the time-zone picker
-  // A text box with a short list of common zones (a <datalist>, which needs no script). Here
-  // it starts on the browser's zone when the member hasn't chosen one, and the full list is
-  // fetched the first time someone starts choosing, so the pages stay small.
-  var zonesLoaded = false;
-  function loadZones() {
-    if (zonesLoaded || !window.fetch) return;
-    zonesLoaded = true;
-    fetch("/api/v1/time-zones", { credentials: "same-origin" })
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (body) {
-        if (!body) { zonesLoaded = false; return; }
-        each("datalist[data-zone-list]", function (list) {
-          var have = {};
-          Array.prototype.forEach.call(list.options, function (o) { have[o.value] = true; });
-          var more = document.createDocumentFragment();
-          body.zones.forEach(function (name) {
-            if (have[name]) return;
-            var o = document.createElement("option");
-            o.value = name;
-            more.appendChild(o);
-          });
-          list.appendChild(more);
-        });
-      })
-      .catch(function () { zonesLoaded = false; });
-  }
-  each("input[data-zone-picker]", function (input) {
-    if (zone && input.dataset.defaultZone === "yes") input.value = zone;
-    input.addEventListener("focus", loadZones);
-    input.addEventListener("input", loadZones);
-  });
 
   // ------------------------------------------------------------------ the live session
   var root = byId("chat");
@@ -156,8 +95,12 @@
     if (over()) show("session-calendar", false);
     tell("kindred:session-state", state);
     if (over()) ending();
-    refreshMine();
+    // Our own view only when the session's state changed: the hello and the state frame
+    // just after it carry the same one, and on a slow link each view is a kilobyte.
+    var seen = JSON.stringify(state);
+    if (seen !== lastState) { lastState = seen; refreshMine(); }
   }
+  var lastState = "";
 
   // Our own view: our place in the hand queue, the parts we see, and, for facilitators, the
   // lobby and the queue by name.
@@ -216,6 +159,21 @@
       refreshMine();
     }
     applyParts(); // chat.js may have shown "Here now" again (presence)
+  });
+  // The connection is refused (chat.js can't tell why): if the session ended, or we were
+  // removed, while we were away, say so, and chat.js stops trying, keeping anything unsent.
+  if (root) root.addEventListener("kindred:lost", function () {
+    fetch("/api/v1/sessions/" + sessionId, { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (view) {
+        if (!view || !view.session) return;
+        var out = view.you && view.you.status === "removed";
+        if (!out && view.session.status !== "ended" && view.session.status !== "cancelled") return;
+        mine(view);
+        render(view.session);
+        root.dispatchEvent(new CustomEvent("kindred:closed"));
+      })
+      .catch(function () { /* offline: the next attempt asks again */ });
   });
   if (root) root.addEventListener("kindred:gone", function () {
     // Ended, or removed: nothing here can be used any more.

@@ -1,7 +1,8 @@
 """Joining on a slow link: the page carries only the last few messages, the hello carries the
-pinned message and the roster, a reconnect resumes without loss, and the whole join (page,
-its CSS and JS with nothing cached, the state call and the hello) stays under 60 KB.
-bench/session_join.py prints the same figures part by part (docs/performance.md)."""
+pinned message and the roster, a reconnect resumes without loss, and the whole join as it
+crosses the wire (page, its CSS and JS with nothing cached, the state call and the hello:
+headers and compressed bodies, as a browser that takes brotli gets them) stays under 25 KB,
+issue 18's budget. bench/slow_link.py measures the same in Chromium (docs/performance.md)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,15 @@ from tests.chat.conftest import LiveServer, next_frame, send
 from tests.chat.groups.conftest import schedule
 from tests.chat.people import make_community
 
-BUDGET = 60 * 1024
+BUDGET = 25 * 1024
+BROWSER = {"accept-encoding": "gzip, deflate, br"}
+
+
+def on_the_wire(response: httpx.Response) -> int:
+    """Status line, headers and the body as sent (compressed), as the browser receives it."""
+    head = len(f"HTTP/1.1 {response.status_code} {response.reason_phrase}\r\n") + 2
+    head += sum(len(k) + len(v) + 4 for k, v in response.headers.raw)
+    return head + response.num_bytes_downloaded
 
 
 async def test_joining_downloads_little_and_resumes_without_loss(live: LiveServer) -> None:
@@ -29,7 +38,7 @@ async def test_joining_downloads_little_and_resumes_without_loss(live: LiveServe
         base_url=live.url, headers={"authorization": f"Bearer {lead.token}"}
     )
     as_wren = httpx.AsyncClient(
-        base_url=live.url, headers={"authorization": f"Bearer {wren.token}"}
+        base_url=live.url, headers={"authorization": f"Bearer {wren.token}", **BROWSER}
     )
     try:
         made = await schedule(as_lead, after=timedelta(minutes=5))
@@ -51,10 +60,10 @@ async def test_joining_downloads_little_and_resumes_without_loss(live: LiveServe
             html = page.text
             assert html.count('class="chat-message"') == 10  # the last ten of fifteen
             assert "Message number 14 " in html and "Message number 4 " not in html
-            total = len(page.content)
+            total = on_the_wire(page)
             for asset in re.findall(r'(?:href|src)="(/static/[^"]+)"', html):
-                total += len((await as_wren.get(asset)).content)
-            total += len((await as_wren.get(base)).content)
+                total += on_the_wire(await as_wren.get(asset))
+            total += on_the_wire(await as_wren.get(base))
             last = int(re.search(r'data-last-id="(\d+)"', html).group(1))  # type: ignore[union-attr]
             async with live.connect(wren, slug, after=last) as joined:
                 hello = await next_frame(joined, "hello")
@@ -63,7 +72,7 @@ async def test_joining_downloads_little_and_resumes_without_loss(live: LiveServe
                     m for m in hello["members"] if m.get("pseudonym") == "Lantern"
                 ).items()
                 total += len(json.dumps(hello, separators=(",", ":")).encode())
-            assert total < BUDGET, f"joining costs {total} bytes"
+            assert total < BUDGET, f"joining costs {total} bytes on the wire"
 
             # Disconnected mid-session: resuming from the last id seen misses nothing.
             await send(ws, "Said while Wren was away.", "away")
