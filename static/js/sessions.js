@@ -95,12 +95,8 @@
     if (over()) show("session-calendar", false);
     tell("kindred:session-state", state);
     if (over()) ending();
-    // Our own view only when the session's state changed: the hello and the state frame
-    // just after it carry the same one, and on a slow link each view is a kilobyte.
-    var seen = JSON.stringify(state);
-    if (seen !== lastState) { lastState = seen; refreshMine(); }
+    refreshMine();
   }
-  var lastState = "";
 
   // Our own view: our place in the hand queue, the parts we see, and, for facilitators, the
   // lobby and the queue by name.

@@ -481,8 +481,8 @@ def get_routes(w: World) -> tuple[list[str], list[str]]:
     paths: list[str] = []
     sockets: list[str] = []
     for route in w.live.app.routes:
-        if isinstance(route, Mount):
-            continue  # static files
+        if isinstance(route, Mount) or route.path.startswith("/static/"):  # type: ignore[attr-defined]
+            continue  # static files: the same bytes for everyone
         if isinstance(route, WebSocketRoute):
             sockets.extend(_expand(route.path, values))
             continue
