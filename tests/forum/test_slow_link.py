@@ -112,3 +112,15 @@ async def test_a_stylesheet_carries_only_the_headers_that_apply_to_it(
         assert "content-security-policy" not in asset.headers  # a document's header
     svg = await client.get("/static/favicon.svg")  # an SVG can be opened as a document
     assert "content-security-policy" in svg.headers
+
+
+async def test_data_and_images_carry_only_the_headers_that_apply(
+    alice: httpx.AsyncClient,
+) -> None:
+    answer = await alice.get("/api/v1/session")
+    assert answer.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert "permissions-policy" not in answer.headers  # a page's, not data's
+    svg = await alice.get("/static/favicon.svg")
+    assert "default-src 'none'" in svg.headers["content-security-policy"]
+    assert "permissions-policy" not in svg.headers
