@@ -379,16 +379,6 @@ async def notifications(db: Database, member: Member, limit: int = 50) -> list[N
         return [NotificationView(n, title, number) for n, title, number in rows]
 
 
-async def unread_count(db: Database, member: Member) -> int:
-    async with db.read() as s:
-        count = await s.exec(
-            select(func.count())
-            .select_from(Notification)
-            .where(Notification.member_id == member.id, Notification.read_at.is_(None))  # type: ignore[union-attr]
-        )
-        return int(count.one())
-
-
 async def warning_preferences(db: Database, member: Member) -> dict[str, str]:
     async with db.read() as s:
         rows = await s.exec(

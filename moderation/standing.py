@@ -29,14 +29,6 @@ class Standing:
     muted: bool = False
     suspended: bool = False
 
-    @property
-    def can_post(self) -> bool:
-        return not (self.banned or self.suspended)
-
-    @property
-    def can_chat(self) -> bool:
-        return self.can_post and not self.muted
-
     def refusal(self, *, mutes: bool = True) -> tuple[str, str] | None:
         """(code, message) for the member when they may not post, else None. `mutes=False`
         where a chat mute doesn't apply (forum posts, asking for 1:1 support)."""

@@ -97,7 +97,7 @@ def refusal_page(conn: HTTPConnection, refusal: Refusal) -> Response:
     (there is no form on it to mark) nor `details`: a view that shows its own form again
     takes the message and field from `form_errors` instead."""
     status = refusal.status
-    title, _hint = PAGE_TEXT.get(status, PAGE_TEXT[400] if status < 500 else PAGE_TEXT[500])
+    title = PAGE_TEXT.get(status, PAGE_TEXT[400] if status < 500 else PAGE_TEXT[500])[0]
     context = {
         "status": status,
         "code": refusal.code,  # for scripts and tests: the page shows the message

@@ -90,6 +90,11 @@ def test_a_member_asks_a_supporter_accepts_and_they_talk_privately(
     supporter.get_by_label("Your message").fill("I'm here. Tell me about your dad?")
     supporter.get_by_role("button", name="Send").click()
     expect(asker.locator("#chat-messages")).to_contain_text("Tell me about your dad?")
+    # The supporter carries their badge, live as after a reload; the member carries none.
+    answered = asker.locator("#chat-messages li.chat-message", has_text="Tell me about")
+    expect(answered.locator(".chat-badge")).to_have_text("Peer supporter")
+    mine = supporter.locator("#chat-messages li.chat-message", has_text="Thank you for answering")
+    expect(mine.locator(".chat-badge")).to_have_count(0)
     # Live messages from the other side can be reported, like the ones the page rendered.
     expect(asker.locator("#chat-messages li.chat-message .chat-report")).to_have_count(1)
     assert_accessible(asker, "support conversation")
