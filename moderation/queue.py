@@ -130,8 +130,9 @@ async def _queue_items(
             sanctions[history] if history else [],
             propose(sanctions[history]) if history else None,
         )
-        if item.only_new:
-            # Writing a first post is not a wrong: nothing to escalate.
+        if item.only_new or (case.crisis and not item.reports):
+            # Writing a first post is not a wrong, and nor is saying you are in crisis
+            # (whatever else the post held): nothing to escalate. A report still counts.
             item.proposed = None
         items.append(item)
     return items

@@ -133,3 +133,17 @@ async def test_a_post_held_only_for_being_new_proposes_no_sanction(
     async with app.state.ctx.db.read() as s:
         post = await s.get(Post, innocent.json()["id"])
     assert post is not None and post.status == "published"
+
+
+async def test_a_crisis_post_proposes_no_sanction_even_with_contact_details(
+    members, moderator
+) -> None:
+    """Someone who writes that they can't go on, and leaves a number, is not escalated."""
+    author = members["the-author"]
+    cry = await _thread(author, "I can't go on anymore, I want to die. Text me on 07700 900123.")
+    assert cry.status_code == 202, cry.text
+    [item] = [i for i in await _queue(moderator) if i["target_id"] == cry.json()["id"]]
+    assert item["proposed_sanction"] is None
+    page = await moderator.get("/moderation")
+    case = page.text[page.text.index(f'id="case-{item["case_id"]}"') :]
+    assert "Next step on the ladder" not in case[: case.index("</li>")]
