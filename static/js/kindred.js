@@ -189,4 +189,20 @@ document.addEventListener("click", (event) => {
   addEventListener("online", show);
   addEventListener("offline", show);
   show();
+  // A form sent with no connection would leave the page for the browser's error page, and
+  // the text with it: keep the member here, with their words, and say why. (Chat queues its
+  // own messages and has already handled the event by now.)
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (navigator.onLine || event.defaultPrevented || form.method.toLowerCase() !== "post") return;
+    event.preventDefault();
+    let told = form.querySelector(".offline-form-note");
+    if (!told) {
+      told = document.createElement("p");
+      told.className = "notice notice-important offline-form-note";
+      told.setAttribute("role", "alert");
+      form.prepend(told);
+    }
+    told.textContent = "You're offline, so this wasn't sent. Your words are still here: press it again when the connection is back.";
+  });
 }

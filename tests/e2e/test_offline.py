@@ -76,10 +76,20 @@ def test_what_was_read_stays_readable_offline(server: Server, new_context) -> No
         screenshot(page, "offline-page-phone")
         kept.filter(has_text=re.compile(re.escape(title[:20]))).first.click()
         expect(page.locator("h1").first).to_have_text(title)
+
+        # Replying with no connection: the page stays, with the words, and says why.
+        reply = "Still here. Thinking of you all tonight."
+        page.get_by_label("Your reply").fill(reply)
+        page.get_by_role("button", name="Post reply").click()
+        expect(page.get_by_role("alert")).to_contain_text("You're offline, so this wasn't sent")
+        expect(page.get_by_label("Your reply")).to_have_value(reply)
     finally:
         context.set_offline(False)
     page.goto(thread)
     expect(page.get_by_text("You're offline")).to_have_count(0)
+    page.get_by_label("Your reply").fill(reply)
+    page.get_by_role("button", name="Post reply").click()  # back online: it goes
+    expect(page.locator(".post", has_text=reply)).to_have_count(1)
 
     # Signing out deletes the saved pages (Clear-Site-Data) and the worker with them.
     page.goto("/account")
