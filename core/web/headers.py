@@ -63,19 +63,22 @@ DOCUMENT_ONLY = frozenset(
 DATA_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 
+_NOT_A_PAGE = {k: v for k, v in SECURITY_HEADERS.items() if k not in DOCUMENT_ONLY}
+_DATA = {**_NOT_A_PAGE, "content-security-policy": DATA_CSP}
+_IMAGE = {**_NOT_A_PAGE, "content-security-policy": CONTENT_SECURITY_POLICY}
+
+
 def headers_for(content_type: str) -> dict[str, str]:
     """The security headers an answer of this type needs. A stylesheet or script is never a
     document, JSON is data (nosniff keeps it so), and an image's own policy only matters if
     it is opened as a page (an SVG can be): the document headers would only cost a slow link
     ~400 bytes per answer, which is a tenth of joining a session."""
     if content_type.startswith(SUBRESOURCE_TYPES):
-        return {k: v for k, v in SECURITY_HEADERS.items() if k not in DOCUMENT_ONLY}
+        return _NOT_A_PAGE
     if content_type.startswith("application/json"):
-        kept = {k: v for k, v in SECURITY_HEADERS.items() if k not in DOCUMENT_ONLY}
-        return {**kept, "content-security-policy": DATA_CSP}
+        return _DATA
     if content_type.startswith("image/"):
-        kept = {k: v for k, v in SECURITY_HEADERS.items() if k not in DOCUMENT_ONLY}
-        return {**kept, "content-security-policy": CONTENT_SECURITY_POLICY}
+        return _IMAGE
     return SECURITY_HEADERS
 
 

@@ -71,6 +71,12 @@ def accepted(header: str) -> set[str]:
     return taken
 
 
+@cache
+def _prepared(path: Path) -> Asset:
+    """Each file once per process, however many apps serve it (the tests make hundreds)."""
+    return prepare(path)
+
+
 class StaticAssets:
     """The /static/{path} route's endpoint over one directory."""
 
@@ -80,12 +86,11 @@ class StaticAssets:
     def route(self) -> Route:
         return Route("/static/{path:path}", self.serve, methods=["GET", "HEAD"], name="static")
 
-    @cache  # noqa: B019 - one instance per app, a handful of files: kept for the process
     def asset(self, path: str) -> Asset | None:
         target = (self.directory / path).resolve()
         if not target.is_relative_to(self.directory) or not target.is_file():
-            return None
-        return prepare(target)
+            return None  # not remembered: any number of wrong paths costs no memory
+        return _prepared(target)
 
     def warm(self) -> None:
         """Prepare every file now (at start-up), not on some member's first request."""

@@ -124,3 +124,12 @@ async def test_data_and_images_carry_only_the_headers_that_apply(
     svg = await alice.get("/static/favicon.svg")
     assert "default-src 'none'" in svg.headers["content-security-policy"]
     assert "permissions-policy" not in svg.headers
+
+
+async def test_wrong_static_paths_are_not_remembered(client: httpx.AsyncClient) -> None:
+    from core.web import static
+
+    before = static._prepared.cache_info().currsize
+    for n in range(50):
+        assert (await client.get(f"/static/css/nothing-{n}.css")).status_code == 404
+    assert static._prepared.cache_info().currsize == before
