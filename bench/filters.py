@@ -107,6 +107,12 @@ def adversarial_inputs(size: int = 50_000) -> dict[str, str]:
         "one long clause": ("i want to " * (size // 10)),
         "no spaces": "x" * size,
         "street numbers": ("12 high " * (size // 8)),
+        # Spanish shapes (issue 18): what the Spanish rules start on, never finished.
+        "es number words": ("seis uno dos " * (size // 13)),
+        "es arroba/punto": ("luna arroba gmail punto " * (size // 24)),
+        "es streets": ("calle mayor 12 " * (size // 15)),
+        "es platform cues": ("búscame en insta como " * (size // 22)),
+        "es one clause": ("me kiero morir no " * (size // 18)),
     }
 
 

@@ -1,13 +1,14 @@
 """Precision and recall of the safety filters on a labelled split, by category.
 
-    .venv/bin/python tools/filter_report.py [--split test|dev|labelled] [--misses]
+    .venv/bin/python tools/filter_report.py [--split test|dev|labelled] [--lang en|es] [--misses]
 
 Runs each line through the whole pipeline with the filter's default action, as a member's
 post would go, and prints one table per filter: for each category of crisis or contact
 lines, how many were caught (positives) or wrongly flagged (hard negatives), then precision
 and recall overall. `--misses` lists the lines it got wrong. The test split is frozen: it
 was written before the filters were tuned, by someone who saw neither the dev split nor the
-code, so its figures are the honest ones (docs/moderators.md).
+code, so its figures are the honest ones (docs/moderators.md). `--lang es` scores the Spanish
+sets in tests/moderation/data/es/ (their own dev and frozen test splits; no "labelled" file).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from moderation.crisis import crisis_filter  # noqa: E402
 from moderation.pipeline import moderate  # noqa: E402
 
 DATA = ROOT / "tests" / "moderation" / "data"
+# Where each language's splits live: English in the folder itself, others in a folder each.
+LANGUAGES = {"en": DATA, "es": DATA / "es"}
 
 _CRISIS = (crisis_filter(lambda: []),)
 _CONTACT = (contact_filter("hold"),)
@@ -55,8 +58,9 @@ def load(path: Path) -> list[tuple[bool, str, str]]:
     return rows
 
 
-def report(name: str, split: str, show_misses: bool) -> tuple[float, float]:
-    path = DATA / (f"{name}_labelled.tsv" if split == "labelled" else f"{name}_{split}.tsv")
+def report(name: str, split: str, show_misses: bool, lang: str = "en") -> tuple[float, float]:
+    folder = LANGUAGES[lang]
+    path = folder / (f"{name}_labelled.tsv" if split == "labelled" else f"{name}_{split}.tsv")
     rows = load(path)
     flags = FILTERS[name]
     caught: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -74,7 +78,8 @@ def report(name: str, split: str, show_misses: bool) -> tuple[float, float]:
             misses.append(f"  {'missed' if label else 'false alarm'} [{category}] {text!r}")
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
-    print(f"\n{name} filter, {split} split ({path.name}, {len(rows)} lines)")
+    where = path.relative_to(DATA)
+    print(f"\n{name} filter, {split} split ({where}, {len(rows)} lines)")
     print(f"| {'category':<20} | lines | {'result':<26} |")
     print(f"| {'-' * 20} | ----: | {'-' * 26} |")
     for (label, category), (hits, total) in sorted(
@@ -94,11 +99,12 @@ def report(name: str, split: str, show_misses: bool) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--split", choices=("test", "dev", "labelled"), default="test")
+    parser.add_argument("--lang", choices=tuple(LANGUAGES), default="en")
     parser.add_argument("--misses", action="store_true", help="list the lines it got wrong")
     parser.add_argument("filters", nargs="*", default=list(FILTERS))
     args = parser.parse_args()
     for name in args.filters:
-        report(name, args.split, args.misses)
+        report(name, args.split, args.misses, args.lang)
 
 
 if __name__ == "__main__":

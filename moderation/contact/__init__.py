@@ -36,6 +36,7 @@ from moderation.contact.helplines import HELPLINE_NUMBERS
 from moderation.contact.matches import ContactMatch
 from moderation.contact.phones import find_lookalike_phones, find_phones
 from moderation.contact.social import find_reddit_users, find_social
+from moderation.contact.spanish import find_spanish_contact
 from moderation.content import (
     Action,
     ContentKind,
@@ -45,6 +46,7 @@ from moderation.content import (
     Reason,
     noun,
 )
+from moderation.language import mostly_spanish
 from moderation.text import normalise
 from moderation.textmodel import Chunk, LinearTextModel
 
@@ -68,6 +70,7 @@ FINDERS: tuple[Finder, ...] = (
     find_addresses,
     find_social,
     find_reddit_users,
+    find_spanish_contact,
 )
 # The finders that can find something in a text's lower-cased form but not in the text
 # itself: look-alike capitals ("O77OO"), a case-sensitive "(at)" hint, "u/". Every other
@@ -101,11 +104,22 @@ def _model() -> LinearTextModel:
     return LinearTextModel.load(_MODEL_PATH)
 
 
+# The model learned English lines; on a text in Spanish its words are mostly noise ("me
+# encontró en Facebook" scores 7), so there it flags only what it is very sure of, and the
+# Spanish rules (spanish.py) do the rest.
+SPANISH_MARGIN = 6.0
+
+
 def find_by_model(text: str) -> Chunk | None:
     """The chunk of `text` the statistical model reads as sharing contact details, if any:
     what the rules can't spell out ("same name as here, the google one", "flat above the
     chippy on Stephenson Road"). See moderation.textmodel and `make model`."""
-    return _model().flags(text)
+    model = _model()
+    found = model.flags(text)
+    if found is None or not mostly_spanish(text):
+        return found
+    best = max(model.scored_chunks(text), key=lambda chunk: chunk.score)
+    return best if best.score >= model.threshold + SPANISH_MARGIN else None
 
 
 def _finds_any(text: str, clues: Clues, finders: tuple[Finder, ...]) -> bool:

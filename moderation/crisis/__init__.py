@@ -40,6 +40,8 @@ from moderation.content import (
     noun,
 )
 from moderation.crisis.phrases import CrisisMatch, find_by_rules, set_aside_by_rules
+from moderation.crisis.spanish import find_spanish, may_be_spanish
+from moderation.language import mostly_spanish
 from moderation.text import normalise
 from moderation.textmodel import LinearTextModel, fold, words
 from moderation.watched import compile_watched_words
@@ -106,6 +108,15 @@ def find_crisis_language(
     own = compile_watched_words(phrases).crisis if phrases else None
     if own is not None and (found := own.search(normalise(text))) is not None:
         return CrisisMatch(found.group(), "community")
+    # Spanish has rules of its own (spanish.py). The model learned English, and its reading
+    # of Spanish words is noise ("no tenés que decidir nada esta noche" scores as a plan):
+    # a text in Spanish (not Spanglish) is read by the Spanish rules alone.
+    spanish = may_be_spanish(text)
+    if spanish:
+        if (found := find_spanish(text)) is not None:
+            return found
+        if mostly_spanish(text):
+            return None  # (the English rules and model have nothing to add)
     model = _model()
     read = list(model.scored_chunks(text))
     if not read:

@@ -78,6 +78,46 @@ def test_figures_on_the_frozen_test_split(name: str, capsys: pytest.CaptureFixtu
     assert precision >= floor_precision and recall >= floor_recall
 
 
+# The Spanish sets (data/es/, issue 18): their own dev and frozen test split, the same crisis
+# categories, and Spanish and Latin American address categories in place of the UK, US and
+# Indian ones. Floors as above: the test split's figures when the Spanish rules were
+# written (docs/moderators.md), less a little room.
+ES_CONTACT_POSITIVE = (CONTACT_POSITIVE - {"address_uk", "address_us", "address_in"}) | {
+    "address_es", "address_mx", "address_latam",
+}  # fmt: skip
+ES_SPLITS = {
+    "crisis": (CRISIS_POSITIVE, CRISIS_NEGATIVE),
+    "contact": (ES_CONTACT_POSITIVE, CONTACT_NEGATIVE),
+}
+ES_FLOORS = {"crisis": (0.78, 0.32), "contact": (0.97, 0.89)}  # (precision, recall)
+
+
+@pytest.mark.parametrize("name", ES_SPLITS)
+def test_the_spanish_splits_are_balanced_and_apart(name: str) -> None:
+    positive, negative = ES_SPLITS[name]
+    dev = load_split(DATA / "es" / f"{name}_dev.tsv")
+    test = load_split(DATA / "es" / f"{name}_test.tsv")
+    for rows in (dev, test):
+        categories = Counter((label, category) for label, category, _ in rows)
+        assert {c for label, c in categories if label} == positive
+        assert {c for label, c in categories if not label} == negative
+        positives = sum(label for label, _, _ in rows)
+        assert len(rows) - positives >= positives, "at least as many hard negatives"
+    texts = [text.casefold() for _, _, text in itertools.chain(dev, test)]
+    assert len(set(texts)) == len(texts), "a line appears twice (or in both splits)"
+
+
+@pytest.mark.parametrize("name", ES_SPLITS)
+def test_spanish_figures_on_the_frozen_test_split(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The Spanish half of what `make filter-report` prints.
+    with capsys.disabled():
+        precision, recall = report(name, "test", show_misses=False, lang="es")
+    floor_precision, floor_recall = ES_FLOORS[name]
+    assert precision >= floor_precision and recall >= floor_recall
+
+
 def test_the_shipped_models_are_what_make_model_builds(tmp_path: Path) -> None:
     if importlib.util.find_spec("sklearn") is None:  # locally a skip; in CI a failure
         skip_or_fail("scikit-learn is a dev dependency (make dev)")
@@ -139,6 +179,13 @@ def _adversarial(size: int = 50_000) -> dict[str, str]:
         "better off half said": "better off with me out of the " * (size // 30),
         "checking out nowhere": "checking out of " * (size // 16),
         "one word repeated": "i " * (size // 2),
+        # The Spanish rules' shapes (issue 18).
+        "spanish number words": "seis uno dos " * (size // 13),
+        "arroba and punto": "luna arroba gmail punto " * (size // 24),
+        "spanish streets": "calle mayor 12 " * (size // 15),
+        "platform cues": "búscame en insta como " * (size // 22),
+        "spanish long clause": "me kiero morir no " * (size // 18),
+        "ojalá repeated": "ojalá que " * (size // 10),
     }
 
 
