@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help run remove-demo install dev test test-postgres test-fast test-security lint format bench model filter-report clean
+.PHONY: help run remove-demo install dev test test-postgres test-fast test-security lint format bench model filter-report messages clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -e 's|$$(HOST)|$(HOST)|g' -e 's|$$(PORT)|$(PORT)|g' \
@@ -64,8 +64,13 @@ bench: dev ## Run the benchmarks in bench/ and print their tables
 model: dev ## Retrain the safety filters' classifiers from tests/moderation/data (deterministic)
 	$(BIN)/python tools/train_filters.py
 
-filter-report: dev ## Precision/recall of the safety filters by category on the frozen test split
+filter-report: dev ## Precision/recall of the safety filters by category on the frozen test splits (English, then Spanish)
 	$(BIN)/python tools/filter_report.py --split test
+	$(BIN)/python tools/filter_report.py --split test --lang es
+
+messages: dev ## Extract the interface's texts to locale/messages.pot and merge them into each language's .po
+	$(BIN)/pybabel extract -F babel.cfg --add-location=file --sort-by-file --omit-header -o locale/messages.pot core identity communities moderation forum chat kindred templates static/js
+	$(BIN)/pybabel update -i locale/messages.pot -d locale --no-fuzzy-matching --ignore-pot-creation-date
 
 clean: ## Remove the virtualenv, node_modules and caches (keeps ./data)
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis

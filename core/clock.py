@@ -11,7 +11,8 @@ and a day alone as `day_on_clock` does ("Mon 7 Dec", "Tue 8 Dec 2025"). No relat
 later, and neither could keep such a word true. Only UTC is labelled: a zone the member chose
 (or their device's, which static/js/kindred.js uses) is simply their own clock.
 
-static/js/kindred.js builds the same words from Intl's parts: keep the two in step.
+Day and month names are in the page's language (core/i18n.py): "lun 7 dic, 14:05" in
+Spanish. static/js/kindred.js builds the same words from Intl's parts: keep the two in step.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from babel.dates import format_date
+
+from core import i18n
 
 
 @cache
@@ -50,8 +55,12 @@ def _shown(moment: datetime, zone_name: str | None) -> tuple[datetime, bool]:
 
 def _day(shown: datetime, now: datetime | None) -> str:
     this_year = (now or datetime.now(UTC)).astimezone(shown.tzinfo).year
-    year = "" if shown.year == this_year else f" {shown.year}"
-    return f"{shown:%a} {shown.day} {shown:%b}{year}"
+    pattern = _DAY if shown.year == this_year else _DAY_AND_YEAR
+    # Day and month names in the page's language ("lun 7 dic"), by Babel's CLDR data.
+    return format_date(shown, pattern, locale=i18n.locale_of(i18n.current()))
+
+
+_DAY, _DAY_AND_YEAR = "EEE d MMM", "EEE d MMM y"
 
 
 def on_clock(moment: datetime, zone_name: str | None, *, now: datetime | None = None) -> str:

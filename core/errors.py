@@ -11,6 +11,8 @@ import dataclasses
 from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
+from core.i18n import N_, gettext
+
 
 @dataclass(eq=False)
 class Refusal(Exception):
@@ -32,6 +34,18 @@ class Refusal(Exception):
         super().__init__(self.message)
 
 
+# One whole sentence for each thing callers name (a word put into a sentence can't agree
+# with it in every language); any other `what` is said in English.
+_NOT_FOUND = {
+    "post": N_("That post doesn't exist, or you can't see it."),
+    "thread": N_("That thread doesn't exist, or you can't see it."),
+    "community": N_("That community doesn't exist, or you can't see it."),
+    "resource": N_("That resource doesn't exist, or you can't see it."),
+}
+
+
 def not_found(what: str = "post") -> Refusal:
     """The same answer whether it doesn't exist or the member may not see it."""
-    return Refusal("not_found", f"That {what} doesn't exist, or you can't see it.", 404)
+    known = _NOT_FOUND.get(what)
+    message = gettext(known) if known else f"That {what} doesn't exist, or you can't see it."
+    return Refusal("not_found", message, 404)

@@ -50,6 +50,7 @@ DEFAULT_LIMITS: dict[str, str] = {
     "chat_send": "20/30seconds",  # chat messages by one member (bursts of 20)
     "support_request": "5/hour",  # 1:1 support requests made by one member
     "check_in": "5/day",  # "ask a peer supporter to check on someone", by one member
+    "thanks": "20/hour",  # private thank-yous sent by one member
 }
 
 
@@ -157,6 +158,11 @@ class Settings:
     )
     log_format: str = setting("text", "text | json (one JSON object a line).")
     log_level: str = setting("info", "debug | info | warning | error.")
+    pseudo_locales: str = setting(
+        "off",
+        "on | off. on: the language choice also offers ar-XB, the English texts right to "
+        "left, for seeing and testing right-to-left layout (development and tests only).",
+    )
     metrics_token: str = setting(
         "",
         "Bearer token that /metrics (Prometheus text format) answers. Empty: no /metrics.",
@@ -185,6 +191,8 @@ class Settings:
             raise ConfigError("KINDRED_SECURE_COOKIES must be auto, on or off")
         if self.ws_deflate not in ("on", "off"):
             raise ConfigError("KINDRED_WS_DEFLATE must be on or off")
+        if self.pseudo_locales not in ("on", "off"):
+            raise ConfigError("KINDRED_PSEUDO_LOCALES must be on or off")
         if self.log_format not in ("text", "json"):
             raise ConfigError("KINDRED_LOG_FORMAT must be text or json")
         parse_limits(self.rate_limits)

@@ -17,7 +17,7 @@ from communities.models import Community
 from core.errors import Refusal
 from core.web.jsonapi import field, read_json
 from core.web.params import MAX_ID, optional_int
-from forum import aliases, queries, reactions, search, thread_view, threads
+from forum import aliases, been_there, queries, reactions, search, thread_view, threads
 from forum.models import Post, Thread
 from forum.queries import ThreadSummary
 from forum.thread_view import PostView
@@ -76,19 +76,26 @@ def post_json(p: PostView) -> dict[str, Any]:
 
 
 def published_response(published: threads.Published, body: dict[str, Any]) -> Response:
-    verdict = published.verdict
+    """201 with the post, or 202 when it waits for a moderator. A resent `client_id` is
+    answered with the original as it stands now (and `"resent": true`), vetted once."""
+    verdict, post = published.verdict, published.post
+    notice = verdict.notice if verdict else None
     if published.held:
-        reason = verdict.reason
+        reason = {"code": post.hold_reason, "message": post.hold_message}
         held: dict[str, Any] = {
             "status": "held",
-            "id": published.post.id,
-            "reason": {"code": reason.code, "message": reason.message} if reason else None,
+            "id": post.id,
+            "reason": reason if post.hold_reason else None,
         }
-        if verdict.notice:  # a crisis post held for a peer supporter: help now, too
-            held["notice"] = verdict.notice
+        if notice:  # a crisis post held for a peer supporter: help now, too
+            held["notice"] = notice
+        if published.resent:
+            held["resent"] = True
         return JSONResponse(held, 202)
-    if verdict.notice:
-        body["notice"] = verdict.notice
+    if notice:
+        body["notice"] = notice
+    if published.resent:
+        body["resent"] = True
     return JSONResponse(body, 201)
 
 
@@ -118,6 +125,14 @@ async def community_threads(request: Request) -> Response:
     )
 
 
+async def community_experiences(request: Request) -> Response:
+    """The community's "been there" list, to ask for someone who's been through one: the
+    labels alone (who noted which is nobody's to read)."""
+    community = await _community(request)
+    labels = await been_there.labels_for(context(request).db, community.id)  # type: ignore[arg-type]
+    return JSONResponse({"experiences": [{"id": x.id, "label": x.label} for x in labels]})
+
+
 def _summary_json(summary: ThreadSummary) -> dict[str, Any]:
     return {**thread_json(summary.thread, summary.author), "has_new": summary.has_new}
 
@@ -137,10 +152,15 @@ async def start_thread(request: Request) -> Response:
         content_warning=field(data, "content_warning", str, default=None),
         anonymous=field(data, "anonymous", bool, default=False),
         region=region_of(request),
+        submission_id=field(data, "client_id", str, default=None),
+        been_there=field(data, "been_there", int, default=None),
     )
     view = await thread_view.thread_view(context(request).db, published.thread.id, member)  # type: ignore[arg-type]
     body = {**thread_json(view.thread, view.author, community.slug)}
     body["posts"] = [post_json(p) for p in view.posts]
+    if asked := await been_there.for_asker(context(request).db, view.thread, member):
+        # The asker's own answer: how many were told (never who), or still waiting.
+        body["been_there"] = {"told": asked.told, "waiting": asked.waiting}
     return published_response(published, body)
 
 
@@ -174,6 +194,7 @@ async def reply(request: Request) -> Response:
         body=field(data, "body", str),
         anonymous=field(data, "anonymous", bool, default=False),
         region=region_of(request),
+        submission_id=field(data, "client_id", str, default=None),
     )
     return published_response(published, await _post_body(request, published.post, member))
 
@@ -321,6 +342,7 @@ routes = [
     Route("/api/v1/communities", communities, methods=["GET"]),
     Route("/api/v1/communities/{slug}/threads", community_threads, methods=["GET"]),
     Route("/api/v1/communities/{slug}/threads", start_thread, methods=["POST"]),
+    Route("/api/v1/communities/{slug}/experiences", community_experiences, methods=["GET"]),
     Route("/api/v1/threads/{thread_id:int}", thread, methods=["GET"]),
     Route("/api/v1/threads/{thread_id:int}/posts", reply, methods=["POST"]),
     Route("/api/v1/threads/{thread_id:int}/blocks", block_anonymous, methods=["POST"]),

@@ -14,13 +14,26 @@ from starlette.routing import Route
 
 from communities import roles
 from communities.roles import Action
+from core import i18n
 from core.context import AppContext
 from core.errors import Refusal, not_found
+from core.i18n import N_
+from core.i18n import gettext as _
 from core.web.csrf import token_used
 from core.web.errors import draft_of, form_errors
 from core.web.forms import form_text
 from core.web.params import MAX_ID, loose_int, optional_int
-from forum import aliases, notifications, queries, reactions, reading, thread_view, threads
+from forum import (
+    aliases,
+    been_there,
+    hope,
+    notifications,
+    queries,
+    reactions,
+    reading,
+    thread_view,
+    threads,
+)
 from forum.communities import create_community
 from forum.models import HELP_TYPES, THREAD_KINDS
 from forum.rendered import RenderedPages
@@ -47,29 +60,30 @@ def _thread_url(thread_id: int, **params: object) -> str:
 # so the error page says what happened and gives their words back to copy.
 _GONE = ("not_found", "locked", "not_open")
 _GONE_WORDS = {
-    ("not_found", "reply"): (
+    ("not_found", "reply"): N_(
         "This thread isn't here any more: it may have been deleted, or hidden while a "
         "moderator looks at it."
     ),
-    ("not_found", "edit"): (
+    ("not_found", "edit"): N_(
         "This post isn't here any more: it may have been deleted or removed, or its thread "
         "hidden while a moderator looks at it."
     ),
-    ("deleted", "edit"): "This post was deleted, so it can't be edited any more.",
-    ("removed", "edit"): "A moderator removed this post, so it can't be edited any more.",
+    ("deleted", "edit"): N_("This post was deleted, so it can't be edited any more."),
+    ("removed", "edit"): N_("A moderator removed this post, so it can't be edited any more."),
 }
 _NOT_SAVED = {
-    "reply": "Your reply wasn't posted. Here it is, so you can copy it and keep it.",
-    "edit": "Your changes weren't saved. Here is your text, so you can copy it and keep it.",
+    "reply": N_("Your reply wasn't posted. Here it is, so you can copy it and keep it."),
+    "edit": N_("Your changes weren't saved. Here is your text, so you can copy it and keep it."),
 }
 
 
 def _gone(refusal: Refusal, draft: str, writing: str, why: str | None = None) -> Refusal:
     """The page for words with nowhere to go (`writing`: "reply" or "edit"): what happened,
     and the member's text back, never a bare "not found"."""
-    said = _GONE_WORDS.get((why or refusal.code, writing), refusal.message)
+    words = _GONE_WORDS.get((why or refusal.code, writing))
+    said = _(words) if words else refusal.message
     if draft.strip():
-        said = f"{said} {_NOT_SAVED[writing]}"
+        said = f"{said} {_(_NOT_SAVED[writing])}"
     return Refusal(refusal.code, said, refusal.status, draft=draft)
 
 
@@ -77,7 +91,7 @@ def _after_publish_url(published: threads.Published) -> str:
     """Back to the thread, at the member's post; after words that read as a crisis, at the
     crisis card instead (the top of the page, focused, with or without JavaScript)."""
     post = published.post
-    crisis = published.verdict.crisis
+    crisis = post.crisis
     held = post.id if published.held else None
     url = _thread_url(published.thread.id, held=held, notice="crisis" if crisis else None)  # type: ignore[arg-type]
     return url + ("#crisis" if crisis else f"#p{post.id}")
@@ -143,7 +157,7 @@ async def new_thread_page(request: Request) -> Response:
         form = await request.form()
         values = {
             name: form_text(form, name)
-            for name in ("title", "body", "kind", "help_type", "content_warning")
+            for name in ("title", "body", "kind", "help_type", "content_warning", "been_there")
         }
         values["anonymous"] = form_text(form, "anonymous") == "yes"
         if form_text(form, "action") == "preview":
@@ -161,6 +175,8 @@ async def new_thread_page(request: Request) -> Response:
                     content_warning=values["content_warning"] or None,
                     anonymous=values["anonymous"],
                     region=region_of(request),
+                    submission_id=form_text(form, "submission_id") or None,
+                    been_there=optional_int(values["been_there"], "been_there", None),
                 )
             except Refusal as exc:
                 errors = form_errors(exc)
@@ -176,6 +192,7 @@ async def new_thread_page(request: Request) -> Response:
             "errors": errors,
             "preview": preview,
             "first_post": first_post,
+            "been_there_labels": await been_there.labels_for(ctx.db, community.id),  # type: ignore[arg-type]
         },
         422 if errors else 200,
     )
@@ -193,7 +210,7 @@ async def thread_page(request: Request, **extra: Any) -> Response:
     # Signed-out readers of a plain thread URL all get the same page: reuse it while the
     # data it was rendered from is unchanged (compared in full on every request).
     reuse = viewer is None and not extra and request.query_params.keys() <= {"after"}
-    pages, key = _rendered_pages(ctx), (thread_id, after)
+    pages, key = _rendered_pages(ctx), (thread_id, after, i18n.current().code)
     if reuse and (html := pages.get(key, source.signed_out_key)) is not None:
         return HTMLResponse(html)
     view = thread_view.view_of(source)
@@ -207,6 +224,12 @@ async def thread_page(request: Request, **extra: Any) -> Response:
         "held_id": request.query_params.get("held"),
         "just_blocked": request.query_params.get("blocked", "")[:40] if viewer else "",
         "crisis_card": _crisis_card(request, view),
+        # The asker alone sees whether "someone who's been there" was told, and how many.
+        "been_there_ask": await been_there.for_asker(ctx.db, view.thread, viewer),
+        # Moderators of a story of hope see whether it is on the community's shelf.
+        "on_shelf": view.moderator
+        and view.thread.kind == "story"
+        and await hope.on_shelf(ctx.db, view.thread.id),  # type: ignore[arg-type]
         "page_after": after or None,
         "values": {},
         "errors": {},
@@ -234,6 +257,7 @@ def _crisis_card(request: Request, view: thread_view.ThreadView) -> dict[str, An
         "resources": moderation.crisis_resources(region),
         "country": country_name(region),
         "held": held_id is not None and (shown is None or shown.status == "held"),
+        "hope_url": f"/c/{view.community.slug}/hope",
     }
 
 
@@ -279,6 +303,7 @@ async def reply_page(request: Request) -> Response:
             body=values["body"],
             anonymous=values["anonymous"],
             region=region_of(request),
+            submission_id=form_text(form, "submission_id") or None,
         )
     except Refusal as exc:
         if exc.code in _GONE:  # the thread page would show no form to keep the reply in
@@ -328,7 +353,7 @@ async def edit_page(request: Request) -> Response:
     except Refusal as exc:
         raise _gone(exc, draft, "edit") from None
     if found.post.author_id != member.id:
-        raise HTTPException(403, "You can only edit your own posts.")
+        raise HTTPException(403, _("You can only edit your own posts."))
     if found.post.status in ("deleted", "removed"):
         raise _gone(not_found(), draft, "edit", why=found.post.status)
     values = {"body": found.post.body}
@@ -395,7 +420,7 @@ async def history_page(request: Request) -> Response:
     post_id = request.path_params["post_id"]
     found = await queries.post_in_context(ctx.db, post_id, member)
     if not found.moderator:
-        raise HTTPException(403, "Only this community's moderators can read edit histories.")
+        raise HTTPException(403, _("Only this community's moderators can read edit histories."))
     revisions = await queries.edit_history(ctx.db, post_id)
     return render(
         request,
@@ -410,7 +435,7 @@ async def history_page(request: Request) -> Response:
 async def new_community_page(request: Request) -> Response:
     member = require_member(request)
     if not roles.holds(member, Action.RUN_SITE):
-        raise HTTPException(403, "Only site admins can create communities.")
+        raise HTTPException(403, _("Only site admins can create communities."))
     values: dict[str, Any] = {"visibility": "public", "allow_anonymous": True}
     errors: dict[str, str] = {}
     if request.method == "POST":

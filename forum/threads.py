@@ -9,19 +9,25 @@ transaction opens; notices are written in the same transaction as the post they 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import ParamSpec, TypeVar
 
 from sqlalchemy import delete, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from communities.models import Community
 from core.context import AppContext
 from core.db import utcnow
 from core.errors import Refusal, not_found
+from core.i18n import gettext as _
 from forum import search
 from forum.aliases import assign_alias
+from forum.been_there import check_ask, start_ask, tell_matching
 from forum.models import HELP_TYPES, THREAD_KINDS, Post, PostRevision, Thread, ThreadFollow
 from forum.notifications import followers_of, notify_mentions, notify_reply
 from forum.queries import may_see_post, post_and_thread, thread_for_member
@@ -34,15 +40,62 @@ PublishedT = TypeVar("PublishedT")
 
 @dataclass(frozen=True)
 class Published:
-    """What became of a member's text: published or held (refusals raise Refusal)."""
+    """What became of a member's text: published or held (refusals raise Refusal). A resent
+    submission is answered with the original post and no verdict: it was not vetted again."""
 
     thread: Thread
     post: Post
-    verdict: moderation.Verdict
+    verdict: moderation.Verdict | None
 
     @property
     def held(self) -> bool:
         return self.post.status == "held"
+
+    @property
+    def resent(self) -> bool:
+        return self.verdict is None
+
+
+# A submission id: what a form or client sends so that sending the same words again (an
+# outbox flushing when the link returns, a browser resending a form whose answer was lost)
+# finds the first post instead of making a second one.
+SUBMISSION_ID = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
+
+
+def _submission(submission_id: str | None) -> str | None:
+    if not submission_id:
+        return None
+    if not SUBMISSION_ID.match(submission_id):
+        raise Refusal(
+            "invalid", _("A submission id is 1–64 letters, digits, dashes or _."), status=400
+        )
+    return submission_id
+
+
+async def _resend(
+    ctx: AppContext, member: Member, submission_id: str | None, body: str
+) -> tuple[Published | None, str | None]:
+    """(the post this is a resend of, if it is one; the submission id a new post keeps).
+
+    A resend carries the same words. The same id with other words is a new post written on
+    a page the browser kept (the back button, a cached copy): it is posted, without the id,
+    rather than mistaken for the first and lost."""
+    if submission_id is None:
+        return None, None
+    async with ctx.db.read() as s:
+        found = (
+            await s.exec(
+                select(Post, Thread)
+                .join(Thread, Thread.id == Post.thread_id)  # type: ignore[arg-type]
+                .where(Post.author_id == member.id, Post.submission_id == submission_id)
+            )
+        ).first()
+    if found is None:
+        return None, submission_id
+    post, thread = found
+    if post.body.split() == body.split():
+        return Published(thread, post, None), submission_id
+    return None, None
 
 
 async def _vet(
@@ -143,28 +196,37 @@ async def start_thread(
     content_warning: str | None = None,
     anonymous: bool = False,
     region: str | None = None,
+    submission_id: str | None = None,
+    been_there: int | None = None,
 ) -> Published:
+    sent, submission_id = await _resend(ctx, member, _submission(submission_id), body)
+    if sent:
+        return sent
     kind = kind or "discussion"
     if kind not in THREAD_KINDS:
         raise Refusal(
-            "invalid", "Choose asking for help, offering help or discussion.", field="kind"
+            "invalid",
+            _("Choose asking for help, offering help, discussion or a story of hope."),
+            field="kind",
         )
-    if kind == "discussion":
+    if kind in ("discussion", "story"):
         help_type = None
     elif help_type not in HELP_TYPES:
         raise Refusal(
             "invalid",
-            "Say what kind of help: emotional, practical, information or financial.",
+            _("Say what kind of help: emotional, practical, information or financial."),
             field="help_type",
         )
     content_warning = (content_warning or "").strip() or None
     if content_warning and content_warning not in community.warning_list:
         raise Refusal(
             "invalid",
-            "Choose a content warning from this community's list.",
+            _("Choose a content warning from this community's list."),
             field="content_warning",
         )
     _check_anonymous(community, anonymous)
+    async with ctx.db.read() as s:  # "someone who's been there": a label from this list
+        await check_ask(s, community, kind, been_there)
     verdict = await _vet(
         ctx,
         member,
@@ -177,12 +239,52 @@ async def start_thread(
     held = verdict.held
     status = "held" if held else "published"
     now = utcnow()
+    try:
+        thread, post = await _write_thread(
+            ctx,
+            member,
+            community,
+            verdict,
+            anonymous,
+            submission_id,
+            title=verdict["title"].text,
+            kind=kind,
+            help_type=help_type,
+            content_warning=content_warning,
+            status=status,
+            now=now,
+            been_there=been_there,
+        )
+    except IntegrityError:  # the same submission, sent twice at once: the other one won
+        if sent := (await _resend(ctx, member, submission_id, body))[0]:
+            return sent
+        raise
+    return Published(thread, post, verdict)
+
+
+async def _write_thread(
+    ctx: AppContext,
+    member: Member,
+    community: Community,
+    verdict: moderation.Verdict,
+    anonymous: bool,
+    submission_id: str | None,
+    *,
+    title: str,
+    kind: str,
+    help_type: str | None,
+    content_warning: str | None,
+    status: str,
+    now: datetime,
+    been_there: int | None = None,
+) -> tuple[Thread, Post]:
+    held = status == "held"
     async with ctx.db.transaction() as s:
         thread = Thread(
             community_id=community.id,  # type: ignore[arg-type]
             author_id=member.id,  # type: ignore[arg-type]
             anonymous=anonymous,
-            title=verdict["title"].text,
+            title=title,
             kind=kind,
             help_type=help_type,
             content_warning=content_warning,
@@ -193,6 +295,7 @@ async def start_thread(
         s.add(thread)
         await s.flush()
         post = _new_post(thread, member, verdict, anonymous, opening=True)
+        post.submission_id = submission_id
         s.add(post)
         await s.flush()
         if anonymous:
@@ -201,8 +304,10 @@ async def start_thread(
         if not held:
             await search.index_post(s, post, thread.title)
             await notify_mentions(s, thread, post, member)
+        if been_there is not None:  # tells members now, or when a moderator publishes it
+            await start_ask(s, thread, been_there, published=not held)
         await _open_case_if_needed(s, community.id, post, verdict)  # type: ignore[arg-type]
-    return Published(thread, post, verdict)
+    return thread, post
 
 
 async def _open_case_if_needed(
@@ -234,6 +339,7 @@ async def publish_held(s: AsyncSession, thread: Thread, post: Post) -> None:
         s.add(thread)
         await search.index_post(s, post, thread.title)
         await notify_mentions(s, thread, post, author)
+        await tell_matching(s, thread)  # a held request for "someone who's been there"
     else:
         await _after_publish(s, thread, post, author)
 
@@ -242,8 +348,10 @@ def _check_anonymous(community: Community, anonymous: bool) -> None:
     if anonymous and not community.allow_anonymous:
         raise Refusal(
             "anonymous_not_allowed",
-            "This community doesn't allow anonymous posts. Untick 'post anonymously' to post "
-            "under your pseudonym.",
+            _(
+                "This community doesn't allow anonymous posts. Untick 'post anonymously' to "
+                "post under your pseudonym."
+            ),
             field="anonymous",
         )
 
@@ -275,7 +383,11 @@ async def reply(
     body: str,
     anonymous: bool = False,
     region: str | None = None,
+    submission_id: str | None = None,
 ) -> Published:
+    sent, submission_id = await _resend(ctx, member, _submission(submission_id), body)
+    if sent:
+        return sent
     async with ctx.db.read() as s:
         thread, community = await thread_for_member(s, thread_id, member)
     _check_open_for_replies(thread)
@@ -289,30 +401,36 @@ async def reply(
         anonymous=anonymous,
         region=region,
     )
-    async with ctx.db.transaction() as s:
-        post = _new_post(thread, member, verdict, anonymous, opening=False)
-        s.add(post)
-        await s.flush()
-        if anonymous:
-            await assign_alias(s, thread.id, member.id)  # type: ignore[arg-type]
-        followers = await followers_of(s, thread.id, member.id, anonymous)  # type: ignore[arg-type]
-        if member.id not in followers:
-            s.add(ThreadFollow(thread_id=thread.id, member_id=member.id))  # type: ignore[arg-type]
-        if not verdict.held:
-            await _after_publish(s, thread, post, member, followers)
-        await _open_case_if_needed(s, community.id, post, verdict)  # type: ignore[arg-type]
+    try:
+        async with ctx.db.transaction() as s:
+            post = _new_post(thread, member, verdict, anonymous, opening=False)
+            post.submission_id = submission_id
+            s.add(post)
+            await s.flush()
+            if anonymous:
+                await assign_alias(s, thread.id, member.id)  # type: ignore[arg-type]
+            followers = await followers_of(s, thread.id, member.id, anonymous)  # type: ignore[arg-type]
+            if member.id not in followers:
+                s.add(ThreadFollow(thread_id=thread.id, member_id=member.id))  # type: ignore[arg-type]
+            if not verdict.held:
+                await _after_publish(s, thread, post, member, followers)
+            await _open_case_if_needed(s, community.id, post, verdict)  # type: ignore[arg-type]
+    except IntegrityError:  # the same submission, sent twice at once: the other one won
+        if sent := (await _resend(ctx, member, submission_id, body))[0]:
+            return sent
+        raise
     return Published(thread, post, verdict)
 
 
 def _check_open_for_replies(thread: Thread) -> None:
     if thread.locked:
         raise Refusal(
-            "locked", "This thread is locked, so no new replies can be added.", status=409
+            "locked", _("This thread is locked, so no new replies can be added."), status=409
         )
     if thread.status != "published":
         raise Refusal(
             "not_open",
-            "This thread is waiting for a moderator; replies open once it's up.",
+            _("This thread is waiting for a moderator; replies open once it's up."),
             status=409,
         )
 
@@ -343,7 +461,7 @@ async def _own_post(s: AsyncSession, member: Member, post_id: int) -> tuple[Post
     if post.author_id != member.id:
         if not await may_see_post(s, member, post, thread):
             raise not_found()
-        raise Refusal("forbidden", "You can only change your own posts.", status=403)
+        raise Refusal("forbidden", _("You can only change your own posts."), status=403)
     return post, thread
 
 

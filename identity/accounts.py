@@ -22,6 +22,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.db import Database
 from core.errors import Refusal
+from core.i18n import gettext as _
+from core.i18n import ngettext
 from core.ratelimit import RateLimits
 from core.settings import Settings
 from identity.hashing import hash_passphrase
@@ -100,7 +102,12 @@ async def sign_up(
     if limits is not None and (blocked := await limits.hit("signup_network", network)):
         raise Refusal(
             "rate_limited",
-            f"Too many new accounts from your network. Try again in {blocked.minutes} minutes.",
+            ngettext(
+                "Too many new accounts from your network. Try again in %(num)d minute.",
+                "Too many new accounts from your network. Try again in %(num)d minutes.",
+                blocked.minutes,
+            )
+            % {"num": blocked.minutes},
             429,
             retry_after=blocked.retry_after,
         )
@@ -148,9 +155,11 @@ async def sign_up(
 def _taken() -> Refusal:
     return Refusal(
         "pseudonym_taken",
-        "That pseudonym is already taken, or looks too much like one that is (names are the "
-        "same whatever their capitals, and look-alikes such as R0wan for Rowan count too). "
-        "Try one of the suggestions or add something of your own.",
+        _(
+            "That pseudonym is already taken, or looks too much like one that is (names are the "
+            "same whatever their capitals, and look-alikes such as R0wan for Rowan count too). "
+            "Try one of the suggestions or add something of your own."
+        ),
         field="pseudonym",
         status=409,
     )
@@ -188,7 +197,9 @@ async def set_roles(
     async with db.transaction() as s:
         member = await member_named(s, pseudonym)
         if member is None:
-            raise Refusal("not_found", f"No member is called {pseudonym!r}.", status=404)
+            raise Refusal(
+                "not_found", _("No member is called %(name)s.") % {"name": repr(pseudonym)}, 404
+            )
         if admin is not None:
             member.is_admin = admin
         if peer_supporter is not None:

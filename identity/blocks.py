@@ -9,12 +9,13 @@ lifts them.
 
 from __future__ import annotations
 
-from sqlalchemy import delete
+from sqlalchemy import delete, or_
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.db import Database
 from core.errors import Refusal
+from core.i18n import gettext as _
 from identity.accounts import member_named
 from identity.models import Member, MemberBlock
 
@@ -23,12 +24,13 @@ async def block_member(db: Database, blocker: Member, pseudonym: str) -> Member:
     async with db.transaction() as s:
         target = await member_named(s, pseudonym)
         if target is None:
-            raise Refusal("not_found", "There's no member with that pseudonym.", status=404)
+            raise Refusal("not_found", _("There's no member with that pseudonym."), status=404)
         if target.id == blocker.id:
-            raise Refusal("invalid", "You can't block yourself.")
+            raise Refusal("invalid", _("You can't block yourself."))
         if target.is_admin:
             raise Refusal(
-                "invalid", "Site administrators can't be blocked; you can report content instead."
+                "invalid",
+                _("Site administrators can't be blocked; you can report content instead."),
             )
         if await s.get(MemberBlock, (blocker.id, target.id)) is None:
             s.add(MemberBlock(blocker_id=blocker.id, blocked_id=target.id))  # type: ignore[arg-type]
@@ -58,3 +60,14 @@ async def blocked_members(db: Database, member: Member) -> list[Member]:
 async def blocked_ids(s: AsyncSession, member_id: int) -> set[int]:
     rows = await s.exec(select(MemberBlock.blocked_id).where(MemberBlock.blocker_id == member_id))
     return set(rows)
+
+
+async def blocked_either_way(s: AsyncSession, member_id: int) -> set[int]:
+    """Everyone this member has blocked or been blocked by: people neither should be asked
+    to reach out to (forum/been_there.py)."""
+    rows = await s.exec(
+        select(MemberBlock.blocker_id, MemberBlock.blocked_id).where(
+            or_(MemberBlock.blocker_id == member_id, MemberBlock.blocked_id == member_id)
+        )
+    )
+    return {other for pair in rows for other in pair if other != member_id}

@@ -15,6 +15,7 @@ from starlette.requests import HTTPConnection
 
 from core.db import Database
 from core.errors import Refusal
+from core.i18n import N_, gettext
 from core.web.client import region_of
 from identity.auth import current_member
 from identity.models import Member
@@ -23,39 +24,43 @@ COUNTRY_COOKIE = "kindred_country"
 
 # The countries offered in the choice: those with their own helplines in
 # moderation/data/crisis_resources.json (a test keeps the two in step). Anywhere else gets
-# international resources, which "Another country" says plainly.
+# international resources, which "Another country" says plainly. The names are English here,
+# marked for translation: pages translate them where they show them.
 COUNTRIES: dict[str, str] = {
-    "AU": "Australia",
-    "AT": "Austria",
-    "BE": "Belgium",
-    "BR": "Brazil",
-    "CA": "Canada",
-    "DK": "Denmark",
-    "FI": "Finland",
-    "FR": "France",
-    "DE": "Germany",
-    "HK": "Hong Kong",
-    "IN": "India",
-    "IE": "Ireland",
-    "IL": "Israel",
-    "JP": "Japan",
-    "NL": "Netherlands",
-    "NZ": "New Zealand",
-    "NO": "Norway",
-    "PH": "Philippines",
-    "SG": "Singapore",
-    "ZA": "South Africa",
-    "ES": "Spain",
-    "SE": "Sweden",
-    "CH": "Switzerland",
-    "GB": "United Kingdom",
-    "US": "United States",
+    "AR": N_("Argentina"),
+    "AU": N_("Australia"),
+    "AT": N_("Austria"),
+    "BE": N_("Belgium"),
+    "BR": N_("Brazil"),
+    "CA": N_("Canada"),
+    "CL": N_("Chile"),
+    "DK": N_("Denmark"),
+    "FI": N_("Finland"),
+    "FR": N_("France"),
+    "DE": N_("Germany"),
+    "HK": N_("Hong Kong"),
+    "IN": N_("India"),
+    "IE": N_("Ireland"),
+    "IL": N_("Israel"),
+    "JP": N_("Japan"),
+    "MX": N_("Mexico"),
+    "NL": N_("Netherlands"),
+    "NZ": N_("New Zealand"),
+    "NO": N_("Norway"),
+    "PH": N_("Philippines"),
+    "SG": N_("Singapore"),
+    "ZA": N_("South Africa"),
+    "ES": N_("Spain"),
+    "SE": N_("Sweden"),
+    "CH": N_("Switzerland"),
+    "GB": N_("United Kingdom"),
+    "US": N_("United States"),
 }
 # A deliberate choice of "none of these": international helplines, not the browser's guess.
 ELSEWHERE = "INTL"
 CHOICES: list[tuple[str, str]] = [
     *sorted(COUNTRIES.items(), key=lambda item: item[1]),
-    (ELSEWHERE, "Another country (international helplines)"),
+    (ELSEWHERE, N_("Another country (international helplines)")),
 ]
 
 
@@ -69,7 +74,8 @@ def country_name(code: str | None) -> str | None:
     """The name of a country with its own helplines ("GB" → "United Kingdom"); None for
     "another country" or none, whose helplines are the international ones. Pages say whose
     helplines they show, so a member shown the wrong country's can see it and change it."""
-    return COUNTRIES.get((code or "").upper())
+    name = COUNTRIES.get((code or "").upper())
+    return gettext(name) if name else None
 
 
 def chosen_country(conn: HTTPConnection) -> str | None:
@@ -85,7 +91,9 @@ async def set_country(db: Database, member: Member, code: str) -> str | None:
     language is used again)."""
     country = valid_country(code)
     if code.strip() and country is None:
-        raise Refusal("invalid", "Choose a country from the list.", field="country", status=422)
+        raise Refusal(
+            "invalid", gettext("Choose a country from the list."), field="country", status=422
+        )
     async with db.transaction() as s:
         await s.exec(update(Member).where(Member.id == member.id).values(country=country))
     member.country = country

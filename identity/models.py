@@ -25,6 +25,9 @@ class Member(SQLModel, table=True):
     # The country whose crisis helplines to show them (ISO 3166-1 alpha-2, or "INTL"), as
     # they chose it; None means "use my browser's language" (identity/country.py).
     country: str | None = Field(default=None, max_length=4)
+    # The language they read Kindred in ("es"), as they chose it; None means "my browser's
+    # languages" (identity/language.py).
+    language: str | None = Field(default=None, max_length=12)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     deleted_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 

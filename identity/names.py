@@ -13,6 +13,8 @@ import secrets
 import unicodedata
 from collections.abc import Iterable
 
+from core.i18n import gettext
+
 PSEUDONYM_MIN = 3
 PSEUDONYM_MAX = 32
 
@@ -248,43 +250,55 @@ def check_pseudonym(pseudonym: str, staff_pseudonyms: Iterable[str] = ()) -> str
     if len(name) < PSEUDONYM_MIN:
         raise PseudonymError(
             "too_short",
-            f"Pseudonyms need at least {PSEUDONYM_MIN} characters — try a slightly longer one.",
+            gettext("Pseudonyms need at least %(min)d characters — try a slightly longer one.")
+            % {"min": PSEUDONYM_MIN},
         )
     if len(name) > PSEUDONYM_MAX:
         raise PseudonymError(
             "too_long",
-            f"Pseudonyms can be at most {PSEUDONYM_MAX} characters — try a shorter one.",
+            gettext("Pseudonyms can be at most %(max)d characters — try a shorter one.")
+            % {"max": PSEUDONYM_MAX},
         )
     if not _ALLOWED.fullmatch(name):
         raise PseudonymError(
             "bad_characters",
-            "Pseudonyms can use letters, digits, '-' and '_' — spaces and other symbols "
-            "aren't allowed.",
+            gettext(
+                "Pseudonyms can use letters, digits, '-' and '_' — spaces and other symbols "
+                "aren't allowed."
+            ),
         )
     if not _HAS_ALNUM.search(name):
         # "---" or "___" is hard to read aloud or mention in a post.
         raise PseudonymError(
             "bad_characters",
-            "Pseudonyms need at least one letter or digit, not only '-' and '_'.",
+            gettext("Pseudonyms need at least one letter or digit, not only '-' and '_'."),
         )
     if _contains_staff_term(name):
         raise PseudonymError(
             "reserved",
-            "That pseudonym contains a word we keep for the Kindred team (like 'admin' or "
-            "'moderator'), so members can always tell who is staff. Please choose another.",
+            gettext(
+                "That pseudonym contains a word we keep for the Kindred team (like 'admin' or "
+                "'moderator'), so members can always tell who is staff. Please choose another."
+            ),
         )
     if any(label in skeleton(name) for label in _LABEL_SKELETONS):
         raise PseudonymError(
             "reserved",
-            "That pseudonym reads like a label Kindred shows in place of a name (for anonymous "
-            "posts or deleted accounts), so it could be mistaken for one. Please choose another.",
+            gettext(
+                "That pseudonym reads like a label Kindred shows in place of a name (for "
+                "anonymous posts or deleted accounts), so it could be mistaken for one. Please "
+                "choose another."
+            ),
         )
     if _impersonates(name, staff_pseudonyms):
         # Deliberately vague: saying which staff name it resembles would help someone map out
         # who the staff are.
         raise PseudonymError(
             "impersonation",
-            "That pseudonym is too close to a staff member's name. Please choose a different one.",
+            gettext(
+                "That pseudonym is too close to a staff member's name. "
+                "Please choose a different one."
+            ),
         )
     return name
 

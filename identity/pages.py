@@ -15,9 +15,12 @@ from starlette.routing import Route
 
 from core.context import get_context
 from core.errors import Refusal
+from core.i18n import N_
+from core.i18n import gettext as _
+from core.web.cookies import cookie_options
 from core.web.errors import form_errors
 from core.web.forms import form_text
-from identity import accounts, blocks, country, lifecycle, sessions, signin
+from identity import accounts, blocks, country, language, lifecycle, sessions, signin
 from identity.api import network_of
 from identity.auth import (
     clear_session_cookie,
@@ -32,14 +35,15 @@ from identity.auth import (
 )
 from identity.models import Member
 
+# Marked here, translated where the account page shows one (account_page).
 DONE_MESSAGES = {
-    "passphrase": "Your passphrase is changed. Every other session has been signed out.",
-    "revoked": "That session is signed out.",
-    "others": "All your other sessions are signed out.",
-    "blocked": "Blocked. You won't see what they write under their name any more.",
-    "unblocked": "Unblocked.",
-    "country": "Saved. Helplines will be for the country you chose.",
-    "country_cleared": "Saved. Helplines will follow your browser's language again.",
+    "passphrase": N_("Your passphrase is changed. Every other session has been signed out."),
+    "revoked": N_("That session is signed out."),
+    "others": N_("All your other sessions are signed out."),
+    "blocked": N_("Blocked. You won't see what they write under their name any more."),
+    "unblocked": N_("Unblocked."),
+    "country": N_("Saved. Helplines will be for the country you chose."),
+    "country_cleared": N_("Saved. Helplines will follow your browser's language again."),
 }
 
 
@@ -83,7 +87,7 @@ async def signup_page(request: Request) -> Response:
 
     if passphrase != form_text(form, "passphrase_confirm"):
         return await again(
-            {"passphrase_confirm": "The two passphrases are different. Type them again."}, 422
+            {"passphrase_confirm": _("The two passphrases are different. Type them again.")}, 422
         )
     try:
         account = await accounts.sign_up(
@@ -158,13 +162,14 @@ async def logout(request: Request) -> Response:
 async def account_page(request: Request, **extra: Any) -> Response:
     member = require_member(request)
     ctx = get_context(request)
+    done = DONE_MESSAGES.get(request.query_params.get("done", ""))
     context = {
         "sessions": await sessions.list_sessions(ctx.db, member),
         "this_session": current_session(request),
         "codes_left": await signin.remaining_recovery_codes(ctx.db, member),
         "blocked": await blocks.blocked_members(ctx.db, member),
         "countries": country.CHOICES,
-        "done": DONE_MESSAGES.get(request.query_params.get("done", "")),
+        "done": _(done) if done else None,
         "errors": {},
         "values": {},
     }
@@ -203,7 +208,7 @@ async def change_passphrase(request: Request) -> Response:
     form = await request.form()
     new = form_text(form, "new_passphrase")
     if new != form_text(form, "new_passphrase_confirm"):
-        errors = {"new_passphrase_confirm": "The two new passphrases are different."}
+        errors = {"new_passphrase_confirm": _("The two new passphrases are different.")}
         return await account_page(request, errors=errors, status=422)
     try:
         signed_in = await signin.change_passphrase(
@@ -257,9 +262,9 @@ async def delete_page(request: Request) -> Response:
     values = {"content": choice}
     errors: dict[str, str] = {}
     if choice not in ("erase", "keep"):
-        errors["content"] = "Choose what should happen to what you wrote."
+        errors["content"] = _("Choose what should happen to what you wrote.")
     if form_text(form, "confirm") != "yes":
-        errors["confirm"] = "Tick the box to confirm you want to delete your account."
+        errors["confirm"] = _("Tick the box to confirm you want to delete your account.")
     if not errors:
         try:
             await lifecycle.delete_account(
@@ -288,7 +293,7 @@ async def recover_page(request: Request) -> Response:
     values = {"pseudonym": form_text(form, "pseudonym")}
     new = form_text(form, "new_passphrase")
     if new != form_text(form, "new_passphrase_confirm"):
-        errors = {"new_passphrase_confirm": "The two new passphrases are different."}
+        errors = {"new_passphrase_confirm": _("The two new passphrases are different.")}
         return render(request, "identity/recover.html", {"errors": errors, "values": values}, 422)
     try:
         signed_in = await signin.recover_account(
@@ -322,6 +327,45 @@ async def set_country(request: Request) -> Response:
     except Refusal as exc:
         return await account_page(request, status=exc.status, errors=form_errors(exc))
     return RedirectResponse(f"/account?done={'country' if chosen else 'country_cleared'}", 303)
+
+
+async def language_page(request: Request) -> Response:
+    """Choose the language Kindred is shown in: a member's is kept on their account, a
+    visitor's in a cookie. Each choice is named in its own language, so a person who landed
+    in one they can't read still finds theirs."""
+    ctx = get_context(request)
+    back = safe_next(request.query_params.get("next"))
+    if request.method == "POST":
+        form = await request.form()
+        code = form_text(form, "language")
+        back = safe_next(form_text(form, "next"))
+        member = current_member(request)
+        if code and code not in language.offered(ctx.settings):
+            return RedirectResponse("/language", 303)  # an old or altered form: ask again
+        response = RedirectResponse(back, 303)
+        if member is not None:
+            await language.set_language(ctx.db, ctx.settings, member, code)
+        elif code:
+            response.set_cookie(
+                language.LANGUAGE_COOKIE,
+                code,
+                max_age=365 * 86400,
+                **cookie_options(ctx.settings),  # type: ignore[arg-type]
+            )
+        else:
+            response.delete_cookie(language.LANGUAGE_COOKIE, path="/")
+        return response
+    member = current_member(request)
+    chosen = member.language if member else request.cookies.get(language.LANGUAGE_COOKIE)
+    return render(
+        request,
+        "identity/language.html",
+        {
+            "languages": language.offered(ctx.settings),
+            "chosen": chosen if chosen in language.offered(ctx.settings) else "",
+            "next": back,
+        },
+    )
 
 
 async def block(request: Request) -> Response:
@@ -366,6 +410,7 @@ routes = [
     Route("/account/export", export, methods=["GET"]),
     Route("/account/delete", delete_page, methods=["GET", "POST"]),
     Route("/account/country", set_country, methods=["POST"]),
+    Route("/language", language_page, methods=["GET", "POST"]),
     Route("/account/blocks", block, methods=["POST"]),
     Route("/account/blocks/{member_id:int}/remove", unblock, methods=["POST"]),
 ]

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from pathlib import Path
 
+from core.i18n import N_, gettext
 from identity.names import skeleton
 
 PASSPHRASE_MIN = 10
@@ -36,7 +37,7 @@ _WHITESPACE = re.compile(r"\s+")
 _NON_ALNUM = re.compile(r"[\W_]+")
 _NON_LETTER = re.compile(r"[\W\d_]+")
 
-_TRY_INSTEAD = (
+_TRY_INSTEAD = N_(
     "Try three or four unrelated words you'll remember — a small, odd picture only you would "
     "think of."
 )
@@ -129,23 +130,30 @@ def check_passphrase(passphrase: str, pseudonym: str | None = None) -> None:
     if len(normalised) < PASSPHRASE_MIN:
         raise PassphraseError(
             "too_short",
-            f"Your passphrase needs at least {PASSPHRASE_MIN} characters. {_TRY_INSTEAD}",
+            gettext("Your passphrase needs at least %(min)d characters.") % {"min": PASSPHRASE_MIN}
+            + " "
+            + gettext(_TRY_INSTEAD),
         )
     if len(normalised) > PASSPHRASE_MAX:
         raise PassphraseError("too_long", _too_long_message())
     if _is_common(normalised):
         raise PassphraseError(
             "too_common",
-            "That passphrase is one of the most commonly used ones, so it is easy to guess. "
-            + _TRY_INSTEAD,
+            gettext(
+                "That passphrase is one of the most commonly used ones, so it is easy to guess."
+            )
+            + " "
+            + gettext(_TRY_INSTEAD),
         )
     if pseudonym and _is_mostly_pseudonym(normalised, pseudonym):
         raise PassphraseError(
             "contains_pseudonym",
-            "Your passphrase is too close to your pseudonym, which everyone here can see. "
-            + _TRY_INSTEAD,
+            gettext("Your passphrase is too close to your pseudonym, which everyone here can see.")
+            + " "
+            + gettext(_TRY_INSTEAD),
         )
 
 
 def _too_long_message() -> str:
-    return f"Passphrases can be at most {PASSPHRASE_MAX} characters — please use a shorter one."
+    message = gettext("Passphrases can be at most %(max)d characters — please use a shorter one.")
+    return message % {"max": PASSPHRASE_MAX}

@@ -18,6 +18,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.db import Database, utcnow
 from core.errors import Refusal
+from core.i18n import N_, ngettext
+from core.i18n import gettext as _
 from core.ratelimit import RateLimits
 from core.settings import Settings
 from identity.accounts import find_member, member_named
@@ -34,7 +36,7 @@ from identity.sessions import SignedIn, new_session
 # None. Identity knows nothing of sanctions, so it asks.
 SignInCheck = Callable[[AsyncSession, int], Awaitable[str | None]]
 
-INVALID_CREDENTIALS = (
+INVALID_CREDENTIALS = N_(
     "That pseudonym and passphrase don't match an account. Check both and try again — "
     "or use a recovery code if you've forgotten your passphrase."
 )
@@ -69,8 +71,12 @@ async def log_in(
     if blocked:
         raise Refusal(
             "rate_limited",
-            f"Too many sign-in attempts. Please try again in {blocked.minutes} "
-            f"minute{'s' if blocked.minutes != 1 else ''}.",
+            ngettext(
+                "Too many sign-in attempts. Please try again in %(num)d minute.",
+                "Too many sign-in attempts. Please try again in %(num)d minutes.",
+                blocked.minutes,
+            )
+            % {"num": blocked.minutes},
             status=429,
             retry_after=blocked.retry_after,
         )
@@ -78,7 +84,7 @@ async def log_in(
     if not await verify_passphrase(
         member.passphrase_hash if member else None, normalise_passphrase(passphrase)
     ):
-        raise Refusal("invalid_credentials", INVALID_CREDENTIALS, status=401)
+        raise Refusal("invalid_credentials", _(INVALID_CREDENTIALS), status=401)
     assert member is not None and member.passphrase_hash is not None
     await limits.clear(*counter)
     rehash = (
@@ -121,7 +127,7 @@ async def require_passphrase(member: Member, passphrase: str) -> None:
     if not await verify_passphrase(member.passphrase_hash, normalise_passphrase(passphrase)):
         raise Refusal(
             "wrong_passphrase",
-            "That isn't your current passphrase. Check it and try again.",
+            _("That isn't your current passphrase. Check it and try again."),
             field="current_passphrase",
             status=403,
         )
@@ -183,7 +189,12 @@ async def recover_account(
     if blocked:
         raise Refusal(
             "rate_limited",
-            f"Too many recovery attempts. Please try again in {blocked.minutes} minutes.",
+            ngettext(
+                "Too many recovery attempts. Please try again in %(num)d minute.",
+                "Too many recovery attempts. Please try again in %(num)d minutes.",
+                blocked.minutes,
+            )
+            % {"num": blocked.minutes},
             status=429,
             retry_after=blocked.retry_after,
         )
@@ -210,8 +221,10 @@ async def recover_account(
     if member is None or used is None or used.rowcount != 1:
         raise Refusal(
             "invalid_recovery_code",
-            "That pseudonym and recovery code don't match, or the code was already used. "
-            "Each code works once; try another of yours.",
+            _(
+                "That pseudonym and recovery code don't match, or the code was already used. "
+                "Each code works once; try another of yours."
+            ),
             status=401,
         )
     await limits.clear(*counter)

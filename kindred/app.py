@@ -19,6 +19,7 @@ from starlette_compress import CompressMiddleware
 
 from chat import pages as chat_pages
 from chat import runtime as chat_runtime
+from chat import thanks_pages as chat_thanks_pages
 from chat import ws as chat_ws
 from chat.events import blocks_changed, sessions_ended, tell_member
 from chat.frames import error_frame
@@ -30,6 +31,7 @@ from chat.moderation_target import ChatMessageTarget
 from chat.rooms import ensure_room
 from chat.support import setup as support_setup
 from communities.models import Community
+from communities.thanks import erase_thanks, export_thanks, forget_received_thanks
 from core.broker import make_broker
 from core.context import AppContext
 from core.db import Database
@@ -57,16 +59,21 @@ from core.web.revalidate import RevalidateMiddleware
 from core.web.static import StaticAssets
 from core.web.templates import STATIC_DIR, make_templates
 from forum import api as forum_api
+from forum import been_there, been_there_pages, resource_pages
 from forum import member_pages as forum_member_pages
 from forum import pages as forum_pages
+from forum import thanks_pages as forum_thanks_pages
 from forum.lifecycle import erase_content, export_content, forget_member
 from forum.moderation_target import PostTarget
+from forum.resource_target import ResourceSuggestionTarget
+from forum.resources import export_suggestions, forget_suggestions
 from identity import api as identity_api
 from identity import pages as identity_pages
 from identity.auth import MemberSessionMiddleware, SignInRequired
 from identity.hashing import warm_up as warm_up_hashing
+from identity.language import LanguageMiddleware
 from identity.lifecycle import MemberContentHooks
-from kindred import offline, pages
+from kindred import hope_pages, offline, pages, thanks_pages
 from kindred.health import readyz
 from kindred.metrics import Metrics, MetricsMiddleware
 from kindred.stopping import first_on_sigterm
@@ -77,6 +84,7 @@ from moderation.api import PSEUDONYM, Place, moderator_pseudonyms, standing, vet
 from moderation.api import warm_up as warm_up_filters
 from moderation.checkins import close_requests_about, erase_asks, export_asks
 from moderation.targets import ModerationRegistry
+from moderation.thanks import ThanksTarget
 
 log = logging.getLogger("kindred")
 
@@ -92,9 +100,20 @@ def create_app(settings: Settings) -> Starlette:
     )
     ctx.extensions["member_content"] = hooks = MemberContentHooks()
     hooks.register("forum", export_content, erase_content, forget_member)
+    hooks.register("thanks", export_thanks, erase_thanks, forget_received_thanks)
+    # Experiences and "open to being asked" go with the account, erased or not.
+    hooks.register(
+        "been_there", been_there.export_mine, been_there.forget_mine, been_there.forget_mine
+    )
+    # Directory suggestions still waiting or declined go with the account, erased or not.
+    hooks.register(
+        "resource_suggestions", export_suggestions, forget_suggestions, forget_suggestions
+    )
     ctx.extensions["moderation"] = moderation = ModerationRegistry()
     moderation.register(PostTarget())
     moderation.register(ChatMessageTarget(ctx))
+    moderation.register(ThanksTarget())  # held thank-you notes (moderation/thanks.py)
+    moderation.register(ResourceSuggestionTarget())  # a suggestion in crisis words
 
     async def tell_chat(member_id: int, kind: str, reason: str, community_id: int | None) -> None:
         # A sanction reaches the member's open chat connections at once, on every worker:
@@ -183,9 +202,15 @@ def create_app(settings: Settings) -> Starlette:
         await groups.start()
         await support.start()
         loop_watch = asyncio.create_task(metrics.watch_loop(), name="event-loop lag")
+        stopping = ctx.extensions["stopping"] = asyncio.Event()
+
+        async def before_stop() -> None:
+            stopping.set()  # long-lived streams (chat/support/live.py) end now, not at the timeout
+            await chat.restarting()
+
         try:
             # SIGTERM: chat closes its sockets with a reason before uvicorn closes them.
-            with first_on_sigterm(chat.restarting):
+            with first_on_sigterm(before_stop):
                 yield
         finally:
             loop_watch.cancel()
@@ -204,13 +229,19 @@ def create_app(settings: Settings) -> Starlette:
         *identity_pages.routes,
         *identity_api.routes,
         *forum_pages.routes,
+        *forum_thanks_pages.routes,
+        *thanks_pages.routes,
+        *hope_pages.routes,
         *forum_member_pages.routes,
+        *resource_pages.routes,
+        *been_there_pages.routes,
         *forum_api.routes,
         *moderation_pages.routes,
         *moderation_api.routes,
         *help_page.routes,
         *checkin_pages.routes,
         *chat_pages.routes,
+        *chat_thanks_pages.routes,
         *chat_ws.routes,
         *groups.routes,
         *support.routes,
@@ -233,6 +264,7 @@ def create_app(settings: Settings) -> Starlette:
         Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
         Middleware(CSRFMiddleware, settings=settings, exempt_paths=identity_api.CSRF_EXEMPT),
         Middleware(MemberSessionMiddleware, ctx=ctx),
+        Middleware(LanguageMiddleware, settings=settings),  # needs the member
     ]
     app = Starlette(
         routes=routes,

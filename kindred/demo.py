@@ -9,9 +9,11 @@ no passphrase, which nobody can sign in to, is one the demo made.
 from __future__ import annotations
 
 import dataclasses
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import time, timedelta
+from pathlib import Path
 
 from sqlalchemy import delete
 from sqlmodel import col, select
@@ -20,12 +22,13 @@ from chat.groups import recurrence
 from chat.groups.models import GroupSession, GroupSessionSeries
 from chat.models import Room
 from chat.rooms import ensure_room
+from communities import experiences
 from communities.models import Community
 from core.context import AppContext
 from core.db import Database, utcnow
 from core.settings import Settings
 from forum import search
-from forum.models import Post, Thread
+from forum.models import Post, Resource, Thread
 from forum.threads import reply, start_thread
 from identity.models import Member
 from identity.names import lookalike_key, pseudonym_key
@@ -82,6 +85,48 @@ DEMO_COMMUNITIES = [
 ]
 
 
+# Each demo community's starting list of "been there" experiences (its moderators edit it).
+DEMO_EXPERIENCES = {
+    "recovery": ["early recovery", "a relapse", "alcohol", "gambling", "drugs"],
+    "grief": ["losing a parent", "losing a partner", "losing a child", "losing a pet"],
+    "chronic-illness": ["a new diagnosis", "chronic pain", "fatigue", "work and illness"],
+    "carers": ["caring for a parent", "caring for a child", "dementia", "end of life care"],
+    "veterans": ["leaving the forces", "a deployment at home", "finding work after service"],
+    "anxiety-low-mood": ["panic attacks", "depression", "social anxiety", "starting therapy"],
+}
+
+
+async def seed_experiences(db: Database, communities: list[Community]) -> None:
+    """The demo's list of experiences for communities the demo just added."""
+    async with db.transaction() as s:
+        for community in communities:
+            for label in DEMO_EXPERIENCES.get(community.slug, []):
+                await experiences.add_label(s, community.id, label)  # type: ignore[arg-type]
+
+
+async def seed_resources(db: Database, communities: list[Community]) -> None:
+    """The demo's resource directory entries (kindred/demo_resources.json: real, well-known
+    organisations at their own addresses) for communities the demo just added, checked
+    today."""
+    entries = json.loads((Path(__file__).parent / "demo_resources.json").read_text())
+    async with db.transaction() as s:
+        for community in communities:
+            for e in entries.get(community.slug, []):
+                s.add(
+                    Resource(
+                        community_id=community.id,  # type: ignore[arg-type]
+                        name=e["name"],
+                        kind=e["kind"],
+                        description=e["description"],
+                        url=e["url"],
+                        phone=e.get("phone"),
+                        help_types="," + ",".join(e["help_types"]) + ",",
+                        region=e["region"],
+                        last_checked_at=utcnow(),
+                    )
+                )
+
+
 async def seed_demo(db: Database, *, only_if_empty: bool = False) -> list[str]:
     """Add the demo communities that are missing; returns the names added."""
     async with db.transaction() as s:
@@ -106,6 +151,8 @@ async def seed_demo(db: Database, *, only_if_empty: bool = False) -> list[str]:
             added.append(name)
     async with db.read() as s:
         communities = list(await s.exec(select(Community)))
+    await seed_experiences(db, [c for c in communities if c.name in added])
+    await seed_resources(db, [c for c in communities if c.name in added])
     for community in communities:
         await ensure_room(
             db,

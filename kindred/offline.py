@@ -20,7 +20,8 @@ from core.web.templates import STATIC_DIR, static_url
 
 # Precached at install, with the offline page and the helplines (/help): those two are there
 # on a first offline visit, whatever the member read before.
-PRECACHE = ("css/kindred.css", "js/kindred.js", "js/offline.js", "favicon.svg")
+# outbox.js too: a page read online and opened offline must still keep what is written on it.
+PRECACHE = ("css/kindred.css", "js/kindred.js", "js/outbox.js", "js/offline.js", "favicon.svg")
 
 
 @cache

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from babel.dates import format_timedelta
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from core import i18n
 from core.context import get_context
 from core.db import utcnow
 from forum.queries import community_cards
@@ -18,14 +20,16 @@ _UNITS += (("hour", 3600), ("minute", 60))
 
 
 def how_long_ago(when: datetime, now: datetime) -> str:
-    """'2 hours ago', in the largest whole unit: a glance at how lively a place is, which
-    needs no time zone (the exact moment is in the <time> element's datetime)."""
+    """'2 hours ago', in the largest whole unit, in the page's language ("hace 2 horas"): a
+    glance at how lively a place is, which needs no time zone (the exact moment is in the
+    <time> element's datetime). Babel words it; the whole unit is ours (2h40 is "2 hours")."""
     seconds = max(0, int((now - when).total_seconds()))
-    for unit, size in _UNITS:
+    for _unit, size in _UNITS:
         if seconds >= size:
-            count = seconds // size
-            return f"{count} {unit}{'' if count == 1 else 's'} ago"
-    return "just now"
+            whole = timedelta(seconds=seconds // size * size)
+            language = i18n.locale_of(i18n.current())
+            return format_timedelta(-whole, threshold=1, add_direction=True, locale=language)
+    return i18n.gettext("just now")
 
 
 async def home(request: Request) -> Response:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from core.context import AppContext
 from core.db import utcnow
 from core.errors import Refusal
+from core.i18n import N_, gettext
 from identity.models import Member
 from moderation.audit import record
 from moderation.content import Content, ContentKind
@@ -35,13 +36,13 @@ async def act(
 ) -> ModerationCase:
     """Apply a moderator's decision on a case. All or nothing, always audited."""
     if action not in CONTENT_ACTIONS + SANCTIONS:
-        raise Refusal("invalid", "Unknown moderation action.")
+        raise Refusal("invalid", gettext("Unknown moderation action."))
     if action in SANCTIONS:
         parse_duration(hours, action)
     html = ""
     if action == "edit":
         if not (text and text.strip()):
-            raise Refusal("invalid", "Give the edited text.")
+            raise Refusal("invalid", gettext("Give the edited text."))
         # A moderator's edit is rendered and sanitised like any text, without the filters
         # that would hold it.
         edited = moderate(Content(text, ContentKind.POST), filters=())
@@ -53,12 +54,14 @@ async def act(
         scope = await moderation_scope(s, moderator)
         case = await s.get(ModerationCase, case_id)
         if case is None or case.closed_at is not None or not in_scope(scope, case.community_id):
-            raise Refusal("not_found", "That case is already closed or doesn't exist.", 404)
+            raise Refusal(
+                "not_found", gettext("That case is already closed or doesn't exist."), 404
+            )
         target = registry.targets.get(case.target_kind)
         label = target.label if target else "member"
         if action in SANCTIONS:
             if case.author_id is None:
-                raise Refusal("invalid", "This case has no member to sanction.")
+                raise Refusal("invalid", gettext("This case has no member to sanction."))
             await impose(
                 s,
                 registry,
@@ -71,7 +74,9 @@ async def act(
                 after,
             )
         elif target is None and action != "dismiss":
-            raise Refusal("invalid", "Only dismiss or sanction applies to a member report.")
+            raise Refusal(
+                "invalid", gettext("Only dismiss or sanction applies to a member report.")
+            )
         elif action == "approve":
             await target.approve(s, case.target_id, after)  # type: ignore[union-attr]
             if case.auto_hidden:
@@ -109,11 +114,27 @@ async def act(
     return case
 
 
+# The public log's sentences, by action and the target's label: stored in English, translated
+# as the log is read (moderation/public_log.py). A label not here is said in English.
+_SUMMARIES = {
+    ("hide", "post"): N_("A post was hidden"),
+    ("hide", "chat message"): N_("A chat message was hidden"),
+    ("hide", "thank-you"): N_("A thank-you was hidden"),
+    ("delete", "post"): N_("A post was removed"),
+    ("delete", "chat message"): N_("A chat message was removed"),
+    ("delete", "thank-you"): N_("A thank-you was removed"),
+    ("edit", "post"): N_("A post was edited by a moderator"),
+    ("edit", "chat message"): N_("A chat message was edited by a moderator"),
+    ("edit", "thank-you"): N_("A thank-you was edited by a moderator"),
+}
+_LOCKED = N_("A thread was locked")
+
+
 def _public_summary(action: str, label: str, reason: str) -> str | None:
-    summary = {
+    summary = _SUMMARIES.get((action, label)) or {
         "hide": f"A {label} was hidden",
         "delete": f"A {label} was removed",
         "edit": f"A {label} was edited by a moderator",
-        "lock": "A thread was locked",
+        "lock": _LOCKED,
     }.get(action)
     return f"{summary}: {reason}" if summary and reason else summary

@@ -26,6 +26,7 @@ from moderation.policy import CommunityPolicy, decision_observer, judge, set_pol
 from moderation.standing import Standing, standing
 from moderation.targets import AfterCommit, ContentTarget, ModerationRegistry, TargetView
 from moderation.text import visible_text
+from moderation.thanks import SentThanks, ThanksFor, send_thanks
 from moderation.vetting import (
     CHAT_ROOM,
     COMMUNITY_RULES,
@@ -33,6 +34,7 @@ from moderation.vetting import (
     FORUM_POST,
     PSEUDONYM,
     REPORT_NOTE,
+    RESOURCE_ENTRY,
     SESSION_DETAILS,
     SESSION_PIN,
     SESSION_ROOM,
@@ -53,6 +55,7 @@ __all__ = [
     "FORUM_POST",
     "PSEUDONYM",
     "REPORT_NOTE",
+    "RESOURCE_ENTRY",
     "SESSION_DETAILS",
     "SESSION_PIN",
     "SESSION_ROOM",
@@ -69,9 +72,11 @@ __all__ = [
     "Place",
     "Reason",
     "ReportedCase",
+    "SentThanks",
     "Standing",
     "Surface",
     "TargetView",
+    "ThanksFor",
     "Verdict",
     "community_rules_html",
     "crisis_resources",
@@ -83,6 +88,7 @@ __all__ = [
     "preview",
     "record",
     "reported_cases",
+    "send_thanks",
     "set_policy",
     "standing",
     "vet",
@@ -137,6 +143,18 @@ async def open_case_targets(s: AsyncSession, target_kind: str) -> set[int]:
         )
     )
     return set(rows)
+
+
+async def crisis_flagged(s: AsyncSession, target_kind: str, target_ids: sa.Select) -> bool:
+    """Did the pipeline flag any of this content as crisis (a case, open or closed)?
+    `target_ids` selects the content's ids (one column), as in `reported_cases`. Chat asks
+    it to know a support conversation was a heavy one; nothing about the case is returned."""
+    query = select(ModerationCase.id).where(
+        col(ModerationCase.target_kind) == target_kind,
+        col(ModerationCase.target_id).in_(target_ids.scalar_subquery()),
+        col(ModerationCase.crisis).is_(True),
+    )
+    return (await s.exec(query.limit(1))).first() is not None
 
 
 async def has_taken_part(

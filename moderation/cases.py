@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from communities import service as communities
 from core.context import AppContext
 from core.errors import Refusal
+from core.i18n import N_, gettext
 from identity.models import Member, MemberBlock
 from moderation.audit import record
 from moderation.models import ModerationCase, Report
@@ -26,13 +27,14 @@ from moderation.targets import AfterCommit, ModerationRegistry, TargetView
 from moderation.trust import report_weight
 from moderation.vetting import REPORT_NOTE, Place, vet, wait_words
 
+# Marked here, translated where shown (templates/moderation/report.html).
 REPORT_REASONS = {
-    "harassment": "Harassment or bullying",
-    "contact_details": "Sharing contact details",
-    "crisis": "Someone may be in crisis",
-    "spam": "Spam or advertising",
-    "off_topic": "Off-topic",
-    "other": "Something else",
+    "harassment": N_("Harassment or bullying"),
+    "contact_details": N_("Sharing contact details"),
+    "crisis": N_("Someone may be in crisis"),
+    "spam": N_("Spam or advertising"),
+    "off_topic": N_("Off-topic"),
+    "other": N_("Something else"),
 }
 AUTO_HIDE_WEIGHT = 3  # reports from this much combined trust hide content pending review
 # Once a moderator has looked at content and left it up, reports no longer hide it by
@@ -40,7 +42,18 @@ AUTO_HIDE_WEIGHT = 3  # reports from this much combined trust hide content pendi
 REVIEWED = ("approve", "dismiss", "edit")
 
 # The one answer for content that isn't there and content the member may not see.
-_UNSEEN = "That content doesn't exist or you can't see it."
+_UNSEEN = N_("That content doesn't exist or you can't see it.")
+# The public log's sentence when reports hide content, by the content's label: stored in
+# English, translated as the log is read (moderation/public_log.py).
+_HIDDEN_BY_REPORTS = {
+    "post": N_("A post was hidden after several members reported it; a moderator will review it."),
+    "chat message": N_(
+        "A chat message was hidden after several members reported it; a moderator will review it."
+    ),
+    "thank-you": N_(
+        "A thank-you was hidden after several members reported it; a moderator will review it."
+    ),
+}
 
 
 async def open_case(
@@ -91,17 +104,20 @@ async def report(
 ) -> Report:
     """A member reports content (or a member): vetted note, rate limit, case, weight."""
     if reason not in REPORT_REASONS:
-        raise Refusal("invalid", "Choose a reason for the report.")
+        raise Refusal("invalid", gettext("Choose a reason for the report."))
     if reason == "other" and not note.strip():
-        raise Refusal("invalid", "Tell the moderators a little about what's wrong.")
+        raise Refusal("invalid", gettext("Tell the moderators a little about what's wrong."))
     # Counted first (before any CPU is spent on the note) and before the write transaction:
     # no waiting on Redis while holding the writer. The note is given back either way.
     blocked = await ctx.rate_limits.hit("report", f"m:{reporter.id}")
     if blocked:
         raise Refusal(
             "rate_limited",
-            f"You've sent a lot of reports. Please wait {wait_words(blocked.retry_after)} "
-            "and send it again — your note is kept.",
+            gettext(
+                "You've sent a lot of reports. Please wait %(wait)s and send it again — your "
+                "note is kept."
+            )
+            % {"wait": wait_words(blocked.retry_after)},
             status=429,
             retry_after=blocked.retry_after,
             draft=note,
@@ -162,13 +178,18 @@ async def report(
                     target_id,
                     community_id,
                     f"{case.report_weight} report weight",
-                    f"A {target.label} was hidden after several members reported it; "
-                    "a moderator will review it.",
+                    _HIDDEN_BY_REPORTS.get(target.label)
+                    or (
+                        f"A {target.label} was hidden after several members reported it; "
+                        "a moderator will review it."
+                    ),
                 )
             s.add(case)
     except IntegrityError:
         raise Refusal(
-            "already_reported", "You've already reported this. Moderators will look at it.", 409
+            "already_reported",
+            gettext("You've already reported this. Moderators will look at it."),
+            409,
         ) from None
     for effect in after:
         await effect()
@@ -218,9 +239,9 @@ async def _resolve(
     elif kind in registry.targets:
         found = await registry.targets[kind].lookup(s, public_id, reporter)
     else:
-        raise Refusal("invalid", "That kind of content can't be reported.")
+        raise Refusal("invalid", gettext("That kind of content can't be reported."))
     if found is None:
-        raise Refusal("not_found", _UNSEEN, 404)
+        raise Refusal("not_found", gettext(_UNSEEN), 404)
     return found
 
 
@@ -230,19 +251,19 @@ async def _reportable(
     if kind == "member":
         member = await s.get(Member, target_id)
         if member is None or member.deleted_at is not None:
-            raise Refusal("not_found", "There's no such member.", 404)
+            raise Refusal("not_found", gettext("There's no such member."), 404)
         if member.id == reporter.id:
-            raise Refusal("invalid", "You can't report yourself.")
+            raise Refusal("invalid", gettext("You can't report yourself."))
         return None, member.id, None, False
     target = registry.targets.get(kind)
     if target is None:
-        raise Refusal("invalid", "That kind of content can't be reported.")
+        raise Refusal("invalid", gettext("That kind of content can't be reported."))
     view = (await target.view(s, [target_id])).get(target_id)
     # Content you cannot see (held, hidden, removed, or not there) cannot be reported by you.
     if view is None or view.status != "published":
-        raise Refusal("not_found", _UNSEEN, 404)
+        raise Refusal("not_found", gettext(_UNSEEN), 404)
     if view.author_id == reporter.id:
-        raise Refusal("invalid", "You can't report your own post.")
+        raise Refusal("invalid", gettext("You can't report your own post."))
     return view.community_id, view.author_id, target, view.anonymous
 
 
@@ -261,14 +282,14 @@ async def report_form(
     """The content a member is about to report, when they can see it (else the same 404 as
     for content that isn't there), and the rules they may cite."""
     if kind not in (*registry.targets, "member"):
-        raise Refusal("not_found", "There's nothing to report there.", 404)
+        raise Refusal("not_found", gettext("There's nothing to report there."), 404)
     if kind == "member":
         return ReportForm(None, [])
     async with ctx.db.read() as s:
         target_id = await _resolve(s, registry, kind, public_id, reporter)
         view = (await registry.targets[kind].view(s, [target_id])).get(target_id)
         if view is None or view.status != "published":
-            raise Refusal("not_found", _UNSEEN, 404)
+            raise Refusal("not_found", gettext(_UNSEEN), 404)
         rules: list[str] = []
         if view.community_id is not None:
             community = await communities.get(s, view.community_id)

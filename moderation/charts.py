@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from html import escape
 
+from core.i18n import ngettext
+
 
 def bar_chart(title: str, days: list[date], values: list[int], *, width: int = 600) -> str:
     """An accessible SVG: a <title>/<desc> for screen readers, one bar a day."""
@@ -23,7 +25,11 @@ def bar_chart(title: str, days: list[date], values: list[int], *, width: int = 6
     total = sum(values)
     first = days[0].strftime("%d %b") if days else ""
     last = days[-1].strftime("%d %b") if days else ""
-    summary = f"{total} in {len(days)} days, at most {max(values, default=0)} in a day"
+    summary = ngettext(
+        "%(total)d in %(num)d day, at most %(most)d in a day",
+        "%(total)d in %(num)d days, at most %(most)d in a day",
+        len(days),
+    ) % {"total": total, "num": len(days), "most": max(values, default=0)}
     return (
         f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
         f'aria-labelledby="t-{_id(title)} d-{_id(title)}" xmlns="http://www.w3.org/2000/svg">'

@@ -36,6 +36,7 @@ from communities.roles import Action
 from core.context import AppContext
 from core.db import utcnow
 from core.errors import Refusal
+from core.i18n import N_, gettext, ngettext
 from identity.models import Member, MemberBlock
 from moderation.audit import record
 from moderation.models import CheckInAsk, CheckInRequest
@@ -44,13 +45,14 @@ from moderation.scope import in_scope, moderation_scope
 from moderation.targets import ModerationRegistry, TargetView
 
 FOLD_WITHIN = timedelta(days=1)
-RESOLUTIONS = {"checked_in": "A supporter checked in", "no_need": "No need to check in"}
+# Marked here, translated where shown (templates/moderation/queue.html; Asked.message).
+RESOLUTIONS = {"checked_in": N_("A supporter checked in"), "no_need": N_("No need to check in")}
 
-OPENED = (
+OPENED = N_(
     "Thank you for looking out for them. A peer supporter will check in with them soon. "
     "They won't be told who asked."
 )
-ALREADY_KNOWN = (
+ALREADY_KNOWN = N_(
     "Thank you for looking out for them. Peer supporters already know and will check in "
     "with them; they won't be told who asked."
 )
@@ -62,7 +64,7 @@ class Asked:
 
     @property
     def message(self) -> str:
-        return ALREADY_KNOWN if self.folded else OPENED
+        return gettext(ALREADY_KNOWN if self.folded else OPENED)
 
 
 @dataclass(frozen=True)
@@ -79,22 +81,26 @@ async def target_of(
     """The content an ask is about, if the asker can see it (published, not withdrawn)."""
     target = registry.targets.get(kind)
     if target is None:
-        raise Refusal("invalid", "You can ask about a post or a chat message.")
+        raise Refusal("invalid", gettext("You can ask about a post or a chat message."))
     target_id = await target.lookup(s, public_id, asker)
     view = (await target.view(s, [target_id])).get(target_id) if target_id else None
     if view is None or view.status != "published" or view.author_id is None:
         raise Refusal(
-            "not_found", "That post or message isn't there any more, or you can't see it.", 404
+            "not_found",
+            gettext("That post or message isn't there any more, or you can't see it."),
+            404,
         )
     if view.private:
         # Its words would reach every peer supporter's queue; a session's facilitator or the
         # conversation's supporter is already there, and a report reaches moderators.
         raise Refusal(
             "private",
-            "Asking a supporter to check in works for posts and open chat rooms. In a group "
-            "session or a private conversation, tell the facilitator or your supporter there, "
-            "or report the message. If someone is in danger right now, call your local "
-            "emergency number.",
+            gettext(
+                "Asking a supporter to check in works for posts and open chat rooms. In a group "
+                "session or a private conversation, tell the facilitator or your supporter "
+                "there, or report the message. If someone is in danger right now, call your "
+                "local emergency number."
+            ),
         )
     subject = await s.get(Member, view.author_id)
     # An anonymous post stays askable after its author leaves: "they have left" would tell
@@ -103,14 +109,16 @@ async def target_of(
     if subject is None or (subject.deleted_at is not None and not view.anonymous):
         raise Refusal(
             "not_found",
-            "The member who wrote that has left Kindred, so nobody can reach them.",
+            gettext("The member who wrote that has left Kindred, so nobody can reach them."),
             404,
         )
     if view.author_id == asker.id:
         raise Refusal(
             "yourself",
-            "This is for asking about someone else. If you're finding things hard, you can "
-            "talk to a peer supporter yourself, or see the helplines.",
+            gettext(
+                "This is for asking about someone else. If you're finding things hard, you can "
+                "talk to a peer supporter yourself, or see the helplines."
+            ),
         )
     return view
 
@@ -126,8 +134,14 @@ async def ask(
     if blocked:
         raise Refusal(
             "rate_limited",
-            f"You've asked several times today. Please wait {blocked.minutes} minutes. If "
-            "someone is in danger right now, call your local emergency number.",
+            ngettext(
+                "You've asked several times today. Please wait %(num)d minute. If someone is "
+                "in danger right now, call your local emergency number.",
+                "You've asked several times today. Please wait %(num)d minutes. If someone is "
+                "in danger right now, call your local emergency number.",
+                blocked.minutes,
+            )
+            % {"num": blocked.minutes},
             status=429,
         )
     try:
@@ -246,7 +260,9 @@ async def open_requests(
         scope = await roles.communities_where(s, viewer, Action.REACH_OUT)
         if scope == set():
             raise Refusal(
-                "forbidden", "Only peer supporters and moderators see check-in requests.", 403
+                "forbidden",
+                gettext("Only peer supporters and moderators see check-in requests."),
+                403,
             )
         query = select(CheckInRequest).where(
             col(CheckInRequest.closed_at).is_(None), CheckInRequest.subject_id != viewer.id
@@ -265,12 +281,14 @@ async def close(
     ctx: AppContext, viewer: Member, request_id: int, resolution: str, note: str = ""
 ) -> CheckInRequest:
     if resolution not in RESOLUTIONS:
-        raise Refusal("invalid", "Choose whether you checked in or there's no need.")
+        raise Refusal("invalid", gettext("Choose whether you checked in or there's no need."))
     async with ctx.db.transaction() as s:
         scope = await roles.communities_where(s, viewer, Action.REACH_OUT)
         if scope == set():  # the same answer whatever the id
             raise Refusal(
-                "forbidden", "Only peer supporters and moderators close check-in requests.", 403
+                "forbidden",
+                gettext("Only peer supporters and moderators close check-in requests."),
+                403,
             )
         request = await s.get(CheckInRequest, request_id)
         # One they may not see (another community's; one about themselves) reads as gone.
@@ -280,7 +298,7 @@ async def close(
             or request.subject_id == viewer.id
             or not in_scope(scope, request.community_id)
         ):
-            raise Refusal("not_found", "That request is already closed.", 404)
+            raise Refusal("not_found", gettext("That request is already closed."), 404)
         request.closed_at, request.closed_by_id, request.resolution = (
             utcnow(),
             viewer.id,
@@ -323,7 +341,7 @@ async def who_asked(
         scope = await moderation_scope(s, moderator)  # moderates nowhere: 403 for any id
         request = await s.get(CheckInRequest, request_id)
         if request is None or not in_scope(scope, request.community_id):
-            raise Refusal("not_found", "There's no such check-in request.", 404)
+            raise Refusal("not_found", gettext("There's no such check-in request."), 404)
         subject = await s.get(Member, request.subject_id)
         assert subject is not None
         asks = list(

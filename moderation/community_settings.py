@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from communities import roles
+from communities import experiences, roles
 from communities import service as communities
 from communities.roles import Action
 from core.context import AppContext
 from core.errors import Refusal
+from core.i18n import gettext
 from identity.accounts import member_named
 from identity.models import Member
 from moderation.audit import record
@@ -25,6 +26,7 @@ from moderation.content import WatchedWord
 from moderation.models import WatchedWordEntry
 from moderation.policy import CommunityPolicy, set_policy
 from moderation.policy import load as load_policy
+from moderation.vetting import EXPERIENCE_LABEL, Place, vet
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,9 @@ async def add_watched_word(
     try:
         word = WatchedWord(pattern, action, replacement)  # type: ignore[arg-type]
     except ValueError as exc:
-        raise Refusal("invalid", f"That watched word can't be used: {exc}.") from None
+        raise Refusal(
+            "invalid", gettext("That watched word can't be used: %(why)s.") % {"why": exc}
+        ) from None
     async with ctx.db.transaction() as s:
         s.add(
             WatchedWordEntry(
@@ -83,7 +87,7 @@ async def remove_watched_word(
     async with ctx.db.transaction() as s:
         entry = await s.get(WatchedWordEntry, word_id)
         if entry is None or entry.community_id != community_id:
-            raise Refusal("not_found", "That watched word is already gone.", 404)
+            raise Refusal("not_found", gettext("That watched word is already gone."), 404)
         await s.delete(entry)
         await record(
             s,
@@ -101,11 +105,11 @@ async def appoint_moderator(
 ) -> None:
     """Appoint the member with this pseudonym as a moderator here (or stand them down)."""
     if not roles.holds(admin, Action.GRANT_ROLES):
-        raise Refusal("forbidden", "Only admins appoint moderators.", 403)
+        raise Refusal("forbidden", gettext("Only admins appoint moderators."), 403)
     async with ctx.db.transaction() as s:
         target = await member_named(s, pseudonym)  # never an account that has been deleted
         if target is None:
-            raise Refusal("not_found", "There's no member with that pseudonym.", 404)
+            raise Refusal("not_found", gettext("There's no member with that pseudonym."), 404)
         await communities.set_moderator(s, community_id, target.id, appointed)  # type: ignore[arg-type]
         action = "add_moderator" if appointed else "remove_moderator"
         await record(s, admin, action, "member", target.id, community_id)
@@ -137,4 +141,43 @@ async def change_policy(
             community_id,
             f"contact: {contact_policy}, crisis: {crisis_action}, "
             f"sensitivity: {crisis_sensitivity}",
+        )
+
+
+async def add_experience_label(
+    ctx: AppContext, moderator: Member, community_id: int, text: str
+) -> None:
+    """Add an experience to the community's "been there" list: vetted like any words
+    members read (refused with the reason where it would be held), then audited."""
+    place = Place(EXPERIENCE_LABEL, community_id)
+    verdict = await vet(ctx, moderator, place, " ".join(text.split()))
+    if verdict.refused:
+        raise verdict.refusal(draft=text)
+    async with ctx.db.transaction() as s:
+        label = await experiences.add_label(s, community_id, verdict.text)
+        await record(
+            s,
+            moderator,
+            "add_experience_label",
+            "community",
+            community_id,
+            community_id,
+            label.label,
+        )
+
+
+async def remove_experience_label(
+    ctx: AppContext, moderator: Member, community_id: int, label_id: int
+) -> None:
+    """Take an experience off the list (members' records of it go too), audited."""
+    async with ctx.db.transaction() as s:
+        label = await experiences.remove_label(s, community_id, label_id)
+        await record(
+            s,
+            moderator,
+            "remove_experience_label",
+            "community",
+            community_id,
+            community_id,
+            label.label,
         )

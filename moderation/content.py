@@ -16,6 +16,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any, Literal
 
+from core.i18n import gettext
 from moderation.text import normalise, visible_text
 
 
@@ -57,9 +58,12 @@ class WatchedWord:
             raise ValueError(f"action must be one of {WATCHED_ACTIONS}, not {self.action!r}")
         normalised = normalise(self.pattern).strip()
         if len(normalised) > MAX_PATTERN_CHARS:
-            raise ValueError(f"a watched word can be at most {MAX_PATTERN_CHARS} characters")
+            raise ValueError(
+                gettext("a watched word can be at most %(max)d characters")
+                % {"max": MAX_PATTERN_CHARS}
+            )
         if not normalised.replace("*", "").strip():
-            raise ValueError("a watched word needs at least one character other than *")
+            raise ValueError(gettext("a watched word needs at least one character other than *"))
 
 
 @dataclass(frozen=True)

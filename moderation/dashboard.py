@@ -14,6 +14,7 @@ from communities.roles import Action
 from core.context import AppContext
 from core.db import utcnow
 from core.errors import Refusal
+from core.i18n import gettext
 from identity.models import Member
 from moderation.models import AuditEntry, ModerationCase
 
@@ -33,7 +34,7 @@ async def dashboard(ctx: AppContext, moderator: Member) -> Dashboard:
     async with ctx.db.read() as s:
         scope = await roles.communities_where(s, moderator, Action.MODERATE)
         if scope is not None and not scope:
-            raise Refusal("forbidden", "Only moderators can see the dashboard.", 403)
+            raise Refusal("forbidden", gettext("Only moderators can see the dashboard."), 403)
         today = utcnow().date()
         days = [today - timedelta(days=n) for n in range(DAYS - 1, -1, -1)]
         since = utcnow() - timedelta(days=DAYS)

@@ -19,6 +19,7 @@ from communities.models import Community
 from communities.roles import Action
 from core.context import AppContext
 from core.errors import Refusal
+from core.i18n import gettext
 from identity.models import Member
 from moderation.audit import record
 from moderation.models import ModerationCase, ModeratorNote, Sanction
@@ -33,11 +34,11 @@ async def set_peer_supporter(
     """Admins give or take the peer supporter role (trained members who facilitate
     sessions, take 1:1 requests and see crisis flags)."""
     if not roles.holds(admin, Action.GRANT_ROLES):
-        raise Refusal("forbidden", "Only admins change roles.", 403)
+        raise Refusal("forbidden", gettext("Only admins change roles."), 403)
     async with ctx.db.transaction() as s:
         member = await s.get(Member, member_id)
         if member is None or member.deleted_at is not None:
-            raise Refusal("not_found", "There's no such member.", 404)
+            raise Refusal("not_found", gettext("There's no such member."), 404)
         member.is_peer_supporter = peer_supporter
         s.add(member)
         action = "grant_peer_supporter" if peer_supporter else "revoke_peer_supporter"
@@ -50,7 +51,7 @@ async def add_note(
 ) -> ModeratorNote:
     """A moderator's private note on a member, for the moderators of one community."""
     if not body.strip():
-        raise Refusal("invalid", "Write the note first.")
+        raise Refusal("invalid", gettext("Write the note first."))
     async with ctx.db.transaction() as s:
         await require_moderator(s, moderator, community_id)
         note = ModeratorNote(
@@ -80,7 +81,7 @@ async def member_record(ctx: AppContext, moderator: Member, member_id: int) -> M
         scope = await moderation_scope(s, moderator)  # first: no oracle for member ids
         member = await s.get(Member, member_id)
         if member is None:
-            raise Refusal("not_found", "There's no such member.", 404)
+            raise Refusal("not_found", gettext("There's no such member."), 404)
         sanctions = list(
             await s.exec(
                 select(Sanction).where(Sanction.member_id == member_id).order_by(Sanction.id.desc())  # type: ignore[union-attr]

@@ -11,19 +11,20 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from communities import roles
+from communities import experiences, roles
 from communities import service as communities
 from communities.models import Community
 from communities.roles import Action
 from core.context import AppContext, get_context
 from core.errors import Refusal
+from core.i18n import N_, gettext
 from core.web.csvexport import csv_response
 from core.web.errors import form_errors
 from core.web.forms import form_text
 from core.web.params import optional_int
 from identity.auth import SignInRequired, current_member, require_member
 from identity.models import Member
-from moderation import audit, cases, checkins, members, reveals, sanctions
+from moderation import audit, cases, checkins, members, public_log, reveals, sanctions
 from moderation import community_settings as setting
 from moderation.actions import act
 from moderation.charts import bar_chart
@@ -31,18 +32,40 @@ from moderation.dashboard import dashboard
 from moderation.queue import review
 from moderation.web_api import registry
 
-DURATIONS = [(1, "1 hour"), (24, "24 hours"), (72, "3 days"), (168, "7 days"), (720, "30 days")]
+# Labels are marked here and translated where shown (the templates' _()).
+DURATIONS = [
+    (1, N_("1 hour")),
+    (24, N_("24 hours")),
+    (72, N_("3 days")),
+    (168, N_("7 days")),
+    (720, N_("30 days")),
+]
 ACTIONS = {
-    "approve": "Approve (publish / restore)",
-    "dismiss": "Dismiss the reports",
-    "hide": "Hide",
-    "delete": "Remove",
-    "edit": "Edit with a note",
-    "lock": "Lock the thread",
-    "warn": "Warn the author",
-    "mute": "Mute the author in chat",
-    "suspend": "Suspend the author",
-    "ban": "Ban the author",
+    "approve": N_("Approve (publish / restore)"),
+    "dismiss": N_("Dismiss the reports"),
+    "hide": N_("Hide"),
+    "delete": N_("Remove"),
+    "edit": N_("Edit with a note"),
+    "lock": N_("Lock the thread"),
+    "warn": N_("Warn the author"),
+    "mute": N_("Mute the author in chat"),
+    "suspend": N_("Suspend the author"),
+    "ban": N_("Ban the author"),
+}
+# What "Done: %(action)s." names after each action (its key, in English), in the reader's
+# language; any other `done` is shown as it came.
+DONE = {
+    "approve": N_("approve"),
+    "dismiss": N_("dismiss"),
+    "hide": N_("hide"),
+    "delete": N_("delete"),
+    "edit": N_("edit"),
+    "lock": N_("lock"),
+    "warn": N_("warn"),
+    "mute": N_("mute"),
+    "suspend": N_("suspend"),
+    "ban": N_("ban"),
+    "check-in": N_("check-in"),
 }
 
 
@@ -132,9 +155,13 @@ async def queue_page(request: Request) -> Response:
             "community_id": community_id,
             "actions": ACTIONS,
             "durations": DURATIONS,
-            "done": request.query_params.get("done"),
+            "done": _done(request.query_params.get("done")),
         },
     )
+
+
+def _done(action: str | None) -> str | None:
+    return gettext(DONE[action]) if action in DONE else action
 
 
 async def act_page(request: Request) -> Response:
@@ -249,17 +276,21 @@ async def community_settings(request: Request) -> Response:
     errors: dict[str, str] = {}
     async with ctx.db.read() as s:
         if not await roles.may(s, member, Action.MODERATE, community.id):
-            raise HTTPException(403, "Only this community's moderators can change its settings.")
+            raise HTTPException(
+                403, gettext("Only this community's moderators can change its settings.")
+            )
     if request.method == "POST":
         form = await request.form()
         try:
             await _apply_setting(ctx, member, community.id, form)
         except Refusal as exc:
             errors = form_errors(exc, fields=())  # the form shows its errors at the top
+            errors["label_draft"] = form_text(form, "label")  # a refused label comes back
         else:
             return RedirectResponse(f"/moderation/communities/{community.slug}?saved=1", 303)
     async with ctx.db.read() as s:
         now = await setting.settings_of(s, community.id)
+        experience_counts = await experiences.counts(s, community.id)
     return render(
         request,
         "moderation/community.html",
@@ -268,6 +299,7 @@ async def community_settings(request: Request) -> Response:
             "words": now.words,
             "moderators": now.moderators,
             "policy": now.policy,
+            "experience_counts": experience_counts,
             "errors": errors,
             "saved": "saved" in request.query_params,
         },
@@ -300,6 +332,11 @@ async def _apply_setting(
             form_text(form, "pseudonym"),
             appointed=what == "add_moderator",
         )
+    elif what == "add_experience":
+        await setting.add_experience_label(ctx, member, community_id, form_text(form, "label"))
+    elif what == "remove_experience":
+        label_id = _int(form_text(form, "label_id"), "label_id") or 0
+        await setting.remove_experience_label(ctx, member, community_id, label_id)
     elif what == "policy":
         await setting.change_policy(
             ctx,
@@ -310,7 +347,7 @@ async def _apply_setting(
             crisis_sensitivity=form_text(form, "crisis_sensitivity") or "standard",
         )
     else:
-        raise Refusal("invalid", "Unknown setting.")
+        raise Refusal("invalid", gettext("Unknown setting."))
 
 
 # --------------------------------------------------------------------------- logs
@@ -319,7 +356,7 @@ async def _apply_setting(
 async def audit_page(request: Request) -> Response:
     member = require_member(request)
     if not roles.holds(member, Action.RUN_SITE):
-        raise HTTPException(403, "Only admins can read the full audit log.")
+        raise HTTPException(403, gettext("Only admins can read the full audit log."))
     async with get_context(request).db.read() as s:
         entries = await audit.audit_entries(s, limit=500)
     if request.url.path.endswith(".csv"):
@@ -346,7 +383,12 @@ async def public_log_page(request: Request) -> Response:
     if community.visibility == "members" and current_member(request) is None:
         raise SignInRequired  # as the community itself: members only
     async with get_context(request).db.read() as s:
-        entries = await audit.public_entries(s, community.id)
+        stored = await audit.public_entries(s, community.id)
+    # Stored in English; each line in the reader's language (moderation/public_log.py).
+    entries = [
+        public_log.PublicEntry(e.created_at, public_log.shown(e.public_summary or ""))
+        for e in stored
+    ]
     return render(
         request, "moderation/public_log.html", {"community": community, "entries": entries}
     )
@@ -359,8 +401,12 @@ async def dashboard_page(request: Request) -> Response:
         "moderation/dashboard.html",
         {
             "queue_size": figures.queue_size,
-            "actions_chart": bar_chart("Moderator actions per day", figures.days, figures.actions),
-            "crisis_chart": bar_chart("Crisis flags per day", figures.days, figures.crises),
+            "actions_chart": bar_chart(
+                gettext("Moderator actions per day"), figures.days, figures.actions
+            ),
+            "crisis_chart": bar_chart(
+                gettext("Crisis flags per day"), figures.days, figures.crises
+            ),
         },
     )
 

@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from babel.numbers import format_decimal
+
+from core.i18n import N_, current, gettext, locale_of, ngettext
 from moderation.content import (
     Action,
     Content,
@@ -30,7 +33,6 @@ from moderation.content import (
     Filter,
     FilterInput,
     Reason,
-    noun,
 )
 from moderation.render import render_content
 from moderation.watched import watched_words_filter
@@ -61,22 +63,74 @@ def _is_blank(text: str) -> bool:
     )
 
 
+# Whole sentences for each kind of content (see content.noun), marked here and translated
+# as each text is judged.
+_EMPTY = {
+    ContentKind.TITLE: N_("Your title is empty. Write something, then send it again."),
+    ContentKind.POST: N_("Your post is empty. Write something, then send it again."),
+    ContentKind.CHAT: N_("Your message is empty. Write something, then send it again."),
+    ContentKind.PROFILE: N_("Your profile is empty. Write something, then send it again."),
+    ContentKind.NOTE: N_("Your note is empty. Write something, then send it again."),
+}
+# By how many characters are over the limit (ngettext at the call, for the plural forms).
+_TOO_LONG: dict[ContentKind, Callable[[int], str]] = {
+    ContentKind.TITLE: lambda over: ngettext(
+        "Your title is %(length)s characters long and the limit here is %(limit)s. "
+        "Please shorten it by %(over)s character and send it again.",
+        "Your title is %(length)s characters long and the limit here is %(limit)s. "
+        "Please shorten it by %(over)s characters and send it again.",
+        over,
+    ),
+    ContentKind.POST: lambda over: ngettext(
+        "Your post is %(length)s characters long and the limit here is %(limit)s. "
+        "Please shorten it by %(over)s character and send it again.",
+        "Your post is %(length)s characters long and the limit here is %(limit)s. "
+        "Please shorten it by %(over)s characters and send it again.",
+        over,
+    ),
+    ContentKind.CHAT: lambda over: ngettext(
+        "Your message is %(length)s characters long and the limit here is %(limit)s. "
+        "Please shorten it by %(over)s character and send it again.",
+        "Your message is %(length)s characters long and the limit here is %(limit)s. "
+        "Please shorten it by %(over)s characters and send it again.",
+        over,
+    ),
+    ContentKind.PROFILE: lambda over: ngettext(
+        "Your profile is %(length)s characters long and the limit here is %(limit)s. "
+        "Please shorten it by %(over)s character and send it again.",
+        "Your profile is %(length)s characters long and the limit here is %(limit)s. "
+        "Please shorten it by %(over)s characters and send it again.",
+        over,
+    ),
+    ContentKind.NOTE: lambda over: ngettext(
+        "Your note is %(length)s characters long and the limit here is %(limit)s. "
+        "Please shorten it by %(over)s character and send it again.",
+        "Your note is %(length)s characters long and the limit here is %(limit)s. "
+        "Please shorten it by %(over)s characters and send it again.",
+        over,
+    ),
+}
+
+
 def _empty_reason(kind: ContentKind) -> Reason:
-    return Reason("empty", f"Your {noun(kind)} is empty. Write something, then send it again.")
+    return Reason("empty", gettext(_EMPTY[kind]))
 
 
 def _size_reason(text: str, content: Content) -> Reason | None:
-    what = noun(content.kind)
     if _is_blank(text):
         return _empty_reason(content.kind)
     limit = content.policy.max_chars
     if len(text) > limit:
         over = len(text) - limit
+        locale = locale_of(current())  # "20,000" in English, "20.000" in Spanish
+
+        def number(n: int) -> str:
+            return format_decimal(n, locale=locale)
+
         return Reason(
             "too_long",
-            f"Your {what} is {len(text):,} characters long and the limit here is {limit:,}. "
-            f"Please shorten it by {over:,} character{'s' if over != 1 else ''} and send it "
-            "again.",
+            _TOO_LONG[content.kind](over)
+            % {"length": number(len(text)), "limit": number(limit), "over": number(over)},
         )
     return None
 

@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from core.context import AppContext
 from core.db import utcnow
 from core.errors import Refusal
+from core.i18n import gettext
 from identity.models import Member
 from moderation.contact import contact_filter
 from moderation.content import (
@@ -93,7 +94,7 @@ async def set_policy(
         or crisis_action not in CRISIS_ACTIONS
         or crisis_sensitivity not in CRISIS_SENSITIVITIES
     ):
-        raise Refusal("invalid", "Choose one of the listed options.")
+        raise Refusal("invalid", gettext("Choose one of the listed options."))
     row = await s.get(CommunityPolicyEntry, community_id) or CommunityPolicyEntry(
         community_id=community_id
     )

@@ -22,6 +22,7 @@ from communities.models import Community
 from communities.roles import Action
 from core.context import AppContext
 from core.errors import Refusal
+from core.i18n import gettext
 from identity.models import Member
 from moderation import checkins
 from moderation.checkins import CheckInItem
@@ -161,7 +162,9 @@ async def review(
     async with ctx.db.read() as s:
         if not await roles.may_somewhere(s, member, Action.REACH_OUT):
             raise Refusal(
-                "forbidden", "Only moderators and peer supporters can see the review queue.", 403
+                "forbidden",
+                gettext("Only moderators and peer supporters can see the review queue."),
+                403,
             )
         scope = await roles.communities_where(s, member, Action.MODERATE)
     items = await queue(ctx, registry, member, community_id=community_id)

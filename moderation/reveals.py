@@ -15,6 +15,7 @@ from sqlmodel import select
 from communities.roles import Action
 from core.context import AppContext
 from core.errors import Refusal
+from core.i18n import gettext
 from identity.models import Member
 from moderation.audit import record
 from moderation.models import AuditEntry, ModerationCase
@@ -31,10 +32,10 @@ async def reveal_author(ctx: AppContext, moderator: Member, case_id: int) -> Mem
         scope = await moderation_scope(s, moderator, Action.SEE_AUTHORS)
         case = await s.get(ModerationCase, case_id)
         if case is None or case.author_id is None or not in_scope(scope, case.community_id):
-            raise Refusal("not_found", "That case doesn't exist.", 404)
+            raise Refusal("not_found", gettext("That case doesn't exist."), 404)
         author = await s.get(Member, case.author_id)
         if author is None:
-            raise Refusal("not_found", "That case doesn't exist.", 404)
+            raise Refusal("not_found", gettext("That case doesn't exist."), 404)
         await record(
             s,
             moderator,
@@ -80,7 +81,7 @@ async def reveals_of(
             Reveal(
                 row.created_at,
                 target.label if target else row.target_kind.replace("_", " "),
-                view.context_title if view else "(no longer there)",
+                view.context_title if view else gettext("(no longer there)"),
                 view.context_url if view else None,
             )
         )

@@ -17,6 +17,7 @@ from communities.roles import Action
 from core.context import AppContext
 from core.db import utcnow
 from core.errors import Refusal
+from core.i18n import N_, gettext
 from identity.models import Member, MemberSession
 from moderation.audit import record
 from moderation.models import Sanction
@@ -32,6 +33,15 @@ LADDER: list[tuple[str, timedelta | None]] = [
     ("suspend", timedelta(days=7)),
     ("ban", None),
 ]
+# The public log's sentences, stored in English and translated as the log is read
+# (moderation/public_log.py, which also says "... for 3 days" whole).
+_SANCTIONED = {
+    "warn": N_("A member was warned"),
+    "mute": N_("A member was muted in chat"),
+    "suspend": N_("A member was suspended"),
+    "ban": N_("A member was banned"),
+}
+_LIFTED = N_("A sanction was lifted")
 
 
 def propose(history: list[Sanction]) -> tuple[str, timedelta | None]:
@@ -46,11 +56,12 @@ def parse_duration(hours: int | None, kind: str) -> timedelta | None:
     if kind in ("warn", "ban"):
         return None
     if hours is None or hours <= 0:
-        raise Refusal("invalid_duration", "Choose how long the sanction lasts.")
+        raise Refusal("invalid_duration", gettext("Choose how long the sanction lasts."))
     duration = timedelta(hours=hours)
     if duration > MAX_DURATION:
         raise Refusal(
-            "invalid_duration", "A sanction can last at most a year; use a ban for longer."
+            "invalid_duration",
+            gettext("A sanction can last at most a year; use a ban for longer."),
         )
     return duration
 
@@ -68,7 +79,7 @@ async def sanction_member(
 ) -> Sanction:
     """A sanction given from a member's record (not from a case), audited."""
     if kind not in SANCTIONS:
-        raise Refusal("invalid", "Sanctions are warn, mute, suspend or ban.")
+        raise Refusal("invalid", gettext("Sanctions are warn, mute, suspend or ban."))
     parse_duration(hours, kind)
     after: AfterCommit = []
     async with ctx.db.transaction() as s:
@@ -96,14 +107,16 @@ async def impose(
     `sanction_member`); listeners hear of it after commit, through `after`."""
     target = await s.get(Member, member_id)
     if target is None or target.deleted_at is not None:
-        raise Refusal("not_found", "There's no such member.", 404)
+        raise Refusal("not_found", gettext("There's no such member."), 404)
     if target.is_admin:
-        raise Refusal("forbidden", "Site admins can't be sanctioned.", 403)
+        raise Refusal("forbidden", gettext("Site admins can't be sanctioned."), 403)
     if target.id == moderator.id:
-        raise Refusal("invalid", "You can't sanction yourself.")
+        raise Refusal("invalid", gettext("You can't sanction yourself."))
     if not moderator.is_admin and await roles.may(s, target, Action.MODERATE, community_id):
         raise Refusal(
-            "forbidden", "Only an admin can sanction another moderator of this community.", 403
+            "forbidden",
+            gettext("Only an admin can sanction another moderator of this community."),
+            403,
         )
     duration = parse_duration(hours, kind)
     now = utcnow()
@@ -124,7 +137,6 @@ async def impose(
         await s.exec(  # type: ignore[call-overload]
             MemberSession.__table__.delete().where(MemberSession.member_id == member_id)  # type: ignore[attr-defined]
         )
-    words = {"warn": "warned", "mute": "muted in chat", "suspend": "suspended", "ban": "banned"}
     span = f" for {_span(duration)}" if duration else ""
     await record(
         s,
@@ -134,9 +146,7 @@ async def impose(
         member_id,
         community_id,
         reason,
-        f"A member was {words[kind]}{span}" + (f": {reason}" if reason else "")
-        if confirmed
-        else None,
+        f"{_SANCTIONED[kind]}{span}" + (f": {reason}" if reason else "") if confirmed else None,
     )
     await s.flush()
 
@@ -150,6 +160,7 @@ async def impose(
 
 
 def _span(duration: timedelta) -> str:
+    # English, stored: the public log says the whole sentence in its reader's language.
     hours = int(duration.total_seconds() // 3600)
     if hours % 24 == 0:
         days = hours // 24
@@ -170,9 +181,11 @@ async def confirm_ban(
             or sanction.confirmed
             or not in_scope(scope, sanction.community_id)
         ):
-            raise Refusal("not_found", "There's no ban waiting for confirmation.", 404)
+            raise Refusal("not_found", gettext("There's no ban waiting for confirmation."), 404)
         if sanction.moderator_id == moderator.id and not moderator.is_admin:
-            raise Refusal("forbidden", "Another moderator must confirm a ban you proposed.", 403)
+            raise Refusal(
+                "forbidden", gettext("Another moderator must confirm a ban you proposed."), 403
+            )
         sanction.confirmed = True
         s.add(sanction)
         await record(
@@ -183,7 +196,7 @@ async def confirm_ban(
             sanction.member_id,
             sanction.community_id,
             sanction.reason,
-            "A member was banned" + (f": {sanction.reason}" if sanction.reason else ""),
+            _SANCTIONED["ban"] + (f": {sanction.reason}" if sanction.reason else ""),
         )
     for listener in registry.sanction_listeners:
         await listener(sanction.member_id, "ban", sanction.reason, sanction.community_id)
@@ -202,7 +215,7 @@ async def revoke_sanction(
             or sanction.revoked_at is not None
             or not in_scope(scope, sanction.community_id)
         ):
-            raise Refusal("not_found", "That sanction isn't active.", 404)
+            raise Refusal("not_found", gettext("That sanction isn't active."), 404)
         sanction.revoked_at = utcnow()
         s.add(sanction)
         await record(
@@ -213,5 +226,5 @@ async def revoke_sanction(
             sanction.member_id,
             sanction.community_id,
             reason,
-            "A sanction was lifted",
+            _LIFTED,
         )

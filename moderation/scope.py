@@ -12,13 +12,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from communities import roles
 from communities.roles import Action
 from core.errors import Refusal
+from core.i18n import gettext
 from identity.models import Member
 
 
 async def require_moderator(s: AsyncSession, member: Member, community_id: int | None) -> None:
     """communities.roles decides; this says no the way moderation's callers expect."""
     if not await roles.may(s, member, Action.MODERATE, community_id):
-        raise Refusal("forbidden", "Only this community's moderators can do that.", status=403)
+        raise Refusal(
+            "forbidden", gettext("Only this community's moderators can do that."), status=403
+        )
 
 
 async def moderation_scope(
@@ -30,7 +33,7 @@ async def moderation_scope(
     403 there would confirm to a moderator elsewhere that it exists."""
     scope = await roles.communities_where(s, member, action)
     if scope is not None and not scope:
-        raise Refusal("forbidden", "Only moderators can do that.", status=403)
+        raise Refusal("forbidden", gettext("Only moderators can do that."), status=403)
     return scope
 
 

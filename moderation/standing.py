@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.clock import on_clock
 from core.db import utcnow
+from core.i18n import gettext
 from moderation.models import Sanction
 
 
@@ -33,22 +34,31 @@ class Standing:
         """(code, message) for the member when they may not post, else None. `mutes=False`
         where a chat mute doesn't apply (forum posts, asking for 1:1 support)."""
         if self.banned:
-            return "suspended", "Your account has been banned, so you can't post or chat."
+            return "suspended", gettext("Your account has been banned, so you can't post or chat.")
         if self.suspended:
-            return "suspended", "Your account is suspended" + self.suspension_ends + "."
+            if self.suspended_until is None:
+                return "suspended", gettext("Your account is suspended.")
+            return "suspended", gettext("Your account is suspended until %(when)s.") % {
+                "when": _when(self.suspended_until)
+            }
         if self.muted and mutes:
-            return "muted", "You've been muted in chat" + _until(self.muted_until) + "."
+            if self.muted_until is None:
+                return "muted", gettext("You've been muted in chat.")
+            return "muted", gettext("You've been muted in chat until %(when)s.") % {
+                "when": _when(self.muted_until)
+            }
         return None
 
     @property
     def suspension_ends(self) -> str:
-        """ " until Mon 7 Dec, 18:00 UTC", or nothing for a suspension with no end."""
-        return _until(self.suspended_until)
+        """ " until Mon 7 Dec, 18:00 UTC", or nothing for a suspension with no end. In
+        English: for a sentence another package builds (refusal() says its own whole)."""
+        return f" until {_when(self.suspended_until)}" if self.suspended_until else ""
 
 
-def _until(when: datetime | None) -> str:
+def _when(when: datetime) -> str:
     # A message, not a page: no member's clock to hand, so UTC, labelled (core/clock.py).
-    return f" until {on_clock(when, None)}" if when else ""
+    return on_clock(when, None)
 
 
 # Built once: every chat message and post asks it, and building a statement costs more than

@@ -29,6 +29,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.db import utcnow
+from core.i18n import N_, gettext
 from identity.models import Member
 from moderation.content import Action, ContentKind, Filter, FilterInput, FilterResult, Reason
 from moderation.models import Sanction
@@ -133,9 +134,11 @@ def link_filter(trust: Trust) -> Filter:
             Action.REFUSE,
             Reason(
                 "links_not_allowed",
-                "New members can't post links yet — it keeps spam and scams out. Take the "
-                "link out (you can describe where to find it) and send again. Links open "
-                "up once you've taken part for a little while.",
+                gettext(
+                    "New members can't post links yet — it keeps spam and scams out. Take the "
+                    "link out (you can describe where to find it) and send again. Links open "
+                    "up once you've taken part for a little while."
+                ),
             ),
         )
 
@@ -148,22 +151,23 @@ def new_member_filter(trust: Trust) -> Filter:
 
     def check(item: FilterInput) -> FilterResult | None:
         if trust.new_here and item.kind in _HELD_WHILE_NEW:
-            return FilterResult(Action.HOLD, _HELD_WHILE_NEW[item.kind])
+            return FilterResult(
+                Action.HOLD, Reason("new_member", gettext(_HELD_WHILE_NEW[item.kind]))
+            )
         return None
 
     return check
 
 
+# Marked here, translated as each text is judged (the member's language).
 _HELD_WHILE_NEW = {
-    ContentKind.POST: Reason(
-        "new_member",
+    ContentKind.POST: N_(
         "Welcome! Your first posts in each community are read by a moderator before they "
-        "appear — usually within a few hours. You'll get a notification when it's up.",
+        "appear — usually within a few hours. You'll get a notification when it's up."
     ),
-    ContentKind.CHAT: Reason(
-        "new_member",
+    ContentKind.CHAT: N_(
         "Welcome! Your first messages in this community are read by a moderator before "
         "others see them, so this one is waiting. After your first couple, your messages "
-        "appear straight away.",
+        "appear straight away."
     ),
 }

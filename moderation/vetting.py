@@ -33,6 +33,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.context import AppContext
 from core.errors import Refusal
+from core.i18n import N_, gettext, ngettext
 from identity.models import Member
 from moderation import policy as policies
 from moderation.content import Action, ContentKind, Decision, Outcome, Reason, noun
@@ -75,7 +76,8 @@ class Surface:
     # Said to a member turned away by a sanction: where else to find help (someone asking
     # for support must never be left with nothing).
     resources_on_refusal: bool = False
-    # What a refusal of crisis details says, where `crisis` is "refuse".
+    # What a refusal of crisis details says, where `crisis` is "refuse" (marked with N_ where
+    # declared, translated when said).
     crisis_refusal: str = ""
     # How the member's words are named in what vet itself says ("note", "pseudonym"); the
     # kind's noun ("post", "message") when empty.
@@ -121,7 +123,7 @@ SESSION_SUMMARY = Surface(
     field="text",
     reviewed=False,
     crisis="refuse",
-    crisis_refusal=(
+    crisis_refusal=N_(
         "The summary can't include anything about a person in crisis: it's kept as a "
         "record. Please take that part out and save it again. Your text is kept."
     ),
@@ -162,7 +164,36 @@ REPORT_NOTE = Surface(
     reviewed=False,
     crisis="let_through",
 )
+# An entry for a community's resource directory: a member's suggestion (always kept for
+# the community's moderators to check, whatever the verdict) or a moderator's own entry.
+# Its name and description are vetted; its link and phone number are checked as data
+# (forum/resources.py), never rendered from the text.
+RESOURCE_ENTRY = Surface(
+    "resource entry",
+    ContentKind.NOTE,
+    400,
+    field="description",
+    rate_limit="post",
+    noun="suggestion",
+)
 COMMUNITY_RULES = Surface("community rules", ContentKind.POST, 20_000, field="rules")
+# A label on a community's list of lived experiences ("lost a parent"), written by its
+# moderators and read by every member who records theirs. Nobody reviews it before it is
+# listed, so what would be held is refused with the reason.
+EXPERIENCE_LABEL = Surface(
+    "experience label",
+    ContentKind.TITLE,
+    60,
+    field="label",
+    reviewed=False,
+    crisis="let_through",
+    noun="label",
+)
+# A private thank-you to a helper: one person reads it, but only after this pipeline, so
+# what would be held waits for a moderator like a post (the sender is told).
+THANKS_NOTE = Surface(
+    "thank-you note", ContentKind.NOTE, 500, field="note", rate_limit="thanks", link_rule=True
+)
 # A pseudonym, checked as identity chooses it (at sign-up, before the account exists, so no
 # sanctions and no author). Nobody reviews a name before others see it: what would be held
 # (contact details) is refused with the reason. Identity keeps its own form of the name;
@@ -190,7 +221,10 @@ SURFACES = (
     SUPPORT_ROOM,
     SUPPORT_FEEDBACK,
     REPORT_NOTE,
+    RESOURCE_ENTRY,
     COMMUNITY_RULES,
+    EXPERIENCE_LABEL,
+    THANKS_NOTE,
     PSEUDONYM,
 )
 
@@ -367,7 +401,8 @@ def _verdict(place: Place, decisions: dict[str, Decision]) -> Verdict:
     if worst.refused:
         reason = worst.reason
         if not surface.reviewed and reason is not None:  # said where the form stays open
-            reason = Reason(reason.code, f"{reason.message} Your text is kept.")
+            kept = gettext("Your text is kept.")
+            reason = Reason(reason.code, f"{reason.message} {kept}")
         return Verdict(place, Action.REFUSE, reason, decisions, notice, 422, part=name)
     if worst.held and not surface.reviewed:
         reason = _unreviewed(worst.reason, surface)
@@ -380,26 +415,93 @@ def _verdict(place: Place, decisions: dict[str, Decision]) -> Verdict:
     return Verdict(place, Action.PUBLISH, None, decisions, notice)
 
 
+# Whole sentences for each name a surface gives the words where nobody reviews them (see
+# `Surface.noun`), translated when said; any other name is said in English.
+_CONTACT_UNREVIEWED = {
+    "message": N_(
+        "Your message looks like it includes contact details (a phone number, email, address or "
+        "social media account). They can't be shared here: sharing them can make you "
+        "identifiable. Please remove them and send it again. Your text is kept."
+    ),
+    "post": N_(
+        "Your post looks like it includes contact details (a phone number, email, address or "
+        "social media account). They can't be shared here: sharing them can make you "
+        "identifiable. Please remove them and send it again. Your text is kept."
+    ),
+    "note": N_(
+        "Your note looks like it includes contact details (a phone number, email, address or "
+        "social media account). They can't be shared here: sharing them can make you "
+        "identifiable. Please remove them and send it again. Your text is kept."
+    ),
+    "label": N_(
+        "Your label looks like it includes contact details (a phone number, email, address or "
+        "social media account). They can't be shared here: sharing them can make you "
+        "identifiable. Please remove them and send it again. Your text is kept."
+    ),
+    "pseudonym": N_(
+        "Your pseudonym looks like it includes contact details (a phone number, email, address or "
+        "social media account). They can't be shared here: sharing them can make you "
+        "identifiable. Please remove them and send it again. Your text is kept."
+    ),
+}
+_WATCHED_UNREVIEWED = {
+    "message": N_(
+        "Your message contains words this community asks moderators to check first, and nobody "
+        "can check a message here before it's read. Please reword it and send it again. Your "
+        "text is kept."
+    ),
+    "post": N_(
+        "Your post contains words this community asks moderators to check first, and nobody "
+        "can check a post here before it's read. Please reword it and send it again. Your "
+        "text is kept."
+    ),
+    "note": N_(
+        "Your note contains words this community asks moderators to check first, and nobody "
+        "can check a note here before it's read. Please reword it and send it again. Your "
+        "text is kept."
+    ),
+    "label": N_(
+        "Your label contains words this community asks moderators to check first, and nobody "
+        "can check a label here before it's read. Please reword it and send it again. Your "
+        "text is kept."
+    ),
+    "pseudonym": N_(
+        "Your pseudonym contains words this community asks moderators to check first, and nobody "
+        "can check a pseudonym here before it's read. Please reword it and send it again. Your "
+        "text is kept."
+    ),
+}
+
+
 def _unreviewed(reason: Reason | None, surface: Surface) -> Reason:
     """Why words that would wait for a moderator can't be sent where nobody reviews them."""
     code = reason.code if reason else "held"
     named = surface.noun or noun(surface.kind)
     if code == "contact_details":
         message = (
-            f"Your {named} looks like it includes contact details (a phone number, email, "
-            "address or social media account). They can't be shared here: sharing them can "
-            "make you identifiable. Please remove them and send it again. Your text is kept."
+            gettext(_CONTACT_UNREVIEWED[named])
+            if named in _CONTACT_UNREVIEWED
+            else (
+                f"Your {named} looks like it includes contact details (a phone number, email, "
+                "address or social media account). They can't be shared here: sharing them can "
+                "make you identifiable. Please remove them and send it again. Your text is kept."
+            )
         )
     elif code == "crisis" and surface.crisis_refusal:
-        message = surface.crisis_refusal
+        message = gettext(surface.crisis_refusal)
     elif code == "watched_word":
         message = (
-            f"Your {named} contains words this community asks moderators to check first, "
-            f"and nobody can check a {named} here before it's read. Please reword it and "
-            "send it again. Your text is kept."
+            gettext(_WATCHED_UNREVIEWED[named])
+            if named in _WATCHED_UNREVIEWED
+            else (
+                f"Your {named} contains words this community asks moderators to check first, "
+                f"and nobody can check a {named} here before it's read. Please reword it and "
+                "send it again. Your text is kept."
+            )
         )
     else:
-        message = f"{reason.message if reason else ''} Your text is kept.".strip()
+        kept = gettext("Your text is kept.")
+        message = f"{reason.message if reason else ''} {kept}".strip()
     return Reason(code, message)
 
 
@@ -409,19 +511,28 @@ def _rate_key(author: Member, place: Place) -> str:
 
 def _slow_down(surface: Surface, seconds: int) -> str:
     wait = wait_words(seconds)
-    doing = "sending messages" if surface.kind is ContentKind.CHAT else "posting"
-    return (
-        f"You're {doing} faster than we allow. Please wait {wait} and send it again — "
-        "your text is kept."
-    )
+    if surface.kind is ContentKind.CHAT:
+        said = gettext(
+            "You're sending messages faster than we allow. Please wait %(wait)s and send it "
+            "again — your text is kept."
+        )
+    else:
+        said = gettext(
+            "You're posting faster than we allow. Please wait %(wait)s and send it again — "
+            "your text is kept."
+        )
+    return said % {"wait": wait}
 
 
 def wait_words(seconds: int) -> str:
-    for unit, size in (("hour", 3600), ("minute", 60)):
-        if seconds >= size:
-            count = -(-seconds // size)  # round up: never tell someone to come back too early
-            return f"{count} {unit}{'s' if count != 1 else ''}"
-    return f"{seconds} second{'s' if seconds != 1 else ''}"
+    """How long to wait, rounded up, in the member's language: "3 minutes"."""
+    if seconds >= 3600:
+        count = -(-seconds // 3600)  # round up: never tell someone to come back too early
+        return ngettext("%(num)d hour", "%(num)d hours", count) % {"num": count}
+    if seconds >= 60:
+        count = -(-seconds // 60)
+        return ngettext("%(num)d minute", "%(num)d minutes", count) % {"num": count}
+    return ngettext("%(num)d second", "%(num)d seconds", seconds) % {"num": seconds}
 
 
 def _resources(region: str | None) -> dict[str, Any]:

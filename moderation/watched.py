@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from core.i18n import N_, gettext
 from moderation.content import (
     WATCHED_ACTIONS,
     Action,
@@ -17,7 +18,6 @@ from moderation.content import (
     FilterResult,
     Reason,
     WatchedWord,
-    noun,
 )
 from moderation.render import render_content
 from moderation.text import normalise, normalise_with_map, visible_text
@@ -126,21 +126,60 @@ def _substitute(text: str, compiled: _CompiledWords, kind: ContentKind) -> str:
     return "".join(out)
 
 
+# Whole sentences for each kind of content (see content.noun), translated as each text is
+# judged. Deliberately doesn't say which word: quoting it back teaches people how to dodge it.
+_REFUSED = {
+    ContentKind.TITLE: N_(
+        "Your title contains a word this community doesn't allow, so we couldn't accept it. "
+        "Please edit it and try again."
+    ),
+    ContentKind.POST: N_(
+        "Your post contains a word this community doesn't allow, so we couldn't accept it. "
+        "Please edit it and try again."
+    ),
+    ContentKind.CHAT: N_(
+        "Your message contains a word this community doesn't allow, so we couldn't accept it. "
+        "Please edit it and try again."
+    ),
+    ContentKind.PROFILE: N_(
+        "Your profile contains a word this community doesn't allow, so we couldn't accept it. "
+        "Please edit it and try again."
+    ),
+    ContentKind.NOTE: N_(
+        "Your note contains a word this community doesn't allow, so we couldn't accept it. "
+        "Please edit it and try again."
+    ),
+}
+_HELD = {
+    ContentKind.TITLE: N_(
+        "Your title is being held for a moderator to look at before it appears. "
+        "You'll be told when they've reviewed it."
+    ),
+    ContentKind.POST: N_(
+        "Your post is being held for a moderator to look at before it appears. "
+        "You'll be told when they've reviewed it."
+    ),
+    ContentKind.CHAT: N_(
+        "Your message is being held for a moderator to look at before it appears. "
+        "You'll be told when they've reviewed it."
+    ),
+    ContentKind.PROFILE: N_(
+        "Your profile is being held for a moderator to look at before it appears. "
+        "You'll be told when they've reviewed it."
+    ),
+    ContentKind.NOTE: N_(
+        "Your note is being held for a moderator to look at before it appears. "
+        "You'll be told when they've reviewed it."
+    ),
+}
+
+
 def _refuse_reason(kind: ContentKind) -> Reason:
-    # Deliberately doesn't say which word: quoting it back teaches people how to dodge it.
-    return Reason(
-        "watched_word",
-        f"Your {noun(kind)} contains a word this community doesn't allow, so we couldn't "
-        "accept it. Please edit it and try again.",
-    )
+    return Reason("watched_word", gettext(_REFUSED[kind]))
 
 
 def _hold_reason(kind: ContentKind) -> Reason:
-    return Reason(
-        "watched_word",
-        f"Your {noun(kind)} is being held for a moderator to look at before it appears. "
-        "You'll be told when they've reviewed it.",
-    )
+    return Reason("watched_word", gettext(_HELD[kind]))
 
 
 def watched_words_filter(item: FilterInput) -> FilterResult | None:

@@ -12,6 +12,7 @@ from communities import roles
 from communities.roles import Action
 from core.context import get_context
 from core.errors import Refusal
+from core.i18n import gettext
 from core.web.jsonapi import field, read_json
 from core.web.params import optional_int
 from identity.auth import require_member
@@ -45,7 +46,8 @@ async def report(request: Request) -> Response:
         rule=field(data, "rule", str, default=None),
     )
     return JSONResponse(
-        {"status": "received", "message": "Thank you. The moderators will look at it."}, 201
+        {"status": "received", "message": gettext("Thank you. The moderators will look at it.")},
+        201,
     )
 
 
@@ -90,7 +92,7 @@ async def queue_api(request: Request) -> Response:
     community_id = optional_int(request.query_params.get("community"), "community", None)
     async with get_context(request).db.read() as s:
         if not await roles.may_somewhere(s, member, Action.REACH_OUT):
-            raise Refusal("forbidden", "Only moderators can see the review queue.", 403)
+            raise Refusal("forbidden", gettext("Only moderators can see the review queue."), 403)
     items = await queue.queue(
         get_context(request), registry(request), member, community_id=community_id
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from chat.groups import controls, lifecycle, seats
+from chat.groups import cofacilitators, controls, lifecycle, seats
 from core.context import AppContext
 from core.web.params import loose_int
 from identity.models import Member
@@ -60,4 +60,8 @@ ACTIONS: dict[str, Action] = {
     ),
     "remove": lambda ctx, m, i, v, r: controls.remove(ctx, m, i, v.get("member", "")),
     "summary": lambda ctx, m, i, v, r: lifecycle.save_summary(ctx, m, i, v.get("text", "")),
+    "cofacilitator": lambda ctx, m, i, v, r: cofacilitators.name_cofacilitator(
+        ctx, m, i, v.get("member", ""), series=yes(v, "series")
+    ),
+    "take-over": lambda ctx, m, i, v, r: cofacilitators.take_over(ctx, m, i),
 }

@@ -76,6 +76,20 @@ class GroupSessionFacilitator(SQLModel, table=True):
     member_id: int = Field(foreign_key="member.id", primary_key=True, index=True)
 
 
+class GroupSessionCofacilitator(SQLModel, table=True):
+    """The one member a facilitator named to take over this session if they can't go on
+    (chat/groups/cofacilitators.py). Until `taken_over_at` they are a participant like any
+    other; from then on they are one of its facilitators (service.is_facilitator)."""
+
+    __tablename__ = "group_session_cofacilitator"
+
+    session_id: int = Field(foreign_key="group_session.id", primary_key=True, ondelete="CASCADE")
+    member_id: int = Field(foreign_key="member.id", index=True, ondelete="CASCADE")
+    named_by_id: int | None = Field(default=None, foreign_key="member.id", ondelete="SET NULL")
+    named_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    taken_over_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
 class GroupSessionParticipant(SQLModel, table=True):
     __tablename__ = "group_session_participant"
     __table_args__ = (

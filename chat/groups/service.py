@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from chat.events import iso
 from chat.groups.models import (
     GroupSession,
+    GroupSessionCofacilitator,
     GroupSessionFacilitator,
     GroupSessionParticipant,
 )
@@ -50,7 +51,8 @@ def session_url(session_id: int) -> str:
 
 async def is_facilitator(s: AsyncSession, session: GroupSession, member: Member | None) -> bool:
     """Who may run this session: communities.roles decides, told whether they are one of
-    the facilitators named on it (only chat knows that)."""
+    the facilitators named on it (only chat knows that) — a co-facilitator who has taken
+    the session over counts as named (chat/groups/cofacilitators.py)."""
     if member is None:
         return False
     named = await s.exec(
@@ -59,13 +61,38 @@ async def is_facilitator(s: AsyncSession, session: GroupSession, member: Member 
             GroupSessionFacilitator.member_id == member.id,
         )
     )
+    is_named = named.first() is not None
+    if not is_named:
+        took_over = await s.get(GroupSessionCofacilitator, session.id)
+        is_named = (
+            took_over is not None
+            and took_over.member_id == member.id
+            and took_over.taken_over_at is not None
+        )
     return await roles.may(
-        s,
-        member,
-        Action.FACILITATE_SESSION,
-        session.community_id,
-        named_facilitator=named.first() is not None,
+        s, member, Action.FACILITATE_SESSION, session.community_id, named_facilitator=is_named
     )
+
+
+async def handover_words(s: AsyncSession, session: GroupSession) -> str | None:
+    """What the room is told once a co-facilitator has taken over (None: nobody has)."""
+    named = await s.get(GroupSessionCofacilitator, session.id)
+    if named is None or named.taken_over_at is None:
+        return None
+    person = await s.get(Member, named.member_id)
+    if person is None or person.deleted_at is not None:
+        return "A co-facilitator has taken over facilitating this session."
+    return f"{person.pseudonym} has taken over facilitating this session."
+
+
+async def cofacilitator_named(s: AsyncSession, session: GroupSession) -> dict[str, Any] | None:
+    """For the facilitators' panel: whom they named to take over, and whether they have."""
+    named = await s.get(GroupSessionCofacilitator, session.id)
+    if named is None:
+        return None
+    person = await s.get(Member, named.member_id)
+    name = person.pseudonym if person and person.deleted_at is None else "[deleted member]"
+    return {"pseudonym": name, "taken_over": named.taken_over_at is not None}
 
 
 async def get_session(s: AsyncSession, session_id: int) -> GroupSession:
@@ -171,7 +198,7 @@ async def public_state(s: AsyncSession, session: GroupSession) -> dict[str, Any]
     if session.floor_member_id is not None:
         holder = await s.get(Member, session.floor_member_id)
         floor = holder.pseudonym if holder else None
-    return {
+    state: dict[str, Any] = {
         "id": session.id,
         "title": session.title,
         "status": session.status,
@@ -188,6 +215,9 @@ async def public_state(s: AsyncSession, session: GroupSession) -> dict[str, Any]
         "slow_mode_seconds": session.slow_mode_seconds,
         "pinned_html": session.pinned_html,
     }
+    if handover := await handover_words(s, session):  # a co-facilitator took over
+        state["handover"] = handover
+    return state
 
 
 async def facilitator_view(s: AsyncSession, session: GroupSession) -> dict[str, Any]:
@@ -207,6 +237,8 @@ async def facilitator_view(s: AsyncSession, session: GroupSession) -> dict[str, 
     names = {p.member_id: name for p, name in rows}
     return {
         "pinned_text": session.pinned_text,  # the pin box's text, for a second facilitator
+        "cofacilitator": await cofacilitator_named(s, session),
+        "series": session.series_id is not None,
         "lobby": [name for p, name in rows if p.status == "lobby"],
         "hands": [names[p.member_id] for p in hands],
         "participants": [
@@ -225,9 +257,12 @@ async def member_view(
         return {"role": "visitor"}
     if await is_facilitator(s, session, member):
         return {"role": "facilitator"}
+    named = await s.get(GroupSessionCofacilitator, session.id)
+    cofacilitator = named is not None and named.member_id == member.id
     seat = await participant(s, session.id, member.id)  # type: ignore[arg-type]
+    mine: dict[str, Any] = {"cofacilitator": True} if cofacilitator else {}  # may take over
     if seat is None:
-        return {"role": "member", "status": None}
+        return {"role": "member", "status": None, **mine}
     place = None
     if seat.hand_raised_at is not None:
         ahead = await s.exec(
@@ -245,6 +280,7 @@ async def member_view(
         "muted": seat.muted,
         "hand_place": place,
         "has_floor": session.floor_member_id == member.id,
+        **mine,
     }
 
 

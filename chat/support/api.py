@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from chat.events import iso
 from chat.runtime import region_of
-from chat.support import asking, conversation, requests, supporters
+from chat.support import asking, conversation, live, requests, supporters
 from chat.support.models import SupportRequest
 from communities import service as communities
 from core.context import get_context
@@ -24,12 +24,9 @@ from identity.auth import require_member
 
 
 async def _status(request: Request, found: SupportRequest) -> dict[str, Any]:
-    """The tiny answer: where things stand and where to go."""
-    url = await requests.address(get_context(request).db, found)
-    body: dict[str, Any] = {"id": found.id, "status": found.status, "url": url}
-    if found.status == "open":
-        body["timed_out"] = requests.timed_out(found, get_context(request).settings)
-    return body
+    """The tiny answer: where things stand and where to go (what the waiting page's stream
+    sends too, chat/support/live.py)."""
+    return await live.status_of(get_context(request), found)
 
 
 async def ask(request: Request) -> Response:
@@ -85,7 +82,9 @@ async def queue(request: Request) -> Response:
         {"id": i.id, "community": i.community, "crisis": i.crisis, "since": iso(i.created_at)}
         for i in found.items
     ]
-    return JSONResponse({"available": found.available, "count": len(items), "requests": items})
+    paused = found.pause.code if found.pause else None  # at_limit | outside_hours
+    body = {"available": found.available, "paused": paused, "count": len(items)}
+    return JSONResponse({**body, "requests": items})
 
 
 async def availability(request: Request) -> Response:

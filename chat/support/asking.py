@@ -19,11 +19,13 @@ from sqlmodel import col
 
 from chat.groups.service import Upcoming, upcoming_sessions
 from chat.models import Room
+from chat.support.limits import free_supporters
 from chat.support.models import SupportRequest
 from chat.support.requests import (
     community_name,
     conversation_url,
     live_request,
+    request_changed,
     request_url,
     timed_out,
 )
@@ -98,6 +100,7 @@ async def ask(
             raise
         raise _already_asked(existing) from None
     await _refuse_if_limited(ctx, member, region, count=True)  # made, so counted
+    await request_changed(ctx.broker, request.id)  # supporters' queues hear of it now
     return Asked(request, verdict.notice if request.crisis else None)
 
 
@@ -151,6 +154,9 @@ class Waiting:
     late: bool  # waited long, or expired: other help is shown
     sessions: list[Upcoming] | None  # group sessions coming up (None: link to the list)
     resources: list[dict[str, str]]  # crisis resources: a long wait or a crisis-flagged note
+    # Supporters who could take it now (switched on, this topic, within their own limits and
+    # hours): told honestly, so nobody waits on someone who isn't there. None: not waiting.
+    free: int | None = None
 
 
 async def waiting(
@@ -166,12 +172,15 @@ async def waiting(
             if room is not None:
                 return Waiting(found, conversation_url(room.slug), None, False, None, [])
         topic = await community_name(s, found.community_id)
+        free = None
+        if found.status == "open":
+            free = await free_supporters(s, member.id, found.community_id)  # type: ignore[arg-type]
     # Expired: it waited a day and the sweeper closed it; other help is shown as for a long
     # wait, with the note ready to ask again.
     late = timed_out(found, ctx.settings) or found.status == "expired"
     sessions = await _upcoming(ctx, found.community_id) if late else None
     resources = moderation.crisis_resources(region) if late or found.crisis else []
-    return Waiting(found, None, topic, late, sessions, resources)
+    return Waiting(found, None, topic, late, sessions, resources, free)
 
 
 async def _upcoming(ctx: AppContext, community_id: int) -> list[Upcoming] | None:
@@ -197,9 +206,11 @@ async def cancel(ctx: AppContext, member: Member, request_id: int) -> None:
             )
             .values(status="cancelled", ended_at=utcnow(), ended_by_id=member.id)
         )
-        if changed.rowcount == 1:  # type: ignore[attr-defined]
-            return
-        request = await s.get(SupportRequest, request_id)
+        withdrawn = changed.rowcount == 1  # type: ignore[attr-defined]
+        request = None if withdrawn else await s.get(SupportRequest, request_id)
+    if withdrawn:
+        await request_changed(ctx.broker, request_id)
+        return
     if request is None or request.member_id != member.id:
         raise Refusal("not_found", "There's no request of yours here.", status=404)
     if request.status == "accepted":

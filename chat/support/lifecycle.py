@@ -2,8 +2,10 @@
 
 Export gives the member their own requests as they saw them (topic, note, times, status,
 their answer to "Did this help?") and the supporter's pseudonym as it was shown to them,
-nothing more. Erasure blanks the notes and feedback of the member's requests and withdraws
-a request still waiting. A conversation one of the two is leaving is ended, and the other
+nothing more; a supporter also gets their own settings (availability, topics, limits and
+hours) and the debriefs they asked for (their note and its state). Erasure blanks the notes
+and feedback of the member's requests (and a supporter's debrief notes) and withdraws a
+request still waiting. A conversation one of the two is leaving is ended, and the other
 side is told once the deletion is committed; the rows stay, so the other side's page keeps
 working and shows the one who left as "[deleted member]", as chat does.
 
@@ -30,8 +32,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from chat.models import ChatMessage, Room
 from chat.support.conversation import announce_end, purge_messages
-from chat.support.models import SupporterAvailability, SupporterTopic, SupportRequest
-from chat.support.requests import name_of
+from chat.support.limits import limits_of
+from chat.support.models import (
+    SupportDebrief,
+    SupporterAvailability,
+    SupporterLimits,
+    SupporterTopic,
+    SupportRequest,
+)
+from chat.support.requests import name_of, request_changed
 from communities import service as communities
 from core.context import AppContext
 from core.db import utcnow
@@ -104,13 +113,34 @@ async def export_requests(s: AsyncSession, member_id: int) -> dict[str, Any]:
         for r, slug in taken
     ]
     availability = await s.get(SupporterAvailability, member_id)
+    limits = await limits_of(s, member_id)
+    debriefs = list(
+        await s.exec(
+            select(SupportDebrief)
+            .where(col(SupportDebrief.supporter_id) == member_id)
+            .order_by(col(SupportDebrief.id))
+        )
+    )
     return {
         "support_requests": asked,
         "support_conversations_taken": supported,
         "supporter_settings": {
             "available": bool(availability and availability.available),
             "topics": sorted(names[i] for i in topic_ids if i in names),
+            "max_conversations": limits.max_conversations,
+            "hours": {str(day): list(span) for day, span in sorted(limits.hours.items())},
+            "timezone": limits.timezone,
         },
+        # Debriefs they asked for: their own note and its state, not the moderator's name.
+        "support_debriefs_asked": [
+            {
+                "note": d.note,
+                "status": d.status,
+                "asked_at": _iso(d.created_at),
+                "done_at": _iso(d.done_at),
+            }
+            for d in debriefs
+        ],
     }
 
 
@@ -142,6 +172,7 @@ async def leave(s: AsyncSession, member_id: int) -> list[SupportRequest]:
         delete(SupporterAvailability).where(col(SupporterAvailability.member_id) == member_id)
     )
     await s.exec(delete(SupporterTopic).where(col(SupporterTopic.member_id) == member_id))
+    await s.exec(delete(SupporterLimits).where(col(SupporterLimits.member_id) == member_id))
     return going_on
 
 
@@ -153,6 +184,11 @@ async def erase_requests(s: AsyncSession, member_id: int) -> list[SupportRequest
         update(SupportRequest)
         .where(col(SupportRequest.member_id) == member_id)
         .values(note="", note_html="", helped=None, feedback=None, feedback_at=None)
+    )
+    await s.exec(  # a supporter's debrief notes are their words too
+        update(SupportDebrief)
+        .where(col(SupportDebrief.supporter_id) == member_id)
+        .values(note="", note_html="")
     )
     return ended
 
@@ -203,7 +239,7 @@ async def sweep(ctx: AppContext) -> None:
     messages of conversations ended more than ``support_keep_days`` ago."""
     now = utcnow()
     async with ctx.db.transaction() as s:
-        await s.exec(
+        expired = await s.exec(
             update(SupportRequest)
             .where(
                 col(SupportRequest.status) == "open",
@@ -211,6 +247,8 @@ async def sweep(ctx: AppContext) -> None:
             )
             .values(status="expired", ended_at=now)
         )
+    if expired.rowcount:  # type: ignore[attr-defined]
+        await request_changed(ctx.broker, None)  # they leave the supporters' queues
     await _take_out_leavers(ctx)
     cutoff = now - timedelta(days=ctx.settings.support_keep_days)
     async with ctx.db.transaction() as s:

@@ -52,6 +52,9 @@ class SupportRequest(SQLModel, table=True):
     helped: bool | None = None
     feedback: str | None = Field(default=None, sa_type=sa.Text)
     feedback_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # The supporter dismissed the "take a break" note after this conversation (care.py):
+    # only they ever see the note, and nothing counts these.
+    supporter_rested: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 class SupporterAvailability(SQLModel, table=True):
@@ -87,3 +90,44 @@ class PrivateRoomAccess(SQLModel, table=True):
     case_id: int = Field(foreign_key="moderation_case.id", ondelete="CASCADE")
     granted_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     expires_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class SupporterLimits(SQLModel, table=True):
+    """What a peer supporter takes on (limits.py): how many conversations at once, and the
+    weekly hours when requests reach them, on their own clock. No row: the defaults."""
+
+    __tablename__ = "supporter_limits"
+
+    member_id: int = Field(foreign_key="member.id", primary_key=True, ondelete="CASCADE")
+    max_conversations: int = 2
+    # "0=18-22;5=9-12": weekday (0 = Monday) = from hour - to hour; "" means any time.
+    hours: str = Field(default="", max_length=200)
+    timezone: str = Field(default="UTC", max_length=64)  # IANA name the hours are in
+    changed_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+DEBRIEF_STATUSES = ("open", "taken", "done")
+
+
+class SupportDebrief(SQLModel, table=True):
+    """A supporter asks to talk a crisis-flagged conversation through with a moderator
+    (care.py). It names the conversation's request and community, and carries the
+    supporter's own note (vetted) — never anything from the conversation."""
+
+    __tablename__ = "support_debrief"
+    __table_args__ = (
+        sa.UniqueConstraint("request_id", name="uq_support_debrief_request"),
+        sa.Index("ix_support_debrief_queue", "community_id", "status", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="support_request.id", ondelete="CASCADE")
+    supporter_id: int = Field(foreign_key="member.id", ondelete="CASCADE")
+    community_id: int = Field(foreign_key="community.id", ondelete="CASCADE")
+    note: str = Field(default="", sa_type=sa.Text)
+    note_html: str = Field(default="", sa_type=sa.Text)
+    status: str = Field(default="open", max_length=8)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    taken_by_id: int | None = Field(default=None, foreign_key="member.id", ondelete="SET NULL")
+    taken_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    done_at: datetime | None = Field(default=None, sa_type=UtcDateTime)

@@ -20,7 +20,7 @@ from starlette.routing import Route
 from chat import rooms, sending
 from chat.badges import badge_in
 from chat.runtime import chat_runtime, region_of
-from chat.support import access, asking, conversation, requests, supporters
+from chat.support import access, asking, care, conversation, limits, requests, supporters
 from chat.support.feedback import feedback_for, give_feedback, may_read_feedback
 from communities import roles
 from communities.roles import Action
@@ -108,6 +108,7 @@ async def waiting_page(request: Request) -> Response:
         "timed_out": found.late,
         "sessions": found.sessions,
         "resources": found.resources,
+        "free_supporters": found.free,
         "wait_minutes": ctx.settings.support_wait_minutes,
         "note_max": asking.NOTE_MAX,
     }
@@ -132,9 +133,16 @@ async def queue_page(request: Request, *, error: Refusal | None = None) -> Respo
     member = require_member(request)
     ctx = get_context(request)
     queue = await supporters.queue(ctx.db, member)
+    async with ctx.db.read() as s:
+        rest = await care.break_note(s, member.id)  # type: ignore[arg-type]
+        mine = await limits.limits_of(s, member.id)  # type: ignore[arg-type]
     data = {
         "queue": queue,
+        "break_note": rest,
+        "limits": mine,
+        "days": limits.DAYS,
         "moderates": await may_read_feedback(ctx.db, member),
+        "debriefs_waiting": await care.open_debriefs(ctx.db, member),
         "error": error,
         "communities": await rooms.community_choices(ctx.db),
         "now": utcnow(),
@@ -193,10 +201,19 @@ async def _show_conversation(
     error: Refusal | None = None,
     notice: dict[str, Any] | None = None,
     status: int = 200,
+    debrief_draft: str = "",
+    debrief_error: Refusal | None = None,
 ) -> Response:
     member, talk = await _conversation(request)
     ctx = get_context(request)
     page = await conversation.conversation_page(ctx, talk, member)
+    rest = debrief = None
+    may_debrief = False
+    if talk.role == "supporter" and talk.request.status == "ended":  # looking after them
+        async with ctx.db.read() as s:
+            rest = await care.break_note(s, member.id, talk.request)  # type: ignore[arg-type]
+            debrief = await care.debrief_state(s, talk.request.id)  # type: ignore[arg-type]
+            may_debrief = await care.may_ask_debrief(s, talk.request, member)
     data = {
         "room": talk.room,
         "req": talk.request,
@@ -217,6 +234,12 @@ async def _show_conversation(
         "thanks": request.query_params.get("thanks") == "1",
         "keep_days": ctx.settings.support_keep_days,
         "delete_on": page.delete_on,
+        "break_note": rest,
+        "debrief": debrief,
+        "may_debrief": may_debrief,
+        "debrief_draft": debrief_draft,
+        "debrief_error": debrief_error,
+        "debrief_max": care.DEBRIEF_NOTE_MAX,
     }
     return _render(request, "chat/support/conversation.html", data, status)
 
@@ -317,8 +340,10 @@ async def open_page(request: Request) -> Response:
 
 async def feedback_page(request: Request) -> Response:
     member = require_member(request)
-    items = await feedback_for(get_context(request).db, member)
-    return _render(request, "chat/support/feedback.html", {"items": items})
+    ctx = get_context(request)
+    items = await feedback_for(ctx.db, member)
+    data = {"items": items, "debriefs_waiting": await care.open_debriefs(ctx.db, member)}
+    return _render(request, "chat/support/feedback.html", data)
 
 
 routes = [

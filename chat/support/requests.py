@@ -7,6 +7,7 @@ id, by the member who asked, by its conversation's room). A request is ``open`` 
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from sqlmodel import col, select
@@ -15,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from chat.models import Room
 from chat.support.models import SupportRequest
 from communities import service as communities
+from core.broker import Broker, BrokerUnavailable
 from core.db import Database, utcnow
 from core.settings import Settings
 from identity.models import DELETED_NAME, Member
@@ -77,3 +79,28 @@ async def request_for_room(s: AsyncSession, room_id: int) -> SupportRequest | No
 
 def is_participant(request: SupportRequest, member: Member | None) -> bool:
     return member is not None and member.id in (request.member_id, request.supporter_id)
+
+
+# --------------------------------------------------------------------------- telling watchers
+
+log = logging.getLogger("kindred.support")
+QUEUE_CHANNEL = "kindred:support:queue"
+
+
+def request_channel(request_id: int) -> str:
+    return f"kindred:support:request:{request_id}"
+
+
+async def request_changed(broker: Broker, request_id: int | None) -> None:
+    """Tell whoever watches (the asker's waiting page, the supporters' queues: their streams
+    in chat/support/live.py) that a request changed; None: some left the queue. Call it
+    after the change is committed. It never fails the caller: a nudge lost to a broker
+    outage costs a page at most live.RECHECK seconds."""
+    channels = (
+        [QUEUE_CHANNEL] if request_id is None else [request_channel(request_id), QUEUE_CHANNEL]
+    )
+    for channel in channels:
+        try:
+            await broker.publish(channel, {"kind": "support_request", "id": request_id})
+        except BrokerUnavailable:  # this worker's streams heard it; others re-read soon
+            log.warning("support: a change was not broadcast (the broker is away)")

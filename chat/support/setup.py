@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chat.gates import register_gate
-from chat.support import api, lifecycle, pages
+from chat.support import api, care_pages, lifecycle, live, pages
 from chat.support.gate import PrivateConversationGate
 from chat.sweeper import Sweeper
 from core.context import AppContext
@@ -42,7 +42,8 @@ def install(ctx: AppContext) -> SupportRequests:
     # Private rooms must never fall open: chat refuses a room kind with no gate registered.
     register_gate(ctx, "private", PrivateConversationGate())
     sweeper = Sweeper("support", SWEEP_EVERY, lambda: lifecycle.sweep(ctx))
-    support = SupportRequests([*pages.routes, *api.routes], sweeper)
+    routes = [*pages.routes, *care_pages.routes, *api.routes, *live.routes]
+    support = SupportRequests(routes, sweeper)
     # Export and erasure include support requests; registered here so the composition
     # root needs no support-specific lines.
     hooks = ctx.extensions.get("member_content")

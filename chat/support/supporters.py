@@ -1,5 +1,6 @@
-"""The supporters' side of 1:1 support: whether requests reach them (available, and for
-which topics), the queue they see, and taking a request from it. Only peer supporters
+"""The supporters' side of 1:1 support: whether requests reach them (available, for which
+topics, and within their own limits and hours: limits.py), the queue they see, and taking a
+request from it. Only peer supporters
 (communities/roles.py) see the queue; a request shows its topic, note and waiting time, and
 the asker's pseudonym reaches only the supporter who accepts. Neither side of a block is
 matched with the other, and nobody is offered a request from a deleted account. Exactly one
@@ -18,7 +19,9 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from chat.models import Room
+from chat.support.limits import Pause, pause_of, refusal_for
 from chat.support.models import SupporterAvailability, SupporterTopic, SupportRequest
+from chat.support.requests import request_changed
 from communities import roles
 from communities import service as communities
 from communities.roles import Action
@@ -45,6 +48,9 @@ class Queue:
     available: bool
     items: list[QueueItem]
     topics: set[int]
+    # Available, but their own limits offer nothing new now (at their limit, or outside
+    # their hours): the page says why and how to change it (chat/support/limits.py).
+    pause: Pause | None = None
 
 
 # --------------------------------------------------------------------------- supporters
@@ -115,6 +121,8 @@ async def queue(db: Database, supporter: Member) -> Queue:
         chosen = await topics_of(s, supporter.id)  # type: ignore[arg-type]
         if not available:
             return Queue(False, [], chosen)
+        if pause := await pause_of(s, supporter.id):  # type: ignore[arg-type]
+            return Queue(True, [], chosen, pause)
         hidden = await _blocked_either_way(s, supporter.id)  # type: ignore[arg-type]
         query = (
             select(SupportRequest)
@@ -157,6 +165,8 @@ async def accept(ctx: AppContext, supporter: Member, request_id: int) -> Room:
                 "Switch on “Available” first, so requests reach you.",
                 status=409,
             )
+        if pause := await pause_of(s, supporter.id):  # type: ignore[arg-type]
+            raise refusal_for(pause)  # their own limits come first: never talked past them
         request = await s.get(SupportRequest, request_id)
         if request is None:
             raise _no_such_request()
@@ -207,6 +217,7 @@ async def accept(ctx: AppContext, supporter: Member, request_id: int) -> Room:
             request_id,
             request.community_id,
         )
+    await request_changed(ctx.broker, request_id)  # the asker moves on; queues drop it
     return room
 
 

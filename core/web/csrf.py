@@ -35,7 +35,9 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FORM_TYPE = "application/x-www-form-urlencoded"
 NEW_PRESESSION = "kindred.new_presession"
 TOKEN_USED = "kindred.csrf_token_used"
-ISSUED = "kindred.csrf_issued"  # the masked tokens this response holds, for its ETag
+# What this response holds that is new every time (masked tokens, forms' submission ids),
+# each with what stands for it when the page's ETag is taken.
+ISSUED = "kindred.csrf_issued"
 TOKEN_BYTES = 32  # a SHA-256 HMAC
 
 log = logging.getLogger("kindred.origin")

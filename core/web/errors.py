@@ -18,30 +18,43 @@ from starlette.responses import JSONResponse, Response
 
 from core.db import UnstorableText
 from core.errors import Refusal
+from core.i18n import N_, gettext
 from core.web.params import BadParameter
 
 log = logging.getLogger("kindred.errors")
 
+# Marked here, translated where shown: the title by the error page (templates/errors/
+# error.html translates it), the explanation by `_status_words`, so a refusal's message (which
+# may hold a member's words) is never passed through the template's _() and stays escaped.
 PAGE_TEXT: dict[int, tuple[str, str]] = {
-    400: ("That request didn't make sense", "Go back, check what you entered and try again."),
-    401: ("Please sign in again", "Sign in to continue."),
+    400: (
+        N_("That request didn't make sense"),
+        N_("Go back, check what you entered and try again."),
+    ),
+    401: (N_("Please sign in again"), N_("Sign in to continue.")),
     403: (
-        "You can't do that here",
-        "If you think you should be able to, sign in and try again, or ask a moderator.",
+        N_("You can't do that here"),
+        N_("If you think you should be able to, sign in and try again, or ask a moderator."),
     ),
     404: (
-        "We couldn't find that page",
-        "It may have been moved or removed. Try the communities list or the search.",
+        N_("We couldn't find that page"),
+        N_("It may have been moved or removed. Try the communities list or the search."),
     ),
-    405: ("That page doesn't accept this", "Go back and use the page's own buttons and forms."),
-    409: ("That can't be done any more", "Things changed while you were on the page."),
-    413: ("That was too large to send", "Shorten it and try again."),
-    429: ("Please slow down", "You've done that a lot in a short time. Wait a little and retry."),
+    405: (
+        N_("That page doesn't accept this"),
+        N_("Go back and use the page's own buttons and forms."),
+    ),
+    409: (N_("That can't be done any more"), N_("Things changed while you were on the page.")),
+    413: (N_("That was too large to send"), N_("Shorten it and try again.")),
+    429: (
+        N_("Please slow down"),
+        N_("You've done that a lot in a short time. Wait a little and retry."),
+    ),
     500: (
-        "Something went wrong on our side",
-        "Nothing you did caused this. Please try again in a moment.",
+        N_("Something went wrong on our side"),
+        N_("Nothing you did caused this. Please try again in a moment."),
     ),
-    503: ("Kindred is briefly unavailable", "Please try again in a minute."),
+    503: (N_("Kindred is briefly unavailable"), N_("Please try again in a minute.")),
 }
 
 STATUS_CODES = {
@@ -157,9 +170,9 @@ def error_response(
 
 def _status_words(status: int, json: bool) -> str:
     if json:  # no page title around it: the title and the hint in one
-        title, hint = PAGE_TEXT.get(status, ("Error", ""))
-        return f"{title}. {hint}".strip()
-    return PAGE_TEXT.get(status, PAGE_TEXT[400] if status < 500 else PAGE_TEXT[500])[1]
+        title, hint = PAGE_TEXT.get(status, (N_("Error"), ""))
+        return f"{gettext(title)}. {gettext(hint) if hint else ''}".strip()
+    return gettext(PAGE_TEXT.get(status, PAGE_TEXT[400] if status < 500 else PAGE_TEXT[500])[1])
 
 
 async def http_exception(request: Request, exc: Exception) -> Response:
@@ -181,7 +194,9 @@ async def bad_parameter(request: Request, exc: Exception) -> Response:
 
 async def unstorable_text(request: Request, exc: Exception) -> Response:
     # A NUL character, from any field (core/db.py): the member can remove it and resend.
-    message = "That contains a character we can't store (a NUL, \\0). Remove it and try again."
+    message = gettext(
+        "That contains a character we can't store (a NUL, \\0). Remove it and try again."
+    )
     return error_response(request, 422, "invalid_text", message)
 
 

@@ -23,6 +23,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.db import DatabaseUnavailable, refuses_writes
+from core.i18n import N_, gettext
 from core.web.errors import draft_of, error_response, wants_json
 
 log = logging.getLogger("kindred.errors")
@@ -89,7 +90,16 @@ def _is_outage_itself(exc: BaseException) -> bool:
     return False
 
 
-NOT_SAVED = "We couldn't save this just now, so it wasn't posted."
+# What a member is told when the database refuses a write: with their text given back below
+# it, or not.
+_NOT_SAVED_KEPT = N_(
+    "We couldn't save this just now, so it wasn't posted. Your text is below: copy it and "
+    "try again in a few minutes."
+)
+_NOT_SAVED_KEEP = N_(
+    "We couldn't save this just now, so it wasn't posted. Please keep your text and try "
+    "again in a few minutes."
+)
 
 
 def unavailable(conn: HTTPConnection, exc: BaseException, draft: str = "") -> Response:
@@ -101,11 +111,7 @@ def unavailable(conn: HTTPConnection, exc: BaseException, draft: str = "") -> Re
             conn.url.path,
             type(exc).__name__,
         )
-        message = NOT_SAVED + (
-            " Your text is below: copy it and try again in a few minutes."
-            if draft
-            else " Please keep your text and try again in a few minutes."
-        )
+        message = gettext(_NOT_SAVED_KEPT if draft else _NOT_SAVED_KEEP)
         return error_response(conn, 503, message=message, draft=draft)
     log.warning(
         "database unavailable on %s %s: %s",
@@ -114,7 +120,7 @@ def unavailable(conn: HTTPConnection, exc: BaseException, draft: str = "") -> Re
         type(exc).__name__,
     )
     message = (
-        "Kindred is briefly unavailable, so this wasn't sent. Your text is below."
+        gettext("Kindred is briefly unavailable, so this wasn't sent. Your text is below.")
         if draft
         else None
     )

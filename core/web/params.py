@@ -26,6 +26,8 @@ from starlette.convertors import (
 )
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
+from core.i18n import gettext
+
 # PostgreSQL's `integer`, the type of every id and count column (SQLite's is wider).
 MAX_ID = 2**31 - 1
 MAX_INT = MAX_ID  # the largest whole number a request may carry for anything stored
@@ -104,11 +106,19 @@ def parse_int(text: str, name: str, *, low: int = 0, high: int = MAX_INT) -> int
     # str.isdigit() says yes to "²" and "١", and int() to "1_000" and " 1": neither is ours.
     # A thousand digits would also cost int() real time before failing.
     if not digits.isascii() or not digits.isdigit() or len(digits.lstrip("0")) > len(str(high)):
-        raise BadParameter(name, f"'{name}' must be a whole number from {low} to {high}.")
+        raise BadParameter(name, _out_of_range(name, low, high))
     number = int(value)
     if not low <= number <= high:
-        raise BadParameter(name, f"'{name}' must be a whole number from {low} to {high}.")
+        raise BadParameter(name, _out_of_range(name, low, high))
     return number
+
+
+def _out_of_range(name: str, low: int, high: int) -> str:
+    return gettext("'%(name)s' must be a whole number from %(low)d to %(high)d.") % {
+        "name": name,
+        "low": low,
+        "high": high,
+    }
 
 
 def optional_int(
@@ -135,9 +145,9 @@ def loose_int(text: str | None, default: D = None, *, high: int = MAX_INT) -> in
 def json_int(value: Any, name: str, *, low: int = -MAX_INT, high: int = MAX_INT) -> int:
     """A whole number from a JSON body or a chat frame: an int (not a bool), in bounds."""
     if not isinstance(value, int) or isinstance(value, bool):
-        raise BadParameter(name, f"'{name}' must be a whole number.")
+        raise BadParameter(name, gettext("'%(name)s' must be a whole number.") % {"name": name})
     if not low <= value <= high:
-        raise BadParameter(name, f"'{name}' must be a whole number from {low} to {high}.")
+        raise BadParameter(name, _out_of_range(name, low, high))
     return value
 
 
@@ -150,10 +160,12 @@ def parse_day(text: str, name: str, *, earliest: date, latest: date) -> date:
         day = date.fromisoformat(text.strip())
     except ValueError:
         raise BadParameter(
-            name, "Give the date as year-month-day, for example 2027-03-28."
+            name, gettext("Give the date as year-month-day, for example 2027-03-28.")
         ) from None
     if not earliest <= day <= latest:
         raise BadParameter(
-            name, f"Choose a date from {earliest.isoformat()} to {latest.isoformat()}."
+            name,
+            gettext("Choose a date from %(earliest)s to %(latest)s.")
+            % {"earliest": earliest.isoformat(), "latest": latest.isoformat()},
         )
     return day

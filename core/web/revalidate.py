@@ -1,10 +1,11 @@
 """Pages carry an ETag, so a revisit over a slow link costs a 304 and no body.
 
 A page's bytes change on every response only where a masked CSRF token sits in them
-(core/web/csrf.py masks it afresh each time, against BREACH). The tag is therefore taken
-over the page with each masked token put back to the token it hides: the same page for
-the same visitor gets the same tag, and a page held in the browser's cache still posts,
-since any masking of the visitor's token is accepted.
+(core/web/csrf.py masks it afresh each time, against BREACH) or a form's submission id
+(core/web/forms.py). The tag is therefore taken over the page with each masked token put
+back to the token it hides, and each submission id to one stand-in: the same page for the
+same visitor gets the same tag, and a page held in the browser's cache still posts, since
+any masking of the visitor's token is accepted.
 
 Static files are tagged by core/web/static.py itself; a streamed body
 (a CSV export, say) passes through untouched.

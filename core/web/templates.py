@@ -11,8 +11,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
+from core import i18n
 from core.web.clock import member_zone, time_for_page
 from core.web.csrf import csrf_token
+from core.web.forms import submission_id
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES_DIR = ROOT / "templates"
@@ -44,6 +46,8 @@ def member_context(request: Request) -> dict[str, object]:
 
 def make_templates(extra_globals: dict[str, object] | None = None) -> Jinja2Templates:
     env = Environment(
+        # {% trans %} and _() in templates: this request's language (core/i18n.py)
+        extensions=["jinja2.ext.i18n"],
         loader=FileSystemLoader(TEMPLATES_DIR),
         autoescape=select_autoescape(["html", "xml", "svg"], default_for_string=True),
         undefined=StrictUndefined,
@@ -51,8 +55,19 @@ def make_templates(extra_globals: dict[str, object] | None = None) -> Jinja2Temp
         lstrip_blocks=True,
         auto_reload=False,
     )
+    env.policies["ext.i18n.trimmed"] = True  # as babel.cfg extracts them
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True
+    )
+    # {{ label | t }}: a text held in a variable (a label marked N_() in Python), translated
+    # and then escaped like any value. `_()` is for the template's own literal texts: it
+    # marks its result safe, which must never happen to anything a member wrote.
+    env.filters["t"] = lambda text: i18n.gettext(text) if text else text
     env.globals.update(
+        language=i18n.current,
+        script_texts=i18n.page_script_catalog,
         csrf_token=csrf_token,
+        submission_id=submission_id,
         static=static_url,
         # Every moment on every page, on the member's clock (templates/macros/time.html).
         shown_time=time_for_page,

@@ -8,6 +8,8 @@ import json
 from functools import cache
 from pathlib import Path
 
+from core.i18n import N_, gettext
+
 _RESOURCES_PATH = Path(__file__).parent.parent / "data" / "crisis_resources.json"
 _ENTRY_KEYS = frozenset({"name", "phone", "text", "url", "region"})
 # Region names people use that aren't ISO 3166 codes.
@@ -43,5 +45,16 @@ def crisis_resources(region: str | None) -> list[dict[str, str]]:
     code = _REGION_ALIASES.get(code, code)
     if code in (_EVERYONE, _UNKNOWN_REGION) or code not in resources:
         code = _UNKNOWN_REGION
-    chosen = (*resources.get(code, ()), *resources[_EVERYONE])
-    return [dict(entry) for entry in chosen]
+    local = [dict(entry) for entry in resources.get(code, ())]
+    # The lines for everyone are in Kindred's words: shown in the page's language. A
+    # country's own lines keep their own names (a service's name is what its callers know).
+    everyone = [{**entry, "name": gettext(entry["name"])} for entry in resources[_EVERYONE]]
+    return [*local, *everyone]
+
+
+# The entries for everyone (region "*" in the data), marked so `make messages` extracts them;
+# a test keeps this list and the data in step.
+FOR_EVERYONE = (
+    N_("If you're in immediate danger, call your local emergency number"),
+    N_("Find a helpline near you"),
+)

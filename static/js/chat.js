@@ -425,6 +425,11 @@
       link.href = "/help";
       more.appendChild(link);
       crisis.appendChild(more);
+      var hope = el("p", "hope-link"); // the same quiet link as the page's panel
+      var stories = el("a", "", "Stories from members who came through");
+      stories.href = "/hope";
+      hope.appendChild(stories);
+      crisis.appendChild(hope);
       crisis.hidden = false;
       crisis.focus();
     },

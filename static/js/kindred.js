@@ -1,13 +1,37 @@
 // Small conveniences on top of pages that already work without JavaScript.
 "use strict";
 
+// What the scripts say, in the page's language. The page carries the translations its scripts
+// need (<script id="kindred-texts">, from core/i18n.py's script_catalog); English needs none.
+// gettext("Sent: %(what)s.", {what}) translates first, then fills the placeholders, as the
+// server's gettext does. Other scripts use window.kindredI18n.
+window.kindredI18n = (() => {
+  let texts = {};
+  try { texts = JSON.parse(document.getElementById("kindred-texts")?.textContent || "{}"); } catch {}
+  const rtl = texts.__rtl__ === "1"; // the ar-XB pseudo-locale: English, right to left
+  const fill = (text, values = {}) =>
+    text.replace(/%\((\w+)\)s/g, (whole, name) => (name in values ? String(values[name]) : whole));
+  const shown = (text) => (rtl ? `\u202e${text}\u202c` : text);
+  const gettext = (message, values) =>
+    fill(shown(typeof texts[message] === "string" ? texts[message] : message), values);
+  const ngettext = (singular, plural, n, values) => {
+    const forms = Array.isArray(texts[singular]) ? texts[singular] : [singular, plural];
+    return fill(shown(n === 1 ? forms[0] : forms[forms.length - 1]), { num: n, ...values });
+  };
+  return { gettext, ngettext };
+})();
+const gettext = window.kindredI18n.gettext;
+
 // Times in core/clock.py's words, on the member's chosen clock (<html data-zone>) or the
 // browser's; chat.js writes live ones with kindredClock.words(date).
 window.kindredClock = (() => {
   let zone = document.documentElement.dataset.zone, format = null;
   try {
     zone = zone || Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
-    format = new Intl.DateTimeFormat("en-US", {
+    // Day and month names in the page's language, as the server writes them (core/clock.py);
+    // the right-to-left pseudo-locale is English.
+    const lang = document.documentElement.lang || "en";
+    format = new Intl.DateTimeFormat(lang.startsWith("en") || lang === "ar-XB" ? "en-US" : lang, {
       timeZone: zone, weekday: "short", day: "numeric", month: "short", year: "numeric",
       hour: "2-digit", minute: "2-digit", hourCycle: "h23",
     });
@@ -62,7 +86,7 @@ document.addEventListener("click", (event) => {
       if (!response.ok) return;
       const result = await response.json();
       const heading = document.createElement("h2");
-      heading.textContent = "Preview";
+      heading.textContent = gettext("Preview");
       const body = document.createElement("div");
       body.className = "post-body";
       body.innerHTML = result.html; // sanitised by the server's pipeline
@@ -121,7 +145,7 @@ document.addEventListener("click", (event) => {
     const head = document.querySelector(".page-head .meta");
     const freshHead = page.querySelector(".page-head .meta");
     if (head && freshHead) head.replaceWith(document.importNode(freshHead, true));
-    const isBadge = (el) => el.textContent === "This helped";
+    const isBadge = (el) => el.classList.contains("badge-helped"); // in any language
     for (const post of document.querySelectorAll("li.post")) {
       const fresh = page.getElementById(post.id);
       if (!fresh) continue;
@@ -130,9 +154,9 @@ document.addEventListener("click", (event) => {
       const badge = [...fresh.querySelectorAll(".post-meta .badge-ok")].find(isBadge);
       if (badge) post.querySelector(".post-meta")?.append(" ", document.importNode(badge, true));
     }
-    button.textContent = "Marked as what helped";
+    button.textContent = gettext("Marked as what helped");
     button.setAttribute("aria-disabled", "true");
-    say("Marked as the reply that helped. Its author will be told.");
+    say(gettext("Marked as the reply that helped. Its author will be told."));
     return true;
   };
 
@@ -152,7 +176,7 @@ document.addEventListener("click", (event) => {
       });
     } catch {
       delete form.dataset.sending;
-      say("That didn't go through: the connection dropped. Please press it again.");
+      say(gettext("That didn't go through: the connection dropped. Please press it again."));
       return;
     }
     delete form.dataset.sending;
@@ -181,7 +205,7 @@ document.addEventListener("click", (event) => {
   const note = document.createElement("p");
   note.className = "notice notice-important offline-note";
   note.setAttribute("role", "status");
-  note.textContent = "You're offline. This is the copy saved on this device; replies and new posts need the connection.";
+  note.textContent = gettext("You're offline. This is the copy saved on this device; replies and new threads you write wait here and go when you're back online.");
   const show = () => {
     if (navigator.onLine || document.getElementById("kept")) note.remove(); // not on the offline page
     else document.querySelector("main")?.prepend(note);
@@ -190,12 +214,14 @@ document.addEventListener("click", (event) => {
   addEventListener("offline", show);
   show();
   // A form sent with no connection would leave the page for the browser's error page, and
-  // the text with it: keep the member here, with their words, and say why. (Chat queues its
-  // own messages and has already handled the event by now.)
+  // the text with it. A reply or new thread (forms marked data-outbox) waits in the outbox
+  // below instead; any other form keeps the member here, with their words, and says why.
+  // (Chat queues its own messages and has already handled the event by now.)
   document.addEventListener("submit", (event) => {
     const form = event.target;
     if (navigator.onLine || event.defaultPrevented || form.method.toLowerCase() !== "post") return;
     event.preventDefault();
+    if (event.submitter?.value !== "preview" && window.kindredOutbox?.add(form, event.submitter)) return;
     let told = form.querySelector(".offline-form-note");
     if (!told) {
       told = document.createElement("p");
@@ -203,6 +229,19 @@ document.addEventListener("click", (event) => {
       told.setAttribute("role", "alert");
       form.prepend(told);
     }
-    told.textContent = "You're offline, so this wasn't sent. Your words are still here: press it again when the connection is back.";
+    told.textContent = gettext("You're offline, so this wasn't sent. Your words are still here: press it again when the connection is back.");
   });
+}
+
+// The outbox (static/js/outbox.js) is loaded only where it has work: a page with a reply or
+// new-thread form, or any page while something waits in it (so it can be seen and sent).
+{
+  let waiting = false;
+  try { waiting = (localStorage.getItem("kindred-outbox") || "[]") !== "[]"; } catch {}
+  const src = document.documentElement.dataset.outbox;
+  if (src && (waiting || document.querySelector("form[data-outbox]"))) {
+    const script = document.createElement("script");
+    script.src = src;
+    document.head.append(script);
+  }
 }

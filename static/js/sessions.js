@@ -92,6 +92,8 @@
       slow.querySelector("span").textContent = slowLabel(state.slow_mode_seconds);
     }
     show("session-locked", state.locked);
+    text("session-handover", state.handover || ""); // a co-facilitator took over
+    show("session-handover", !!state.handover);
     if (over()) show("session-calendar", false);
     tell("kindred:session-state", state);
     if (over()) ending();

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from identity.country import COUNTRIES, COUNTRY_COOKIE
-from moderation.crisis.resources import crisis_resources
+from moderation.crisis.resources import FOR_EVERYONE, crisis_resources
 from tests.conftest import make_client
 from tests.crisis.conftest import start_thread
 from tests.helpers import api_post, form_token, join, submit
@@ -27,6 +27,22 @@ def test_every_offered_country_has_its_own_helplines() -> None:
     for code in COUNTRIES:
         assert names(crisis_resources(code)) != international, code
         assert any(r.get("phone") or r.get("text") for r in crisis_resources(code)[:-2]), code
+
+
+def test_the_lines_for_everyone_are_marked_for_translation() -> None:
+    everyone = {
+        entry["name"]
+        for entry in json.loads(RESOURCES.read_text())["resources"]
+        if entry["region"] == "*"
+    }
+    assert everyone == set(FOR_EVERYONE)
+
+
+async def test_spanish_readers_in_mexico_get_mexicos_lines_in_spanish(app) -> None:
+    async with make_client(app, headers={"accept-language": "es-MX,es;q=0.9"}) as visitor:
+        page = (await visitor.get("/help")).text
+    assert "Línea de la Vida" in page and "800 911 2000" in page
+    assert "Busca una línea de ayuda cerca de ti" in page
 
 
 async def test_visitor_help_page_uses_browser_language_then_their_choice(app) -> None:

@@ -23,6 +23,7 @@ from tests.e2e.conftest import (
 from tests.helpers import PASSPHRASE
 
 VISITOR_PAGES = ["/", "/login", "/signup", "/recover", "/support", "/help", "/chat", "/sessions"]
+VISITOR_PAGES += ["/hope"]
 MEMBER_PAGES = [
     "/",
     "/search",
@@ -30,12 +31,16 @@ MEMBER_PAGES = [
     "/notifications",
     "/account",
     "/settings/content-warnings",
+    "/settings/been-there",
+    "/account/thanks",
+    "/hope",
     "/chat",
     "/sessions",
     "/support",
     "/help",
 ]
 ADMIN_PAGES = ["/moderation", "/moderation/dashboard", "/moderation/audit"]
+ADMIN_PAGES += ["/support/limits", "/moderation/support/debriefs"]  # admins take support too
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +105,11 @@ def test_every_page_has_no_serious_accessibility_violation(
         f"{community}/new",
         f"{community}/sessions",
         f"{community}/moderation-log",
+        f"{community}/resources",
+        f"{community}/resources/suggest",
+        f"{community}/hope",
         thread,
+        _first_link(page, thread, r"/p/\d+/thank"),
         room,
         session,
     ]
@@ -108,8 +117,14 @@ def test_every_page_has_no_serious_accessibility_violation(
         *ADMIN_PAGES,
         f"/moderation/communities/{slug}",
         f"/moderation/members/{demo_member}",
+        f"{community}/resources/review",
+        f"{community}/resources/new",
+        _first_link(
+            page, f"{community}/resources?country=all", r"/c/[a-z0-9-]+/resources/\d+/edit"
+        ),
     ]
     found = _walk(page, member_pages + admin_pages, f"admin ({scheme})")
     visitor = new_context(color_scheme=scheme).new_page()
-    found += _walk(visitor, [*VISITOR_PAGES, community, thread], f"visitor ({scheme})")
+    visitor_pages = [*VISITOR_PAGES, community, f"{community}/resources", thread]
+    found += _walk(visitor, visitor_pages, f"visitor ({scheme})")
     assert not found, "\n".join(found)

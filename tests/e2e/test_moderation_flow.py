@@ -152,7 +152,7 @@ def test_a_community_tunes_its_crisis_filter(server, new_context) -> None:
     admin.goto("/moderation/communities/recovery")
     admin.get_by_label("Word or phrase").fill("orange day")
     admin.get_by_label("Action").select_option("crisis")
-    admin.get_by_role("button", name="Add").click()
+    admin.get_by_role("button", name="Add", exact=True).click()
     expect(admin.get_by_role("code").filter(has_text="orange day")).to_be_visible()
     admin.get_by_label("How readily wording is read as a crisis").select_option("more")
     admin.get_by_role("button", name="Save").click()

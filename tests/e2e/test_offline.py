@@ -1,8 +1,9 @@
 """Reading offline, in a real browser: a member reads a thread and the session schedule, the
 link drops (Playwright's set_offline), and both are still there, marked as the saved copy; a
-page never read gives the offline page, which lists what can be read; the link comes back and
-everything is live again. Signing out deletes what was kept. Without JavaScript nothing is
-registered and every page works as before."""
+page never read gives the offline page, which lists what can be read; a reply written offline
+waits in the outbox (and one taken back returns to its form), and goes once when the link
+comes back, though two tabs send it. Signing out deletes what was kept. Without JavaScript
+nothing is registered and every page works as before."""
 
 from __future__ import annotations
 
@@ -77,19 +78,40 @@ def test_what_was_read_stays_readable_offline(server: Server, new_context) -> No
         kept.filter(has_text=re.compile(re.escape(title[:20]))).first.click()
         expect(page.locator("h1").first).to_have_text(title)
 
-        # Replying with no connection: the page stays, with the words, and says why.
+        # Replying with no connection: the reply waits in the outbox, on view, with a way
+        # to take it back; a second one taken back returns to the form, not lost.
         reply = "Still here. Thinking of you all tonight."
         page.get_by_label("Your reply").fill(reply)
         page.get_by_role("button", name="Post reply").click()
-        expect(page.get_by_role("alert")).to_contain_text("You're offline, so this wasn't sent")
-        expect(page.get_by_label("Your reply")).to_have_value(reply)
+        outbox = page.locator("section.outbox")
+        expect(outbox.get_by_role("heading", name="Waiting to send")).to_be_visible()
+        expect(outbox).to_contain_text(reply)
+        expect(page.get_by_label("Your reply")).to_have_value("")
+        second = "On second thoughts, one more thing."
+        page.get_by_label("Your reply").fill(second)
+        page.get_by_role("button", name="Post reply").click()
+        expect(outbox.locator("li")).to_have_count(2)
+        assert_accessible(page, "the outbox")
+        screenshot(page, "offline-outbox-phone")
+        outbox.locator("li", has_text=second).get_by_role("button", name="Don't send").click()
+        expect(outbox.locator("li")).to_have_count(1)
+        expect(page.get_by_label("Your reply")).to_have_value(second)
+        page.get_by_label("Your reply").fill("")
+        # A second tab holds the same outbox: both flush when the link is back.
+        other = context.new_page()
+        other.goto(thread)
+        expect(other.locator("section.outbox li")).to_have_count(1)
     finally:
         context.set_offline(False)
+    # Back online: it goes by itself, once, though two tabs sent it.
+    expect(page.get_by_role("status").filter(has_text="Sent: Your reply")).to_be_visible()
+    expect(page.locator("section.outbox")).to_have_count(0)
+    expect(other.locator("section.outbox")).to_have_count(0)
+    other.close()
     page.goto(thread)
     expect(page.get_by_text("You're offline")).to_have_count(0)
-    page.get_by_label("Your reply").fill(reply)
-    page.get_by_role("button", name="Post reply").click()  # back online: it goes
     expect(page.locator(".post", has_text=reply)).to_have_count(1)
+    expect(page.locator(".post", has_text=second)).to_have_count(0)
 
     # Signing out deletes the saved pages (Clear-Site-Data) and the worker with them.
     page.goto("/account")

@@ -103,6 +103,7 @@ LIMITS = ";".join(
         "chat_send",
         "support_request",
         "check_in",
+        "thanks",
     )
 )
 
@@ -121,6 +122,14 @@ ALL = ACTORS
 OUT = ("anon", "banned")
 NOT_REMOVED = tuple(a for a in ACTORS if a != "removed")
 _LATER = datetime.now(UTC) + timedelta(days=3)
+WAITING_RESOURCE = "Owner's waiting suggestion"
+RESOURCE_FORM = {
+    "name": "Matrix Helpline",
+    "kind": "helpline",
+    "url": "https://helpline.example.org/",
+    "help_types": ["emotional"],
+    "region": "ANY",
+}
 SCHEDULE = {
     "community": "grief",
     "title": "Morning circle",
@@ -195,6 +204,8 @@ def routes_table() -> list[Row]:
         row("GET", "/sw.js", everyone()),
         row("GET", "/manifest.webmanifest", everyone()),
         row("POST", "/help/country", everyone("done"), {"country": ""}),
+        row("GET", "/language", everyone()),
+        row("POST", "/language", everyone("303"), {"language": ""}),
         # ------------------------------------------------------------------ identity
         row("GET", "/signup", everyone("200", **dict.fromkeys(SIGNED_IN, "done"))),
         row("POST", "/signup", everyone("422"), {"pseudonym": "", "passphrase": ""}),
@@ -239,6 +250,8 @@ def routes_table() -> list[Row]:
         row("GET", "/api/v1/communities", everyone()),
         row("GET", "/api/v1/communities/grief/threads", everyone(), absent=(HELD_TITLE, ALL)),
         row("GET", "/api/v1/communities/vets/threads", members()),
+        row("GET", "/api/v1/communities/grief/experiences", everyone()),
+        row("GET", "/api/v1/communities/vets/experiences", members()),
         row("GET", "/api/v1/threads/{T}", everyone(), absent=(HELD_REPLY, ALL)),
         row("GET", "/api/v1/threads/{H}", everyone("404")),
         row("GET", "/api/v1/threads/{MT}", members()),
@@ -269,10 +282,45 @@ def routes_table() -> list[Row]:
         row("POST", "/p/{HP}/react", members("404"), {"kind": "me_too"}),
         row("POST", "/p/{R}/helped", members("403")),  # only the asker
         row("POST", "/p/{HP}/helped", members("404")),
+        # A private thank-you for a reply: to anyone's but their own; a suspension stops it.
+        row("GET", "/p/{R}/thank", members()),
+        row("GET", "/p/{HP}/thank", members("404")),
+        row("POST", "/p/{R}/thank", members("allowed", suspended="403 suspended"), {"note": ""}),
+        row("POST", "/p/{HP}/thank", members("404"), {"note": ""}),
+        row("GET", "/account/thanks", members()),  # only ever their own (no id in the path)
+        # Stories of hope: the shelves are read like the community; moderators curate them.
+        row("GET", "/hope", everyone()),
+        row("GET", "/c/grief/hope", everyone()),
+        row("GET", "/c/vets/hope", members()),
+        row("POST", "/t/{T}/shelf", members("403"), {"shelf": "yes"}),
         row("GET", "/notifications", members()),
         row("POST", "/notifications", members("303")),
         row("GET", "/settings/content-warnings", members()),
         row("POST", "/settings/content-warnings", members("303")),
+        # A member's own "been there" record: only ever their own (no id in the path).
+        row("GET", "/settings/been-there", members()),
+        row("POST", "/settings/been-there", members("303"), {"what": "choice"}),
+        # The resource directory: read like its community; members suggest (a suspension
+        # stops it); only the community's moderators manage it (other_mod moderates B).
+        row("GET", "/c/grief/resources", everyone(), absent=(WAITING_RESOURCE, ALL)),
+        row("GET", "/c/vets/resources", members()),
+        row("GET", "/c/grief/resources/suggest", members()),
+        row(
+            "POST",
+            "/c/grief/resources/suggest",
+            members("done", suspended="422 suspended"),
+            RESOURCE_FORM,
+        ),
+        row("GET", "/c/grief/resources/new", staff()),
+        row("POST", "/c/grief/resources/new", staff(), RESOURCE_FORM),
+        row("GET", "/c/grief/resources/review", staff()),
+        row("GET", "/c/grief/resources/{RE}/edit", staff()),
+        row("GET", "/c/grief/resources/{RS}/edit", staff()),
+        row("POST", "/c/grief/resources/{RE}/edit", staff(), RESOURCE_FORM),
+        row("POST", "/c/grief/resources/{RE}/checked", staff()),
+        row("POST", "/c/grief/resources/{RE}/remove", staff(), {"reason": "gone"}),
+        row("POST", "/c/grief/resources/{RS}/decline", staff(), {"reason": "no"}),
+        row("POST", "/c/grief/resources/{RS}/dismiss", members("404")),  # Owner's, not theirs
         row("GET", "/admin/communities/new", staff()),
         row("POST", "/admin/communities/new", staff(), {"slug": "taken-over"}),
         row("POST", "/api/v1/communities/grief/threads", ok_but_suspended, EMPTY_THREAD),
@@ -382,6 +430,12 @@ def routes_table() -> list[Row]:
         row("POST", "/moderation/sanctions/{SA}/anything", members("404")),
         row("GET", "/moderation/communities/grief", staff()),
         row("POST", "/moderation/communities/grief", staff(), {"what": "policy"}),
+        row(
+            "POST",
+            "/moderation/communities/grief",
+            staff(),
+            {"what": "add_experience", "label": "a new diagnosis"},
+        ),
         row("GET", "/moderation/communities/caring", staff(other_mod="200")),
         row("GET", "/moderation/audit", staff()),
         row("GET", "/moderation/audit.csv", staff()),
@@ -452,6 +506,14 @@ def routes_table() -> list[Row]:
         row("POST", "/chat/grief/messages/{seq_grief}/remove", staff()),
         row("POST", "/chat/{conv}/lock", members("404"), {"locked": "yes"}),
         row("POST", "/chat/{conv}/messages/1/remove", members("404")),
+        row("GET", "/chat/grief/messages/{seq_grief}/thank", members()),
+        row(
+            "POST",
+            "/chat/grief/messages/{seq_grief}/thank",
+            members("allowed", suspended="403 suspended"),
+            {"note": ""},
+        ),
+        row("GET", "/chat/{conv}/messages/1/thank", members("404")),
         row("POST", "/chat/caring/slow-mode", staff(other_mod="303"), {"seconds": "0"}),
         row("POST", "/chat/caring/messages/{seq_caring}/remove", staff(other_mod="303")),
         # ------------------------------------------------------------------ group sessions
@@ -508,7 +570,18 @@ def routes_table() -> list[Row]:
         row("POST", "/support/conversations/{conv}/end", members("404")),
         row("POST", "/support/conversations/{conv}/feedback", members("404"), {"helped": "no"}),
         row("GET", "/support/conversations/{conv}/open", members("404")),
+        row("GET", "/support/conversations/{conv}/thank", members("404")),
+        row("POST", "/support/conversations/{conv}/thank", members("404"), {"note": "hi"}),
         row("POST", "/support/conversations/{conv}/open", members("404"), {"case": "1"}),
+        # Care for the carers: a supporter's own limits; a break note (someone else's: a
+        # no-op); a debrief only by the conversation's supporter; debriefs for moderators.
+        row("GET", "/support/limits", staff(outsider="200")),
+        row("POST", "/support/limits", staff(outsider="422"), {"max_conversations": "9"}),
+        row("POST", "/support/breaks/{sr}/dismiss", members("303")),
+        row("POST", "/support/conversations/{conv}/debrief", members("404"), {"note": ""}),
+        row("GET", "/moderation/support/debriefs", staff(other_mod="200")),
+        row("POST", "/moderation/support/debriefs/1/take", members("404")),
+        row("POST", "/moderation/support/debriefs/1/done", members("404")),
         row("POST", "/api/v1/support/availability", staff(outsider="200"), {"available": True}),
         row("GET", "/api/v1/support/requests/{sr}", members("404")),
         row("POST", "/api/v1/support/requests/{sr}/cancel", members("404")),
@@ -517,6 +590,15 @@ def routes_table() -> list[Row]:
         row(
             "GET",
             "/api/v1/support/queue",
+            staff(outsider="200"),
+            absent=(NAMES["member"], ("outsider",)),
+        ),
+        # The same, pushed (chat/support/live.py): answered once here, as to any client
+        # that doesn't ask for a stream.
+        row("GET", "/support/requests/{sr}/events", members("404")),
+        row(
+            "GET",
+            "/support/queue/events",
             staff(outsider="200"),
             absent=(NAMES["member"], ("outsider",)),
         ),
@@ -909,6 +991,30 @@ async def build(world: World) -> None:
         ids["ownsess"] = (
             await s.exec(select(MemberSession.id).where(MemberSession.member_id == ids["owner"]))
         ).first()
+
+    # The resource directory in A: a listed entry, and Owner's suggestion waiting.
+    from forum.models import Resource
+
+    async with ctx.db.transaction() as s:
+        listed = Resource(
+            community_id=ids["A"],
+            name="Listed line",
+            kind="helpline",
+            url="https://line.example.org/",
+            help_types=",emotional,",
+        )
+        waiting = Resource(
+            community_id=ids["A"],
+            name=WAITING_RESOURCE,
+            kind="guide",
+            url="https://guide.example.org/",
+            help_types=",practical,",
+            status="suggested",
+            suggested_by_id=ids["owner"],
+        )
+        s.add_all([listed, waiting])
+        await s.flush()
+        ids["RE"], ids["RS"] = listed.id, waiting.id
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")

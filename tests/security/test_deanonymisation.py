@@ -456,6 +456,8 @@ def _parameter_values(w: World) -> dict[str, list[str]]:
         # Refused alike for every id to non-moderators: the owners' ids and one other.
         "member_id": [str(w.member_ids[m]) for m in ("X", "Y", "A")],
         "id": ["1"],  # group sessions and support requests: none exist, so "not found"
+        "entry_id": ["1"],  # the resource directory's entries: none exist either
+        "seq": ["1"],  # a chat message to thank: no room holds one
     }
 
 

@@ -70,7 +70,14 @@ async def test_the_export_has_the_members_requests_as_they_saw_them(
     theirs = (await talk.supporter.get("/api/v1/account/export")).json()["content"]["support"]
     assert theirs["support_requests"] == []
     assert [c["conversation"] for c in theirs["support_conversations_taken"]] == [talk.slug]
-    assert theirs["supporter_settings"] == {"available": True, "topics": []}
+    assert theirs["supporter_settings"] == {
+        "available": True,
+        "topics": [],
+        "max_conversations": 2,  # the defaults: their limits were never changed
+        "hours": {},
+        "timezone": "UTC",
+    }
+    assert theirs["support_debriefs_asked"] == []
     text = json.dumps(theirs)
     assert "Wren" not in text and "my dad" not in text and "really listened" not in text
 

@@ -105,7 +105,7 @@ async def test_only_available_peer_supporters_see_the_queue(people: People) -> N
     # A supporter who is not available sees the prompt, not the requests.
     oak = await people.member("Oak", supporter=True)
     queue = (await oak.get("/api/v1/support/queue")).json()
-    assert queue == {"available": False, "count": 0, "requests": []}
+    assert queue == {"available": False, "paused": None, "count": 0, "requests": []}
     page = await oak.get("/support/queue")
     assert "like to talk" not in page.text and "I'm available" in page.text
     accept = await oak.post(f"/api/v1/support/requests/{made.json()['id']}/accept")
