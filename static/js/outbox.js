@@ -140,7 +140,10 @@ window.kindredOutbox = (() => {
           });
         } catch { break; } // the link dropped again: try at the next "online"
         const rest = (read() || []).filter((i) => i.id !== item.id);
-        if (response.ok && response.redirected) {
+        // Posted means answered with the thread it went into. A session that ended while the
+        // words waited is also a redirect (to sign in), and must keep them, not call them sent.
+        const landed = response.ok && response.redirected && new URL(response.url).pathname.startsWith("/t/");
+        if (landed) {
           write(rest);
           // Words that read as a crisis come back with the helplines: show them now.
           if (response.url.includes("notice=crisis")) { location.assign(response.url); return; }
