@@ -31,13 +31,13 @@ class ResourceSuggestionTarget:
 
     async def view(self, s: AsyncSession, ids: list[int]) -> dict[int, TargetView]:
         rows = await s.exec(
-            select(Resource, Community)
+            select(Resource, Community, Member)
             .join(Community, Community.id == Resource.community_id)  # type: ignore[arg-type]
+            .outerjoin(Member, Member.id == Resource.suggested_by_id)  # type: ignore[arg-type]
             .where(Resource.id.in_(ids))  # type: ignore[union-attr]
         )
         views = {}
-        for entry, community in rows:
-            author = await s.get(Member, entry.suggested_by_id) if entry.suggested_by_id else None
+        for entry, community, author in rows:
             views[entry.id] = TargetView(
                 kind=KIND,
                 id=entry.id,  # type: ignore[arg-type]

@@ -239,26 +239,27 @@ async def start_thread(
     held = verdict.held
     status = "held" if held else "published"
     now = utcnow()
+    write = functools.partial(
+        _write_thread,
+        ctx,
+        member,
+        community,
+        verdict,
+        anonymous,
+        title=verdict["title"].text,
+        kind=kind,
+        help_type=help_type,
+        content_warning=content_warning,
+        status=status,
+        now=now,
+        been_there=been_there,
+    )
     try:
-        thread, post = await _write_thread(
-            ctx,
-            member,
-            community,
-            verdict,
-            anonymous,
-            submission_id,
-            title=verdict["title"].text,
-            kind=kind,
-            help_type=help_type,
-            content_warning=content_warning,
-            status=status,
-            now=now,
-            been_there=been_there,
-        )
-    except IntegrityError:  # the same submission, sent twice at once: the other one won
+        thread, post = await write(submission_id)
+    except IntegrityError:  # the same submission id, sent twice at once: the other one won
         if sent := (await _resend(ctx, member, submission_id, body))[0]:
-            return sent
-        raise
+            return sent  # the same words: they are already posted
+        thread, post = await write(None)  # other words: a post of their own, never lost
     return Published(thread, post, verdict)
 
 
@@ -401,10 +402,11 @@ async def reply(
         anonymous=anonymous,
         region=region,
     )
-    try:
+
+    async def write(submission: str | None) -> Post:
         async with ctx.db.transaction() as s:
             post = _new_post(thread, member, verdict, anonymous, opening=False)
-            post.submission_id = submission_id
+            post.submission_id = submission
             s.add(post)
             await s.flush()
             if anonymous:
@@ -415,10 +417,14 @@ async def reply(
             if not verdict.held:
                 await _after_publish(s, thread, post, member, followers)
             await _open_case_if_needed(s, community.id, post, verdict)  # type: ignore[arg-type]
-    except IntegrityError:  # the same submission, sent twice at once: the other one won
+        return post
+
+    try:
+        post = await write(submission_id)
+    except IntegrityError:  # the same submission id, sent twice at once: the other one won
         if sent := (await _resend(ctx, member, submission_id, body))[0]:
-            return sent
-        raise
+            return sent  # the same words: they are already posted
+        post = await write(None)  # other words: a post of their own, never lost
     return Published(thread, post, verdict)
 
 

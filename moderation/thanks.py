@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from communities import thanks as store
@@ -150,9 +151,13 @@ class ThanksTarget:
 
     async def view(self, s: AsyncSession, ids: list[int]) -> dict[int, TargetView]:
         rows = await store.by_ids(s, ids)
+        wanted = {row.sender_id for row in rows.values()}
+        senders = {
+            m.id: m for m in await s.exec(select(Member).where(col(Member.id).in_(wanted)))
+        }  # one read for the page, not one per thank-you
         views = {}
         for thanks_id, row in rows.items():
-            sender = await s.get(Member, row.sender_id)
+            sender = senders.get(row.sender_id)
             name = DELETED_NAME if sender is None or sender.deleted_at else sender.pseudonym
             views[thanks_id] = TargetView(
                 kind=KIND,

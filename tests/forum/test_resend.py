@@ -103,6 +103,27 @@ async def test_two_tabs_flushing_at_once_post_once(app, alice, bob) -> None:
     assert await count(app, Post) == before + 1
 
 
+async def test_other_words_racing_under_one_id_are_each_posted(app, alice, bob) -> None:
+    """A forged or replayed form: the same id, different words, at the same instant. The
+    loser of the unique index is not the first post's resend, so it is posted on its own
+    (no 500, nothing lost)."""
+    url = await a_thread(alice)
+    page = await bob.get(url)
+    token, sid = form_token(page.text), submission(page.text)
+    bodies = [f"Thought number {n}: a walk before breakfast helps." for n in range(4)]
+    before = await count(app, Post)
+    answers = await asyncio.gather(
+        *(
+            bob.post(f"{url}/reply", data={"csrf_token": token, "submission_id": sid, "body": b})
+            for b in bodies
+        )
+    )
+    assert {a.status_code for a in answers} == {303}
+    assert await count(app, Post) == before + 4
+    shown = (await bob.get(url)).text
+    assert all(b in shown for b in bodies)
+
+
 async def test_the_api_answers_a_resent_client_id_with_the_original(app, alice, bob) -> None:
     url = await a_thread(alice)
     thread_id = int(url.rsplit("/", 1)[1])
