@@ -20,6 +20,26 @@ SITE = "http://testserver"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The PostgreSQL run (make test-postgres) is for what meets a database: a test that
+    asks for no `settings` (so no database) and whose module doesn't choose a backend itself
+    ran the same code on the SQLite run already, and is left out here, not skipped."""
+    if not backends.WHOLE_SUITE_ON_POSTGRES:
+        return
+    chooses_backend: dict[Path, bool] = {}
+    kept, left_out = [], []
+    for item in items:
+        path = Path(str(item.fspath))
+        if path not in chooses_backend:
+            source = path.read_text(encoding="utf-8")
+            chooses_backend[path] = "backends" in source or "KINDRED_TEST_BACKEND" in source
+        uses_database = "settings" in getattr(item, "fixturenames", ())
+        (kept if uses_database or chooses_backend[path] else left_out).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
+
+
 def skip_or_fail(reason: str) -> None:
     """Locally a missing service skips the test; in CI nothing may skip, so it fails."""
     if IN_CI:
