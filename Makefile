@@ -39,7 +39,7 @@ node_modules/.installed: package.json package-lock.json
 test: dev lint ## Install dev tools and run the whole suite (lint, unit, services, browser)
 	$(BIN)/pytest
 
-test-postgres: dev ## The suite again on PostgreSQL + Redis (127.0.0.1; CI runs it after `make test`)
+test-postgres: dev ## The tests that meet a database, again on PostgreSQL + Redis (127.0.0.1; CI runs it after `make test`)
 	KINDRED_TEST_BACKEND=postgres $(BIN)/pytest -m "not e2e"
 
 test-fast: dev ## Run the suite without the browser and service tests
@@ -67,6 +67,7 @@ model: dev ## Retrain the safety filters' classifiers from tests/moderation/data
 filter-report: dev ## Precision/recall of the safety filters by category on the frozen test splits (English, then Spanish)
 	$(BIN)/python tools/filter_report.py --split test
 	$(BIN)/python tools/filter_report.py --split test --lang es
+	$(BIN)/python tools/filter_report.py --split test2 --lang es crisis
 
 messages: dev ## Extract the interface's texts to locale/messages.pot and merge them into each language's .po
 	$(BIN)/pybabel extract -F babel.cfg --add-location=file --sort-by-file --omit-header -o locale/messages.pot core identity communities moderation forum chat kindred templates static/js

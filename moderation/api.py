@@ -101,7 +101,12 @@ def warm_up() -> None:
     """Load the safety filters' models and run the whole pipeline once, before the server
     takes its first member. Lazily, the first message paid about half a second of work that
     held the interpreter (and with it the event loop): a stall every room felt at once."""
-    for sample in ("Warming up: call me on 07700 900123, I can't go on.", "Hello, everyone."):
+    samples = (
+        "Warming up: call me on 07700 900123, I can't go on.",
+        "Hello, everyone.",
+        "Ya no puedo más con todo esto, quiero desaparecer.",  # the Spanish rules and model
+    )
+    for sample in samples:
         for kind in (ContentKind.TITLE, ContentKind.POST, ContentKind.CHAT):
             judge(sample, kind, CommunityPolicy())
 

@@ -45,7 +45,17 @@ from functools import lru_cache
 from itertools import repeat
 from pathlib import Path
 
-__all__ = ["Chunk", "LinearTextModel", "chunks", "concept_of", "features", "fold", "read", "words"]
+__all__ = [
+    "Chunk",
+    "LinearTextModel",
+    "chunks",
+    "concept_of",
+    "features",
+    "fold",
+    "read",
+    "read_concepts",
+    "words",
+]
 
 _APOSTROPHES = {ord(ch): None for ch in "'’‘`´ʼ"}
 # Look-alikes people use inside words to get past filters: "k!ll", "d1e", "$uicide", "su1c1de".
@@ -241,6 +251,18 @@ def features(text: str, concepts: dict[str, str]) -> list[str]:
     for first, second in itertools.pairwise(classes):
         out.append(f"kb {first} {second}")
     return out
+
+
+def read_concepts(path: Path) -> dict[str, str]:
+    """A lexicon file (moderation/data/*_concepts.txt, "CLASS: word word ...") as
+    {word: class}; the first class listing a word wins."""
+    concepts: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            concept, _, listed = line.partition(":")
+            for word in listed.split():
+                concepts.setdefault(word, concept.strip())
+    return concepts
 
 
 @dataclass(frozen=True)

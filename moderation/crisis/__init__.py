@@ -29,6 +29,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, Literal
 
+from core.i18n import N_, gettext
 from moderation.content import (
     Action,
     ContentKind,
@@ -37,13 +38,17 @@ from moderation.content import (
     FilterResult,
     Reason,
     WatchedWord,
-    noun,
 )
 from moderation.crisis.phrases import CrisisMatch, find_by_rules, set_aside_by_rules
-from moderation.crisis.spanish import find_spanish, may_be_spanish
+from moderation.crisis.spanish import (
+    find_spanish,
+    may_be_spanish,
+    model_text,
+    set_aside_spanish,
+)
 from moderation.language import mostly_spanish
 from moderation.text import normalise
-from moderation.textmodel import LinearTextModel, fold, words
+from moderation.textmodel import LinearTextModel, fold, read_concepts, words
 from moderation.watched import compile_watched_words
 
 __all__ = [
@@ -61,11 +66,19 @@ CRISIS_CODE = "crisis"
 
 
 _MODEL_PATH = Path(__file__).parent.parent / "data" / "crisis_model.json.gz"
+# The same kind of model, trained on the Spanish labelled lines (tests/moderation/data/es),
+# reading Spanish as spanish.model_text folds it.
+_SPANISH_MODEL_PATH = Path(__file__).parent.parent / "data" / "crisis_es_model.json.gz"
 
 
 @cache
 def _model() -> LinearTextModel:
     return LinearTextModel.load(_MODEL_PATH)
+
+
+@cache
+def _spanish_model() -> LinearTextModel:
+    return LinearTextModel.load(_SPANISH_MODEL_PATH)
 
 
 # How a community moves the model's threshold (in log-odds): "more" flags more wording that
@@ -89,12 +102,31 @@ def model_vetoed(text: str) -> bool:
     words with no word of a risk class ("nailed it", or "i " typed ten thousand times, whose
     counts add up however little each says), or a crisis phrase the rules set aside (denied,
     in the past, about someone else, reported)."""
-    tokens = set(words(fold(text)))
-    if len(tokens) <= _SHORT_TEXT_WORDS:
-        concepts = _model().concepts
-        if not any(concepts.get(token) in _RISK_CLASSES for token in tokens):
-            return True
+    if _too_little(text, _model().concepts):
+        return True
     return bool(set_aside_by_rules(text))
+
+
+def spanish_model_vetoed(text: str) -> bool:
+    """model_vetoed's reading for Spanish: too few words with none of a risk class, or a
+    crisis phrase the Spanish rules set aside (denied, past, someone else's, a figure of
+    speech: "me muero de risa")."""
+    if _too_little(model_text(text), _spanish_concepts()):
+        return True
+    return bool(set_aside_spanish(text))
+
+
+@cache
+def _spanish_concepts() -> dict[str, str]:
+    # From the lexicon itself, not the model, so training can read it before a model exists.
+    return read_concepts(_SPANISH_MODEL_PATH.parent / "crisis_es_concepts.txt")
+
+
+def _too_little(text: str, concepts: dict[str, str]) -> bool:
+    tokens = set(words(fold(text)))
+    if len(tokens) > _SHORT_TEXT_WORDS:
+        return False
+    return not any(concepts.get(token) in _RISK_CLASSES for token in tokens)
 
 
 def find_crisis_language(
@@ -108,12 +140,13 @@ def find_crisis_language(
     own = compile_watched_words(phrases).crisis if phrases else None
     if own is not None and (found := own.search(normalise(text))) is not None:
         return CrisisMatch(found.group(), "community")
-    # Spanish has rules of its own (spanish.py). The model learned English, and its reading
-    # of Spanish words is noise ("no tenés que decidir nada esta noche" scores as a plan):
-    # a text in Spanish (not Spanglish) is read by the Spanish rules alone.
-    spanish = may_be_spanish(text)
-    if spanish:
+    # Spanish has rules and a model of its own (spanish.py). The English model's reading of
+    # Spanish words is noise ("no tenés que decidir nada esta noche" scores as a plan): a
+    # text in Spanish (not Spanglish) is read by the Spanish rules and model alone.
+    if may_be_spanish(text):
         if (found := find_spanish(text)) is not None:
+            return found
+        if (found := _spanish_model_reading(text, sensitivity)) is not None:
             return found
         if mostly_spanish(text):
             return None  # (the English rules and model have nothing to add)
@@ -139,6 +172,16 @@ def find_crisis_language(
     if best.score >= threshold and not model_vetoed(best.text):
         return CrisisMatch(best.text, "model", best.probability)
     return None
+
+
+def _spanish_model_reading(text: str, sensitivity: str) -> CrisisMatch | None:
+    model = _spanish_model()
+    best = model.best_chunk(model_text(text))
+    if best is None or best.score < model.threshold + SENSITIVITY[sensitivity]:
+        return None
+    if spanish_model_vetoed(best.text):
+        return None
+    return CrisisMatch(best.text, "model", best.probability)
 
 
 def detect_crisis(text: str) -> bool:
@@ -194,22 +237,103 @@ def _reader_text(html: str) -> str:
     return "".join(parser.parts)
 
 
-def _publish_message(kind: ContentKind) -> str:
-    return (
-        "It sounds like you're going through something really hard right now. You're not "
-        f"alone: your {noun(kind)} is up, and people here care. If you might act on these "
+# One whole sentence per kind of words, so each language can word it its own way.
+_PUBLISHED: dict[ContentKind, str] = {
+    ContentKind.TITLE: N_(
+        "It sounds like you're going through something really hard right now. You're "
+        "not alone: your title is up, and people here care. If you might act on these "
         "thoughts, please reach out to someone now:"
-    )
+    ),
+    ContentKind.POST: N_(
+        "It sounds like you're going through something really hard right now. You're "
+        "not alone: your post is up, and people here care. If you might act on these "
+        "thoughts, please reach out to someone now:"
+    ),
+    ContentKind.CHAT: N_(
+        "It sounds like you're going through something really hard right now. You're "
+        "not alone: your message is up, and people here care. If you might act on these "
+        "thoughts, please reach out to someone now:"
+    ),
+    ContentKind.PROFILE: N_(
+        "It sounds like you're going through something really hard right now. You're "
+        "not alone: your profile is up, and people here care. If you might act on these "
+        "thoughts, please reach out to someone now:"
+    ),
+    ContentKind.NOTE: N_(
+        "It sounds like you're going through something really hard right now. You're "
+        "not alone: your note is up, and people here care. If you might act on these "
+        "thoughts, please reach out to someone now:"
+    ),
+}
+
+_WAITING: dict[ContentKind, str] = {
+    ContentKind.TITLE: N_(
+        "It sounds like you're going through something really hard right now. You're "
+        "not alone, and people here care. Your title is waiting: a peer supporter or "
+        "moderator will read it first, and it goes to the front of their queue. You "
+        "don't have to wait to get help. If you might act on these thoughts, please "
+        "reach out to someone now:"
+    ),
+    ContentKind.POST: N_(
+        "It sounds like you're going through something really hard right now. You're "
+        "not alone, and people here care. Your post is waiting: a peer supporter or "
+        "moderator will read it first, and it goes to the front of their queue. You "
+        "don't have to wait to get help. If you might act on these thoughts, please "
+        "reach out to someone now:"
+    ),
+    ContentKind.CHAT: N_(
+        "It sounds like you're going through something really hard right now. You're "
+        "not alone, and people here care. Your message is waiting: a peer supporter or "
+        "moderator will read it first, and it goes to the front of their queue. You "
+        "don't have to wait to get help. If you might act on these thoughts, please "
+        "reach out to someone now:"
+    ),
+    ContentKind.PROFILE: N_(
+        "It sounds like you're going through something really hard right now. You're "
+        "not alone, and people here care. Your profile is waiting: a peer supporter or "
+        "moderator will read it first, and it goes to the front of their queue. You "
+        "don't have to wait to get help. If you might act on these thoughts, please "
+        "reach out to someone now:"
+    ),
+    ContentKind.NOTE: N_(
+        "It sounds like you're going through something really hard right now. You're "
+        "not alone, and people here care. Your note is waiting: a peer supporter or "
+        "moderator will read it first, and it goes to the front of their queue. You "
+        "don't have to wait to get help. If you might act on these thoughts, please "
+        "reach out to someone now:"
+    ),
+}
+
+_PASSED_ON: dict[ContentKind, str] = {
+    ContentKind.TITLE: N_(
+        "Your title has been passed to a peer supporter, who will look at it soon. If "
+        "you want to talk to someone right now, the people below are there for you."
+    ),
+    ContentKind.POST: N_(
+        "Your post has been passed to a peer supporter, who will look at it soon. If "
+        "you want to talk to someone right now, the people below are there for you."
+    ),
+    ContentKind.CHAT: N_(
+        "Your message has been passed to a peer supporter, who will look at it soon. If "
+        "you want to talk to someone right now, the people below are there for you."
+    ),
+    ContentKind.PROFILE: N_(
+        "Your profile has been passed to a peer supporter, who will look at it soon. If "
+        "you want to talk to someone right now, the people below are there for you."
+    ),
+    ContentKind.NOTE: N_(
+        "Your note has been passed to a peer supporter, who will look at it soon. If "
+        "you want to talk to someone right now, the people below are there for you."
+    ),
+}
+
+
+def _publish_message(kind: ContentKind) -> str:
+    return gettext(_PUBLISHED[kind])
 
 
 def _hold_notice_message(kind: ContentKind) -> str:
-    return (
-        "It sounds like you're going through something really hard right now. You're not "
-        f"alone, and people here care. Your {noun(kind)} is waiting: a peer supporter or "
-        "moderator will read it first, and it goes to the front of their queue. You don't "
-        "have to wait to get help. If you might act on these thoughts, please reach out to "
-        "someone now:"
-    )
+    return gettext(_WAITING[kind])
 
 
 def held_notice(notice: dict[str, Any], kind: ContentKind) -> dict[str, Any]:
@@ -220,11 +344,7 @@ def held_notice(notice: dict[str, Any], kind: ContentKind) -> dict[str, Any]:
 
 
 def _hold_reason(kind: ContentKind) -> Reason:
-    return Reason(
-        CRISIS_CODE,
-        f"Your {noun(kind)} has been passed to a peer supporter, who will look at it soon. "
-        "If you want to talk to someone right now, the people below are there for you.",
-    )
+    return Reason(CRISIS_CODE, gettext(_PASSED_ON[kind]))
 
 
 def crisis_filter(

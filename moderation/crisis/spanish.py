@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from moderation.crisis.phrases import CrisisMatch
 from moderation.language import looks_spanish, word_counts
 
-__all__ = ["find_spanish", "may_be_spanish", "set_aside_spanish"]
+__all__ = ["find_spanish", "may_be_spanish", "model_text", "set_aside_spanish"]
 
 # In a short text with no common English word, too few words to tell the language by: one
 # of these words (which no English sentence uses) is enough to read it with the Spanish
@@ -87,6 +87,19 @@ def _fold(text: str) -> str:
     text = _MARKS.sub("", text)
     text = _CODED_SUICIDE.sub("suicid", text)
     return _PLUS.sub("mas", text) if "+" in text else text
+
+
+# The phone spellings as whole words, for `model_text` (longest first: "kiero" before "k").
+_TEXTING_WORD = re.compile(
+    r"\b(?:" + "|".join(sorted(map(re.escape, _TEXTING), key=len, reverse=True)) + r")\b"
+)
+
+
+def model_text(text: str) -> str:
+    """Spanish as the Spanish model reads it (moderation/crisis/__init__.py): folded as the
+    rules fold it, phone spellings written out ("kiero" -> "quiero"), sentence ends kept so
+    a long post is still read in windows of sentences."""
+    return _TEXTING_WORD.sub(lambda found: _TEXTING[found.group()], _fold(text))
 
 
 def _clauses(text: str) -> Iterator[str]:
@@ -148,7 +161,9 @@ _NOT_SELF_HARM_AFTER = re.compile(
     r"|pelando|picando|afeitandome|depilandome|sin querer|con (?:el|un|una|la) (?:papel|cuchillo"
     r"|lata|vidrio|hoja de papel|folio|cuter|tijera|tijeras|abrelatas|cristal))\b"
 )
-_NEGATIONS = frozenset({"no", "nunca", "jamas", "ni", "tampoco", "nadie", "sin", "nada"})
+_NEGATIONS = frozenset(
+    {"no", "nunca", "jamas", "ni", "tampoco", "nadie", "sin", "nada", "ninguna", "ningun", "cero"}
+)
 # Someone else's view of the writer, or a question put to them: not a disclosure.
 _REPORTED = re.compile(
     r"\b(?:piensa|piensan|penso|pensaron|cree|creen|creyo|creyeron|dice|dicen|dijo|dijeron"
@@ -165,7 +180,9 @@ _PAST = re.compile(
     r"|hubo (?:una epoca|un tiempo|un momento)|en (?:19|20)\d\d|solia|antes lo hacia"
     r"|(?:llevo|van|ya van|cumplo|celebro|hoy hace|hace) (?:\w+ ){0,2}(?:dias|semanas|meses"
     r"|anos) (?:sin|limpi[oa]|que no)|limpi[oa] de|mi (?:ultimo |primer )?intento"
-    r"|me acuerdo de cuando|al principio|tuve ganas|tenia ganas|intente|en el pasado)\b"
+    r"|me acuerdo de cuando|al principio|tuve ganas|tenia ganas|intente|en el pasado"
+    r"|el ano pasado|quise|cuando (?:queria|quise|pensaba)|despues de intentar"
+    r"|estuve (?:ingresad[oa]|internad[oa]|hospitalizad[oa])|se (?:fueron|han ido))\b"
 )
 
 # A pattern: the regex, whether a negation just before cancels it, and what after it makes it
@@ -226,7 +243,7 @@ _PATTERNS: tuple[_Pattern, ...] = (
         r"(?:pensamientos|ideas|ideacion|ideaciones|intencion|intenciones|plan|planes|ganas)"
         r" (?:suicidas?|de (?:morir|morirme|matarme|suicidarme|suicidio|quitarme la vida"
         r"|muerte|no estar|desaparecer|acabar con (?:todo|mi vida)))"
-        r"|la ideacion (?:esta|va|sigue)|soy suicida|estoy suicida|me siento suicida|suicida$"
+        r"|la ideacion (?:esta|va|sigue)|soy suicida|estoy suicida|me siento suicida"
     ),
     _p(
         r"(?:pienso|pensando|pense|piense) (?:seriamente |mucho |todo el dia |cada dia )?en"
@@ -442,6 +459,7 @@ _OTHER_VERB_BEFORE = frozenset(
         "va", "van", "vas", "quiere", "quieren", "quieres", "piensa", "piensan", "piensas",
         "intenta", "intentan", "intentas", "amenaza", "amenazan", "amenazo", "puede", "pueden",
         "podria", "podrian", "tiene", "tienen", "tienes", "iba", "iban", "ibas",
+        "alguien", "quien", "quienes",  # "acompañar a alguien con ideas suicidas"
     }
 )  # fmt: skip
 
@@ -454,15 +472,15 @@ def _someone_else(before: list[str]) -> bool:
 
 # "no estoy pensando en matarme", "no tengo ganas de hacerme daño": a negation further back.
 _NEGATED_VERB = re.compile(
-    r"\b(?:no|nunca|jamas) (?:estoy|estaba|he estado|ando|tengo|siento|pienso|planeo|voy)"
-    r"(?: \w+){0,2}$"
+    r"\b(?:no|nunca|jamas) (?:estoy|estaba|he estado|ando|tengo|siento|pienso|planeo|voy|he)"
+    r"(?: \w+){0,2}$|\bni se me (?:pasa|ha pasado|paso|cruza|ocurre)(?: \w+){0,3}$"
 )
 
 
 def _negated(before: list[str]) -> bool:
     if _NEGATIONS.intersection(before[-3:]):
         return True
-    return _NEGATED_VERB.search(" ".join(before[-5:])) is not None
+    return _NEGATED_VERB.search(" ".join(before[-7:])) is not None
 
 
 def _match(clause: str, set_aside: set[str] | None = None) -> CrisisMatch | None:
@@ -496,13 +514,27 @@ def find_spanish(text: str) -> CrisisMatch | None:
     """The first phrase in `text` that the Spanish rules read as a first-person crisis.
     Call it on text that `may_be_spanish`; it reads any text, but is tuned for Spanish."""
     clauses = list(_clauses(text))
+    joking = _LAUGHTER.search(text.casefold()) is not None
     for number, clause in enumerate(clauses):
         if (found := _match(clause)) is None:
             continue
         if number and _REPORTS_NEXT.search(clauses[number - 1][-24:]):
             continue  # 'mi amiga me escribió: "me quiero morir"' is her words
+        if joking and _HYPERBOLE.search(found.phrase):
+            continue  # "si me piden otro informe me pego un tiro, jaja"
         return found
     return _farewell(clauses)
+
+
+# Laughter beside the stock exaggerations makes them a joke; beside anything else (a plan,
+# pills, a letter) it is not enough to set the words aside: people laugh bitterly too.
+_LAUGHTER = re.compile(
+    r"\b(?:ja(?:ja)+j?|je(?:je)+|ji(?:ji)+|xd+|lol|lmao)\b|[\U0001F602\U0001F923\U0001F605\U0001F606]"
+)
+_HYPERBOLE = re.compile(
+    r"me (?:pego|pegue) un tiro|(?:me tiro|tirarme) (?:por|del|de|desde) (?:el |la )?(?:balcon"
+    r"|puente|ventana)|me corto las venas|(?:me )?quiero (?:morir|desaparecer)|me muero"
+)
 
 
 # A clause that ends by introducing someone else's words: the next clause is theirs.
@@ -544,4 +576,12 @@ def set_aside_spanish(text: str) -> set[str]:
     for clause in _clauses(text):
         if _match(clause, set_aside) is not None:
             return set()
+        if _THREATENED.search(clause):
+            set_aside.add("someone else")
     return set_aside
+
+
+# Someone else "killing" the writer: a scolding to come, not the writer's intent ("mis papás
+# me van a matar cuando vean las notas"). The rules don't read it as a crisis; this says so to
+# the model, which would otherwise weigh "matar" alone.
+_THREATENED = re.compile(r"\bme (?:va|van|vas|vais|iba|iban) a (?:matar|asesinar|colgar)\b")
