@@ -21,14 +21,30 @@ from core.broker import Broker
 from core.context import AppContext
 from core.db import Database, utcnow
 from core.errors import Refusal
+from core.i18n import N_
+from core.i18n import gettext as _
 from identity.models import Member
 from moderation import api as moderation
+
+# The community's public log, stored in English and read in the reader's language
+# (moderation/public_log.py): one whole sentence for each slow mode setting offered.
+_SLOW_MODE_SUMMARIES = {
+    0: N_("Slow mode in the chat room: off"),
+    10: N_("Slow mode in the chat room: one message every 10 seconds"),
+    30: N_("Slow mode in the chat room: one message every 30 seconds"),
+    60: N_("Slow mode in the chat room: one message every 1 minute"),
+    300: N_("Slow mode in the chat room: one message every 5 minutes"),
+    900: N_("Slow mode in the chat room: one message every 15 minutes"),
+    3600: N_("Slow mode in the chat room: one message every 1 hour"),
+    21600: N_("Slow mode in the chat room: one message every 6 hours"),
+    86400: N_("Slow mode in the chat room: one message every 24 hours"),
+}
 
 
 async def _require_moderator(db: Database, member: Member | None, room: Room) -> None:
     async with db.read() as s:
         if not await is_room_moderator(s, member, room):
-            raise Refusal("forbidden", "Only this room's moderators can do that.", status=403)
+            raise Refusal("forbidden", _("Only this room's moderators can do that."), status=403)
 
 
 async def remove_message(ctx: AppContext, moderator: Member, room: Room, seq: int) -> None:
@@ -44,7 +60,7 @@ async def remove_message(ctx: AppContext, moderator: Member, room: Room, seq: in
                 "chat_message",
                 removed[0],
                 room.community_id,
-                public_summary="A chat message was removed",
+                public_summary=N_("A chat message was removed"),
             )
     await _withdraw(ctx.broker, room, [seq] if removed else [])
 
@@ -62,7 +78,7 @@ async def clear_member_messages(
             )
         ).first()
         if author is None:
-            raise Refusal("not_found", "There's no member with that pseudonym.", status=404)
+            raise Refusal("not_found", _("There's no member with that pseudonym."), status=404)
         seqs = list(
             await s.exec(
                 select(ChatMessage.seq).where(
@@ -113,6 +129,7 @@ async def _withdraw(broker: Broker, room: Room, seqs: list[int]) -> None:
 
 async def set_locked(ctx: AppContext, moderator: Member, room: Room, locked: bool) -> None:
     await _require_moderator(ctx.db, moderator, room)
+    summary = N_("The chat room was locked") if locked else N_("The chat room was reopened")
     async with ctx.db.transaction() as s:
         await s.exec(update(Room).where(col(Room.id) == room.id).values(locked=locked))
         await moderation.record(
@@ -122,7 +139,7 @@ async def set_locked(ctx: AppContext, moderator: Member, room: Room, locked: boo
             "chat_room",
             room.id,
             room.community_id,
-            public_summary="The chat room was locked" if locked else "The chat room was reopened",
+            public_summary=summary,
         )
     room.locked = locked
 
@@ -130,7 +147,7 @@ async def set_locked(ctx: AppContext, moderator: Member, room: Room, locked: boo
 async def set_slow_mode(ctx: AppContext, moderator: Member, room: Room, seconds: int) -> None:
     await _require_moderator(ctx.db, moderator, room)
     if seconds not in SLOW_MODE_CHOICES:
-        raise Refusal("invalid", "Choose one of the slow mode settings offered.")
+        raise Refusal("invalid", _("Choose one of the slow mode settings offered."))
     async with ctx.db.transaction() as s:
         await s.exec(update(Room).where(col(Room.id) == room.id).values(slow_mode_seconds=seconds))
         await moderation.record(
@@ -141,6 +158,7 @@ async def set_slow_mode(ctx: AppContext, moderator: Member, room: Room, seconds:
             room.id,
             room.community_id,
             str(seconds),
-            f"Slow mode in the chat room: {slow_mode_label(seconds).lower()}",
+            _SLOW_MODE_SUMMARIES.get(seconds)
+            or f"Slow mode in the chat room: {slow_mode_label(seconds, english=True).lower()}",
         )
     room.slow_mode_seconds = seconds

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from core.db import UtcDateTime, utcnow
+from core.i18n import gettext, ngettext
 
 # Seconds between one member's messages: off, then 10 seconds to 24 hours (staff exempt).
 SLOW_MODE_CHOICES = (0, 10, 30, 60, 300, 900, 3600, 21600, 86400)
@@ -23,14 +24,33 @@ SLOW_MODE_CHOICES = (0, 10, 30, 60, 300, 900, 3600, 21600, 86400)
 ROOM_KINDS = ("public", "session", "private")
 
 
-def slow_mode_label(seconds: int) -> str:
+def slow_mode_label(seconds: int, *, english: bool = False) -> str:
+    """How often slow mode lets a member post ("One message every 30 seconds"), in this
+    request's language; `english` for words that are stored (an audit entry's summary)."""
+    if english:
+        if seconds == 0:
+            return "Off"
+        for unit, size in (("hour", 3600), ("minute", 60), ("second", 1)):
+            if seconds % size == 0:
+                count = seconds // size
+                return f"One message every {count} {unit}{'s' if count != 1 else ''}"
+        return f"One message every {seconds} seconds"
     if seconds == 0:
-        return "Off"
-    for unit, size in (("hour", 3600), ("minute", 60), ("second", 1)):
-        if seconds % size == 0:
-            count = seconds // size
-            return f"One message every {count} {unit}{'s' if count != 1 else ''}"
-    return f"One message every {seconds} seconds"
+        return gettext("Off")
+    if seconds % 3600 == 0:
+        count = seconds // 3600
+        said = ngettext("One message every %(num)d hour", "One message every %(num)d hours", count)
+    elif seconds % 60 == 0:
+        count = seconds // 60
+        said = ngettext(
+            "One message every %(num)d minute", "One message every %(num)d minutes", count
+        )
+    else:
+        count = seconds
+        said = ngettext(
+            "One message every %(num)d second", "One message every %(num)d seconds", count
+        )
+    return said % {"num": count}
 
 
 class Room(SQLModel, table=True):

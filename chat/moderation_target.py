@@ -21,13 +21,16 @@ from chat.models import ChatMessage, Room
 from chat.rooms import can_see
 from core.context import AppContext
 from core.errors import Refusal
+from core.i18n import gettext as _
 from core.web.params import MAX_ID, loose_int
 from identity.models import Member
 from moderation.api import AfterCommit, TargetView
 
 
 def _context_title(room: Room) -> str:
-    return "Private support conversation" if room.kind == "private" else f"Chat: {room.name}"
+    if room.kind == "private":
+        return _("Private support conversation")
+    return _("Chat: %(room)s") % {"room": room.name}
 
 
 def _context_url(room: Room) -> str:

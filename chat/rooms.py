@@ -25,6 +25,7 @@ from communities.roles import Action
 from core.context import AppContext
 from core.db import Database
 from core.errors import Refusal
+from core.i18n import gettext as _
 from identity.models import Member
 from moderation import api as moderation
 
@@ -109,17 +110,20 @@ async def create_room(
     members_only: bool = False,
 ) -> Room:
     if not roles.holds(member, Action.RUN_SITE):
-        raise Refusal("forbidden", "Only site administrators can add rooms.", status=403)
+        raise Refusal("forbidden", _("Only site administrators can add rooms."), status=403)
     slug, name, description = slug.strip().lower(), name.strip(), description.strip()
     if not SLUG.match(slug):
         raise Refusal(
             "invalid",
-            "Use 1–40 lowercase letters, digits and dashes for the address, e.g. evening-circle.",
+            _(
+                "Use 1–40 lowercase letters, digits and dashes for the address, "
+                "e.g. evening-circle."
+            ),
         )
     if not name or len(name) > 80:
-        raise Refusal("invalid", "Give the room a name of at most 80 characters.")
+        raise Refusal("invalid", _("Give the room a name of at most 80 characters."))
     if len(description) > 500:
-        raise Refusal("invalid", "Keep the description to 500 characters.")
+        raise Refusal("invalid", _("Keep the description to 500 characters."))
     room = Room(
         slug=slug,
         name=name,
@@ -131,7 +135,7 @@ async def create_room(
         async with db.transaction() as s:
             s.add(room)
     except IntegrityError:
-        raise Refusal("slug_taken", "A room already uses that address.", status=409) from None
+        raise Refusal("slug_taken", _("A room already uses that address."), status=409) from None
     return room
 
 
@@ -140,7 +144,7 @@ async def room_by_slug(db: Database, slug: str, member: Member | None) -> Room:
         room = (await s.exec(select(Room).where(Room.slug == slug))).first()
     if room is None or not can_see(room, member):
         # Members-only rooms are not admitted to exist for visitors.
-        raise Refusal("not_found", "There's no chat room at this address.", status=404)
+        raise Refusal("not_found", _("There's no chat room at this address."), status=404)
     return room
 
 

@@ -25,6 +25,8 @@ from core.broker import Broker
 from core.context import AppContext
 from core.db import Database, utcnow
 from core.errors import Refusal
+from core.i18n import gettext as _
+from core.i18n import ngettext
 from identity.models import Member
 from moderation import api as moderation
 
@@ -74,9 +76,9 @@ async def send_message(
     `badge`: the author's staff badge in this room, as the caller worked it out
     (chat/badges.py; once per connection on the WebSocket), so sending asks nothing more."""
     if not can_chat(member):
-        raise Refusal("forbidden", "You can't send messages here.", status=403)
+        raise Refusal("forbidden", _("You can't send messages here."), status=403)
     if client_id is not None and not CLIENT_ID.match(client_id):
-        raise Refusal("invalid", "client_id must be 1–64 letters, digits, dashes or _.")
+        raise Refusal("invalid", _("client_id must be 1–64 letters, digits, dashes or _."))
     gate = gate_for(ctx, room)  # a session's floor and mutes, a conversation's end
 
     async def room_rules(s: AsyncSession) -> None:
@@ -90,8 +92,10 @@ async def send_message(
         if room.locked and not staff:
             raise Refusal(
                 "locked",
-                "The moderators have locked this room for now: you can read, but not post. "
-                "Your text is kept.",
+                _(
+                    "The moderators have locked this room for now: you can read, but not post. "
+                    "Your text is kept."
+                ),
                 status=403,
             )
         if room.slow_mode_seconds and not staff:
@@ -124,7 +128,7 @@ async def send_message(
     if stored is None:  # the client_id was used already (a resend): answer with the original
         original = await _find_original(ctx.db, room, member, client_id or "", badge)
         if original is None:  # cannot happen: the constraint that refused it names the row
-            raise Refusal("server_error", "That message could not be stored; send it again.")
+            raise Refusal("server_error", _("That message could not be stored; send it again."))
         return original
     if verdict.held:
         raise Refusal("held", _held_message(verdict), status=202, notice=verdict.notice)
@@ -139,7 +143,9 @@ async def send_message(
 
 def _held_message(verdict: moderation.Verdict) -> str:
     reason = verdict.reason.message if verdict.reason else ""
-    return reason or "Your message is waiting for a moderator to look at it before others see it."
+    return reason or _(
+        "Your message is waiting for a moderator to look at it before others see it."
+    )
 
 
 def _writer(ctx: AppContext) -> MessageWriter:
@@ -171,11 +177,11 @@ async def _find_original(
     if message.status == "held":
         raise Refusal(
             "held",
-            "This message is already waiting for a moderator; there's no need to send it again.",
+            _("This message is already waiting for a moderator; there's no need to send it again."),
             status=202,
         )
     if message.status != "published":
-        raise Refusal("removed", "A moderator removed this message.", status=409)
+        raise Refusal("removed", _("A moderator removed this message."), status=409)
     return Sent(message_frame(message, member.pseudonym, room.slug, badge), duplicate=True)
 
 
@@ -190,11 +196,14 @@ async def fan_out(broker: Broker, room: Room, author: Member, sent: Sent) -> boo
 
 
 def wait_words(seconds: int) -> str:
-    for unit, size in (("hour", 3600), ("minute", 60)):
-        if seconds >= size:
-            count = -(-seconds // size)  # round up: never tell someone to come back too early
-            return f"{count} {unit}{'s' if count != 1 else ''}"
-    return f"{seconds} second{'s' if seconds != 1 else ''}"
+    """How long to wait, rounded up, in the member's language: "3 minutes"."""
+    if seconds >= 3600:
+        count = -(-seconds // 3600)  # round up: never tell someone to come back too early
+        return ngettext("%(num)d hour", "%(num)d hours", count) % {"num": count}
+    if seconds >= 60:
+        count = -(-seconds // 60)
+        return ngettext("%(num)d minute", "%(num)d minutes", count) % {"num": count}
+    return ngettext("%(num)d second", "%(num)d seconds", seconds) % {"num": seconds}
 
 
 async def slow_mode_wait(s: AsyncSession, room: Room, member: Member, seconds: int) -> int:
@@ -222,8 +231,11 @@ async def _check_slow_mode(s: AsyncSession, room: Room, member: Member) -> None:
     if wait := await slow_mode_wait(s, room, member, room.slow_mode_seconds):
         raise Refusal(
             "slow_mode",
-            f"This room is in slow mode: {slow_mode_label(room.slow_mode_seconds).lower()}. "
-            f"You can send again in {wait_words(wait)} — your text is kept.",
+            _(
+                "This room is in slow mode: %(pace)s. You can send again in %(wait)s — your "
+                "text is kept."
+            )
+            % {"pace": slow_mode_label(room.slow_mode_seconds).lower(), "wait": wait_words(wait)},
             status=429,
             retry_after=wait,
         )

@@ -18,6 +18,8 @@ from chat.support.access import conversation_for
 from chat.support.requests import community_name, name_of
 from core.context import AppContext
 from core.errors import Refusal
+from core.i18n import N_
+from core.i18n import gettext as _
 from identity.models import Member
 from moderation import api as moderation
 
@@ -31,8 +33,16 @@ class Thankable:
     thanks: moderation.ThanksFor
 
 
+# One whole sentence for each thing there may be nothing of (a word put into a sentence can't
+# agree with it in every language).
+_GONE = {
+    "message": N_("There's no message at this address to say thank you for."),
+    "conversation": N_("There's no conversation at this address to say thank you for."),
+}
+
+
 def _gone(what: str) -> Refusal:
-    return Refusal("not_found", f"There's no {what} at this address to say thank you for.", 404)
+    return Refusal("not_found", _(_GONE[what]), 404)
 
 
 async def thankable_message(ctx: AppContext, sender: Member, slug: str, seq: int) -> Thankable:
@@ -55,9 +65,9 @@ async def thankable_message(ctx: AppContext, sender: Member, slug: str, seq: int
         raise _gone("message")
     return Thankable(
         to=name_of(author),
-        about=f"their message in {room.name}",
+        about=_("their message in %(room)s") % {"room": room.name},
         back_url=f"/chat/{room.slug}#m{seq}",
-        back_label=f"Back to {room.name}",
+        back_label=_("Back to %(room)s") % {"room": room.name},
         thanks=moderation.ThanksFor(
             kind="chat_message",
             id=message.id,  # type: ignore[arg-type]
@@ -78,7 +88,7 @@ async def thankable_conversation(ctx: AppContext, sender: Member, slug: str) -> 
     if found.status != "ended":
         raise Refusal(
             "not_ended",
-            "You can say thank you once the conversation has ended.",
+            _("You can say thank you once the conversation has ended."),
             status=409,
         )
     other_id = found.supporter_id if conversation.role == "member" else found.member_id
@@ -87,18 +97,25 @@ async def thankable_conversation(ctx: AppContext, sender: Member, slug: str) -> 
     async with ctx.db.read() as s:
         other = await s.get(Member, other_id)
         topic = await community_name(s, found.community_id)
-    about = f"a 1:1 conversation about {topic}" if topic else "a 1:1 conversation"
+    # Stored in English with the thank-you (kindred/thanks_pages.py reads it back in the
+    # helper's language); shown to the sender in theirs.
+    place = f"your 1:1 conversation about {topic}" if topic else "your 1:1 conversation"
+    about = (
+        _("your 1:1 conversation about %(topic)s") % {"topic": topic}
+        if topic
+        else _("your 1:1 conversation")
+    )
     return Thankable(
         to=name_of(other),
-        about=f"your {about.removeprefix('a ')}",
+        about=about,
         back_url=f"/support/conversations/{room.slug}",
-        back_label="Back to the conversation",
+        back_label=_("Back to the conversation"),
         thanks=moderation.ThanksFor(
             kind="support",
             id=found.id,  # type: ignore[arg-type]
             helper_id=other_id,
             community_id=found.community_id,
-            place=f"your {about.removeprefix('a ')}",
+            place=place,
             url="",  # its messages are deleted after it ends: nothing to link to
         ),
     )

@@ -19,6 +19,7 @@ import logging
 import time
 from typing import Any
 
+from babel.numbers import format_decimal
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -33,6 +34,8 @@ from chat.runtime import ChatRuntime, chat_runtime, region_of
 from core.context import get_context
 from core.db import refuses_writes
 from core.errors import Refusal
+from core.i18n import current, locale_of
+from core.i18n import gettext as _
 from core.web.csrf import websocket_origin_allowed
 from core.web.errors import refusal_json
 from core.web.frames import frame_sender, immediate_sender
@@ -59,11 +62,11 @@ async def room_socket(websocket: WebSocket) -> None:
     runtime = chat_runtime(websocket)
     if not websocket_origin_allowed(websocket.headers, ctx.settings):
         return await _deny(
-            websocket, Refusal("cross_site", "Connections from other sites are refused.", 403)
+            websocket, Refusal("cross_site", _("Connections from other sites are refused."), 403)
         )
     member = current_member(websocket)
     if member is None or not rooms.can_chat(member):
-        return await _deny(websocket, Refusal("forbidden", "Sign in to take part in chat.", 403))
+        return await _deny(websocket, Refusal("forbidden", _("Sign in to take part in chat."), 403))
     try:
         room = await rooms.room_by_slug(ctx.db, websocket.path_params["slug"], member)
         gate = gate_for(ctx, room)  # a session's room or a support conversation
@@ -251,18 +254,18 @@ class RoomSession:
         if size > self.runtime.max_frame_bytes:
             return self._too_big(text)
         if text is None:
-            return self.error("bad_frame", "Send JSON text frames, not binary ones.")
+            return self.error("bad_frame", _("Send JSON text frames, not binary ones."))
         try:
             frame = json.loads(text)
         except ValueError:
-            return self.error("bad_json", "That frame was not valid JSON.")
+            return self.error("bad_json", _("That frame was not valid JSON."))
         if not isinstance(frame, dict):
-            return self.error("bad_frame", 'A frame must be a JSON object with a "type".')
+            return self.error("bad_frame", _('A frame must be a JSON object with a "type".'))
         client_id = frame.get("client_id")
         if self._flooding():
             return self.error(
                 "rate_limited",
-                "Too many frames at once. Wait a few seconds; nothing you sent was published.",
+                _("Too many frames at once. Wait a few seconds; nothing you sent was published."),
                 client_id,
                 retry_after=int(self.runtime.flood_window),
             )
@@ -270,7 +273,9 @@ class RoomSession:
         handler = self.handlers.get(kind) if isinstance(kind, str) else None
         if handler is None:
             return self.error(
-                "unknown_type", f"Unknown frame type {str(frame.get('type'))[:40]!r}.", client_id
+                "unknown_type",
+                _("Unknown frame type %(type)s.") % {"type": repr(str(frame.get("type"))[:40])},
+                client_id,
             )
         if kind != "ping":  # the client's own keep-alive is not the member using Kindred
             self._active()
@@ -286,7 +291,7 @@ class RoomSession:
             log.exception("chat frame %s failed", frame.get("type"))
             self.error(
                 "server_error",
-                "Something went wrong on our side and this was not done. Please try again.",
+                _("Something went wrong on our side and this was not done. Please try again."),
                 client_id,
             )
 
@@ -302,9 +307,11 @@ class RoomSession:
                 client_id = frame["client_id"][:64]
         refusal = Refusal(
             "too_long",
-            f"That message is too long to send: messages can be up to "
-            f"{self.runtime.max_chars:,} characters. Nothing was sent. Please shorten it "
-            "and send it again.",
+            _(
+                "That message is too long to send: messages can be up to %(limit)s characters. "
+                "Nothing was sent. Please shorten it and send it again."
+            )
+            % {"limit": format_decimal(self.runtime.max_chars, locale=locale_of(current()))},
             details={"limits": self.limits()},
         )
         self.refuse(refusal, client_id)
@@ -324,8 +331,10 @@ class RoomSession:
         )
         self.error(
             "unavailable",
-            "We couldn't save this just now, so it wasn't sent. Your text is kept: "
-            "try again in a few seconds.",
+            _(
+                "We couldn't save this just now, so it wasn't sent. Your text is kept: "
+                "try again in a few seconds."
+            ),
             client_id,
             retry_after=UNAVAILABLE_RETRY,
         )
@@ -370,14 +379,16 @@ class RoomSession:
         if self.admission.lobby:
             raise Refusal(
                 "in_lobby",
-                "You're in the lobby: you can post once a facilitator lets you in. "
-                "Your text is kept.",
+                _(
+                    "You're in the lobby: you can post once a facilitator lets you in. "
+                    "Your text is kept."
+                ),
             )
         body, client_id = frame.get("body"), frame.get("client_id")
         if client_id is not None and not isinstance(client_id, str):
-            raise Refusal("invalid", "client_id must be a string (a UUID).")
+            raise Refusal("invalid", _("client_id must be a string (a UUID)."))
         if not isinstance(body, str) or not body.strip():
-            raise Refusal("invalid", "Write a message before sending it.")
+            raise Refusal("invalid", _("Write a message before sending it."))
         # Shielded: once a send has started, its commit and fan-out finish even if the
         # connection drops meanwhile.
         # A refusal (held, too long, muted, …) goes back as frames from _frame.
@@ -414,10 +425,10 @@ class RoomSession:
 
     async def on_history(self, frame: dict[str, Any]) -> None:
         if self.admission.lobby:
-            raise Refusal("in_lobby", "The conversation is shown once you're let in.")
+            raise Refusal("in_lobby", _("The conversation is shown once you're let in."))
         room, before, limit = frame.get("room"), frame.get("before"), frame.get("limit", 50)
         if room is not None and room != self.room.slug:
-            raise Refusal("not_found", "You can only ask for this room's history here.")
+            raise Refusal("not_found", _("You can only ask for this room's history here."))
         if before is not None:
             before = json_int(before, "before", low=0, high=MAX_ID)
         limit = json_int(limit, "limit", low=1, high=100)

@@ -128,6 +128,14 @@ def script_catalog(code: str) -> dict[str, str | list[str]]:
     return found
 
 
+def warm_up(languages: Iterable[Language]) -> None:
+    """Read every catalogue now, at start-up, not on the first request that needs it (a
+    Spanish reader's first page would otherwise wait for the whole catalogue to compile)."""
+    for language in languages:
+        translations(language.code)
+        script_catalog(language.code)
+
+
 # --------------------------------------------------------------------------- this request
 
 _language: ContextVar[Language] = ContextVar("kindred_language", default=SOURCE)
@@ -154,6 +162,12 @@ def gettext(message: str) -> str:
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(_language.get().code).ngettext(singular, plural, n)
+
+
+def pgettext(context: str, message: str) -> str:
+    """`message` as meant in `context`, where English uses one word for two things ("Name"
+    the noun, "Name" the verb: pgettext("verb", "Name"))."""
+    return translations(_language.get().code).pgettext(context, message)
 
 
 def N_(message: str) -> str:  # the name gettext's tools look for

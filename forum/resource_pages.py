@@ -22,10 +22,9 @@ from forum.resource_entries import EntryForm
 from forum.resource_links import dial, site_of
 from forum.web import context, region_of, render
 from identity.auth import current_member, require_member
-from identity.country import COUNTRIES, country_name
+from identity.country import COUNTRIES, choices, country_name
 from moderation import api as moderation
 
-_COUNTRIES = sorted(COUNTRIES.items(), key=lambda item: item[1])
 _FIELDS = ("name", "kind", "description", "url", "phone", "help_types", "region")
 
 
@@ -41,7 +40,7 @@ def _base(community: Community) -> str:
 
 def _page(request: Request, template: str, data: dict[str, Any], status: int = 200) -> Response:
     data.setdefault("resource_kinds", RESOURCE_KINDS)
-    data.setdefault("countries", _COUNTRIES)
+    data.setdefault("countries", choices(elsewhere=False))
     data.setdefault("country_names", COUNTRIES)
     data.setdefault("anywhere", ANYWHERE)
     data.setdefault("dial", dial)

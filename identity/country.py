@@ -10,6 +10,8 @@ is the one place that order is decided; forum, chat and the help page all call i
 
 from __future__ import annotations
 
+import unicodedata
+
 from sqlalchemy import update
 from starlette.requests import HTTPConnection
 
@@ -58,10 +60,27 @@ COUNTRIES: dict[str, str] = {
 }
 # A deliberate choice of "none of these": international helplines, not the browser's guess.
 ELSEWHERE = "INTL"
-CHOICES: list[tuple[str, str]] = [
-    *sorted(COUNTRIES.items(), key=lambda item: item[1]),
-    (ELSEWHERE, N_("Another country (international helplines)")),
-]
+
+
+def choices(elsewhere: bool = True) -> list[tuple[str, str]]:
+    """The countries to choose from, named and in order in this request's language
+    ("Spain" is "España", between "Dinamarca" and "Estados Unidos"), then, if `elsewhere`,
+    "another country"."""
+    named = sorted(
+        ((code, gettext(name)) for code, name in COUNTRIES.items()),
+        key=lambda item: alphabetical(item[1]),
+    )
+    if elsewhere:
+        named.append((ELSEWHERE, gettext("Another country (international helplines)")))
+    return named
+
+
+def alphabetical(name: str) -> str:
+    """A sort key that reads letters, not code points: accents and case set aside, so
+    "Österreich" stands with the Os and "Japón" before "Jordania". (Good enough for the few
+    country names we list; a full collation would need ICU.)"""
+    letters = unicodedata.normalize("NFKD", name)
+    return "".join(ch for ch in letters if not unicodedata.combining(ch)).casefold()
 
 
 def valid_country(code: str | None) -> str | None:

@@ -168,7 +168,7 @@ async def account_page(request: Request, **extra: Any) -> Response:
         "this_session": current_session(request),
         "codes_left": await signin.remaining_recovery_codes(ctx.db, member),
         "blocked": await blocks.blocked_members(ctx.db, member),
-        "countries": country.CHOICES,
+        "countries": country.choices(),
         "done": _(done) if done else None,
         "errors": {},
         "values": {},

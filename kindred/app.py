@@ -32,10 +32,12 @@ from chat.rooms import ensure_room
 from chat.support import setup as support_setup
 from communities.models import Community
 from communities.thanks import erase_thanks, export_thanks, forget_received_thanks
+from core import i18n
 from core.broker import make_broker
 from core.context import AppContext
 from core.db import Database
 from core.errors import Refusal
+from core.i18n import gettext
 from core.logs import configure_logging
 from core.ratelimit import RateLimits
 from core.settings import Settings
@@ -197,6 +199,7 @@ def create_app(settings: Settings) -> Starlette:
         warm_up_hashing()
         warm_up_filters()  # before the first member: no first-message stall
         static_assets.warm()  # minified and compressed once (core/web/static.py)
+        i18n.warm_up(i18n.offered(pseudo=settings.pseudo_locales == "on").values())
         await ctx.broker.start()
         await chat.start()
         await groups.start()
@@ -260,6 +263,10 @@ def create_app(settings: Settings) -> Starlette:
         Middleware(AccessLogMiddleware),
         Middleware(SecurityHeadersMiddleware, settings=settings),
         Middleware(RevalidateMiddleware),
+        # A first choice of language from the visitor's cookie and browser, for what is
+        # answered before the member is known (an outage, a body too large, a stale form);
+        # the second one below decides again with the member's own setting.
+        Middleware(LanguageMiddleware, settings=settings),
         Middleware(DatabaseOutageMiddleware),
         Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
         Middleware(CSRFMiddleware, settings=settings, exempt_paths=identity_api.CSRF_EXEMPT),
@@ -330,18 +337,28 @@ async def csrf_refusal(
     conn: HTTPConnection, code: str, detail: str, fields: dict[str, str]
 ) -> Response:
     if code == "cross_site":
-        message = "This request came from another site, so it was refused to protect your account."
+        message = gettext(
+            "This request came from another site, so it was refused to protect your account."
+        )
         return error_response(conn, 403, code, message)
     draft = draft_of(fields)
     message = (
-        "This form had expired or was missing its security token (you may have signed in or "
-        "out in another tab), so it wasn't sent. Reload the page and send it again"
-        + (" — your text is below." if draft else ".")
+        gettext(
+            "This form had expired or was missing its security token (you may have signed in "
+            "or out in another tab), so it wasn't sent. Reload the page and send it again — "
+            "your text is below."
+        )
+        if draft
+        else gettext(
+            "This form had expired or was missing its security token (you may have signed in "
+            "or out in another tab), so it wasn't sent. Reload the page and send it again."
+        )
     )
     return error_response(conn, 403, code, message, draft=draft)
 
 
 async def too_large_refusal(conn: HTTPConnection, max_bytes: int) -> Response:
-    return error_response(
-        conn, 413, "too_large", f"That was larger than the {max_bytes // 1024} KiB we accept."
-    )
+    message = gettext("That was larger than the %(size)d KiB we accept.") % {
+        "size": max_bytes // 1024
+    }
+    return error_response(conn, 413, "too_large", message)

@@ -17,10 +17,10 @@ from core.web.cookies import cookie_options
 from core.web.forms import form_text
 from identity.auth import current_member
 from identity.country import (
-    CHOICES,
     COUNTRIES,
     COUNTRY_COOKIE,
     ELSEWHERE,
+    choices,
     chosen_country,
     crisis_region,
     set_country,
@@ -40,7 +40,7 @@ async def help_page(request: Request) -> Response:
         "moderation/help.html",
         {
             "resources": crisis_resources(region),
-            "countries": CHOICES,
+            "countries": choices(),
             "chosen": chosen,
             "showing": showing,
             # Only when the browser's language named a country we have helplines for; else

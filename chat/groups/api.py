@@ -21,6 +21,7 @@ from chat.groups.session_view import session_view
 from chat.runtime import region_of
 from core.context import get_context
 from core.errors import Refusal
+from core.i18n import gettext as _
 from core.web.jsonapi import read_json
 from identity.auth import current_member, require_member
 
@@ -52,7 +53,7 @@ async def list_sessions(request: Request) -> Response:
     slug = request.query_params.get("community", "")
     community = await service.community_by_slug(ctx.db, slug) if slug else None
     if slug and community is None:
-        raise Refusal("not_found", "There's no community with that address.", 404)
+        raise Refusal("not_found", _("There's no community with that address."), 404)
     found = await service.upcoming_sessions(
         ctx.db,
         community_id=community[0] if community else None,
@@ -80,7 +81,7 @@ async def _view(request: Request, session_id: int) -> dict[str, Any]:
     db, member = get_context(request).db, current_member(request)
     found = await session_view(db, session_id, member)
     if found is None:
-        raise Refusal("not_found", "There's no group session at this address.", 404)
+        raise Refusal("not_found", _("There's no group session at this address."), 404)
     view = {"session": found.state, "you": found.you, "parts": found.parts}
     if found.panel is not None:  # a facilitator's
         view["panel"] = found.panel
@@ -95,7 +96,7 @@ async def session_action(request: Request) -> Response:
     member = require_member(request)
     action = ACTIONS.get(request.path_params["action"])
     if action is None:
-        raise Refusal("not_found", "There's no such action.", 404)
+        raise Refusal("not_found", _("There's no such action."), 404)
     body = await request.body()
     data = await read_json(request) if body.strip() else {}
     values = {k: _text(v) for k, v in data.items()}

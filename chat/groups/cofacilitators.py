@@ -27,6 +27,7 @@ from communities.roles import Action
 from core.context import AppContext
 from core.db import utcnow
 from core.errors import Refusal
+from core.i18n import gettext as _
 from identity.models import Member, MemberBlock
 from moderation import api as moderation
 
@@ -97,19 +98,29 @@ async def _eligible(
         await s.exec(select(Member).where(col(Member.pseudonym_key) == name.casefold()))
     ).first()
     if person is None or person.deleted_at is not None:
-        raise Refusal("invalid", f"There's no member called {name!r}.", field="member")
+        raise Refusal(
+            "invalid",
+            _("There's no member called %(name)s.") % {"name": repr(name)},
+            field="member",
+        )
     if person.id == member.id or await is_facilitator(s, session, person):
         raise Refusal(
             "invalid",
-            f"{person.pseudonym} already facilitates this session: name someone else to take "
-            "over if you both can't go on.",
+            _(
+                "%(name)s already facilitates this session: name someone else to take over if "
+                "you both can't go on."
+            )
+            % {"name": person.pseudonym},
             field="member",
         )
     if not await roles.may(s, person, Action.SCHEDULE_SESSION, session.community_id):
         raise Refusal(
             "invalid",
-            f"{person.pseudonym} can't be a co-facilitator: co-facilitators are peer "
-            "supporters or this community's moderators, as facilitators are.",
+            _(
+                "%(name)s can't be a co-facilitator: co-facilitators are peer supporters or "
+                "this community's moderators, as facilitators are."
+            )
+            % {"name": person.pseudonym},
             field="member",
         )
     standing = await moderation.standing(s, person.id, session.community_id)  # type: ignore[arg-type]
@@ -126,8 +137,11 @@ async def _eligible(
         # block that is not theirs to know.
         raise Refusal(
             "invalid",
-            f"{person.pseudonym} can't be named co-facilitator of this session. Please choose "
-            "someone else, or ask the community's moderators.",
+            _(
+                "%(name)s can't be named co-facilitator of this session. Please choose someone "
+                "else, or ask the community's moderators."
+            )
+            % {"name": person.pseudonym},
             field="member",
         )
     return person
@@ -143,7 +157,7 @@ async def take_over(ctx: AppContext, member: Member, session_id: int) -> None:
         if named is None or named.member_id != member.id:
             raise Refusal(
                 "forbidden",
-                "Only the co-facilitator a facilitator named for this session can take it over.",
+                _("Only the co-facilitator a facilitator named for this session can take it over."),
                 status=403,
             )
         if named.taken_over_at is not None:
@@ -153,8 +167,10 @@ async def take_over(ctx: AppContext, member: Member, session_id: int) -> None:
         if standing.banned or standing.suspended or standing.muted or not may_run:
             raise Refusal(
                 "forbidden",
-                "You can't take over this session now. Please tell the community's moderators "
-                "so they can help the group.",
+                _(
+                    "You can't take over this session now. Please tell the community's "
+                    "moderators so they can help the group."
+                ),
                 status=403,
             )
         named.taken_over_at = utcnow()

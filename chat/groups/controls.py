@@ -29,6 +29,8 @@ from chat.models import SLOW_MODE_CHOICES, slow_mode_label
 from core.context import AppContext
 from core.db import utcnow
 from core.errors import Refusal
+from core.i18n import N_
+from core.i18n import gettext as _
 from identity.models import Member
 from moderation import api as moderation
 
@@ -36,7 +38,7 @@ from moderation import api as moderation
 async def facilitated(s: AsyncSession, member: Member, session_id: int) -> GroupSession:
     session = await get_session(s, session_id)
     if not await is_facilitator(s, session, member):
-        raise Refusal("forbidden", "Only this session's facilitators can do that.", status=403)
+        raise Refusal("forbidden", _("Only this session's facilitators can do that."), status=403)
     return session
 
 
@@ -52,7 +54,7 @@ async def _named(s: AsyncSession, session: GroupSession, pseudonym: str) -> Grou
         )
     ).first()
     if found is None:
-        raise Refusal("not_found", "That member isn't taking part in this session.", status=404)
+        raise Refusal("not_found", _("That member isn't taking part in this session."), status=404)
     return found
 
 
@@ -66,7 +68,8 @@ async def audit(
 ) -> None:
     """One audit entry for a facilitator's action on this session (member None: Kindred's
     sweeper). `public_summary` goes to the community's public log: only for what moderates
-    the room (lock, slow mode, mute, removal, cancelling), in words that name nobody."""
+    the room (lock, slow mode, mute, removal, cancelling), in words that name nobody; stored
+    in English, marked N_(), and said in each reader's language (moderation/public_log.py)."""
     await moderation.record(
         s,
         member,
@@ -118,7 +121,7 @@ async def admit(ctx: AppContext, member: Member, session_id: int, pseudonym: str
         refuse_if_over(session)
         seat = await _named(s, session, pseudonym)
         if seat.status != "lobby":
-            raise Refusal("not_in_lobby", "That member isn't waiting in the lobby.", status=409)
+            raise Refusal("not_in_lobby", _("That member isn't waiting in the lobby."), status=409)
         seat.status = "admitted"
         s.add(seat)
         await audit(s, member, "session_admit", session)
@@ -161,9 +164,9 @@ async def set_locked(ctx: AppContext, member: Member, session_id: int, locked: b
         session_id,
         "session_lock" if locked else "session_unlock",
         {"locked": locked},
-        public_summary="A group session was closed to late joiners"
+        public_summary=N_("A group session was closed to late joiners")
         if locked
-        else "A group session was opened to late joiners again",
+        else N_("A group session was opened to late joiners again"),
     )
 
 
@@ -190,7 +193,8 @@ async def pin(
 
 async def set_slow_mode(ctx: AppContext, member: Member, session_id: int, seconds: int) -> None:
     if seconds not in SLOW_MODE_CHOICES:
-        raise Refusal("invalid", "Choose one of the slow mode settings offered.")
+        raise Refusal("invalid", _("Choose one of the slow mode settings offered."))
+    head = N_("Slow mode in a group session")  # the public log says it; the setting as stored
     await _change(
         ctx,
         member,
@@ -198,7 +202,7 @@ async def set_slow_mode(ctx: AppContext, member: Member, session_id: int, second
         "session_slow_mode",
         {"slow_mode_seconds": seconds},
         reason=str(seconds),
-        public_summary=f"Slow mode in a group session: {slow_mode_label(seconds).lower()}",
+        public_summary=f"{head}: {slow_mode_label(seconds, english=True).lower()}",
     )
 
 
@@ -228,13 +232,15 @@ async def give_floor(ctx: AppContext, member: Member, session_id: int, pseudonym
         if not session.turn_taking:
             raise Refusal(
                 "turn_taking_off",
-                "Turn on turn-taking before giving someone the floor.",
+                _("Turn on turn-taking before giving someone the floor."),
                 status=409,
             )
         if pseudonym.strip():
             seat = await _named(s, session, pseudonym)
             if seat.status != "admitted":
-                raise Refusal("not_admitted", "That member isn't in the session yet.", status=409)
+                raise Refusal(
+                    "not_admitted", _("That member isn't in the session yet."), status=409
+                )
             seat.hand_raised_at = None
             s.add(seat)
             session.floor_member_id = seat.member_id
@@ -261,7 +267,7 @@ async def raise_hand(ctx: AppContext, member: Member, session_id: int, up: bool)
         ).first()
         if seat is None or seat.status != "admitted":
             raise Refusal(
-                "in_lobby", "You can raise your hand once you're in the session.", status=409
+                "in_lobby", _("You can raise your hand once you're in the session."), status=409
             )
         if up and seat.hand_raised_at is None:
             seat.hand_raised_at = utcnow()
@@ -289,13 +295,15 @@ async def set_muted(
             member,
             "session_mute" if muted else "session_unmute",
             session,
-            public_summary="A member was muted in a group session"
+            public_summary=N_("A member was muted in a group session")
             if muted
-            else "A member was unmuted in a group session",
+            else N_("A member was unmuted in a group session"),
         )
         target, room_id = seat.member_id, session.room_id
     await broadcast(ctx, session_id)
     if muted:
+        # In English: it goes to the muted member, not the facilitator whose request this is
+        # (sessions.js shows the room's own "muted" part instead).
         words = "A facilitator has muted you for the rest of this session. You can still read."
         await tell_member(
             ctx.broker,
@@ -326,10 +334,12 @@ async def remove(ctx: AppContext, member: Member, session_id: int, pseudonym: st
             member,
             "session_remove",
             session,
-            public_summary="A member was removed from a group session",
+            public_summary=N_("A member was removed from a group session"),
         )
         target, room_id = seat.member_id, session.room_id
     await broadcast(ctx, session_id)
+    # In English: it goes to the removed member, not the facilitator whose request this is
+    # (sessions.js says it in the member's own language).
     words = "A facilitator has removed you from this session. You can't rejoin it."
     frame = error_frame(Refusal("removed", words))
     await tell_member(ctx.broker, target, frame, room_id=room_id, close=CLOSE_GONE)

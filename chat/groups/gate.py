@@ -25,6 +25,7 @@ from chat.models import Room, slow_mode_label
 from chat.sending import slow_mode_wait, wait_words
 from core.db import Database
 from core.errors import Refusal
+from core.i18n import gettext as _
 from identity.models import Member
 from moderation import api as moderation
 
@@ -36,7 +37,7 @@ class SessionGate:
         async with db.read() as s:
             session = await _session(s, room)
             if session.status in ("ended", "cancelled"):
-                raise Refusal("session_ended", "This session has ended.", status=410)
+                raise Refusal("session_ended", _("This session has ended."), status=410)
             state = await public_state(s, session)
             you = await member_view(s, session, member)
             if you["role"] == "facilitator":
@@ -45,15 +46,17 @@ class SessionGate:
             await refuse_if_barred(s, session, member)  # suspended or banned: not even to read
             seat = await participant(s, session.id, member.id)  # type: ignore[arg-type]
         if seat is not None and seat.status == "removed":
-            raise Refusal("removed", "A facilitator removed you from this session.", status=403)
+            raise Refusal("removed", _("A facilitator removed you from this session."), status=403)
         if seat is not None and seat.status == "admitted":
             return Admission(hello={"session": state, "session_you": you})
         if seat is not None and seat.status == "lobby" and seat.rules_ack_at is not None:
             return Admission(lobby=True, hello={"session": state, "session_you": you})
         raise Refusal(
             "session_join_first",
-            "Join the session from its page first: agree to its ground rules, then wait in "
-            "the lobby.",
+            _(
+                "Join the session from its page first: agree to its ground rules, then wait in "
+                "the lobby."
+            ),
             status=403,
         )
 
@@ -61,35 +64,44 @@ class SessionGate:
         session = await _session(s, room)
         if session.status != "live":
             words = (
-                "This session has ended, so nothing more can be posted."
+                _("This session has ended, so nothing more can be posted. Your text is kept.")
                 if session.status in ("ended", "cancelled")
-                else "The session hasn't started yet: you can post once the facilitator starts it."
+                else _(
+                    "The session hasn't started yet: you can post once the facilitator starts "
+                    "it. Your text is kept."
+                )
             )
-            raise Refusal("session_not_live", f"{words} Your text is kept.", status=409)
+            raise Refusal("session_not_live", words, status=409)
         if await is_facilitator(s, session, member):
             return
         seat = await participant(s, session.id, member.id)  # type: ignore[arg-type]
         if seat is None or seat.status == "removed":
-            raise Refusal("removed", "You're no longer in this session.", status=403)
+            raise Refusal("removed", _("You're no longer in this session."), status=403)
         if seat.status != "admitted":
             raise Refusal(
                 "in_lobby",
-                "You're in the lobby: you can post once a facilitator lets you in. "
-                "Your text is kept.",
+                _(
+                    "You're in the lobby: you can post once a facilitator lets you in. "
+                    "Your text is kept."
+                ),
                 status=403,
             )
         if seat.muted:
             raise Refusal(
                 "session_muted",
-                "A facilitator has muted you for the rest of this session. You can still read; "
-                "your text is kept.",
+                _(
+                    "A facilitator has muted you for the rest of this session. You can still "
+                    "read; your text is kept."
+                ),
                 status=403,
             )
         if session.turn_taking and session.floor_member_id != member.id:
             raise Refusal(
                 "not_your_turn",
-                "It's not your turn yet — raise your hand and the facilitator will give you "
-                "the floor. Your text is kept.",
+                _(
+                    "It's not your turn yet — raise your hand and the facilitator will give you "
+                    "the floor. Your text is kept."
+                ),
                 status=409,
             )
         if session.slow_mode_seconds:
@@ -103,7 +115,7 @@ class SessionGate:
 async def _session(s: AsyncSession, room: Room) -> GroupSession:
     session = await session_for_room(s, room.id)  # type: ignore[arg-type]
     if session is None:  # a session room without its session: never fall open
-        raise Refusal("not_found", "There's no group session here.", status=404)
+        raise Refusal("not_found", _("There's no group session here."), status=404)
     return session
 
 
@@ -112,8 +124,11 @@ async def _slow_mode(s: AsyncSession, session: GroupSession, room: Room, member:
         label = slow_mode_label(session.slow_mode_seconds).lower()
         raise Refusal(
             "slow_mode",
-            f"The facilitator has turned on slow mode: {label}. You can send again in "
-            f"{wait_words(wait)} — your text is kept.",
+            _(
+                "The facilitator has turned on slow mode: %(label)s. You can send again in "
+                "%(wait)s — your text is kept."
+            )
+            % {"label": label, "wait": wait_words(wait)},
             status=429,
             retry_after=wait,
         )

@@ -19,6 +19,8 @@ from chat.models import ChatMessage
 from core.context import AppContext
 from core.db import utcnow
 from core.errors import Refusal
+from core.i18n import N_
+from core.i18n import gettext as _
 from identity.models import Member
 from moderation import api as moderation
 
@@ -69,13 +71,17 @@ async def cancel(ctx: AppContext, member: Member, session_id: int) -> None:
         if session.status != "scheduled":
             raise Refusal(
                 "session_started",
-                "Only a session that hasn't started can be cancelled.",
+                _("Only a session that hasn't started can be cancelled."),
                 status=409,
             )
         session.status, session.ended_at, session.seats_taken = "cancelled", utcnow(), 0
         s.add(session)
         await audit(
-            s, member, "session_cancel", session, public_summary="A group session was cancelled"
+            s,
+            member,
+            "session_cancel",
+            session,
+            public_summary=N_("A group session was cancelled"),
         )
         people = await _everyone(s, session)
     state = await broadcast(ctx, session_id)
@@ -157,7 +163,7 @@ async def save_summary(ctx: AppContext, member: Member, session_id: int, text: s
     """The facilitator's anonymised note: no contact details, no crisis details, no names."""
     text = text.strip()
     if len(text) > 4000:
-        raise Refusal("too_long", "Keep the summary to 4,000 characters. Your text is kept.")
+        raise Refusal("too_long", _("Keep the summary to 4,000 characters. Your text is kept."))
     async with ctx.db.read() as s:
         session = await facilitated(s, member, session_id)
         names = set(
@@ -172,8 +178,11 @@ async def save_summary(ctx: AppContext, member: Member, session_id: int, text: s
     if named:
         raise Refusal(
             "summary_names_someone",
-            "The summary must name nobody: please take out the pseudonyms "
-            f"({', '.join(named)}). Your text is kept.",
+            _(
+                "The summary must name nobody: please take out the pseudonyms (%(names)s). "
+                "Your text is kept."
+            )
+            % {"names": ", ".join(named)},
         )
     if text:
         place = moderation.Place(moderation.SESSION_SUMMARY, session.community_id)

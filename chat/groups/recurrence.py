@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.clock import known_zones
+from core.i18n import gettext as _
 from core.web.params import BadParameter, parse_day
 
 MAX_OCCURRENCES = 26  # half a year of weekly sessions at most
@@ -42,11 +43,13 @@ class LocalSlot:
 def zone(name: str) -> ZoneInfo:
     name = name.strip()
     if not name or name not in _zones():
-        raise TimeError("Choose a time zone from the list (for example Europe/London).")
+        raise TimeError(_("Choose a time zone from the list (for example Europe/London)."))
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise TimeError("Choose a time zone from the list (for example Europe/London).") from None
+        raise TimeError(
+            _("Choose a time zone from the list (for example Europe/London).")
+        ) from None
 
 
 def _zones() -> frozenset[str]:
@@ -71,7 +74,7 @@ def parse_slot(on: str, at: str, zone_name: str) -> LocalSlot:
     try:
         clock = time.fromisoformat(at.strip())
     except ValueError:
-        raise TimeError("Give the time as hours:minutes, for example 19:00.") from None
+        raise TimeError(_("Give the time as hours:minutes, for example 19:00.")) from None
     zone(zone_name)
     return LocalSlot(day, clock.replace(second=0, microsecond=0, tzinfo=None), zone_name.strip())
 
@@ -85,7 +88,9 @@ def to_utc(day: date, clock: time, zone_name: str) -> datetime:
 def weekly(slot: LocalSlot, count: int) -> list[datetime]:
     """`count` weekly occurrences from slot.on, each at slot.at local time, in UTC."""
     if not 1 <= count <= MAX_OCCURRENCES:
-        raise TimeError(f"A session can repeat for 1 to {MAX_OCCURRENCES} weeks.")
+        raise TimeError(
+            _("A session can repeat for 1 to %(max)d weeks.") % {"max": MAX_OCCURRENCES}
+        )
     return [to_utc(slot.on + timedelta(weeks=i), slot.at, slot.zone) for i in range(count)]
 
 

@@ -51,6 +51,7 @@ async def release_seats(
             await s.delete(seat)
             freed.append((session.id, session.room_id))  # type: ignore[arg-type]
     code = "suspended" if kind == "suspend" else "banned"
+    # In English: said to the member, in the moderator's request (as kindred/app.py's).
     message = (
         f"A moderator has {code} you, so your place in this group session has gone to "
         "someone else" + (f": {reason}" if reason else ".")

@@ -31,6 +31,7 @@ from communities.roles import Action
 from core.context import AppContext
 from core.db import Database, utcnow
 from core.errors import Refusal
+from core.i18n import gettext as _
 from identity.models import Member
 from moderation import api as moderation
 
@@ -56,7 +57,7 @@ async def _refuse_unless_may_schedule(s: AsyncSession, member: Member, community
     if not await roles.may(s, member, Action.SCHEDULE_SESSION, community_id):
         raise Refusal(
             "forbidden",
-            "Only peer supporters and this community's moderators can schedule sessions.",
+            _("Only peer supporters and this community's moderators can schedule sessions."),
             status=403,
         )
 
@@ -69,15 +70,30 @@ async def schedule(ctx: AppContext, member: Member, form: Schedule) -> list[Grou
     title, description = form.title.strip(), form.description.strip()
     rules = form.ground_rules.strip()
     if not title or len(title) > MAX_TITLE:
-        raise Refusal("invalid", f"Give the session a title of at most {MAX_TITLE} characters.")
+        raise Refusal(
+            "invalid",
+            _("Give the session a title of at most %(max)d characters.") % {"max": MAX_TITLE},
+        )
     if len(description) > MAX_TEXT or len(rules) > MAX_TEXT:
-        raise Refusal("invalid", "Keep the description and the ground rules to 4,000 characters.")
+        raise Refusal(
+            "invalid", _("Keep the description and the ground rules to 4,000 characters.")
+        )
     if not rules:
-        raise Refusal("invalid", "Write the session's ground rules: members agree to them to join.")
+        raise Refusal(
+            "invalid", _("Write the session's ground rules: members agree to them to join.")
+        )
     if not MIN_MINUTES <= form.duration_minutes <= MAX_MINUTES:
-        raise Refusal("invalid", f"A session lasts from {MIN_MINUTES} to {MAX_MINUTES} minutes.")
+        raise Refusal(
+            "invalid",
+            _("A session lasts from %(min)d to %(max)d minutes.")
+            % {"min": MIN_MINUTES, "max": MAX_MINUTES},
+        )
     if not MIN_SEATS <= form.capacity <= MAX_SEATS:
-        raise Refusal("invalid", f"A session has from {MIN_SEATS} to {MAX_SEATS} seats.")
+        raise Refusal(
+            "invalid",
+            _("A session has from %(min)d to %(max)d seats.")
+            % {"min": MIN_SEATS, "max": MAX_SEATS},
+        )
     try:
         slot = recurrence.parse_slot(form.date, form.time, clock.find_zone(form.timezone))
         starts = recurrence.weekly(slot, form.weeks)
@@ -86,13 +102,16 @@ async def schedule(ctx: AppContext, member: Member, form: Schedule) -> list[Grou
     if starts[0] <= utcnow():
         raise Refusal(
             "session_in_past",
-            "That start time has already passed. Choose a time in the future "
-            f"(times are in {slot.zone}).",
+            _(
+                "That start time has already passed. Choose a time in the future (times are "
+                "in %(zone)s)."
+            )
+            % {"zone": slot.zone},
         )
     async with db.read() as s:
         community = await communities.by_slug(s, form.community.strip())
         if community is None:
-            raise Refusal("invalid", "Choose the community the session is for.")
+            raise Refusal("invalid", _("Choose the community the session is for."))
         community_id: int = community.id  # type: ignore[assignment]
         await _refuse_unless_may_schedule(s, member, community_id)
     words = {"title": title, "description": description, "ground_rules": rules}
@@ -164,13 +183,19 @@ async def _facilitators(s: AsyncSession, names: list[str], community_id: int) ->
             await s.exec(select(Member).where(col(Member.pseudonym_key) == name.casefold()))
         ).first()
         if person is None or person.deleted_at is not None:
-            raise Refusal("invalid", f"There's no member called {name!r} to facilitate.")
+            raise Refusal(
+                "invalid",
+                _("There's no member called %(name)s to facilitate.") % {"name": repr(name)},
+            )
         # Whoever may schedule a session here may be named to run it.
         if not await roles.may(s, person, Action.SCHEDULE_SESSION, community_id):
             raise Refusal(
                 "invalid",
-                f"{person.pseudonym} can't facilitate: facilitators are peer supporters or "
-                "this community's moderators.",
+                _(
+                    "%(name)s can't facilitate: facilitators are peer supporters or this "
+                    "community's moderators."
+                )
+                % {"name": person.pseudonym},
             )
         found.append(person)
     return found
@@ -195,9 +220,15 @@ async def _refuse_overlap(
         if ends_at(other) > start:
             raise Refusal(
                 "session_overlap",
-                f"{name} is already facilitating “{other.title}” at "
-                f"{clock.on_clock(other.starts_at, None)}, which overlaps this time. "
-                "Choose another time.",
+                _(
+                    "%(name)s is already facilitating “%(title)s” at %(when)s, which overlaps "
+                    "this time. Choose another time."
+                )
+                % {
+                    "name": name,
+                    "title": other.title,
+                    "when": clock.on_clock(other.starts_at, None),
+                },
                 status=409,
             )
 

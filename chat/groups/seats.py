@@ -27,6 +27,8 @@ from chat.groups.service import (
 )
 from core.db import Database, utcnow
 from core.errors import Refusal
+from core.i18n import gettext as _
+from core.i18n import ngettext
 from identity.models import Member
 
 _TAKE_SEAT = (
@@ -54,7 +56,7 @@ async def rsvp(db: Database, member: Member, session_id: int) -> GroupSession:
             if await is_facilitator(s, session, member):
                 raise Refusal(
                     "facilitating",
-                    "You're facilitating this session: you need no seat.",
+                    _("You're facilitating this session: you need no seat."),
                     status=409,
                 )
             await refuse_if_barred(s, session, member)
@@ -88,7 +90,9 @@ async def cancel_rsvp(db: Database, member: Member, session_id: int) -> GroupSes
         refuse_if_over(session)
         seat = await participant(s, session_id, member.id)  # type: ignore[arg-type]
         if seat is None or seat.status not in ("rsvp", "lobby"):
-            raise Refusal("no_rsvp", "You have no seat to give back for this session.", status=409)
+            raise Refusal(
+                "no_rsvp", _("You have no seat to give back for this session."), status=409
+            )
         if seat.seat_held:
             await give_seat(s, session_id)
         await s.delete(seat)
@@ -106,8 +110,10 @@ async def _take_seat(s: AsyncSession, session: GroupSession) -> None:
     if taken.first() is None:
         raise Refusal(
             "session_full",
-            "This session is full: every seat is taken. Have a look at the other upcoming "
-            "sessions, or check back — a seat comes free when someone cancels.",
+            _(
+                "This session is full: every seat is taken. Have a look at the other upcoming "
+                "sessions, or check back — a seat comes free when someone cancels."
+            ),
             status=409,
         )
 
@@ -116,7 +122,7 @@ def _refuse_removed(seat: GroupSessionParticipant | None) -> None:
     if seat is not None and seat.status == "removed":
         raise Refusal(
             "removed",
-            "A facilitator removed you from this session, so you can't rejoin it.",
+            _("A facilitator removed you from this session, so you can't rejoin it."),
             status=403,
         )
 
@@ -125,8 +131,10 @@ def _refuse_locked(session: GroupSession) -> None:
     if session.locked:
         raise Refusal(
             "session_locked",
-            "The facilitator has closed this session to late joiners. Have a look at the "
-            "upcoming sessions for the next one.",
+            _(
+                "The facilitator has closed this session to late joiners. Have a look at the "
+                "upcoming sessions for the next one."
+            ),
             status=409,
         )
 
@@ -158,14 +166,20 @@ async def _join(
         if not agreed:
             raise Refusal(
                 "rules_not_agreed",
-                "Please read the ground rules and tick “I agree” to join the session.",
+                _("Please read the ground rules and tick “I agree” to join the session."),
             )
         opens = lobby_opens_at(session, lobby_minutes)
         if session.status == "scheduled" and utcnow() < opens:
             raise Refusal(
                 "lobby_not_open",
-                f"The lobby opens {lobby_minutes} minutes before the start, at "
-                f"{on_clock(opens, None)}. Your seat is kept if you RSVP'd.",
+                ngettext(
+                    "The lobby opens %(num)d minute before the start, at %(when)s. Your seat "
+                    "is kept if you RSVP'd.",
+                    "The lobby opens %(num)d minutes before the start, at %(when)s. Your seat "
+                    "is kept if you RSVP'd.",
+                    lobby_minutes,
+                )
+                % {"num": lobby_minutes, "when": on_clock(opens, None)},
                 status=409,
             )
         seat = await participant(s, session_id, member.id)  # type: ignore[arg-type]

@@ -27,8 +27,10 @@ from chat.models import Room
 from communities import roles
 from communities import service as communities
 from communities.roles import Action
+from core.clock import on_clock
 from core.db import Database, utcnow
 from core.errors import Refusal
+from core.i18n import gettext as _
 from identity.models import Member
 from moderation import api as moderation
 
@@ -75,7 +77,8 @@ async def is_facilitator(s: AsyncSession, session: GroupSession, member: Member 
 
 
 async def handover_words(s: AsyncSession, session: GroupSession) -> str | None:
-    """What the room is told once a co-facilitator has taken over (None: nobody has)."""
+    """What the room is told once a co-facilitator has taken over (None: nobody has). In
+    English: it goes to everyone in the room, in the state frames, whatever their language."""
     named = await s.get(GroupSessionCofacilitator, session.id)
     if named is None or named.taken_over_at is None:
         return None
@@ -91,14 +94,14 @@ async def cofacilitator_named(s: AsyncSession, session: GroupSession) -> dict[st
     if named is None:
         return None
     person = await s.get(Member, named.member_id)
-    name = person.pseudonym if person and person.deleted_at is None else "[deleted member]"
+    name = person.pseudonym if person and person.deleted_at is None else _("[deleted member]")
     return {"pseudonym": name, "taken_over": named.taken_over_at is not None}
 
 
 async def get_session(s: AsyncSession, session_id: int) -> GroupSession:
     session = await s.get(GroupSession, session_id)
     if session is None:
-        raise Refusal("not_found", "There's no group session at this address.", status=404)
+        raise Refusal("not_found", _("There's no group session at this address."), status=404)
     return session
 
 
@@ -143,30 +146,46 @@ async def refuse_if_barred(s: AsyncSession, session: GroupSession, member: Membe
     and don't come in. A mute is only a chat mute: muted members can still join and listen,
     and what they send is refused (chat/sending.py)."""
     standing = await moderation.standing(s, member.id, session.community_id)  # type: ignore[arg-type]
-    help_now = "If you need someone to talk to now, the helplines at /help are there for you."
     if standing.banned:
         raise Refusal(
             "banned",
-            "You've been banned from this community, so you can't take part in its group "
-            f"sessions. {help_now}",
+            _(
+                "You've been banned from this community, so you can't take part in its group "
+                "sessions. If you need someone to talk to now, the helplines at /help are "
+                "there for you."
+            ),
             status=403,
         )
-    if standing.suspended:
+    if standing.suspended and standing.suspended_until is None:
         raise Refusal(
             "suspended",
-            f"Your account is suspended{standing.suspension_ends}, so you can't take a seat in "
-            f"group sessions or join one until it ends; then you can RSVP again. {help_now}",
+            _(
+                "Your account is suspended, so you can't take a seat in group sessions or join "
+                "one until it ends; then you can RSVP again. If you need someone to talk to "
+                "now, the helplines at /help are there for you."
+            ),
+            status=403,
+        )
+    if standing.suspended and standing.suspended_until is not None:
+        raise Refusal(
+            "suspended",
+            _(
+                "Your account is suspended until %(when)s, so you can't take a seat in group "
+                "sessions or join one until it ends; then you can RSVP again. If you need "
+                "someone to talk to now, the helplines at /help are there for you."
+            )
+            % {"when": on_clock(standing.suspended_until, None)},  # a message: UTC, labelled
             status=403,
         )
 
 
 def refuse_if_over(session: GroupSession) -> None:
     if session.status == "cancelled":
-        raise Refusal("session_cancelled", "This session was cancelled.", status=409)
+        raise Refusal("session_cancelled", _("This session was cancelled."), status=409)
     if session.status == "ended":
         raise Refusal(
             "session_ended",
-            "This session has ended. Have a look at the upcoming sessions for the next one.",
+            _("This session has ended. Have a look at the upcoming sessions for the next one."),
             status=409,
         )
 

@@ -27,6 +27,8 @@ from communities.roles import Action
 from core.context import AppContext
 from core.db import Database, utcnow
 from core.errors import Refusal
+from core.i18n import N_
+from core.i18n import gettext as _
 from identity.models import Member
 from moderation import api as moderation
 
@@ -50,7 +52,7 @@ async def moderates(s: AsyncSession, member: Member, room: Room) -> bool:
 def not_found() -> Refusal:
     """What everyone but its two people and its community's moderators is told about a
     private conversation: nothing, not even that it exists."""
-    return Refusal("not_found", "There's no conversation at this address.", status=404)
+    return Refusal("not_found", _("There's no conversation at this address."), status=404)
 
 
 async def require_room_moderator(s: AsyncSession, member: Member, room: Room) -> None:
@@ -110,8 +112,10 @@ async def conversation_for(db: Database, slug: str, member: Member) -> Conversat
             raise not_found()
     raise Refusal(
         "forbidden",
-        "This is a private conversation between a member and a peer supporter. Moderators "
-        "can open one only from a report about a message in it.",
+        _(
+            "This is a private conversation between a member and a peer supporter. Moderators "
+            "can open one only from a report about a message in it."
+        ),
         status=403,
     )
 
@@ -147,16 +151,18 @@ async def open_for_moderator(
 ) -> datetime:
     """Record the opening (naming the case) and grant access; returns when it ends."""
     if room.kind != "private":
-        raise Refusal("not_found", "There's no private conversation here.", status=404)
+        raise Refusal("not_found", _("There's no private conversation here."), status=404)
     async with ctx.db.transaction() as s:
         await require_room_moderator(s, moderator, room)
         cases = {case.id for case in await reported_cases(s, room)}
         if case_id is None or case_id not in cases:
             raise Refusal(
                 "no_report",
-                "Private conversations can be opened only from a report about a message in "
-                "them. Nobody has reported one here (or that report is not about this "
-                "conversation), so it stays private.",
+                _(
+                    "Private conversations can be opened only from a report about a message in "
+                    "them. Nobody has reported one here (or that report is not about this "
+                    "conversation), so it stays private."
+                ),
                 status=403,
             )
         expires = utcnow() + timedelta(minutes=ACCESS_MINUTES)
@@ -176,6 +182,7 @@ async def open_for_moderator(
             room.id,
             room.community_id,
             f"case {case_id}",
-            "A moderator opened a private support conversation to look at a report",
+            # Stored in English; the public log says it in each reader's language.
+            N_("A moderator opened a private support conversation to look at a report"),
         )
     return expires

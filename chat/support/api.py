@@ -19,6 +19,7 @@ from chat.support.models import SupportRequest
 from communities import service as communities
 from core.context import get_context
 from core.errors import Refusal
+from core.i18n import gettext as _
 from core.web.jsonapi import field, read_json
 from identity.auth import require_member
 
@@ -37,7 +38,7 @@ async def ask(request: Request) -> Response:
     async with ctx.db.read() as s:
         community = await communities.by_slug(s, slug)
     if community is None:
-        raise Refusal("invalid", "There's no community with that address.", field="community")
+        raise Refusal("invalid", _("There's no community with that address."), field="community")
     community_id: int = community.id  # type: ignore[assignment]
     asked = await asking.ask(ctx, member, community_id, note, region=region_of(request))
     body = await _status(request, asked.request)
@@ -51,7 +52,7 @@ async def status(request: Request) -> Response:
     member = require_member(request)
     found = await requests.get_request(get_context(request).db, request.path_params["id"])
     if found is None or not requests.is_participant(found, member):
-        raise Refusal("not_found", "There's no request of yours here.", 404)
+        raise Refusal("not_found", _("There's no request of yours here."), 404)
     return JSONResponse(await _status(request, found))
 
 

@@ -25,6 +25,7 @@ from chat.support.requests import (
     community_name,
     conversation_url,
     live_request,
+    number,
     request_changed,
     request_url,
     timed_out,
@@ -32,6 +33,8 @@ from chat.support.requests import (
 from core.context import AppContext
 from core.db import Database, utcnow
 from core.errors import Refusal
+from core.i18n import gettext as _
+from core.i18n import ngettext
 from identity.models import Member
 from moderation import api as moderation
 
@@ -58,21 +61,26 @@ async def ask(
     flagged first in the queue, and the member is shown crisis resources at once."""
     note = note.strip()
     if not note:
-        raise Refusal("empty", "Write a short note for the supporter: a sentence or two is enough.")
+        raise Refusal(
+            "empty", _("Write a short note for the supporter: a sentence or two is enough.")
+        )
     if len(note) > NOTE_MAX:
         raise Refusal(
             "too_long",
-            f"Keep the note to {NOTE_MAX} characters (it has {len(note):,}); you can say more "
-            "once you're talking. Your text is kept below.",
+            _(
+                "Keep the note to %(limit)s characters (it has %(length)s); you can say more "
+                "once you're talking. Your text is kept below."
+            )
+            % {"limit": number(NOTE_MAX), "length": number(len(note))},
         )
     if community_id is None:
-        raise Refusal("invalid", "Choose the topic you'd like to talk about.")
+        raise Refusal("invalid", _("Choose the topic you'd like to talk about."))
     # Checked first, counted only once a request is made: a note sent back for changes
     # (contact details, say) costs nothing from the allowance.
     await _refuse_if_limited(ctx, member, region, count=False)
     async with ctx.db.read() as s:
         if await community_name(s, community_id) is None:
-            raise Refusal("invalid", "Choose one of the topics offered.")
+            raise Refusal("invalid", _("Choose one of the topics offered."))
         if existing := await live_request(s, member.id):  # type: ignore[arg-type]
             raise _already_asked(existing)
     # A chat mute never stops anyone asking for support (someone in crisis may have been
@@ -116,9 +124,16 @@ async def _refuse_if_limited(
     if blocked:
         raise Refusal(
             "rate_limited",
-            f"You've asked for a conversation several times in the last hour. Please wait "
-            f"{blocked.minutes} minutes and ask again — your text is kept. If you need someone "
-            "right now, the services below are there for you.",
+            ngettext(
+                "You've asked for a conversation several times in the last hour. Please wait "
+                "%(num)d minute and ask again — your text is kept. If you need someone right "
+                "now, the services below are there for you.",
+                "You've asked for a conversation several times in the last hour. Please wait "
+                "%(num)d minutes and ask again — your text is kept. If you need someone right "
+                "now, the services below are there for you.",
+                blocked.minutes,
+            )
+            % {"num": blocked.minutes},
             status=429,
             retry_after=blocked.retry_after,
             notice={"code": "resources", "resources": moderation.crisis_resources(region)},
@@ -126,11 +141,19 @@ async def _refuse_if_limited(
 
 
 def _already_asked(existing: SupportRequest) -> Refusal:
-    where = "is waiting for a supporter" if existing.status == "open" else "is going on now"
+    if existing.status == "open":
+        message = _(
+            "You already have a request that is waiting for a supporter. You can have one at a "
+            "time: go back to it, or cancel it first if you'd like to ask about something else."
+        )
+    else:
+        message = _(
+            "You already have a request that is going on now. You can have one at a time: go "
+            "back to it, or cancel it first if you'd like to ask about something else."
+        )
     return Refusal(
         "already_asked",
-        f"You already have a request that {where}. You can have one at a time: go back to "
-        "it, or cancel it first if you'd like to ask about something else.",
+        message,
         status=409,
         url=request_url(existing),
     )
@@ -166,7 +189,7 @@ async def waiting(
     async with ctx.db.read() as s:
         found = await s.get(SupportRequest, request_id)
         if found is None or found.member_id != member.id:
-            raise Refusal("not_found", "There's no request of yours here.", status=404)
+            raise Refusal("not_found", _("There's no request of yours here."), status=404)
         if found.status in ("accepted", "ended") and found.room_id is not None:
             room = await s.get(Room, found.room_id)
             if room is not None:
@@ -212,12 +235,14 @@ async def cancel(ctx: AppContext, member: Member, request_id: int) -> None:
         await request_changed(ctx.broker, request_id)
         return
     if request is None or request.member_id != member.id:
-        raise Refusal("not_found", "There's no request of yours here.", status=404)
+        raise Refusal("not_found", _("There's no request of yours here."), status=404)
     if request.status == "accepted":
         raise Refusal(
             "already_accepted",
-            "A supporter has just accepted your request: your conversation is open. You can "
-            "end it there at any time.",
+            _(
+                "A supporter has just accepted your request: your conversation is open. You can "
+                "end it there at any time."
+            ),
             status=409,
         )
-    raise Refusal("not_open", "This request is already closed.", status=409)
+    raise Refusal("not_open", _("This request is already closed."), status=409)

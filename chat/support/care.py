@@ -27,13 +27,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from chat.models import ChatMessage
 from chat.support.models import SupportDebrief, SupportRequest
-from chat.support.requests import name_of
+from chat.support.requests import name_of, number
 from communities import roles
 from communities import service as communities
 from communities.roles import Action
 from core.context import AppContext
 from core.db import Database, utcnow
 from core.errors import Refusal
+from core.i18n import gettext as _
 from identity.models import Member
 from moderation import api as moderation
 
@@ -134,21 +135,27 @@ async def ask_debrief(
     if len(note) > DEBRIEF_NOTE_MAX:
         raise Refusal(
             "too_long",
-            f"Keep the note to {DEBRIEF_NOTE_MAX} characters (it has {len(note):,}); you can "
-            "say more when you talk. Your text is kept.",
+            _(
+                "Keep the note to %(limit)s characters (it has %(length)s); you can say more "
+                "when you talk. Your text is kept."
+            )
+            % {"limit": number(DEBRIEF_NOTE_MAX), "length": number(len(note))},
             field="note",
         )
     async with ctx.db.read() as s:
         request = await s.get(SupportRequest, request_id)
         if request is None or request.supporter_id != supporter.id:
-            raise Refusal("not_found", "There's no conversation of yours here.", status=404)
+            raise Refusal("not_found", _("There's no conversation of yours here."), status=404)
         if existing := await debrief_of(s, request_id):
             return existing
         if not await may_ask_debrief(s, request, supporter):
             raise Refusal(
                 "not_crisis",
-                "A debrief can be asked for once a conversation flagged as crisis has ended. "
-                "If something else weighs on you, talk with your community's moderators.",
+                _(
+                    "A debrief can be asked for once a conversation flagged as crisis has "
+                    "ended. If something else weighs on you, talk with your community's "
+                    "moderators."
+                ),
                 status=409,
             )
     text = html = ""
@@ -202,7 +209,7 @@ async def _scope(s: AsyncSession, viewer: Member) -> set[int] | None:
     if scope is not None and not scope:
         raise Refusal(
             "forbidden",
-            "Only moderators and admins see peer supporters' debrief requests.",
+            _("Only moderators and admins see peer supporters' debrief requests."),
             status=403,
         )
     return scope
@@ -276,7 +283,7 @@ async def _move(
         if debrief is None or not await roles.may(
             s, moderator, Action.MODERATE, debrief.community_id
         ):
-            raise Refusal("not_found", "There's no such debrief request for you.", status=404)
+            raise Refusal("not_found", _("There's no such debrief request for you."), status=404)
         moved = await s.exec(
             update(SupportDebrief)
             .where(col(SupportDebrief.id) == debrief_id, col(SupportDebrief.status) == was)
@@ -292,11 +299,14 @@ async def _move(
 
 def _not_now(status: str, *, mine: bool) -> Refusal:
     if status == "taken":
-        who = "You've already taken" if mine else "Another moderator has already taken"
-        return Refusal("already_taken", f"{who} this debrief.", status=409)
+        if mine:
+            message = _("You've already taken this debrief.")
+        else:
+            message = _("Another moderator has already taken this debrief.")
+        return Refusal("already_taken", message, status=409)
     if status == "done":
-        return Refusal("already_done", "This debrief is already marked done.", status=409)
-    return Refusal("not_taken", "Take this debrief before marking it done.", status=409)
+        return Refusal("already_done", _("This debrief is already marked done."), status=409)
+    return Refusal("not_taken", _("Take this debrief before marking it done."), status=409)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from chat.support.pages import _show_conversation  # the page the debrief form l
 from chat.support.supporters import _require_supporter
 from core.context import get_context
 from core.errors import Refusal
+from core.i18n import gettext as _
 from core.web.clock import member_zone
 from core.web.forms import form_text
 from core.web.params import MAX_ID, loose_int
@@ -69,7 +70,7 @@ def _read_limits(form: FormData) -> tuple[int | None, limits.Hours, str]:
         if not hours:
             raise Refusal(
                 "invalid",
-                "Tick at least one day for your hours, or choose “Any time”.",
+                _("Tick at least one day for your hours, or choose “Any time”."),
                 field="when",
             )
     try:  # a city or a zone, in any case, as the sessions' picker takes it

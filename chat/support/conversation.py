@@ -26,6 +26,7 @@ from chat.support.requests import community_name, is_participant, name_of
 from core.context import AppContext
 from core.db import utcnow
 from core.errors import Refusal
+from core.i18n import gettext as _
 from identity.models import Member
 from moderation import api as moderation
 
@@ -76,14 +77,14 @@ async def end(ctx: AppContext, member: Member, request_id: int) -> SupportReques
     async with ctx.db.transaction() as s:
         request = await s.get(SupportRequest, request_id)
         if request is None or not is_participant(request, member):
-            raise Refusal("not_found", "There's no conversation of yours here.", status=404)
+            raise Refusal("not_found", _("There's no conversation of yours here."), status=404)
         ended = await s.exec(
             update(SupportRequest)
             .where(col(SupportRequest.id) == request_id, col(SupportRequest.status) == "accepted")
             .values(status="ended", ended_at=utcnow(), ended_by_id=member.id)
         )
         if ended.rowcount != 1:  # type: ignore[attr-defined]
-            raise Refusal("not_open", "This conversation has already ended.", status=409)
+            raise Refusal("not_open", _("This conversation has already ended."), status=409)
         await moderation.record(
             s, member, "end_support_conversation", "support_request", request_id,
             request.community_id,

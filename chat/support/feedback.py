@@ -16,13 +16,14 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from chat.support.models import SupportRequest
-from chat.support.requests import name_of
+from chat.support.requests import name_of, number
 from communities import roles
 from communities import service as communities
 from communities.roles import Action
 from core.context import AppContext
 from core.db import Database, utcnow
 from core.errors import Refusal
+from core.i18n import gettext as _
 from identity.models import Member
 from moderation import api as moderation
 
@@ -52,17 +53,21 @@ async def give_feedback(
     score). Returns crisis resources when the note calls for them."""
     note = note.strip()
     if len(note) > FEEDBACK_MAX:
-        raise Refusal("too_long", f"Keep the note to {FEEDBACK_MAX} characters. Your text is kept.")
+        raise Refusal(
+            "too_long",
+            _("Keep the note to %(limit)s characters. Your text is kept.")
+            % {"limit": number(FEEDBACK_MAX)},
+        )
     async with ctx.db.read() as s:
         request = await s.get(SupportRequest, request_id)
         if request is None or request.member_id != member.id:
-            raise Refusal("not_found", "There's no conversation of yours here.", status=404)
+            raise Refusal("not_found", _("There's no conversation of yours here."), status=404)
         if request.status != "ended":
             raise Refusal(
-                "not_ended", "You can say whether it helped once the conversation has ended."
+                "not_ended", _("You can say whether it helped once the conversation has ended.")
             )
         if request.feedback_at is not None:
-            raise Refusal("already_given", "You've already told us — thank you.", status=409)
+            raise Refusal("already_given", _("You've already told us — thank you."), status=409)
     notice = None
     text = None
     if note:
@@ -97,7 +102,7 @@ async def feedback_for(db: Database, viewer: Member) -> list[FeedbackItem]:
         scope = await roles.communities_where(s, viewer, Action.MODERATE)
         if scope is not None and not scope:
             raise Refusal(
-                "forbidden", "Only moderators and admins can read support feedback.", status=403
+                "forbidden", _("Only moderators and admins can read support feedback."), status=403
             )
         query = (
             sa.select(SupportRequest, Member)

@@ -17,10 +17,11 @@ from chat.support import access
 from chat.support.requests import conversation_url, is_participant, request_for_room
 from core.db import Database
 from core.errors import Refusal
+from core.i18n import N_, gettext
 from identity.models import Member
 from moderation import api as moderation
 
-PRIVATE = (
+PRIVATE = N_(
     "This is a private conversation between a member and a peer supporter. Moderators can "
     "open one only from a report about it."
 )
@@ -33,10 +34,13 @@ class PrivateConversationGate:
         async with db.read() as s:
             request = await request_for_room(s, room.id)  # type: ignore[arg-type]
             if request is None:
-                raise Refusal("not_found", "There's no chat room at this address.", status=404)
+                raise Refusal(
+                    "not_found", gettext("There's no chat room at this address."), status=404
+                )
             role = await access.role_in(s, request, room, member)
             if role is None and await access.moderates(s, member, room):
-                raise Refusal("private", PRIVATE, status=403)  # it can be opened from a report
+                # It can be opened from a report.
+                raise Refusal("private", gettext(PRIVATE), status=403)
             if role is None:  # anyone else is not told it exists
                 raise access.not_found()
         return Admission(hello={"support": {"status": request.status, "role": role}})
@@ -46,15 +50,19 @@ class PrivateConversationGate:
         if request is None or not is_participant(request, member):
             raise Refusal(
                 "read_only",
-                "You can read this conversation, but only the member and their supporter "
-                "write in it. Your text is kept.",
+                gettext(
+                    "You can read this conversation, but only the member and their supporter "
+                    "write in it. Your text is kept."
+                ),
                 status=403,
             )
         if request.status != "accepted":
             raise Refusal(
                 "ended",
-                "This conversation has ended, so nothing more can be sent in it. Your text is "
-                "kept if you'd like to copy it.",
+                gettext(
+                    "This conversation has ended, so nothing more can be sent in it. Your text "
+                    "is kept if you'd like to copy it."
+                ),
                 status=409,
             )
 

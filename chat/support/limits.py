@@ -26,10 +26,20 @@ from core.clock import zone_named
 from core.context import AppContext
 from core.db import utcnow
 from core.errors import Refusal
+from core.i18n import N_, gettext, ngettext
 from identity.models import Member, MemberBlock
 
 MIN_AT_ONCE, MAX_AT_ONCE, DEFAULT_AT_ONCE = 1, 5, 2
-DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+# Marked where defined, translated where shown (gettext here, `| t` in templates).
+DAYS = (
+    N_("Monday"),
+    N_("Tuesday"),
+    N_("Wednesday"),
+    N_("Thursday"),
+    N_("Friday"),
+    N_("Saturday"),
+    N_("Sunday"),
+)
 LIMITS_URL = "/support/limits"
 
 Hours = dict[int, tuple[int, int]]  # weekday (0 = Monday) -> (from hour, to hour), to > from
@@ -107,17 +117,24 @@ async def pause_of(s: AsyncSession, member_id: int, now: datetime | None = None)
     limits = await limits_of(s, member_id)
     talking = await in_conversation(s, member_id)
     if talking >= limits.max_conversations:
-        many = "one conversation" if talking == 1 else f"{talking} conversations"
         return Pause(
             "at_limit",
-            f"You're in {many}, the most you chose to take at once. New requests will show "
-            "here when one ends — or change your limits.",
+            ngettext(
+                "You're in one conversation, the most you chose to take at once. New requests "
+                "will show here when one ends — or change your limits.",
+                "You're in %(num)d conversations, the most you chose to take at once. New "
+                "requests will show here when one ends — or change your limits.",
+                talking,
+            )
+            % {"num": talking},
         )
     if not within(limits, now):
         return Pause(
             "outside_hours",
-            "It's outside the hours you chose for taking requests, so none are offered to "
-            "you now. Rest easy — or change your hours if you'd like to take some.",
+            gettext(
+                "It's outside the hours you chose for taking requests, so none are offered to "
+                "you now. Rest easy — or change your hours if you'd like to take some."
+            ),
         )
     return None
 
@@ -133,17 +150,21 @@ async def set_limits(
     if max_conversations is None or not MIN_AT_ONCE <= max_conversations <= MAX_AT_ONCE:
         raise Refusal(
             "invalid",
-            f"Choose between {MIN_AT_ONCE} and {MAX_AT_ONCE} conversations at once.",
+            gettext("Choose between %(low)d and %(high)d conversations at once.")
+            % {"low": MIN_AT_ONCE, "high": MAX_AT_ONCE},
             field="max_conversations",
         )
     if zone_named(zone) is None:
-        raise Refusal("invalid", "Choose a time zone from the list.", field="timezone")
+        raise Refusal("invalid", gettext("Choose a time zone from the list."), field="timezone")
     for day, (start, end) in hours.items():
         if not (0 <= day <= 6 and 0 <= start < end <= 24):
             raise Refusal(
                 "invalid",
-                f"On {DAYS[day % 7]}, the hours must end after they start (for late nights, "
-                "end at midnight and start again at midnight the next day).",
+                gettext(
+                    "On %(day)s, the hours must end after they start (for late nights, end at "
+                    "midnight and start again at midnight the next day)."
+                )
+                % {"day": gettext(DAYS[day % 7])},
                 field=f"day{day % 7}",
             )
     async with ctx.db.transaction() as s:

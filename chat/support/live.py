@@ -37,6 +37,7 @@ from chat.support.models import SupportRequest
 from chat.support.requests import QUEUE_CHANNEL, request_channel
 from core.context import AppContext, get_context
 from core.errors import Refusal
+from core.i18n import gettext as _
 from identity.auth import require_member
 
 RECHECK = 20.0  # seconds between re-reads (and keep-alive comments) on a quiet stream
@@ -128,7 +129,7 @@ async def request_events(request: Request) -> Response:
     request_id: int = request.path_params["id"]
     found = await requests.get_request(ctx.db, request_id)
     if found is None or not requests.is_participant(found, member):
-        raise Refusal("not_found", "There's no request of yours here.", 404)
+        raise Refusal("not_found", _("There's no request of yours here."), 404)
 
     async def read() -> dict[str, Any] | None:
         now = await requests.get_request(ctx.db, request_id)

@@ -27,6 +27,7 @@ from communities.roles import Action
 from core.context import get_context
 from core.db import utcnow
 from core.errors import Refusal
+from core.i18n import gettext as _
 from core.web.forms import form_text
 from core.web.params import MAX_ID, loose_int
 from identity.auth import current_member, require_member
@@ -276,7 +277,7 @@ async def _post_message(request: Request) -> Response:
 async def end_conversation(request: Request) -> Response:
     member, talk = await _conversation(request)
     if talk.role == "moderator":
-        raise HTTPException(403, "Only the member and their supporter can end the conversation.")
+        raise HTTPException(403, _("Only the member and their supporter can end the conversation."))
     try:
         await conversation.end(get_context(request), member, talk.request.id)  # type: ignore[arg-type]
     except Refusal as exc:

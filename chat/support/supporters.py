@@ -28,6 +28,7 @@ from communities.roles import Action
 from core.context import AppContext
 from core.db import Database, utcnow
 from core.errors import Refusal
+from core.i18n import gettext as _
 from identity.models import Member, MemberBlock
 from moderation import api as moderation
 
@@ -60,8 +61,10 @@ def _require_supporter(member: Member) -> None:
     if not roles.holds(member, Action.TAKE_SUPPORT):
         raise Refusal(
             "forbidden",
-            "Only peer supporters can see and take 1:1 requests. If you'd like to become "
-            "one, ask an admin.",
+            _(
+                "Only peer supporters can see and take 1:1 requests. If you'd like to become "
+                "one, ask an admin."
+            ),
             status=403,
         )
 
@@ -162,7 +165,7 @@ async def accept(ctx: AppContext, supporter: Member, request_id: int) -> Room:
         if not await is_available(s, supporter.id):  # type: ignore[arg-type]
             raise Refusal(
                 "not_available",
-                "Switch on “Available” first, so requests reach you.",
+                _("Switch on “Available” first, so requests reach you."),
                 status=409,
             )
         if pause := await pause_of(s, supporter.id):  # type: ignore[arg-type]
@@ -173,15 +176,17 @@ async def accept(ctx: AppContext, supporter: Member, request_id: int) -> Room:
         if request.member_id == supporter.id:
             raise Refusal(
                 "own_request",
-                "This is your own request: another supporter will take it.",
+                _("This is your own request: another supporter will take it."),
                 status=403,
             )
         asker = await s.get(Member, request.member_id)
         if request.status == "open" and (asker is None or asker.deleted_at is not None):
             raise Refusal(
                 "member_left",
-                "This member has since left Kindred, so there's nobody to talk with here. "
-                "Thank you for being ready.",
+                _(
+                    "This member has since left Kindred, so there's nobody to talk with here. "
+                    "Thank you for being ready."
+                ),
                 status=409,
             )
         if request.member_id in await _blocked_either_way(s, supporter.id):  # type: ignore[arg-type]
@@ -222,28 +227,32 @@ async def accept(ctx: AppContext, supporter: Member, request_id: int) -> Room:
 
 
 def _no_such_request() -> Refusal:
-    return Refusal("not_found", "There's no such request in your queue.", status=404)
+    return Refusal("not_found", _("There's no such request in your queue."), status=404)
 
 
 def _not_open(status: str) -> Refusal:
     if status == "expired":
         return Refusal(
             "expired",
-            "This request waited a day without a supporter and was closed; the member has been "
-            "told they can ask again.",
+            _(
+                "This request waited a day without a supporter and was closed; the member has "
+                "been told they can ask again."
+            ),
             status=409,
         )
     if status == "cancelled":
         return Refusal(
-            "cancelled", "The member has withdrawn this request; nothing more to do.", status=409
+            "cancelled", _("The member has withdrawn this request; nothing more to do."), status=409
         )
     if status == "open":  # taken between our read and our update
         status = "accepted"
     if status == "accepted":
         return Refusal(
             "already_accepted",
-            "Another supporter has just accepted this request. Thank you for being ready — "
-            "the queue shows who else is waiting.",
+            _(
+                "Another supporter has just accepted this request. Thank you for being ready — "
+                "the queue shows who else is waiting."
+            ),
             status=409,
         )
-    return Refusal("not_open", "This request has already ended.", status=409)
+    return Refusal("not_open", _("This request has already ended."), status=409)

@@ -7,6 +7,7 @@ import hashlib
 from functools import cache
 from pathlib import Path
 
+from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.requests import Request
 from starlette.templating import Jinja2Templates
@@ -57,7 +58,7 @@ def make_templates(extra_globals: dict[str, object] | None = None) -> Jinja2Temp
     )
     env.policies["ext.i18n.trimmed"] = True  # as babel.cfg extracts them
     env.install_gettext_callables(  # type: ignore[attr-defined]
-        i18n.gettext, i18n.ngettext, newstyle=True
+        i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
     )
     # {{ label | t }}: a text held in a variable (a label marked N_() in Python), translated
     # and then escaped like any value. `_()` is for the template's own literal texts: it
@@ -72,6 +73,8 @@ def make_templates(extra_globals: dict[str, object] | None = None) -> Jinja2Temp
         # Every moment on every page, on the member's clock (templates/macros/time.html).
         shown_time=time_for_page,
         member_zone=member_zone,
+        # A count in the page's language's digits and separators ("4,000", "4.000").
+        number=lambda value: format_decimal(value, locale=i18n.locale_of(i18n.current())),
         **(extra_globals or {}),
     )
     return Jinja2Templates(env=env, context_processors=[member_context])

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote
 
+from core.i18n import N_, gettext
 from moderation.contact.addresses import find_addresses
 from moderation.contact.assembled import find_assembled_phones
 from moderation.contact.clues import Clues
@@ -44,7 +45,6 @@ from moderation.content import (
     FilterInput,
     FilterResult,
     Reason,
-    noun,
 )
 from moderation.language import mostly_spanish
 from moderation.text import normalise
@@ -173,26 +173,80 @@ def holds_by_rules(item: FilterInput) -> bool:
     return any(_finds_any(*look) for look in _haystacks(item))
 
 
+# One whole sentence per kind of words, so each language can word it its own way.
+_HELD: dict[ContentKind, str] = {
+    ContentKind.TITLE: N_(
+        "Your title looks like it includes contact details (a phone number, email, "
+        "address or social media account). Sharing these can make you identifiable and "
+        "open you to contact you didn't want, so a moderator will look at it before it "
+        "appears. You can edit it to remove them."
+    ),
+    ContentKind.POST: N_(
+        "Your post looks like it includes contact details (a phone number, email, "
+        "address or social media account). Sharing these can make you identifiable and "
+        "open you to contact you didn't want, so a moderator will look at it before it "
+        "appears. You can edit it to remove them."
+    ),
+    ContentKind.CHAT: N_(
+        "Your message looks like it includes contact details (a phone number, email, "
+        "address or social media account). Sharing these can make you identifiable and "
+        "open you to contact you didn't want, so a moderator will look at it before it "
+        "appears. You can edit it to remove them."
+    ),
+    ContentKind.PROFILE: N_(
+        "Your profile looks like it includes contact details (a phone number, email, "
+        "address or social media account). Sharing these can make you identifiable and "
+        "open you to contact you didn't want, so a moderator will look at it before it "
+        "appears. You can edit it to remove them."
+    ),
+    ContentKind.NOTE: N_(
+        "Your note looks like it includes contact details (a phone number, email, "
+        "address or social media account). Sharing these can make you identifiable and "
+        "open you to contact you didn't want, so a moderator will look at it before it "
+        "appears. You can edit it to remove them."
+    ),
+}
+
+_REFUSED: dict[ContentKind, str] = {
+    ContentKind.TITLE: N_(
+        "Your title looks like it includes contact details (a phone number, email, "
+        "address or social media account). This community doesn't allow them, because "
+        "sharing them can make you identifiable and open you to contact you didn't "
+        "want. Please remove them and send it again."
+    ),
+    ContentKind.POST: N_(
+        "Your post looks like it includes contact details (a phone number, email, "
+        "address or social media account). This community doesn't allow them, because "
+        "sharing them can make you identifiable and open you to contact you didn't "
+        "want. Please remove them and send it again."
+    ),
+    ContentKind.CHAT: N_(
+        "Your message looks like it includes contact details (a phone number, email, "
+        "address or social media account). This community doesn't allow them, because "
+        "sharing them can make you identifiable and open you to contact you didn't "
+        "want. Please remove them and send it again."
+    ),
+    ContentKind.PROFILE: N_(
+        "Your profile looks like it includes contact details (a phone number, email, "
+        "address or social media account). This community doesn't allow them, because "
+        "sharing them can make you identifiable and open you to contact you didn't "
+        "want. Please remove them and send it again."
+    ),
+    ContentKind.NOTE: N_(
+        "Your note looks like it includes contact details (a phone number, email, "
+        "address or social media account). This community doesn't allow them, because "
+        "sharing them can make you identifiable and open you to contact you didn't "
+        "want. Please remove them and send it again."
+    ),
+}
+
+
 def _hold_reason(kind: ContentKind) -> Reason:
-    named = noun(kind)
-    return Reason(
-        "contact_details",
-        f"Your {named} looks like it includes contact details (a phone number, email, address "
-        "or social media account). Sharing these can make you identifiable and open you to "
-        "contact you didn't want, so a moderator will look at it before it appears. You can "
-        "edit it to remove them.",
-    )
+    return Reason("contact_details", gettext(_HELD[kind]))
 
 
 def _refuse_reason(kind: ContentKind) -> Reason:
-    named = noun(kind)
-    return Reason(
-        "contact_details",
-        f"Your {named} looks like it includes contact details (a phone number, email, address "
-        "or social media account). This community doesn't allow them, because sharing them "
-        "can make you identifiable and open you to contact you didn't want. Please remove "
-        "them and send it again.",
-    )
+    return Reason("contact_details", gettext(_REFUSED[kind]))
 
 
 def contact_filter(action: Literal["hold", "refuse", "allow"] = "hold") -> Filter:

@@ -25,6 +25,7 @@
     if (rules) rules.addEventListener("toggle", function () { if (rules.open) controlsBox.open = false; });
   }
   var csrfInput = document.querySelector('input[name="csrf_token"]');
+  var gettext = window.kindredI18n.gettext; // kindred.js
 
   function byId(id) { return document.getElementById(id); }
   function show(id, on) { var e = byId(id); if (e) e.hidden = !on; }
@@ -32,7 +33,22 @@
   function tell(name, detail) { document.dispatchEvent(new CustomEvent(name, { detail: detail })); }
 
   // ---------------------------------------------------------------- the lists, by name
-  function actionForm(action, fields, label, hiddenLabel) {
+  // A button's words as the page says them, one text with the part only a screen reader
+  // hears ('Let in<span class="visually-hidden"> %(name)s</span>', as in _controls.html):
+  // never read as HTML, the name goes in as text.
+  var HIDDEN = /^([\s\S]*)<span class="visually-hidden">([\s\S]*)<\/span>([\s\S]*)$/;
+  function words(b, message, name) {
+    function fill(s) { return s.split("%(name)s").join(name); }
+    var parts = HIDDEN.exec(message);
+    if (!parts) { b.textContent = fill(message); return; }
+    b.appendChild(document.createTextNode(fill(parts[1])));
+    var span = document.createElement("span");
+    span.className = "visually-hidden"; span.textContent = fill(parts[2]);
+    b.appendChild(span);
+    if (parts[3]) b.appendChild(document.createTextNode(fill(parts[3])));
+  }
+
+  function actionForm(action, fields, message, name) {
     var f = document.createElement("form");
     f.method = "post";
     f.action = "/sessions/" + sessionId + "/" + action;
@@ -45,12 +61,8 @@
       f.appendChild(i);
     });
     var b = document.createElement("button");
-    b.type = "submit"; b.className = "secondary"; b.textContent = label;
-    if (hiddenLabel) {
-      var span = document.createElement("span");
-      span.className = "visually-hidden"; span.textContent = " " + hiddenLabel;
-      b.appendChild(span);
-    }
+    b.type = "submit"; b.className = "secondary";
+    words(b, message, name || "");
     f.appendChild(b);
     return f;
   }
@@ -77,26 +89,28 @@
     var lobbyBox = byId("panel-lobby");
     list("panel-lobby", p.lobby, "ul", function (name) {
       var e = li(name);
-      e.appendChild(actionForm("admit", { member: name }, "Let in", name));
+      e.appendChild(actionForm("admit", { member: name }, gettext('Let in<span class="visually-hidden"> %(name)s</span>'), name));
       return e;
-    }, "Nobody is waiting.");
+    }, gettext("Nobody is waiting."));
     if (lobbyBox && p.lobby.length) {
-      lobbyBox.insertBefore(actionForm("admit-all", {}, "Let everyone in (" + p.lobby.length + ")"), lobbyBox.firstChild);
+      lobbyBox.insertBefore(actionForm("admit-all", {}, gettext("Let everyone in (%(num)s)", { num: p.lobby.length })), lobbyBox.firstChild);
       lobbyBox.firstChild.querySelector("button").id = "admit-all";
       lobbyBox.firstChild.querySelector("button").className = "";
     }
     list("panel-hands", p.hands, "ol", function (name) {
       var e = li(name);
-      if (state.turn_taking) e.appendChild(actionForm("floor", { member: name }, "Give the floor", "to " + name));
+      if (state.turn_taking) e.appendChild(actionForm("floor", { member: name }, gettext('Give the floor<span class="visually-hidden"> to %(name)s</span>'), name));
       return e;
-    }, "No hands raised.");
+    }, gettext("No hands raised."));
     var people = p.participants.filter(function (x) { return x.status === "admitted"; });
     list("panel-people", people, "ul", function (x) {
-      var e = li(x.pseudonym + (x.muted ? " (muted)" : ""));
-      e.appendChild(actionForm("mute", { member: x.pseudonym, muted: x.muted ? "no" : "yes" }, x.muted ? "Unmute" : "Mute", x.pseudonym));
-      e.appendChild(actionForm("remove", { member: x.pseudonym }, "Remove", x.pseudonym));
+      var e = li(x.muted ? gettext("%(name)s (muted)", { name: x.pseudonym }) : x.pseudonym);
+      var mute = x.muted ? gettext('Unmute<span class="visually-hidden"> %(name)s</span>')
+        : gettext('Mute<span class="visually-hidden"> %(name)s</span>');
+      e.appendChild(actionForm("mute", { member: x.pseudonym, muted: x.muted ? "no" : "yes" }, mute, x.pseudonym));
+      e.appendChild(actionForm("remove", { member: x.pseudonym }, gettext('Remove<span class="visually-hidden"> %(name)s</span>'), x.pseudonym));
       return e;
-    }, "Nobody has been let in yet.");
+    }, gettext("Nobody has been let in yet."));
   }
 
   // ------------------------------------------------------------- facilitator controls
@@ -125,8 +139,8 @@
     show("cancel-form", state.status === "scheduled");
     show("end-form", state.status === "live");
     show("summary-form", state.status === "live" || state.status === "ended");
-    toggle("lock", state.locked, "Open to late joiners", "Close to late joiners");
-    toggle("turn-taking", state.turn_taking, "Turn off turn-taking", "Turn on turn-taking");
+    toggle("lock", state.locked, gettext("Open to late joiners"), gettext("Close to late joiners"));
+    toggle("turn-taking", state.turn_taking, gettext("Turn off turn-taking"), gettext("Turn on turn-taking"));
     show("floor-back", state.turn_taking && !!state.floor);
     text("floor-back-name", state.floor || "");
     syncField(byId("slow-mode"), state.slow_mode_seconds);
@@ -137,12 +151,13 @@
     }
   }
 
+  var SAVED = gettext("Saved.");
   var DONE = {
-    start: "The session has started.", end: "The session has ended.",
-    cancel: "The session is cancelled.", lock: "Saved.", "turn-taking": "Saved.",
-    pin: "Saved.", "slow-mode": "Slow mode is set.", summary: "The summary is saved.",
-    admit: "Let in.", "admit-all": "Everyone waiting is let in.", floor: "Saved.",
-    mute: "Saved.", remove: "Removed from the session."
+    start: gettext("The session has started."), end: gettext("The session has ended."),
+    cancel: gettext("The session is cancelled."), lock: SAVED, "turn-taking": SAVED,
+    pin: SAVED, "slow-mode": gettext("Slow mode is set."), summary: gettext("The summary is saved."),
+    admit: gettext("Let in."), "admit-all": gettext("Everyone waiting is let in."), floor: SAVED,
+    mute: SAVED, remove: gettext("Removed from the session.")
   };
 
   function problem(message) {
@@ -173,7 +188,7 @@
             });
         }
         var message = body.error && body.error.message;
-        throw new Error(message || "That didn't work. Please try again.");
+        throw new Error(message || gettext("That didn't work. Please try again."));
       });
     });
   }
@@ -199,7 +214,7 @@
         text("controls-status", DONE[action]);
       }).catch(function (err) {
         problem(err && err.name !== "TypeError" ? err.message :
-          "Kindred couldn't be reached. Check your connection and try again: nothing you typed is lost.");
+          gettext("Kindred couldn't be reached. Check your connection and try again: nothing you typed is lost."));
       }).then(function () { if (button) button.disabled = false; });
     });
   }

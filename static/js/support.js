@@ -12,7 +12,9 @@
 
   var WAIT_EVERY = 5000;
   var QUEUE_EVERY = 10000;
-  var gettext = window.kindredI18n ? window.kindredI18n.gettext : function (s) { return s; };
+  var gettext = window.kindredI18n ? window.kindredI18n.gettext : function (s, values) {
+    return s.replace(/%\((\w+)\)s/g, function (whole, name) { return values && name in values ? String(values[name]) : whole; });
+  };
   var ngettext = window.kindredI18n ? window.kindredI18n.ngettext
     : function (one, many, n) { return (n === 1 ? one : many).replace("%(num)s", n); };
 
@@ -182,7 +184,7 @@
     var ended = false;
     var showEnded = function () {
       var state = document.getElementById("chat-state");
-      if (state) state.textContent = "The conversation has ended";
+      if (state) state.textContent = gettext("The conversation has ended");
       if (ended) return;
       ended = true;
       var box = document.getElementById("support-ended");
@@ -227,11 +229,8 @@
       var a = document.createElement("a");
       a.className = "chat-report";
       a.href = "/report?kind=chat_message&id=" + encodeURIComponent(chat.dataset.room + ":" + li.dataset.id);
-      a.textContent = "Report";
-      var hidden = document.createElement("span");
-      hidden.className = "visually-hidden";
-      hidden.textContent = " message " + li.dataset.id;
-      a.appendChild(hidden);
+      // The same words as the server's link (templates/chat/_message.html); the id is a number.
+      a.innerHTML = gettext('Report<span class="visually-hidden"> message %(id)s</span>', { id: Number(li.dataset.id) });
       li.appendChild(a);
     };
     if (list && "MutationObserver" in window) {

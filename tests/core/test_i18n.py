@@ -161,3 +161,14 @@ async def test_a_spanish_page_carries_its_scripts_texts_and_an_english_one_none(
     assert "Pendiente de enviar" in spanish.text
     english = await client.get("/", headers={"accept-language": "en"})
     assert "kindred-texts" not in english.text
+
+
+async def test_answers_given_before_the_member_is_known_speak_their_language(client) -> None:
+    """A stale form or a body too large is refused before the member is read; the refusal
+    is still in the visitor's language."""
+    spanish = {"accept-language": "es-MX,es;q=0.9"}
+    stale = await client.post("/login", data={"pseudonym": "x", "passphrase": "y"}, headers=spanish)
+    assert stale.status_code == 403 and '<html lang="es"' in stale.text
+    assert "código de seguridad" in stale.text
+    huge = await client.post("/api/v1/login", content=b"x" * (2 * 1024 * 1024), headers=spanish)
+    assert huge.status_code == 413 and "que aceptamos" in huge.json()["error"]["message"]

@@ -4,6 +4,7 @@ language > international. Never the network."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from identity.country import COUNTRIES, COUNTRY_COOKIE
@@ -146,3 +147,20 @@ async def test_footer_links_to_the_help_page(app, community) -> None:
     async with make_client(app) as visitor:
         home = await visitor.get("/")
     assert 'href="/help"' in home.text
+
+
+async def test_the_country_list_is_in_the_readers_language_and_order(client) -> None:
+    """A Spanish reader finds "España" among the Es, not "Spain" among the Ss; "another
+    country" stays last."""
+    page = await client.get("/help", headers={"accept-language": "es"})
+    options = re.findall(r'<option value="([A-Z]*)"[^>]*>([^<]*)</option>', page.text)
+    named = [name for code, name in options if code not in ("", "INTL")]
+    assert "España" in named and "Spain" not in named
+    assert named.index("Dinamarca") < named.index("España") < named.index("Estados Unidos")
+    assert named.index("Japón") < named.index("México") < named.index("Noruega")
+    assert options[-1][0] == "INTL"
+    english = await client.get("/help", headers={"accept-language": "en"})
+    listed = [
+        n for c, n in re.findall(r'<option value="([A-Z]+)"[^>]*>([^<]*)</option>', english.text)
+    ]
+    assert listed.index("Spain") < listed.index("Sweden") < listed.index("United Kingdom")
