@@ -17,12 +17,9 @@ from communities import roles
 from communities.roles import Role
 from identity.models import Member
 
-# The badge as message frames name it; clients label it ("Peer supporter").
-CODES: dict[Role, str] = {
-    Role.ADMIN: "admin",
-    Role.MODERATOR: "moderator",
-    Role.PEER_SUPPORTER: "peer_supporter",
-}
+# The badge as message frames name it; clients label it ("Peer supporter"). The forum's
+# posts carry the same codes (communities/roles.py).
+CODES = roles.BADGE_CODES
 
 Badges = Callable[[Member], str | None]
 

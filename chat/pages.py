@@ -20,10 +20,12 @@ from chat.models import SLOW_MODE_CHOICES, Room, slow_mode_label
 from chat.runtime import chat_runtime, region_of
 from core.context import AppContext, get_context
 from core.errors import Refusal
+from core.i18n import gettext as _
 from core.web.errors import draft_of, error_response
 from core.web.forms import form_text
 from core.web.params import MAX_ID, loose_int
 from identity.auth import SignInRequired, current_member, require_admin, require_member
+from identity.country import country_name
 from identity.models import Member
 
 
@@ -60,7 +62,7 @@ async def room_page(request: Request) -> Response:
         await rooms.refuse_unless_admitted(ctx, room, current_member(request), strict=False)
         if request.method == "GET":
             return RedirectResponse(gate.page_url(room), 303)
-        message = "Messages for this room are sent from its own page; your text is below."
+        message = _("Messages for this room are sent from its own page; your text is below.")
         return error_response(request, 409, "wrong_page", message, draft_of(await request.form()))
     if request.method == "POST":
         return await _post_message(request, room)
@@ -96,6 +98,8 @@ async def _show_room(
         "notice": notice,
         "max_chars": chat_runtime(request).max_chars,
         "can_chat": rooms.can_chat(member),
+        # Whose helplines the crisis card shows (the same rule as the notice's resources).
+        "crisis_country": country_name(region_of(request)),
     }
     return _render(request, "chat/room.html", data, status)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
 
-from sqlmodel import select
+from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from communities.models import CommunityModerator
@@ -62,16 +62,24 @@ def allowed(roles: Iterable[Role], action: Action) -> bool:
     return not RULES[action].isdisjoint(roles)
 
 
-def site_roles(member: Member | None) -> frozenset[Role]:
-    """The roles a member holds everywhere, from their account alone."""
-    if member is None or member.deleted_at is not None:
+def _held(*, left: bool, admin: bool, peer_supporter: bool, appointed: bool) -> frozenset[Role]:
+    """The roles from an account's flags, and whether it is appointed to moderate the
+    community in question: the one place they are read."""
+    if left:
         return frozenset({Role.VISITOR})
     held = {Role.MEMBER}
-    if member.is_peer_supporter:
+    if peer_supporter:
         held.add(Role.PEER_SUPPORTER)
-    if member.is_admin:
+    if admin:
         held.add(Role.ADMIN)
+    if appointed:
+        held.add(Role.MODERATOR)
     return frozenset(held)
+
+
+def site_roles(member: Member | None) -> frozenset[Role]:
+    """The roles a member holds everywhere, from their account alone."""
+    return roles_with(member, appointed=False)
 
 
 def holds(member: Member | None, action: Action) -> bool:
@@ -112,6 +120,14 @@ async def roles_in(
 # staff role they hold there, so members know who is there to help; members carry none.
 BADGE_ROLES: tuple[Role, ...] = (Role.ADMIN, Role.MODERATOR, Role.PEER_SUPPORTER)
 
+# The badge as pages and chat's message frames name it (docs/protocol.md); templates and
+# chat.js label it ("Peer supporter").
+BADGE_CODES: Mapping[Role, str] = {
+    Role.ADMIN: "admin",
+    Role.MODERATOR: "moderator",
+    Role.PEER_SUPPORTER: "peer_supporter",
+}
+
 
 def badge(held: Iterable[Role]) -> Role | None:
     """The one role shown beside a name, or None for a member (or someone who has left)."""
@@ -122,10 +138,22 @@ def badge(held: Iterable[Role]) -> Role | None:
 def roles_with(member: Member | None, *, appointed: bool) -> frozenset[Role]:
     """`roles_in` when the caller already knows whether the member is appointed to moderate
     the community (a page of messages asks once for all its authors: `appointed_in`)."""
-    held = site_roles(member)
-    if appointed and Role.VISITOR not in held:
-        held |= {Role.MODERATOR}
-    return held
+    if member is None:
+        return frozenset({Role.VISITOR})
+    return _held(
+        left=member.deleted_at is not None,
+        admin=member.is_admin,
+        peer_supporter=member.is_peer_supporter,
+        appointed=appointed,
+    )
+
+
+def author_badge(*, left: bool, admin: bool, peer_supporter: bool, appointed: bool) -> str | None:
+    """The badge code beside an author's name where a page read the author's flags as
+    columns rather than as a Member (a thread's posts: one query for the page). Chat's
+    badges (chat/badges.py) and the forum's carry the same codes by the same rule."""
+    role = badge(_held(left=left, admin=admin, peer_supporter=peer_supporter, appointed=appointed))
+    return BADGE_CODES[role] if role else None
 
 
 async def appointed_in(s: AsyncSession, community_id: int | None) -> frozenset[int]:
@@ -172,6 +200,35 @@ async def communities_where(
 async def may_somewhere(s: AsyncSession, member: Member | None, action: Action) -> bool:
     """Is there any community where they may? (Whether a page shows the way in.)"""
     return await communities_where(s, member, action) != set()
+
+
+async def anyone_may(s: AsyncSession, action: Action, community_id: int | None) -> bool:
+    """Is there anyone at all (an account that hasn't left) who may take `action` in this
+    community? Whether a page may promise that someone will, e.g. read a crisis post soon:
+    a community may have no moderators, and the site no peer supporters yet."""
+    site = [
+        flag
+        for role, flag in (
+            (Role.ADMIN, Member.is_admin),
+            (Role.PEER_SUPPORTER, Member.is_peer_supporter),
+        )
+        if role in RULES[action]
+    ]
+    if site:
+        found = await s.exec(
+            select(Member.id).where(or_(*site), col(Member.deleted_at).is_(None)).limit(1)
+        )
+        if found.first() is not None:
+            return True
+    if Role.MODERATOR not in RULES[action] or community_id is None:
+        return False
+    found = await s.exec(
+        select(CommunityModerator.member_id)
+        .join(Member, Member.id == CommunityModerator.member_id)  # type: ignore[arg-type]
+        .where(CommunityModerator.community_id == community_id, col(Member.deleted_at).is_(None))
+        .limit(1)
+    )
+    return found.first() is not None
 
 
 async def moderated(s: AsyncSession, member: Member) -> set[int]:

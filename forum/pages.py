@@ -223,7 +223,7 @@ async def thread_page(request: Request, **extra: Any) -> Response:
         "view": view,
         "held_id": request.query_params.get("held"),
         "just_blocked": request.query_params.get("blocked", "")[:40] if viewer else "",
-        "crisis_card": _crisis_card(request, view),
+        "crisis_card": await _crisis_card(request, ctx, view),
         # The asker alone sees whether "someone who's been there" was told, and how many.
         "been_there_ask": await been_there.for_asker(ctx.db, view.thread, viewer),
         # Moderators of a story of hope see whether it is on the community's shelf.
@@ -244,19 +244,25 @@ async def thread_page(request: Request, **extra: Any) -> Response:
     return response
 
 
-def _crisis_card(request: Request, view: thread_view.ThreadView) -> dict[str, Any] | None:
+async def _crisis_card(
+    request: Request, ctx: AppContext, view: thread_view.ThreadView
+) -> dict[str, Any] | None:
     """What the crisis card shows after a member's words read as a crisis: helplines for
     their country, and the truth about their post: waiting (held, and still held now) or
-    up."""
+    up, and whether anyone reads crisis posts here at all (a moderator of the community,
+    or any peer supporter or admin): only then does it say someone will see it soon."""
     if request.query_params.get("notice") != "crisis":
         return None
     region = region_of(request)
     held_id = loose_int(request.query_params.get("held"), high=MAX_ID)
     shown = next((p.post for p in view.posts if p.post.id == held_id), None)
+    async with ctx.db.read() as s:
+        readers = await roles.anyone_may(s, Action.REACH_OUT, view.community.id)
     return {
         "resources": moderation.crisis_resources(region),
         "country": country_name(region),
         "held": held_id is not None and (shown is None or shown.status == "held"),
+        "readers": readers,
         "hope_url": f"/c/{view.community.slug}/hope",
     }
 

@@ -15,7 +15,7 @@ from sqlalchemy import Select, and_, bindparam, case, func, literal, null, or_, 
 from sqlmodel import select
 
 from communities import roles
-from communities.models import Community
+from communities.models import Community, CommunityModerator
 from communities.roles import Action
 from core.db import Database
 from core.errors import Refusal, not_found
@@ -47,7 +47,9 @@ class PostView:
     is_new: bool
     reactions: dict[str, int] = field(default_factory=dict)
     my_reactions: set[str] = field(default_factory=set)
-    peer_supporter: bool = False  # badge: a trained peer supporter (never on anonymous posts)
+    # The author's staff badge here: "admin", "moderator" (of this community) or
+    # "peer_supporter", as in chat (communities/roles.py); never on anonymous posts.
+    badge: str | None = None
 
 
 @dataclass
@@ -180,10 +182,11 @@ def view_of(source: ThreadSource) -> ThreadView:
                 name,
                 _member_name(row) if (row.anonymous and source.see_authors) else None,
                 row.author_id == viewer_id,
-                viewer_id is not None and seen > 0 and row.id > seen,
+                # Never "New" to its own author (their reply, just posted, is past `seen`).
+                viewer_id is not None and seen > 0 and row.id > seen and row.author_id != viewer_id,
                 _reaction_counts(row),
                 _my_reactions(row),
-                row.is_peer_supporter and not row.anonymous,
+                None if row.anonymous else _badge(row),
             )
         )
     return ThreadView(
@@ -210,6 +213,15 @@ def _blocked(row: Any, source: ThreadSource) -> bool:
     if row.anonymous:
         return row.alias in source.blocked_labels
     return row.author_id in source.blocked
+
+
+def _badge(row: Any) -> str | None:
+    return roles.author_badge(
+        left=row.member_deleted_at is not None,
+        admin=bool(row.is_admin),
+        peer_supporter=bool(row.is_peer_supporter),
+        appointed=bool(row.appointed),
+    )
 
 
 def _member_name(row: Any) -> str:
@@ -269,6 +281,15 @@ def _page_query(signed_in: bool) -> Select:
     # The thread's and community's columns only on the first row (or the only row, when
     # there are no posts): repeating them on every row would be 50 copies to convert.
     first_row = or_(page.c.id.is_(None), page.c.id == first_post)
+    # Whether each post's author moderates this community: their badge, as in chat.
+    appointed = (
+        select(CommunityModerator.member_id)
+        .where(
+            CommunityModerator.community_id == Thread.community_id,
+            CommunityModerator.member_id == page.c.author_id,
+        )
+        .exists()
+    )
     return (
         select(
             page.c.id,
@@ -284,6 +305,8 @@ def _page_query(signed_in: bool) -> Select:
             Member.pseudonym.label("member_pseudonym"),  # type: ignore[attr-defined]
             Member.deleted_at.label("member_deleted_at"),  # type: ignore[union-attr]
             Member.is_peer_supporter,
+            Member.is_admin,
+            appointed.label("appointed"),
             AnonymousAlias.label.label("alias"),  # type: ignore[attr-defined]
             *_reaction_columns(page.c.id, signed_in),
             *(case((first_row, c)).label(f"thread_{c.key}") for c in _THREAD_COLUMNS),

@@ -133,10 +133,13 @@ def judge(
 ) -> Decision:
     limit = max_chars or (MAX_TITLE_CHARS if kind is ContentKind.TITLE else MAX_POST_CHARS)
     filters: list[Filter] = [watched_words_filter]
-    if trust is not None:
-        filters.append(link_filter(trust))
+    # Contact details before the link rule: of two refusals the first one's reason is kept,
+    # and "that's an e-mail address" says more than "no links yet" (the link rule leaves
+    # e-mail addresses to this filter: trust.has_links).
     if policy.contact_policy != "allow":
         filters.append(contact_filter(policy.contact_policy))  # type: ignore[arg-type]
+    if trust is not None:
+        filters.append(link_filter(trust))
     if kind is not ContentKind.TITLE:
         filters.append(
             crisis_filter(

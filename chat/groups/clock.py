@@ -14,6 +14,7 @@ import difflib
 from chat.groups import recurrence
 from chat.groups.recurrence import TimeError
 from core.clock import on_clock
+from core.i18n import gettext as _
 
 __all__ = ["COMMON_ZONES", "NOT_FOUND", "common_zones", "find_zone", "listed_zones", "on_clock"]
 
@@ -60,6 +61,7 @@ _AREAS = (
     "Pacific",
 )
 NOT_FOUND = "Type a city, for example London or New York, or a zone such as Europe/London."
+# In English; find_zone's messages end with it, each said whole in the member's language.
 
 
 def listed_zones() -> list[str]:
@@ -81,7 +83,12 @@ def find_zone(typed: str) -> str:
     Raises TimeError, suggesting the nearest names, when there is none."""
     key = "_".join(typed.split()).casefold()
     if not key:
-        raise TimeError(f"Choose a time zone. {NOT_FOUND}")
+        raise TimeError(
+            _(
+                "Choose a time zone. Type a city, for example London or New York, or a zone "
+                "such as Europe/London."
+            )
+        )
     names = {z.casefold(): z for z in recurrence.zone_names()}
     if key in names:
         return names[key]
@@ -90,7 +97,25 @@ def find_zone(typed: str) -> str:
         cities.setdefault(zone.rsplit("/", 1)[-1].casefold(), []).append(zone)
     if len(found := cities.get(key, [])) == 1:
         return found[0]
-    near = [cities[c][0] for c in difflib.get_close_matches(key, list(cities), n=3, cutoff=0.75)]
-    guess = f" Did you mean {' or '.join(near)}?" if near else ""
+    # A misspelt city, or a zone whose city is misspelt ("Europe/Londn"): the nearest cities.
+    city = key.rsplit("/", 1)[-1]
+    near = [cities[c][0] for c in difflib.get_close_matches(city, list(cities), n=3, cutoff=0.75)]
     shown = " ".join(typed.split())[:60]
-    raise TimeError(f"We couldn't find a time zone called “{shown}”.{guess} {NOT_FOUND}")
+    if not near:
+        raise TimeError(
+            _(
+                "We couldn't find a time zone called “%(typed)s”. Type a city, for example "
+                "London or New York, or a zone such as Europe/London."
+            )
+            % {"typed": shown}
+        )
+    either = near[0]
+    for other in near[1:]:  # "A or B or C"
+        either = _("%(one)s or %(other)s") % {"one": either, "other": other}
+    raise TimeError(
+        _(
+            "We couldn't find a time zone called “%(typed)s”. Did you mean %(zones)s? Type a "
+            "city, for example London or New York, or a zone such as Europe/London."
+        )
+        % {"typed": shown, "zones": either}
+    )

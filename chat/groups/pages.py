@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -29,11 +29,14 @@ from chat.runtime import chat_runtime, region_of
 from core.context import get_context
 from core.db import utcnow
 from core.errors import Refusal
+from core.i18n import N_
+from core.i18n import gettext as _
 from core.web.clock import ZONE_COOKIE, member_zone
-from core.web.errors import draft_of, error_response
+from core.web.errors import draft_of
 from core.web.forms import form_text
 from core.web.params import loose_int
 from identity.auth import SignInRequired, current_member, require_member
+from identity.country import country_name
 
 JOIN_MESSAGES = 10  # a session page carries only the last few messages: slow links
 
@@ -53,11 +56,21 @@ def _id(request: Request) -> int:
 
 
 async def upcoming_page(request: Request) -> Response:
-    ctx = get_context(request)
     slug = request.path_params.get("slug") or request.query_params.get("community", "")
+    return await _upcoming(request, slug)
+
+
+async def _upcoming(
+    request: Request, slug: str, *, zone: tuple[str, str, str] | None = None
+) -> Response:
+    """The upcoming list; `zone` is (the page to return to, the zone typed, why it wasn't
+    understood) when the zone form comes back with an error beside its box."""
+    ctx = get_context(request)
     community = await service.community_by_slug(ctx.db, slug) if slug else None
     if slug and community is None:
-        raise HTTPException(404, "There's no community at this address.")
+        if zone is None:
+            raise HTTPException(404, _("There's no community at this address."))
+        slug = ""
     member = current_member(request)
     sessions = await service.upcoming_sessions(
         ctx.db,
@@ -72,8 +85,20 @@ async def upcoming_page(request: Request) -> Response:
         "communities": await service.community_options(ctx.db),
         "zones": clock.common_zones(member_zone(request)),
         "can_schedule": bool(await scheduling.schedulable(ctx.db, member)),
+        "zone_next": zone[0] if zone else "",
+        "zone_typed": zone[1] if zone else "",
+        "zone_error": zone[2] if zone else None,
     }
-    return _render(request, "chat/groups/list.html", data)
+    return _render(request, "chat/groups/list.html", data, 422 if zone else 200)
+
+
+def _sessions_slug(back: str) -> str:
+    """The community whose sessions page the zone form was on ("" for every community's)."""
+    parts = urlsplit(back)
+    path = parts.path.strip("/").split("/")
+    if len(path) == 3 and path[0] == "c" and path[2] == "sessions":
+        return path[1]
+    return dict(parse_qsl(parts.query)).get("community", "")
 
 
 async def set_zone(request: Request) -> Response:
@@ -91,7 +116,8 @@ async def set_zone(request: Request) -> Response:
     try:
         name = clock.find_zone(typed)
     except recurrence.TimeError as exc:
-        return error_response(request, 422, "invalid_time_zone", str(exc))
+        # Back on the page the form was on, the error beside the box and the words kept.
+        return await _upcoming(request, _sessions_slug(back), zone=(back, typed, str(exc)))
     response.set_cookie(ZONE_COOKIE, name, max_age=365 * 86400, httponly=True, samesite="lax")
     return response
 
@@ -119,7 +145,9 @@ def schedule_from(values: dict[str, Any]) -> scheduling.Schedule:
     )
 
 
-DEFAULT_RULES = (
+# The form's first draft of the rules, in the facilitator's language (they edit them; what
+# they save is their own words, shown to everyone as written).
+DEFAULT_RULES = N_(
     "1. What's said here stays here.\n"
     "2. Speak from your own experience; no advice unless someone asks.\n"
     "3. Use no names, yours or anyone's.\n"
@@ -135,15 +163,17 @@ async def new_session(request: Request) -> Response:
     if not offered:
         raise HTTPException(
             403,
-            "Peer supporters and a community's moderators schedule group sessions. "
-            "To run one, ask an admin about becoming a peer supporter.",
+            _(
+                "Peer supporters and a community's moderators schedule group sessions. "
+                "To run one, ask an admin about becoming a peer supporter."
+            ),
         )
     values: dict[str, Any] = {
         "community": request.query_params.get("community", ""),
         "timezone": member_zone(request) or "UTC",
         "duration_minutes": "60",
         "capacity": "12",
-        "ground_rules": DEFAULT_RULES,
+        "ground_rules": _(DEFAULT_RULES),
         "weeks": "4",
         "time": "19:00",
     }
@@ -216,6 +246,8 @@ async def _session_page(
         "draft": draft,
         "draft_for": draft_for,
         "notice": notice,
+        # Whose helplines the crisis card shows (the same rule as the notice's resources).
+        "crisis_country": country_name(region_of(request)),
     }
     return _render(request, "chat/groups/session.html", data, status)
 
@@ -228,7 +260,7 @@ async def room_redirect(request: Request) -> Response:
     """Where /chat/{slug} sends a browser for a session's room: the session's page."""
     found = await service.session_at_room(get_context(request).db, request.path_params["slug"])
     if found is None:
-        raise HTTPException(404, "There's no group session here.")
+        raise HTTPException(404, _("There's no group session here."))
     return RedirectResponse(service.session_url(found), 303)
 
 
@@ -259,7 +291,7 @@ async def session_action(request: Request) -> Response:
     member = require_member(request)
     action = ACTIONS.get(request.path_params["action"])
     if action is None:
-        raise HTTPException(404, "There's no such action.")
+        raise HTTPException(404, _("There's no such action."))
     form = await request.form()
     values = {k: form_text(form, k) for k in form}
     try:

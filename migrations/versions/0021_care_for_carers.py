@@ -1,5 +1,4 @@
-"""care for the carers: peer supporters' limits and hours, their break notes and debriefs
-with a moderator; a group session's co-facilitator
+"""care for the carers: supporters' limits and hours, break notes, debriefs; a session's co-facilitator
 
 - ``supporter_limits``: how many 1:1 conversations a supporter takes at once, and the weekly
   hours (in their own time zone) when requests reach them. No row: the defaults (two at

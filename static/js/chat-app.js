@@ -35,15 +35,24 @@
     return node;
   }
 
-  function plural(n, one, many) {
-    return n.toLocaleString("en-GB") + " " + (n === 1 ? one : many);
+  // What it says, in the page's language (kindred.js, loaded first on every page).
+  var gettext = window.kindredI18n.gettext, ngettext = window.kindredI18n.ngettext;
+  // Numbers as the page's language writes them ("4,000"; "4000" and "196.012" in Spanish);
+  // English's, in English and in the right-to-left pseudo-locale.
+  var lang = document.documentElement.lang || "en";
+  var numbers = lang.indexOf("en") === 0 || lang === "ar-XB" ? "en-GB" : lang;
+  function number(n) {
+    try { return n.toLocaleString(numbers); } catch (e) { return n.toLocaleString("en-GB"); }
   }
 
   // ------------------------------------------------------------------ the rules
 
-  // Opened by the page (a first visit), they close once you start to write.
+  // Opened by the page (a first visit), they close once you start to write. A session's
+  // ground rules are open in its lobby only (the server's choice), and fold when you're let
+  // in (below): you agreed to them to get there.
   var rulesByPage = false;
-  if (rules && slug) {
+  if (rules && root.dataset.session) rulesByPage = rules.open && "lobby";
+  else if (rules && slug) {
     var rulesKey = "kindred.chat.rules." + slug;
     var seen = read(rulesKey);
     if (seen === "open" || seen === "closed") rules.open = seen === "open";
@@ -78,8 +87,9 @@
     var length = function (text) { return text.replace(/[\ud800-\udbff][\udc00-\udfff]/g, "_").length; };
     var words = function (n) {
       var left = limit() - n;
-      return left >= 0 ? "You have " + plural(left, "character", "characters") + " remaining"
-        : "You have " + plural(-left, "character", "characters") + " too many";
+      return left >= 0
+        ? ngettext("You have %(num)s character remaining", "You have %(num)s characters remaining", left, { num: number(left) })
+        : ngettext("You have %(num)s character too many", "You have %(num)s characters too many", -left, { num: number(-left) });
     };
     var update = function () {
       var n = length(textarea.value);
@@ -101,22 +111,23 @@
         if (event.key === "Enter") event.stopPropagation(); // before chat.js's, on the box
       }, true);
       var hint = document.getElementById("chat-body-hint");
-      if (hint && /Enter/.test(hint.lastChild.data)) hint.lastChild.remove();
+      var enterHint = " " + gettext("Enter sends; Shift+Enter starts a new line."); // chat.js's
+      if (hint && hint.lastChild && hint.lastChild.data === enterHint) hint.lastChild.remove();
     }
 
     // Why the server would refuse this as too long (docs/protocol.md, Limits), or "".
     var tooLong = function (text, framed) {
       var n = length(text);
-      var kept = " Nothing was sent, and your text is still in the box.";
+      var kept = " " + gettext("Nothing was sent, and your text is still in the box.");
       if (n > limit()) {
-        return "Your message is " + plural(n, "character", "characters") + " long and the limit is " +
-          limit().toLocaleString("en-GB") + ". Please shorten it by " +
-          plural(n - limit(), "character", "characters") + ", then send it." + kept;
+        return ngettext(
+          "Your message is %(length)s characters long and the limit is %(limit)s. Please shorten it by %(num)s character, then send it.",
+          "Your message is %(length)s characters long and the limit is %(limit)s. Please shorten it by %(num)s characters, then send it.",
+          n - limit(), { length: number(n), limit: number(limit()), num: number(n - limit()) }) + kept;
       }
       var frame = JSON.stringify({ type: "send", body: text, client_id: "00000000-0000-4000-8000-000000000000" });
       if (framed && new Blob([frame]).size > (Number(root.dataset.maxFrameBytes) || 16384)) {
-        return "Your message has characters that take a lot of room, so it is too large to send " +
-          "in one go. Please shorten it or send it in two parts." + kept;
+        return gettext("Your message has characters that take a lot of room, so it is too large to send in one go. Please shorten it or send it in two parts.") + kept;
       }
       return "";
     };
@@ -183,14 +194,14 @@
   function markUnread(li) {
     var next = unread && unread.parentNode ? unread.nextElementSibling : null;
     if (!next || !next.dataset.id || Number(next.dataset.id) <= seenId) {
-      unread = unread || el("li", "chat-unread", "New messages");
+      unread = unread || el("li", "chat-unread", gettext("New messages"));
       list.insertBefore(unread, li);
     }
     var n = 0;
     for (var node = unread.nextElementSibling; node; node = node.nextElementSibling) {
       if (node.dataset.id) n++;
     }
-    jump.textContent = "↓ " + plural(n, "new message", "new messages");
+    jump.textContent = "↓ " + ngettext("%(num)s new message", "%(num)s new messages", n, { num: number(n) });
     jump.hidden = false;
   }
 
@@ -204,14 +215,22 @@
 
   scroller.classList.add("is-live");
   jump.addEventListener("click", showUnread);
+  var height = scroller.clientHeight; // as the list last settled
   scroller.addEventListener("scroll", function () {
+    // Said before the list's new size is (a crisis card or a notice came as it scrolled):
+    // not the member's scroll, and the observer below keeps the end in view.
+    if (keep && scroller.clientHeight !== height) return;
     pinned = nearBottom();
     if (pinned) markSeen();
   }, { passive: true });
   // The list or what it holds changes size (who is here appears, the box grows, a notice
   // shows, a message gains its Report link): if it showed its end, it still does.
+  var keep = null;
   if ("ResizeObserver" in window) {
-    var keep = new ResizeObserver(function () { if (pinned) toBottom(); });
+    keep = new ResizeObserver(function () {
+      height = scroller.clientHeight;
+      if (pinned) toBottom();
+    });
     keep.observe(scroller);
     keep.observe(scroller.firstElementChild);
   }
@@ -227,6 +246,7 @@
     var f = event.detail;
     if (f.type === "message") markSeen();
     if (f.type !== "hello" && f.type !== "presence") return;
+    if (f.type === "hello" && rulesByPage === "lobby" && !f.lobby) rules.open = rulesByPage = false; // let in
     ["chat-members", "chat-side"].forEach(function (id) {
       var node = document.getElementById(id);
       if (!node) return;

@@ -17,6 +17,9 @@
   var root = document.getElementById("chat");
   if (!root || root.dataset.live !== "yes" || !("WebSocket" in window)) return;
 
+  // What it says, in the page's language (kindred.js, loaded first on every page).
+  var gettext = window.kindredI18n.gettext, ngettext = window.kindredI18n.ngettext;
+
   var slug = root.dataset.room;
   var list = document.getElementById("chat-messages");
   var stateEl = document.getElementById("chat-state");
@@ -39,8 +42,10 @@
   var PONG_WITHIN = 10000;
   var MAX_DELAY = 30000;
   // The server's text asks to try again; here the outbox does that by itself.
-  var UNAVAILABLE = "We couldn't save your message just now. It's kept here and will be sent by itself in a few seconds.";
-  var BADGES = { admin: "Admin", moderator: "Moderator", peer_supporter: "Peer supporter" };
+  var UNAVAILABLE = gettext("We couldn't save your message just now. It's kept here and will be sent by itself in a few seconds.");
+  // The same for a sign-out (chat/events.py: one frame for every connection, in no language).
+  var SIGNED_OUT = gettext("You've been signed out, so this chat has closed. Sign in again to go on.");
+  var BADGES = { admin: gettext("Admin"), moderator: gettext("Moderator"), peer_supporter: gettext("Peer supporter") };
 
   var lastId = Number(root.dataset.lastId) || 0;
   var socket = null;
@@ -139,7 +144,7 @@
   function showOffline(text, kind) {
     offline = [text, kind || "offline"];
     var n = waitingCount();
-    setState(text + (n ? " · " + n + (n === 1 ? " message" : " messages") + " waiting to send" : ""), offline[1]);
+    setState(text + (n ? " · " + ngettext("%(num)s message waiting to send", "%(num)s messages waiting to send", n) : ""), offline[1]);
   }
 
   // For pages built on a room (chat-app.js); false when one cancelled it.
@@ -202,9 +207,10 @@
     f.method = "post";
     f.action = "/chat/" + encodeURIComponent(slug) + "/messages/" + id + "/remove";
     var token = form.querySelector('input[name="csrf_token"]').cloneNode();
-    var button = el("button", "link-button", "Remove");
+    var button = el("button", "link-button");
     button.type = "submit";
-    button.appendChild(el("span", "visually-hidden", " message " + id));
+    // The same words as the page's own (templates/chat/_message.html); the id is a number.
+    button.innerHTML = gettext('Remove<span class="visually-hidden"> message %(id)s</span>', { id: Number(id) });
     f.appendChild(token);
     f.appendChild(button);
     return f;
@@ -240,7 +246,7 @@
     var li = el("li", "chat-message " + kind);
     li.id = kind + "-" + item.client_id;
     var meta = el("p", "chat-meta");
-    meta.appendChild(el("span", "author", "You"));
+    meta.appendChild(el("span", "author", gettext("You")));
     meta.appendChild(document.createTextNode(" "));
     meta.appendChild(el("span", "chat-pending-state", state));
     li.appendChild(meta);
@@ -257,27 +263,27 @@
 
   function pendingItem(item) {
     if (item.unsent) return unsentItem(item);
-    ownItem(item, "pending", live ? "Sending…" : "Waiting for the connection…");
+    ownItem(item, "pending", live ? gettext("Sending…") : gettext("Waiting for the connection…"));
   }
 
   // Not sent, and no box to give it back to (the room has ended, or you may no longer write
   // here): it stays on screen, and in this browser, with why, to copy until you let it go.
   function unsentItem(item) {
-    var li = ownItem(item, "unsent", "Not sent", item.unsent);
+    var li = ownItem(item, "unsent", gettext("Not sent"), item.unsent);
     var text = li.querySelector(".chat-text");
     text.tabIndex = 0; // to select it from the keyboard too
-    var copy = el("button", "secondary chat-copy", "Copy the text");
+    var copy = el("button", "secondary chat-copy", gettext("Copy the text"));
     copy.type = "button";
     copy.addEventListener("click", function () {
       var range = document.createRange();
       range.selectNodeContents(text);
       getSelection().removeAllRanges();
       getSelection().addRange(range);
-      var done = function () { copy.textContent = "Copied"; };
+      var done = function () { copy.textContent = gettext("Copied"); };
       if (navigator.clipboard) navigator.clipboard.writeText(item.body).then(done, function () {});
       else if (document.execCommand("copy")) done();
     });
-    var forget = el("button", "link-button chat-forget", "Remove");
+    var forget = el("button", "link-button chat-forget", gettext("Remove"));
     forget.type = "button";
     forget.addEventListener("click", function () { settle(item.client_id); });
     li.appendChild(copy);
@@ -285,7 +291,7 @@
   }
 
   function markUnsent(item, why) {
-    item.unsent = why || "This room has closed, so your message couldn't be sent.";
+    item.unsent = why || gettext("This room has closed, so your message couldn't be sent.");
     delete item.retryAt;
     saveOutbox();
     unsentItem(item);
@@ -336,7 +342,7 @@
     var shown = names.filter(Boolean).sort(function (a, b) { return a.localeCompare(b); });
     shown.forEach(function (name) { membersEl.appendChild(el("li", "", name)); });
     var hidden = names.length - shown.length;
-    if (hidden) membersEl.appendChild(el("li", "chat-anonymous", hidden === 1 ? "a member" : hidden + " members"));
+    if (hidden) membersEl.appendChild(el("li", "chat-anonymous", ngettext("a member", "%(num)s members", hidden)));
     side.hidden = false;
   }
 
@@ -348,6 +354,32 @@
     });
     members = members.concat(frame.joined);
     renderMembers();
+  }
+
+  // ------------------------------------------------------------------ the crisis card
+
+  // What the server answered each of yours with before its notice: "held", or a refusal's
+  // code (one that is up has no answer but itself), for the card to say what is true.
+  var answered = {};
+  // The card's code (chat-crisis.js) comes once it may be needed: when the member starts to
+  // write, or with a notice. Joining a room doesn't download it.
+  var crisisCode = null;
+  function crisisCard(f) {
+    if (!crisisCode) {
+      crisisCode = el("script");
+      crisisCode.src = "/static/js/chat-crisis.js";
+      document.head.appendChild(crisisCode);
+    }
+    var show = function () { window.kindredCrisis(f, answered[f.client_id]); };
+    if (!f) return;
+    if (window.kindredCrisis) return show();
+    crisisCode.addEventListener("load", show);
+    crisisCode.addEventListener("error", function () { // its words, and the way to the helplines
+      var help = el("a", "", gettext("Helplines"));
+      help.href = "/help";
+      crisis.appendChild(el("p", "", (f.message || "") + " ")).appendChild(help);
+      crisis.hidden = false;
+    });
   }
 
   // ------------------------------------------------------------------ frames in
@@ -365,11 +397,11 @@
       renderMembers();
       startHeartbeat();
       if (f.lobby) { // a session's lobby: what is written waits until we're let in
-        setState("In the lobby — waiting to be let in", "lobby");
+        setState(gettext("In the lobby — waiting to be let in"), "lobby");
         return;
       }
-      setState("Live", "live");
-      outbox.forEach(function (item) { if (!item.unsent) pendingState(item.client_id, "Sending…"); });
+      setState(gettext("Live"), "live");
+      outbox.forEach(function (item) { if (!item.unsent) pendingState(item.client_id, gettext("Sending…")); });
       flush();
     },
     message: onMessage,
@@ -388,50 +420,30 @@
       // Not now, but kept: too fast, slow mode, or nothing can be saved for the moment
       // (the database is away or its disk is full). It is sent again after retry_after.
       var later = f.code === "rate_limited" || f.code === "slow_mode" || f.code === "unavailable";
+      if (f.client_id && !later) answered[f.client_id] = f.code; // for the crisis card
       if (item && later && f.retry_after) {
         item.retryAt = Date.now() + f.retry_after * 1000;
         item.kept = true;
         saveOutbox();
-        pendingState(item.client_id, "Will send in " + f.retry_after + " s");
+        pendingState(item.client_id, gettext("Will send in %(seconds)s s", { seconds: f.retry_after }));
         showError(f.code === "unavailable" ? UNAVAILABLE : f.message, "later");
         scheduleFlush(f.retry_after * 1000);
         return;
       }
       if (item && f.code === "held") { // stored: it waits, shown to you alone
         settle(item.client_id);
-        ownItem(item, "held", "Waiting for a moderator", f.message);
+        ownItem(item, "held", gettext("Waiting for a moderator"), f.message);
         return;
       }
-      if (item && !canWrite()) return giveBack(item, "Not sent. " + f.message);
+      var message = f.code === "signed_out" ? SIGNED_OUT : f.message;
+      if (item && !canWrite()) return giveBack(item, gettext("Not sent. %(why)s", { why: message }));
       if (item) giveBack(item);
-      showError(f.code === "held" ? "Waiting for a moderator. " + f.message : "Not sent. " + f.message);
+      showError(f.code === "held" ? gettext("Waiting for a moderator. %(why)s", { why: message })
+        : gettext("Not sent. %(why)s", { why: message }));
       if (f.code === "too_long") errorBox.dataset.kind = f.code; // the 1009 after it: said
     },
     notice: function (f) {
-      if (f.code !== "crisis") return;
-      crisis.textContent = "";
-      crisis.className = "crisis-panel";
-      crisis.setAttribute("tabindex", "-1");
-      crisis.appendChild(el("h2", "", "You're not alone"));
-      crisis.appendChild(el("p", "", f.message || "If you might act on these thoughts, please talk to someone now — these services are free and confidential:"));
-      var ul = el("ul", "resources");
-      (f.resources || []).forEach(function (r) {
-        var parts = [r.name, r.phone && "call " + r.phone, r.text, r.url].filter(Boolean);
-        ul.appendChild(el("li", "", parts.join(" — ")));
-      });
-      crisis.appendChild(ul);
-      var more = el("p", "");
-      var link = el("a", "", "Helplines for another country");
-      link.href = "/help";
-      more.appendChild(link);
-      crisis.appendChild(more);
-      var hope = el("p", "hope-link"); // the same quiet link as the page's panel
-      var stories = el("a", "", "Stories from members who came through");
-      stories.href = "/hope";
-      hope.appendChild(stories);
-      crisis.appendChild(hope);
-      crisis.hidden = false;
-      crisis.focus();
+      if (f.code === "crisis") crisisCard(f);
     },
     history: function (f) {
       f.messages.forEach(function (m) { if (!document.getElementById("m" + m.id)) insertMessage(m, false); });
@@ -456,7 +468,7 @@
     outbox.forEach(function (item) {
       if (item.unsent) return;
       if (!item.retryAt || item.retryAt <= now) {
-        if (item.retryAt) pendingState(item.client_id, "Sending…");
+        if (item.retryAt) pendingState(item.client_id, gettext("Sending…"));
         delete item.retryAt;
         sendItem(item);
       } else {
@@ -506,8 +518,8 @@
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
     var url = scheme + location.host + "/ws/rooms/" + encodeURIComponent(slug) + "?after=" + lastId;
     if (hideMe && hideMe.checked) url += "&presence=hidden";
-    if (attempts) showOffline("Reconnecting…", "connecting");
-    else setState("Connecting…", "connecting");
+    if (attempts) showOffline(gettext("Reconnecting…"), "connecting");
+    else setState(gettext("Connecting…"), "connecting");
     var ws = new WebSocket(url);
     socket = ws;
     ws.onmessage = function (event) {
@@ -544,18 +556,18 @@
       retryTimer = setTimeout(connect, 50);
       return;
     }
-    outbox.forEach(function (item) { if (!item.unsent) pendingState(item.client_id, "Waiting for the connection…"); });
-    if (code === 1009 && errorBox.dataset.kind !== "too_long") showError("A message was too large to send. Shorten it and try again.");
+    outbox.forEach(function (item) { if (!item.unsent) pendingState(item.client_id, gettext("Waiting for the connection…")); });
+    if (code === 1009 && errorBox.dataset.kind !== "too_long") showError(gettext("A message was too large to send. Shorten it and try again."));
     attempts += 1;
     // Full jitter: a room's clients don't all come back at the same moment after an outage.
     var cap = Math.min(MAX_DELAY, 1000 * Math.pow(2, attempts));
     var delay = code === 1013 ? 300 : 300 + Math.floor(Math.random() * cap);
     if (navigator.onLine === false) {
-      showOffline("Offline — what you write will be sent when you're back");
+      showOffline(gettext("Offline — what you write will be sent when you're back"));
     } else if (code === 1012) { // the server is restarting (a deploy): back in a moment
-      showOffline("Kindred is restarting — reconnecting in " + Math.ceil(delay / 1000) + " s");
+      showOffline(gettext("Kindred is restarting — reconnecting in %(seconds)s s", { seconds: Math.ceil(delay / 1000) }));
     } else {
-      showOffline("Connection lost — reconnecting in " + Math.ceil(delay / 1000) + " s");
+      showOffline(gettext("Connection lost — reconnecting in %(seconds)s s", { seconds: Math.ceil(delay / 1000) }));
     }
     retryTimer = setTimeout(connect, delay);
     // A room that ended while we were away refuses us before the socket opens, which looks
@@ -570,13 +582,13 @@
     clearTimeout(retryTimer);
     stopHeartbeat();
     live = false;
-    setState("Disconnected", "ended");
+    setState(gettext("Disconnected"), "ended");
     root.dispatchEvent(new CustomEvent("kindred:gone"));
     outbox.forEach(function (item) { if (!item.unsent) markUnsent(item); });
     if (textarea && textarea.value.trim() && !canWrite()) { // a draft, or one given back
       var draft = { client_id: uuid(), body: textarea.value };
       outbox.push(draft);
-      markUnsent(draft, "This room closed before this was sent.");
+      markUnsent(draft, gettext("This room closed before this was sent."));
       textarea.value = "";
     }
   }
@@ -613,12 +625,13 @@
   });
 
   if (form) {
+    textarea.addEventListener("input", function () { crisisCard(); }, { once: true });
     form.addEventListener("submit", submit);
     textarea.addEventListener("keydown", function (event) {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) submit(event);
     });
     var hint = document.getElementById("chat-body-hint");
-    if (hint) hint.appendChild(document.createTextNode(" Enter sends; Shift+Enter starts a new line."));
+    if (hint) hint.appendChild(document.createTextNode(" " + gettext("Enter sends; Shift+Enter starts a new line.")));
   }
   if (hideMe) {
     hideMe.checked = stored(hiddenKey) === "yes";
@@ -649,5 +662,6 @@
   adopt();
   saveOutbox();
   outbox.forEach(pendingItem);
+  if (document.getElementById("crisis")) crisisCard(); // the page's, after a plain form's send
   connect();
 })();

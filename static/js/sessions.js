@@ -14,6 +14,8 @@
 (function () {
   "use strict";
 
+  var gettext = window.kindredI18n.gettext, ngettext = window.kindredI18n.ngettext; // kindred.js
+
   function byId(id) { return document.getElementById(id); }
   function each(selector, fn) { Array.prototype.forEach.call(document.querySelectorAll(selector), fn); }
 
@@ -29,7 +31,6 @@
   function show(id, on) { var e = byId(id); if (e) e.hidden = !on; }
   function text(id, value) { var e = byId(id); if (e) e.textContent = value; }
   function tell(name, detail) { document.dispatchEvent(new CustomEvent(name, { detail: detail })); }
-  function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
 
   // Which parts of the room show: first as the page was rendered, then as the server says
   // after each change. "Here now" also waits until chat.js knows who is here.
@@ -55,21 +56,22 @@
     var note = byId("session-ended-note");
     if (note && !note.textContent) {
       note.textContent = status === "cancelled"
-        ? "This session was cancelled."
-        : "The session has ended. Thank you for being here. Its messages are being deleted.";
+        ? gettext("This session was cancelled.")
+        : gettext("The session has ended. Thank you for being here. Its messages are being deleted.");
     }
     applyParts();
   }
 
-  var STATUS = { scheduled: "Scheduled", live: "Live now", ended: "Ended", cancelled: "Cancelled" };
+  var STATUS = {
+    scheduled: gettext("Scheduled"), live: gettext("Live now"),
+    ended: gettext("Ended"), cancelled: gettext("Cancelled")
+  };
 
   // As chat/models.py slow_mode_label words it (lower case), so a reload reads the same.
   function slowLabel(seconds) {
-    var units = [["hour", 3600], ["minute", 60], ["second", 1]];
-    for (var i = 0; i < units.length; i++) {
-      if (seconds % units[i][1] === 0) return "one message every " + plural(seconds / units[i][1], units[i][0]);
-    }
-    return "one message every " + seconds + " seconds";
+    if (seconds % 3600 === 0) return ngettext("one message every %(num)s hour", "one message every %(num)s hours", seconds / 3600);
+    if (seconds % 60 === 0) return ngettext("one message every %(num)s minute", "one message every %(num)s minutes", seconds / 60);
+    return ngettext("one message every %(num)s second", "one message every %(num)s seconds", seconds);
   }
 
   function render(state) {
@@ -77,22 +79,22 @@
     if (root) root.dataset.status = state.status;
     var badge = byId("session-status");
     if (badge) { badge.textContent = STATUS[state.status] || state.status; badge.dataset.status = state.status; }
-    text("session-seats", state.seats_taken + " of " + state.capacity + " seats taken");
+    text("session-seats", gettext("%(taken)s of %(capacity)s seats taken", { taken: state.seats_taken, capacity: state.capacity }));
     var pinned = byId("session-pinned");
     if (pinned) {
       pinned.querySelector(".pinned-body").innerHTML = state.pinned_html; // sanitised by the server
       pinned.hidden = !state.pinned_html;
     }
     show("session-turns", state.turn_taking);
-    text("session-floor", state.floor ? state.floor + " has the floor." : "Nobody has the floor yet.");
-    text("session-hands", plural(state.hands_count, "hand") + " raised.");
+    text("session-floor", state.floor ? gettext("%(name)s has the floor.", { name: state.floor }) : gettext("Nobody has the floor yet."));
+    text("session-hands", ngettext("%(num)s hand raised.", "%(num)s hands raised.", state.hands_count));
     var slow = byId("session-slow");
     if (slow) {
       slow.hidden = !state.slow_mode_seconds;
       slow.querySelector("span").textContent = slowLabel(state.slow_mode_seconds);
     }
     show("session-locked", state.locked);
-    text("session-handover", state.handover || ""); // a co-facilitator took over
+    text("session-handover", state.handover || ""); // a co-facilitator took over (English: said to the whole room)
     show("session-handover", !!state.handover);
     if (over()) show("session-calendar", false);
     tell("kindred:session-state", state);
@@ -122,16 +124,18 @@
     if (!me || me.role !== "member") return;
     var place = byId("hand-place"), up = byId("hand-up"), button = byId("hand-button");
     if (!place) return;
-    place.textContent = me.has_floor ? "You have the floor. Go ahead." :
-      me.hand_place ? "Your place in the queue: " + me.hand_place + "." : "";
+    place.textContent = me.has_floor ? gettext("You have the floor. Go ahead.") :
+      me.hand_place ? gettext("Your place in the queue: %(num)s.", { num: me.hand_place }) : "";
     up.value = me.hand_place ? "no" : "yes";
-    button.textContent = me.hand_place ? "Lower my hand" : "Raise my hand";
+    button.textContent = me.hand_place ? gettext("Lower my hand") : gettext("Raise my hand");
   }
 
   // What a facilitator or a moderator did to us, said plainly (chat.js words every error as a
   // send refused, "Not sent. …"). A mute is shown by the room's own "muted" part, which goes
-  // again when the mute is lifted; a removal, suspension or ban is for good.
+  // again when the mute is lifted; a removal, suspension or ban is for good. The server words
+  // these in the language of whoever acted (English), so a removal is said here, in ours.
   var TOLD = { removed: true, suspended: true, banned: true };
+  var REMOVED = gettext("A facilitator has removed you from this session. You can't rejoin it.");
   function told(f, kind) {
     var box = byId("chat-error");
     if (!box) return;
@@ -153,7 +157,8 @@
     }
     if (f.type === "session" && f.state) { render(f.state); return; }
     if (f.type === "error" && !f.client_id && (TOLD[f.code] || f.code === "session_muted")) {
-      if (TOLD[f.code]) told(f); else show("chat-error", false);
+      if (f.code === "removed") told({ message: REMOVED });
+      else if (TOLD[f.code]) told(f); else show("chat-error", false);
       refreshMine();
     }
     applyParts(); // chat.js may have shown "Here now" again (presence)

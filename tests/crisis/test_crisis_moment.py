@@ -11,10 +11,14 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlmodel import select
+from sqlmodel import delete, select, update
 
+from communities.models import CommunityModerator
+from core.db import utcnow
 from forum.models import Post
+from identity import accounts
 from identity.country import COUNTRY_COOKIE
+from identity.models import Member
 from moderation.models import ModerationCase
 from tests.chat.conftest import next_frame, send, serve
 from tests.conftest import make_client
@@ -167,6 +171,48 @@ async def test_an_established_members_crisis_post_says_it_is_up(app, people) -> 
     assert "is up" in thread["notice"]["message"]
 
 
+async def nobody_reads_crisis_posts(app) -> None:
+    """No admin, no peer supporter, no moderator of the community (as in the demo)."""
+    async with app.state.ctx.db.transaction() as s:
+        await s.exec(update(Member).values(is_admin=False, is_peer_supporter=False))
+        await s.exec(delete(CommunityModerator))
+
+
+async def crisis_card_for(client) -> str:
+    """Post a crisis thread as `client` and read the card its redirect opens on."""
+    location = (await post_thread(client)).headers["location"]
+    return card((await client.get(location)).text)
+
+
+async def test_the_card_promises_a_reader_soon_only_where_someone_reads_crisis_posts(
+    app, people, community
+) -> None:
+    ctx = app.state.ctx
+    await establish_here(app, people, "birch")  # while rowan still moderates here
+    await nobody_reads_crisis_posts(app)
+    held = await crisis_card_for(people["alder"])
+    assert "Your post is waiting for a moderator" in held
+    assert "it may be a while before one reads it." in held
+    assert "You don't have to wait to get help: the people above are there for you now." in held
+    assert "few hours" not in held and "will see it first" not in held
+    up = await crisis_card_for(people["birch"])
+    assert "Your post is up" in up and "so people here can read it and reply." in up
+    assert "peer supporters" not in up and "soon" not in up
+    # A moderator of this community reads them: the promise holds again.
+    rowan = await accounts.find_member(ctx.db, "rowan")
+    async with ctx.db.transaction() as s:
+        s.add(CommunityModerator(community_id=community.id, member_id=rowan.id))
+    assert "usually read within a few hours" in await crisis_card_for(people["alder"])
+    # So does any peer supporter, wherever they are; but not one who has left.
+    async with ctx.db.transaction() as s:
+        await s.exec(delete(CommunityModerator))
+    await accounts.set_roles(ctx.db, "hazel", peer_supporter=True)
+    assert "usually read within a few hours" in await crisis_card_for(people["cedar"])
+    async with ctx.db.transaction() as s:
+        await s.exec(update(Member).where(Member.pseudonym == "hazel").values(deleted_at=utcnow()))
+    assert "usually read within a few hours" not in await crisis_card_for(people["cedar"])
+
+
 # --------------------------------------------------------------------------- countries
 
 
@@ -215,8 +261,9 @@ async def test_chat_and_support_follow_the_same_country(app, people) -> None:
     # A new member's first message waits, first in the queue; the helplines don't.
     assert sent.status_code == 202 and "crisis-panel" in sent.text
     # Read the panel, not the page: a random CSRF token can hold "988".
-    panel = re.search(r'<section class="crisis-panel".*?</section>', sent.text, re.S)
+    panel = re.search(r'<section class="crisis-panel[^"]*".*?</section>', sent.text, re.S)
     assert panel and "Samaritans" in panel.group() and "988" not in panel.group()
+    assert "Helplines for the United Kingdom." in panel.group()  # the forum's card, whose too
     [case] = await cases(app)
     assert (case.target_kind, case.held, case.crisis) == ("chat_message", True, True)
     form = await alder.get("/support", headers={"accept-language": DE})

@@ -429,3 +429,85 @@ def test_over_long_text_is_refused_before_it_is_sent(
     expect(reader.locator("#chat-messages")).to_contain_text("Shorter now")
     expect(page.locator("#chat-error")).to_be_hidden()
     expect(reader.get_by_text("I need to get all of this out.")).to_have_count(0)
+
+
+def test_on_a_phone_the_room_fills_the_screen_and_the_crisis_card_is_whole(
+    server: Server, new_context
+) -> None:
+    """A 390×844 phone, as a messaging app: the messages take most of the screen, the box is
+    on it, the site's footer comes after the room. A message in crisis brings the crisis
+    card, focused, every helpline wholly readable once scrolled to (never cut off in a box
+    of its own), with whose helplines they are and someone to talk to here; "Back to the
+    conversation" folds it to one line and gives the room back, box on screen. Offline, the
+    line that says so, and what waits to be sent, is on screen beside the box."""
+    tag = secrets.token_hex(2)
+    room = f"circle-{tag}"
+    _make_room(server, room)
+    writer = _member(new_context, f"Heron{tag}").new_page()
+    writer.goto(f"/chat/{room}")
+    expect(writer.locator("#chat-state")).to_have_text("Live")
+    for text in ("Evening, all.", "Long day. Glad this room is here.", "How is everyone?"):
+        _say(writer, text)
+    expect(writer.locator("#chat-messages li[data-id]")).to_have_count(3)
+
+    page = _member(new_context, f"Wren{tag}", viewport=PHONE).new_page()
+    page.goto(f"/chat/{room}")
+    expect(page.locator("#chat-state")).to_have_text("Live")
+    expect(page.locator("#chat-side")).to_be_visible()
+    _not_scrolled(page)
+    _on_screen(page, "#chat-body")
+    _on_screen(page, "#chat-form button[type=submit]")
+    scroll = page.locator("#chat-scroll").bounding_box()
+    assert scroll is not None and scroll["height"] >= 0.5 * PHONE["height"], scroll
+    footer = page.locator(".site-footer").bounding_box()
+    assert footer is not None and footer["y"] >= PHONE["height"] - 1, footer  # after the room
+
+    _say(page, "I can't go on anymore. I want to die tonight.")
+    card = page.locator("#crisis")
+    expect(card).to_be_focused()
+    expect(card.locator(".helplines-whose")).to_be_visible()
+    expect(card.get_by_role("link", name="Talk to a peer supporter here")).to_be_visible()
+    expect(card.locator(".helpline-call").first).to_have_attribute("href", re.compile(r"^tel:"))
+    expect(card).not_to_contain_text("https://")  # links, named as people say them
+    expect(card).to_contain_text("your message is up")  # what is true of it
+    lines = card.locator(".helplines li")
+    assert lines.count() >= 2
+    for n in range(lines.count()):
+        line = lines.nth(n)
+        line.scroll_into_view_if_needed()
+        box = line.bounding_box()
+        assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"]
+        # Nothing covers or clips it: its own first and last lines are what is drawn there.
+        assert line.evaluate(
+            """li => { const b = li.getBoundingClientRect();
+                       return [b.top + 2, b.bottom - 2].every(y =>
+                         li.contains(document.elementFromPoint(b.left + 8, y))); }"""
+        ), f"helpline {n} is covered or cut off"
+    assert_accessible(page, "chat room, the crisis card (phone)")
+    screenshot(page, "chat-crisis-phone")
+
+    page.get_by_role("button", name="Back to the conversation").click()
+    expect(card).to_be_hidden()
+    folded = page.locator("#chat-crisis > summary")
+    expect(folded).to_have_text("Helplines")
+    _not_scrolled(page)
+    _on_screen(page, "#chat-crisis > summary")
+    _on_screen(page, "#chat-body")
+    _on_screen(page, "#chat-form button[type=submit]")
+    scroll = page.locator("#chat-scroll").bounding_box()
+    assert scroll is not None and scroll["height"] >= 0.4 * PHONE["height"], scroll
+    folded.click()  # and back: whole and focused again
+    expect(card).to_be_focused()
+    page.get_by_role("button", name="Back to the conversation").click()
+
+    page.context.set_offline(True)
+    expect(page.locator("#chat-state")).to_contain_text("Offline")
+    _say(page, "Still here, the signal is bad.")
+    expect(page.locator("#chat-state")).to_contain_text("1 message waiting to send")
+    _on_screen(page, "#chat-state")
+    _on_screen(page, "#chat-body")
+    _not_scrolled(page)
+    screenshot(page, "chat-offline-phone")
+    page.context.set_offline(False)
+    expect(page.locator("#chat-state")).to_have_text("Live", timeout=15_000)
+    expect(page.locator("#chat-messages li.pending")).to_have_count(0)

@@ -117,7 +117,11 @@ def thread_url(server: Server, browser) -> str:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize(
     ("size", "scheme"), [(DESKTOP, "light"), (PHONE, "dark")], ids=["desktop", "phone"]
 )
-def test_a_new_members_crisis_thread_opens_on_help(new_context, size, scheme) -> None:
+def test_a_new_members_crisis_thread_opens_on_help(
+    new_context, thread_url: str, size, scheme
+) -> None:
+    # thread_url's admin is someone who reads crisis posts: the card may say "within a few
+    # hours" (with nobody to read them it says so: tests/crisis/test_crisis_moment.py).
     device = "desktop" if size is DESKTOP else "phone"
     page = new_context(viewport=size, color_scheme=scheme, locale="en-GB").new_page()
     join(page, f"e2e-tonight-{device}")

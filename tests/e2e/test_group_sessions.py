@@ -319,9 +319,15 @@ def test_the_room_shows_only_what_each_state_allows(server: Server, new_context,
     screenshot(member, f"group-session-room-lobby-{screen}")
     _accessible_in_both_themes(member, "session lobby")
 
+    expect(member.locator("#chat-rules")).to_have_attribute("open", "")  # agreed to, in view
+
     # Let in before the start: in, but nothing to write until it starts.
     act("admit", member=name)
     _only(member, "connection", "not-started", "conversation", "here-now")
+    # The ground rules fold (a tap opens them); the connection's line is by the box, never
+    # beside the session's "Scheduled" badge.
+    expect(member.locator("#chat-rules")).not_to_have_attribute("open", "")
+    expect(member.locator(".chat-head #chat-state")).to_have_count(0)
     plain.reload()
     _only(plain, "connection", "not-started", "conversation")
 

@@ -119,6 +119,26 @@ async def test_new_since_last_visit(alice, bob) -> None:
     assert "New replies" not in (await alice.get("/c/grief")).text
 
 
+async def test_your_own_reply_is_never_new_to_you(alice, bob) -> None:
+    url = (await start(alice)).headers["location"].split("#")[0]
+    await alice.get(url)  # a visit: replies after it are "new" to alice...
+    await submit(bob, url, url + "/reply", {"body": "Bob's reply", "action": "post"})
+    await bob.get(url)
+    thread_id = url.rsplit("/", 1)[1]
+    # Through the API: a form's page would be a visit of its own before she posts.
+    posted = await api_post(alice, f"/api/v1/threads/{thread_id}/posts", {"body": "Alice's answer"})
+    assert posted.status_code == 201
+    page = await alice.get(url)
+    new = re.findall(r'<li id="p\d+" tabindex="-1" class="post[^"]*is-new', page.text)
+    assert len(new) == 1  # ...bob's, not her own just-posted one
+    assert page.text.count('<span class="badge badge-new">') == 1
+    mine = page.text.split("Alice's answer")[0].rsplit('<li id="p', 1)[1]
+    assert "is-new" not in mine.split(">", 1)[0]
+    # And bob, who saw the thread before alice answered, sees hers as new (not his own).
+    theirs = await bob.get(url)
+    assert theirs.text.count('<span class="badge badge-new">') == 1
+
+
 async def test_thread_page_query_count_is_fixed(alice, bob, app) -> None:
     """The 50-post thread page costs the same few queries as a 2-post one (no N+1)."""
     created = await api_post(

@@ -316,3 +316,13 @@ async def test_other_errors_still_reach_the_500_handler(settings: Settings) -> N
     await app.state.ctx.db.close()
     assert response.status_code == 500
     assert "retry-after" not in response.headers
+
+
+def test_each_migration_logs_its_summary_on_one_line() -> None:
+    """Alembic logs "Running upgrade A -> B, <summary>" with the first paragraph of the
+    migration's docstring: a summary wrapped over two lines split the start-up log."""
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory(str(Path(__file__).resolve().parents[2] / "migrations"))
+    wrapped = [r.revision for r in scripts.walk_revisions() if "\n" in r.doc.strip()]
+    assert wrapped == []

@@ -135,6 +135,34 @@ async def test_new_members_first_chat_messages_are_held_and_links_refused(
     assert link.refused and link.reason.code == "links_not_allowed"
 
 
+EMAIL = "write to me at sam.k@example.com"
+
+
+async def test_a_new_members_email_address_is_contact_details_not_a_link(
+    app: Starlette, community: Community
+) -> None:
+    # linkify makes the address a mailto: link; the link rule leaves it to the contact
+    # filter, so the member is told what is really wrong, as the community's policy says.
+    ctx = app.state.ctx
+    member = await _member(app, "sam-new")
+    place = Place(vetting.CHAT_ROOM, community.id)
+    held = await vet(ctx, member, place, EMAIL)
+    assert held.held and held.reason.code == "contact_details"
+    async with ctx.db.transaction() as s:
+        await moderation.set_policy(s, community.id, contact_policy="refuse")
+    refused = await vet(ctx, member, place, EMAIL)
+    assert refused.refused and refused.reason.code == "contact_details"
+    forum = await vet(ctx, member, Place(vetting.FORUM_POST, community.id), EMAIL)
+    assert forum.refused and forum.reason.code == "contact_details"
+    # Both at once: of two refusals, the contact-details reason is the one given.
+    both = await vet(ctx, member, place, EMAIL + " or see https://example.org/x")
+    assert both.refused and both.reason.code == "contact_details"
+    async with ctx.db.transaction() as s:
+        await moderation.set_policy(s, community.id, contact_policy="allow")
+    allowed = await vet(ctx, member, place, EMAIL)  # the community allows contact details
+    assert allowed.reason is None or allowed.reason.code == "new_member"
+
+
 async def test_surfaces_without_the_new_member_rules_publish_at_once(
     app: Starlette, community: Community
 ) -> None:

@@ -33,6 +33,8 @@ def test_a_city_or_a_zone_in_any_case_is_understood(typed: str, zone: str) -> No
 def test_what_cannot_be_found_is_refused_with_the_nearest_names() -> None:
     with pytest.raises(TimeError, match="Did you mean Europe/London"):
         clock.find_zone("Londn")
+    with pytest.raises(TimeError, match=r"Did you mean Europe/London\?"):
+        clock.find_zone("Europe/Londn")  # a zone whose city is misspelt
     with pytest.raises(TimeError, match="couldn't find a time zone called “Narnia”"):
         clock.find_zone("Narnia")
     with pytest.raises(TimeError, match="Choose a time zone"):
@@ -76,6 +78,34 @@ async def test_the_sessions_page_is_light_and_its_picker_forgiving(app, communit
     cleared = await client.post("/sessions/timezone", data={"csrf_token": token, "zone": ""})
     assert cleared.status_code == 303 and 'kindred_tz=""' in cleared.headers["set-cookie"]
     assert (await client.get(f"/sessions/{session_id}")).status_code == 200
+
+
+async def test_a_misspelt_zone_without_javascript_comes_back_to_the_sessions_page(
+    app, community, client
+):
+    # Not a generic error page: the sessions page again, the reason beside the box and the
+    # words kept in it, on the page the form was on; no cookie is set.
+    for page_path in ("/sessions", "/c/grief/sessions"):
+        page = await client.get(page_path)
+        answer = await client.post(
+            "/sessions/timezone",
+            data={"csrf_token": form_token(page.text), "zone": "Europe/Londn", "next": page_path},
+        )
+        assert answer.status_code == 422 and "set-cookie" not in answer.headers
+        assert "That request didn't make sense" not in answer.text
+        assert '<p class="error" id="zone-error">' in answer.text
+        assert "Did you mean Europe/London?" in answer.text
+        assert 'name="zone" value="Europe/Londn"' in answer.text
+        assert 'aria-describedby="zone-hint zone-error" aria-invalid="true"' in answer.text
+        assert f'name="next" value="{page_path}"' in answer.text
+        assert ("Group sessions in Grief" in answer.text) == (page_path != "/sessions")
+    # Sent from nowhere known (or a page that has gone), it is still the sessions page.
+    page = await client.get("/sessions")
+    answer = await client.post(
+        "/sessions/timezone",
+        data={"csrf_token": form_token(page.text), "zone": "Narnia", "next": "/c/gone/sessions"},
+    )
+    assert answer.status_code == 422 and "find a time zone called" in answer.text
 
 
 async def test_the_schedule_form_takes_a_city_and_starts_on_the_browsers_zone(
