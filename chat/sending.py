@@ -26,7 +26,6 @@ from core.context import AppContext
 from core.db import Database, utcnow
 from core.errors import Refusal
 from core.i18n import gettext as _
-from core.i18n import ngettext
 from identity.models import Member
 from moderation import api as moderation
 
@@ -195,17 +194,6 @@ async def fan_out(broker: Broker, room: Room, author: Member, sent: Sent) -> boo
 # --------------------------------------------------------------------------- slow mode
 
 
-def wait_words(seconds: int) -> str:
-    """How long to wait, rounded up, in the member's language: "3 minutes"."""
-    if seconds >= 3600:
-        count = -(-seconds // 3600)  # round up: never tell someone to come back too early
-        return ngettext("%(num)d hour", "%(num)d hours", count) % {"num": count}
-    if seconds >= 60:
-        count = -(-seconds // 60)
-        return ngettext("%(num)d minute", "%(num)d minutes", count) % {"num": count}
-    return ngettext("%(num)d second", "%(num)d seconds", seconds) % {"num": seconds}
-
-
 async def slow_mode_wait(s: AsyncSession, room: Room, member: Member, seconds: int) -> int:
     """Seconds this member must still wait before posting in `room` under slow mode of one
     message every `seconds` (0: they may post now)."""
@@ -235,7 +223,10 @@ async def _check_slow_mode(s: AsyncSession, room: Room, member: Member) -> None:
                 "This room is in slow mode: %(pace)s. You can send again in %(wait)s — your "
                 "text is kept."
             )
-            % {"pace": slow_mode_label(room.slow_mode_seconds).lower(), "wait": wait_words(wait)},
+            % {
+                "pace": slow_mode_label(room.slow_mode_seconds).lower(),
+                "wait": moderation.wait_words(wait),
+            },
             status=429,
             retry_after=wait,
         )

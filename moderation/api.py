@@ -46,6 +46,7 @@ from moderation.vetting import (
     Surface,
     Verdict,
     vet,
+    wait_words,
 )
 
 __all__ = [
@@ -93,6 +94,7 @@ __all__ = [
     "standing",
     "vet",
     "visible_text",
+    "wait_words",
     "warm_up",
 ]
 

@@ -22,7 +22,7 @@ from chat.groups.service import (
     session_url,
 )
 from chat.models import Room, slow_mode_label
-from chat.sending import slow_mode_wait, wait_words
+from chat.sending import slow_mode_wait
 from core.db import Database
 from core.errors import Refusal
 from core.i18n import gettext as _
@@ -128,7 +128,7 @@ async def _slow_mode(s: AsyncSession, session: GroupSession, room: Room, member:
                 "The facilitator has turned on slow mode: %(label)s. You can send again in "
                 "%(wait)s — your text is kept."
             )
-            % {"label": label, "wait": wait_words(wait)},
+            % {"label": label, "wait": moderation.wait_words(wait)},
             status=429,
             retry_after=wait,
         )
