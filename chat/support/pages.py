@@ -230,6 +230,8 @@ async def _show_conversation(
         "draft": draft,
         "error": error,
         "notice": notice,
+        # Whose helplines a crisis card shows (the member's country, never the network's).
+        "crisis_country": country_name(region_of(request)),
         "feedback_notice": None,
         "max_chars": chat_runtime(request).max_chars,
         "thanks": request.query_params.get("thanks") == "1",

@@ -78,7 +78,8 @@
       var whose = body.appendChild(el("p", "helplines-whose", (country ? THE[country] || gettext("Helplines for %(country)s.", { country: country })
         : gettext("We don't know your country, so these are international.")) + " "));
       whose.appendChild(link("", "/help#choose", country ? gettext("Somewhere else? Choose your country") : gettext("Choose your country")));
-      body.appendChild(el("p")).appendChild(link("button", "/support", gettext("Talk to a peer supporter here")));
+      // Not in a 1:1 conversation: they are talking to a peer supporter already.
+      if (root.dataset.supporterLink !== "no") body.appendChild(el("p")).appendChild(link("button", "/support", gettext("Talk to a peer supporter here")));
     }
     var hope = el("p", "hope-link");
     hope.appendChild(link("", "/hope", gettext("Stories from members who came through")));

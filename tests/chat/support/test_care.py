@@ -4,6 +4,7 @@ after a long or heavy conversation, and a debrief with a moderator after a crisi
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -272,3 +273,21 @@ async def test_no_debrief_for_a_conversation_that_was_not_flagged(people: People
     # The member who asked can't ask for one about their own conversation.
     mine = await calm["member"].post(f"/support/conversations/{calm['room']}/debrief")
     assert mine.status_code == 404
+
+
+async def test_a_crisis_card_in_a_conversation_says_whose_helplines_and_sends_nowhere_else(
+    people: People,
+) -> None:
+    """Crisis words in a 1:1 conversation get the forum's card, with the member's country's
+    helplines named, but no 'Talk to a peer supporter here': they are talking to one."""
+    oak = await people.member("Oak", supporter=True, available=True)
+    found = await _talk(people, "Wren", oak, "A rough week.")
+    sent = await found["member"].post(
+        f"/support/conversations/{found['room']}",
+        data={"body": "I want to die tonight"},
+        headers={"accept-language": "en-GB"},
+    )
+    panel = re.search(r'<section class="crisis-panel[^"]*".*?</section>', sent.text, re.S)
+    assert panel, sent.text[:300]
+    assert "Samaritans" in panel.group() and "Helplines for the United Kingdom." in panel.group()
+    assert "Talk to a peer supporter here" not in panel.group()
