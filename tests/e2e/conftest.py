@@ -29,6 +29,16 @@ ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # the browser fixture says why (a skip locally, a failure in CI)
+    pass
+else:
+    # CI runs the server, Chromium and pytest side by side on two shared cores, where an
+    # answer (a message's echo under load) can take longer to show than Playwright's default
+    # 5 s. Each wait still ends as soon as the page is right; only a failure waits longer.
+    expect.set_options(timeout=15_000)
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
