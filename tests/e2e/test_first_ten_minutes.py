@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import Server
+from tests.e2e.conftest import Server, make_admin
 
 PASSPHRASE = "kettle garden morning light"
 SCREENS = [
@@ -76,3 +76,44 @@ def test_cards_show_life_and_start_with_their_title(server: Server, new_context,
     assert box and title
     gap = title["y"] - box["y"]
     assert gap < 28, f"a blank band of {gap:.0f}px above the session's title"
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_staff_wear_their_badge_in_the_forum_as_in_chat(
+    server: Server, new_context, screen
+) -> None:
+    """An admin's named reply carries "Admin" beside the name, as their chat messages do;
+    their anonymous reply carries nothing that would say who wrote it."""
+    tag = screen["width"]
+    admin_name = f"Keeper-{tag}"
+    make_admin(server, admin_name, PASSPHRASE)
+    admin = new_context().new_page()
+    signed_in = admin.request.post(
+        server.url + "/api/v1/login", data={"pseudonym": admin_name, "passphrase": PASSPHRASE}
+    )
+    assert signed_in.ok, signed_in.text()
+    token = admin.request.get(server.url + "/api/v1/session").json()["csrf_token"]
+    reader = new_context(viewport=screen).new_page()
+    reader.goto("/c/recovery")
+    href = reader.locator(".thread-summary h2 a").first.get_attribute("href")
+    assert href
+    thread_id = int(href.split("/t/")[1].split("#")[0].split("?")[0])
+    for body, anonymous in (
+        (f"Welcome, all. I help look after this place ({tag}).", False),
+        (f"Speaking only for myself tonight ({tag}): it gets easier.", True),
+    ):
+        replied = admin.request.post(
+            f"{server.url}/api/v1/threads/{thread_id}/posts",
+            data={"body": body, "anonymous": anonymous},
+            headers={"x-csrf-token": token},
+        )
+        assert replied.status == 201, replied.text()
+
+    reader.goto(href)
+    named = reader.locator("li.post", has_text=f"I help look after this place ({tag})")
+    expect(named.locator(".author")).to_have_text(admin_name)
+    expect(named.locator(".badge-ok")).to_have_text("Admin")
+    hidden = reader.locator("li.post", has_text=f"Speaking only for myself tonight ({tag})")
+    expect(hidden).to_be_visible()
+    expect(hidden.locator(".badge-ok")).to_have_count(0)
+    assert admin_name not in hidden.inner_text()
