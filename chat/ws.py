@@ -19,7 +19,6 @@ import logging
 import time
 from typing import Any
 
-from babel.numbers import format_decimal
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -34,8 +33,8 @@ from chat.runtime import ChatRuntime, chat_runtime, region_of
 from core.context import get_context
 from core.db import refuses_writes
 from core.errors import Refusal
-from core.i18n import current, locale_of
 from core.i18n import gettext as _
+from core.i18n import number
 from core.web.csrf import websocket_origin_allowed
 from core.web.errors import refusal_json
 from core.web.frames import frame_sender, immediate_sender
@@ -311,7 +310,7 @@ class RoomSession:
                 "That message is too long to send: messages can be up to %(limit)s characters. "
                 "Nothing was sent. Please shorten it and send it again."
             )
-            % {"limit": format_decimal(self.runtime.max_chars, locale=locale_of(current()))},
+            % {"limit": number(self.runtime.max_chars)},
             details={"limits": self.limits()},
         )
         self.refuse(refusal, client_id)

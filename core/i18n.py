@@ -30,6 +30,7 @@ from pathlib import Path
 from babel import Locale, negotiate_locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 DOMAIN = "messages"
@@ -208,6 +209,12 @@ def negotiate(preferred: Iterable[str], available: Iterable[str]) -> str | None:
         if base != tag:
             wanted.append(base)  # "es-MX" before anything later in the list, then "es"
     return negotiate_locale(wanted, codes, sep="-")
+
+
+def number(n: int) -> str:
+    """A count in this request's language's digits and separators: "4,000" in English,
+    "4.000" in Spanish."""
+    return format_decimal(n, locale=locale_of(_language.get()))
 
 
 def locale_of(language: Language) -> Locale:

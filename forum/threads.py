@@ -72,6 +72,24 @@ def _submission(submission_id: str | None) -> str | None:
     return submission_id
 
 
+async def _write_once(
+    ctx: AppContext,
+    member: Member,
+    submission_id: str | None,
+    body: str,
+    write: Callable[[str | None], Awaitable[Published]],
+) -> Published:
+    """`write` with the submission id. When the unique index says the same id was used at the
+    same instant, the same words are answered with the post that won; other words (a forged
+    or replayed form) are written again without the id: a post of their own, never lost."""
+    try:
+        return await write(submission_id)
+    except IntegrityError:
+        if sent := (await _resend(ctx, member, submission_id, body))[0]:
+            return sent
+        return await write(None)
+
+
 async def _resend(
     ctx: AppContext, member: Member, submission_id: str | None, body: str
 ) -> tuple[Published | None, str | None]:
@@ -239,28 +257,26 @@ async def start_thread(
     held = verdict.held
     status = "held" if held else "published"
     now = utcnow()
-    write = functools.partial(
-        _write_thread,
-        ctx,
-        member,
-        community,
-        verdict,
-        anonymous,
-        title=verdict["title"].text,
-        kind=kind,
-        help_type=help_type,
-        content_warning=content_warning,
-        status=status,
-        now=now,
-        been_there=been_there,
-    )
-    try:
-        thread, post = await write(submission_id)
-    except IntegrityError:  # the same submission id, sent twice at once: the other one won
-        if sent := (await _resend(ctx, member, submission_id, body))[0]:
-            return sent  # the same words: they are already posted
-        thread, post = await write(None)  # other words: a post of their own, never lost
-    return Published(thread, post, verdict)
+
+    async def write(submission: str | None) -> Published:
+        thread, post = await _write_thread(
+            ctx,
+            member,
+            community,
+            verdict,
+            anonymous,
+            submission,
+            title=verdict["title"].text,
+            kind=kind,
+            help_type=help_type,
+            content_warning=content_warning,
+            status=status,
+            now=now,
+            been_there=been_there,
+        )
+        return Published(thread, post, verdict)
+
+    return await _write_once(ctx, member, submission_id, body, write)
 
 
 async def _write_thread(
@@ -403,7 +419,7 @@ async def reply(
         region=region,
     )
 
-    async def write(submission: str | None) -> Post:
+    async def write(submission: str | None) -> Published:
         async with ctx.db.transaction() as s:
             post = _new_post(thread, member, verdict, anonymous, opening=False)
             post.submission_id = submission
@@ -417,15 +433,9 @@ async def reply(
             if not verdict.held:
                 await _after_publish(s, thread, post, member, followers)
             await _open_case_if_needed(s, community.id, post, verdict)  # type: ignore[arg-type]
-        return post
+        return Published(thread, post, verdict)
 
-    try:
-        post = await write(submission_id)
-    except IntegrityError:  # the same submission id, sent twice at once: the other one won
-        if sent := (await _resend(ctx, member, submission_id, body))[0]:
-            return sent  # the same words: they are already posted
-        post = await write(None)  # other words: a post of their own, never lost
-    return Published(thread, post, verdict)
+    return await _write_once(ctx, member, submission_id, body, write)
 
 
 def _check_open_for_replies(thread: Thread) -> None:

@@ -43,15 +43,21 @@ def choose(
 
 
 class LanguageMiddleware:
-    """Sets this request's language (core/i18n.py) once the member is known."""
+    """Sets this request's language (core/i18n.py). Placed twice: a first guess before the
+    member is known (`first_guess`, from the cookie and the browser, for what is answered
+    that early), and again after, where only a member's own setting can change it."""
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, *, first_guess: bool = False) -> None:
         self.app = app
         self.settings = settings
+        self.first_guess = first_guess
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket") and not scope["path"].startswith("/static/"):
             member = scope.get("state", {}).get("member")
+            if member is None and not self.first_guess:
+                await self.app(scope, receive, send)  # a visitor: the first guess stands
+                return
             conn = HTTPConnection(scope)
             headers = Headers(scope=scope)
             language = choose(

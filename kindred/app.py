@@ -266,7 +266,7 @@ def create_app(settings: Settings) -> Starlette:
         # A first choice of language from the visitor's cookie and browser, for what is
         # answered before the member is known (an outage, a body too large, a stale form);
         # the second one below decides again with the member's own setting.
-        Middleware(LanguageMiddleware, settings=settings),
+        Middleware(LanguageMiddleware, settings=settings, first_guess=True),
         Middleware(DatabaseOutageMiddleware),
         Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
         Middleware(CSRFMiddleware, settings=settings, exempt_paths=identity_api.CSRF_EXEMPT),

@@ -106,7 +106,7 @@ def warm_up() -> None:
     samples = (
         "Warming up: call me on 07700 900123, I can't go on.",
         "Hello, everyone.",
-        "Ya no puedo más con todo esto, quiero desaparecer.",  # the Spanish rules and model
+        "Hoy fue un día largo, pero mi hermana me llamó.",  # the Spanish rules, then model
     )
     for sample in samples:
         for kind in (ContentKind.TITLE, ContentKind.POST, ContentKind.CHAT):

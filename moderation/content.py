@@ -10,11 +10,14 @@ crisis language, new-member trust) can name them without importing the pipeline 
 
 from __future__ import annotations
 
+import html as html_lib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
 from typing import Any, Literal
+from urllib.parse import unquote
 
 from core.i18n import gettext
 from moderation.text import normalise, visible_text
@@ -140,6 +143,10 @@ class Decision(Outcome):
     flags: dict[str, str] | None = None
 
 
+# A link's target in sanitised HTML (the sanitiser always writes href="...").
+_HREF = re.compile(r"""\bhref="([^"]{0,2000})\"""")
+
+
 @dataclass(frozen=True)
 class FilterInput:
     """What a filter sees: the (possibly already rewritten) source text and its HTML."""
@@ -158,6 +165,15 @@ class FilterInput:
         """The text a reader sees once the HTML is rendered, e.g. entities decoded and
         emphasis markers gone, so "b**a**d" or "b&#97;d" can't slip past a filter."""
         return visible_text(self.html)
+
+    @cached_property
+    def link_targets(self) -> list[str]:
+        """Where the HTML's links go, entities and percent-escapes decoded as a browser
+        reads them ("wa%2Eme"): not visible text, but a click takes you there."""
+        # (A search for the literal first: _HREF, opening with \b, is tried at every character.)
+        if 'href="' not in self.html:
+            return []
+        return [unquote(html_lib.unescape(href)) for href in _HREF.findall(self.html)]
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from babel.numbers import format_decimal
-
-from core.i18n import N_, current, gettext, locale_of, ngettext
+from core.i18n import N_, gettext, ngettext, number
 from moderation.content import (
     Action,
     Content,
@@ -122,11 +120,6 @@ def _size_reason(text: str, content: Content) -> Reason | None:
     limit = content.policy.max_chars
     if len(text) > limit:
         over = len(text) - limit
-        locale = locale_of(current())  # "20,000" in English, "20.000" in Spanish
-
-        def number(n: int) -> str:
-            return format_decimal(n, locale=locale)
-
         return Reason(
             "too_long",
             _TOO_LONG[content.kind](over)

@@ -22,7 +22,6 @@ trust adds them up (moderation never imports either).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -125,25 +124,18 @@ async def report_weight(
     return 1 if trust.established else 0
 
 
-# An anchor in sanitised HTML, and one that points at an e-mail address.
-_ANCHOR = re.compile(r"<a\b([^>]*)>", re.I)
-_MAILTO = re.compile(r"""\bhref=["']?\s*mailto:""", re.I)
-
-
-def has_links(html: str) -> bool:
-    """Whether sanitised HTML has a link the link rule is about. An e-mail address (which
+def has_links(item: FilterInput) -> bool:
+    """Whether the words hold a link the link rule is about. An e-mail address (which
     linkify turns into a mailto: link) is contact details, not a link: the contact filter
     holds or refuses it with that reason, as the community's policy says."""
-    if "<a" not in html:
-        return False
-    return any(not _MAILTO.search(attributes) for attributes in _ANCHOR.findall(html))
+    return any(not t.strip().casefold().startswith("mailto:") for t in item.link_targets)
 
 
 def link_filter(trust: Trust) -> Filter:
     """Refuse links (not e-mail addresses: see has_links) until the author has standing."""
 
     def check(item: FilterInput) -> FilterResult | None:
-        if item.kind is ContentKind.TITLE or trust.may_link or not has_links(item.html):
+        if item.kind is ContentKind.TITLE or trust.may_link or not has_links(item):
             return None
         return FilterResult(
             Action.REFUSE,

@@ -25,7 +25,6 @@ from chat.support.requests import (
     community_name,
     conversation_url,
     live_request,
-    number,
     request_changed,
     request_url,
     timed_out,
@@ -34,7 +33,7 @@ from core.context import AppContext
 from core.db import Database, utcnow
 from core.errors import Refusal
 from core.i18n import gettext as _
-from core.i18n import ngettext
+from core.i18n import ngettext, number
 from identity.models import Member
 from moderation import api as moderation
 

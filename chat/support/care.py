@@ -27,7 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from chat.models import ChatMessage
 from chat.support.models import SupportDebrief, SupportRequest
-from chat.support.requests import name_of, number
+from chat.support.requests import name_of
 from communities import roles
 from communities import service as communities
 from communities.roles import Action
@@ -35,6 +35,7 @@ from core.context import AppContext
 from core.db import Database, utcnow
 from core.errors import Refusal
 from core.i18n import gettext as _
+from core.i18n import number
 from identity.models import Member
 from moderation import api as moderation
 

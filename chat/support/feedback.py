@@ -16,7 +16,7 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from chat.support.models import SupportRequest
-from chat.support.requests import name_of, number
+from chat.support.requests import name_of
 from communities import roles
 from communities import service as communities
 from communities.roles import Action
@@ -24,6 +24,7 @@ from core.context import AppContext
 from core.db import Database, utcnow
 from core.errors import Refusal
 from core.i18n import gettext as _
+from core.i18n import number
 from identity.models import Member
 from moderation import api as moderation
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from babel.numbers import format_decimal
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -19,7 +18,6 @@ from chat.support.models import SupportRequest
 from communities import service as communities
 from core.broker import Broker, BrokerUnavailable
 from core.db import Database, utcnow
-from core.i18n import current, locale_of
 from core.settings import Settings
 from identity.models import DELETED_NAME, Member
 
@@ -36,11 +34,6 @@ def timed_out(request: SupportRequest, settings: Settings, now: datetime | None 
     """Has the request waited long enough that the member should be shown other help too?"""
     waited = (now or utcnow()) - request.created_at
     return request.status == "open" and waited >= timedelta(minutes=settings.support_wait_minutes)
-
-
-def number(n: int) -> str:
-    """A count in the reader's words: "1,200" in English, "1.200" in Spanish."""
-    return format_decimal(n, locale=locale_of(current()))
 
 
 def name_of(member: Member | None) -> str:

@@ -7,7 +7,6 @@ import hashlib
 from functools import cache
 from pathlib import Path
 
-from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.requests import Request
 from starlette.templating import Jinja2Templates
@@ -74,7 +73,7 @@ def make_templates(extra_globals: dict[str, object] | None = None) -> Jinja2Temp
         shown_time=time_for_page,
         member_zone=member_zone,
         # A count in the page's language's digits and separators ("4,000", "4.000").
-        number=lambda value: format_decimal(value, locale=i18n.locale_of(i18n.current())),
+        number=i18n.number,
         **(extra_globals or {}),
     )
     return Jinja2Templates(env=env, context_processors=[member_context])

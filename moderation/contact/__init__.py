@@ -20,13 +20,10 @@ could match at all, and returns at once when it couldn't.
 
 from __future__ import annotations
 
-import html as html_lib
-import re
 from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import Literal
-from urllib.parse import unquote
 
 from core.i18n import N_, gettext
 from moderation.contact.addresses import find_addresses
@@ -148,21 +145,13 @@ def _looks(typed: str, seen: str) -> Iterator[Look]:
         yield read, Clues(read), FINDERS
 
 
-_HREF = re.compile(r"""\bhref="([^"]{0,2000})\"""")
-
-
 def _haystacks(item: FilterInput) -> Iterator[Look]:
     # The source, as typed, and what readers see: entities decoded ("jane&#64;gmail.com"),
     # Markdown gone ("0770**0** 900123") and NFKC applied (full-width digits, "＠"),
     # invisible characters dropped ("07700\u200b900123").
     yield from _looks(item.text, item.visible_text)
     # Link targets aren't visible text but a click takes you there: "[chat](https://wa.me/…)".
-    # Percent-decoded because browsers decode hosts ("wa%2Eme").
-    # (A search for the literal first: _HREF, opening with \b, is tried at every character.)
-    if 'href="' not in item.html:
-        return
-    targets = [unquote(html_lib.unescape(href)) for href in _HREF.findall(item.html)]
-    if targets:
+    if targets := item.link_targets:
         linked = "\n".join(targets)
         yield linked, Clues(linked), FINDERS
 

@@ -367,7 +367,7 @@
   function crisisCard(f) {
     if (!crisisCode) {
       crisisCode = el("script");
-      crisisCode.src = "/static/js/chat-crisis.js";
+      crisisCode.src = root.dataset.crisisScript; // its versioned address, cached for good
       document.head.appendChild(crisisCode);
     }
     var show = function () { window.kindredCrisis(f, answered[f.client_id]); };

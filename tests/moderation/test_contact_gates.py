@@ -16,7 +16,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from moderation.contact import (
-    _HREF,
     FINDERS,
     ContactMatch,
     addresses,
@@ -32,7 +31,12 @@ from moderation.contact.addresses import _ADDRESS, _POSTCODE_SHAPE, _has_postcod
 from moderation.contact.clues import IGNORECASE_TWINS, AnyText, Clues
 from moderation.contact.emails import _SPREAD_HINT, _spread_out
 from moderation.contact.phones import _DATE
-from moderation.content import Content, ContentKind, FilterInput
+from moderation.content import (
+    _HREF,  # the link targets, read as the filters read them
+    Content,
+    ContentKind,
+    FilterInput,
+)
 from moderation.pipeline import moderate
 from moderation.text import normalise
 
