@@ -12,7 +12,10 @@ one worker, and --backend postgres, run on a fresh PostgreSQL database (migrated
 `kindred migrate`, dropped afterwards) with Redis as the broker (a private redis-server unless
 --redis-url).
 --deflate on lets the server accept permessage-deflate (KINDRED_WS_DEFLATE=on) and the load
-clients ask for it, as browsers do; the ceilings follow the same setting.
+clients ask for it, as browsers do; the ceilings follow the same setting. --deflate ask leaves
+the server's switch off and has the clients ask for compressed frames themselves, as chat.js
+does on a slow link (subprotocol kindred.deflate, core/web/deflate.py); its rows are set
+against the ceilings with permessage-deflate (on), which compress per connection too.
 
 Per step: deliveries/s, p50/p95/p99/max latency, lost deliveries (expected: messages sent to a
 room times the connections in it), server CPU per delivery (/proc of the server's whole process
@@ -25,6 +28,7 @@ kindred is taken at the end (when py-spy is installed and --profile-rate is not 
     .venv/bin/python bench/chat_fanout.py --clients 2000 --steps 50,100,200,400,800 --duration 10
     .venv/bin/python bench/chat_fanout.py --clients 2000 --workers 1,2 --backend sqlite,postgres
     .venv/bin/python bench/chat_fanout.py --clients 2000 --deflate off,on
+    .venv/bin/python bench/chat_fanout.py --clients 2000 --deflate off,ask,on --prose
     .venv/bin/python bench/chat_fanout.py --clients 200,2000 --per-room 10   # rooms of ten
 
 Stalls: kindred runs with KINDRED_METRICS_TOKEN set and each step reads its /metrics before and
@@ -89,7 +93,7 @@ class Target:
     name: str
     port: int
     pid: int
-    deflate: bool
+    deflate: str  # off, on or ask (see --deflate)
     meter: ServiceMeter
     metrics_token: str = ""  # kindred only: its /metrics has the event-loop stall detector
 
@@ -108,7 +112,7 @@ def run_server(target: Target, conns_by_c, steps, args) -> list[list]:
             settle(target.pid)  # let joins and presence frames die down
             opened = sum(rooms.values())
             rss_per = (tree_rss(target.pid) - rss0) / max(opened, 1)
-            print(f"  {target.name} C={c}: {opened:,} open, deflate on {deflated:,}", flush=True)
+            print(f"  {target.name} C={c}: {opened:,} open, compressed {deflated:,}", flush=True)
             for i, rate in enumerate(steps):
                 row = one_step(group, target, rooms, i + 100 * c, rate, args.duration)
                 rows.append([target.name, c, rate, *row, rss_per / 1024, failed])
@@ -245,20 +249,20 @@ def profile_kindred(target: Target, slugs, tokens, args) -> list[list]:
             os.unlink(out)
 
 
-def kindred_name(workers: int, postgres: bool, deflate: bool) -> str:
+def kindred_name(workers: int, postgres: bool, deflate: str) -> str:
     name = "kindred pg+redis" if postgres else "kindred"
     name += f" ×{workers}" if workers > 1 else ""
-    return name + (" deflate" if deflate else "")
+    return name + {"off": "", "on": " deflate", "ask": " asks deflate"}[deflate]
 
 
-def run_kindred(workers: int, backend: str, deflate: bool, args) -> tuple[list[list], list]:
+def run_kindred(workers: int, backend: str, deflate: str, args) -> tuple[list[list], list]:
     """Start kindred in one configuration, with what it needs, and measure it."""
     postgres = backend == "postgres"
     name = kindred_name(workers, postgres, deflate)
     with contextlib.ExitStack() as stack:  # unwinds on Ctrl-C/SIGTERM too: servers, database
         data_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="kindred-bench-"))
         port = free_port()
-        extra = {"KINDRED_WS_DEFLATE": "on" if deflate else "off"}
+        extra = {"KINDRED_WS_DEFLATE": "on" if deflate == "on" else "off"}
         database, redis_pid = None, None
         if postgres:
             extra["KINDRED_DATABASE_URL"], database = stack.enter_context(
@@ -291,10 +295,10 @@ def run_kindred(workers: int, backend: str, deflate: bool, args) -> tuple[list[l
         return rows, profile
 
 
-def run_ceiling(kind: str, deflate: bool, args) -> list[list]:
+def run_ceiling(kind: str, deflate: str, args) -> list[list]:
     port = free_port()
-    argv = [PYTHON, CEILINGS, kind, str(port), "on" if deflate else "off"]
-    name = kind + (" deflate" if deflate else "")
+    argv = [PYTHON, CEILINGS, kind, str(port), deflate]
+    name = kind + (" deflate" if deflate == "on" else "")
     with running(argv, port, None, "/") as srv:
         target = Target(name, port, srv.pid, deflate, ServiceMeter(None, None))
         slugs = [f"bench-{i:02d}" for i in range(max(rooms_for(c, args) for c in args.clients))]
@@ -320,7 +324,7 @@ def run(args: argparse.Namespace) -> None:
                 r, p = run_kindred(workers, backend, deflate, args)
                 rows += r
                 profile += p
-    for deflate in args.deflate:
+    for deflate in dict.fromkeys("on" if d == "ask" else d for d in args.deflate):
         for kind in args.ceilings:
             rows += run_ceiling(kind, deflate, args)
     report(rows, profile, args)
@@ -418,11 +422,11 @@ def _numbers(text: str, kind=float) -> list:
     return [kind(s) for s in text.split(",") if s.strip()]
 
 
-def _switches(text: str) -> list[bool]:
+def _switches(text: str) -> list[str]:
     values = [s.strip() for s in text.split(",") if s.strip()]
-    if not values or any(v not in ("on", "off") for v in values):
-        raise SystemExit("--deflate takes on, off or both (on,off)")
-    return [v == "on" for v in values]
+    if not values or any(v not in ("on", "off", "ask") for v in values):
+        raise SystemExit("--deflate takes on, off, ask or several (off,ask,on)")
+    return values
 
 
 def main() -> None:
@@ -455,7 +459,8 @@ def main() -> None:
     parser.add_argument(
         "--deflate",
         default="off",
-        help="permessage-deflate: on, off, or on,off for both (server setting and clients)",
+        help="off, on (permessage-deflate: server setting and clients), ask (clients ask for "
+        "compressed frames, server setting off), or several: off,ask,on",
     )
     parser.add_argument(
         "--prose",

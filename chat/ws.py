@@ -17,6 +17,7 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from starlette.routing import WebSocketRoute
@@ -35,6 +36,7 @@ from core.db import refuses_writes
 from core.errors import Refusal
 from core.i18n import gettext as _
 from core.i18n import number
+from core.web import deflate
 from core.web.csrf import websocket_origin_allowed
 from core.web.errors import refusal_json
 from core.web.frames import frame_sender, immediate_sender
@@ -89,7 +91,9 @@ async def room_socket(websocket: WebSocket) -> None:
         mutes_apply=mutes_apply(gate),
     )
     listener.seen_up_to = after or 0
-    await websocket.accept()
+    # A client on a slow link may ask for compressed frames (core/web/deflate.py).
+    compressed = deflate.asked(websocket.scope.get("subprotocols", ()))
+    await websocket.accept(subprotocol=deflate.SUBPROTOCOL if compressed else None)
     try:
         last_seq, members = await runtime.hub.join(room.id, listener)  # type: ignore[arg-type]
     except Exception:  # the broker or database is unreachable: let the client retry
@@ -98,6 +102,8 @@ async def room_socket(websocket: WebSocket) -> None:
         return
     try:
         session = RoomSession(websocket, runtime, room, member, listener, admission, badge)
+        if compressed:
+            session.encode = deflate.Deflater()
         await session.run(after, last_seq, members, anonymous)
     finally:
         await runtime.hub.leave(room.id, listener)  # type: ignore[arg-type]
@@ -143,6 +149,8 @@ class RoomSession:
         # did), and the writes doing so that are still running.
         self.active_at = time.monotonic()
         self.touches: set[asyncio.Task[None]] = set()
+        # Set when the client asked for compressed frames: every frame out goes through it.
+        self.encode: Callable[[str], bytes] | None = None
 
     async def run(
         self, after: int | None, last_seq: int, members: list[dict[str, Any]], anonymous: bool
@@ -159,7 +167,7 @@ class RoomSession:
         }
         if self.admission.lobby:  # waiting to be let in: no members, no messages yet
             hello.update(lobby=True, members=[])
-        await self.websocket.send_text(_dump(hello))
+        await frame_sender(self.websocket, self.encode)(_dump(hello))
         if after is not None and not self.admission.lobby:
             await self._send_backlog(after, last_seq)
         tasks = [
@@ -185,31 +193,30 @@ class RoomSession:
 
     async def _send_backlog(self, after: int, upto: int) -> None:
         """Everything after `after` up to where the hub's delivery starts, in order."""
-        cursor = after
+        cursor, send = after, frame_sender(self.websocket, self.encode)
         while cursor < upto:
             end = min(cursor + BACKLOG_CHUNK, upto)
             for frame in await history.messages_after(
                 self.ctx.db, self.room, cursor, end, self.listener.hidden
             ):
-                await self.websocket.send_text(_dump(frame))
+                await send(_dump(frame))
             cursor = end
 
     async def _flush_queue(self) -> None:
         """Send what is already queued (the frame saying why the socket closes, say)."""
         if self.listener.close_code == CLOSE_TRY_AGAIN:
             return  # it fell behind: sending more is what it could not keep up with
+        send = frame_sender(self.websocket, self.encode)
         with contextlib.suppress(Exception):
             while not self.listener.queue.empty():
-                await asyncio.wait_for(
-                    self.websocket.send_text(self.listener.queue.get_nowait()), timeout=5
-                )
+                await asyncio.wait_for(send(self.listener.queue.get_nowait()), timeout=5)
 
     async def _write(self) -> None:
-        send = frame_sender(self.websocket)  # past the middleware: see core/web/frames.py
+        send = frame_sender(self.websocket, self.encode)  # past the middleware: core/web/frames.py
         listener, queue = self.listener, self.listener.queue
         # From here on frames are in order on the wire, so the hub may write straight to an
         # idle connection instead of queueing for this task.
-        listener.send_now = immediate_sender(self.websocket)
+        listener.send_now = immediate_sender(self.websocket, self.encode)
         try:
             while True:
                 frame = await queue.get()

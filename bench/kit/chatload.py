@@ -4,8 +4,12 @@ delivery, driven from the benchmark's process through pipes.
 Every body carries its send time (time.time_ns) as a plain number, so a receiver computes the
 delivery latency from the frame's html with a substring search (no JSON parsing). Each load
 process also counts the bytes its sockets read (WebSocket frames with their headers, after
-any permessage-deflate compression; TCP/IP headers not included) and the characters of the
-message frames it decoded, so compression shows as wire bytes against frame bytes.
+any compression; TCP/IP headers not included) and the characters of the message frames it
+decoded, so compression shows as wire bytes against frame bytes.
+
+Compression (`deflate`): "off"; "on", permessage-deflate offered as browsers offer it; "ask",
+the subprotocol `kindred.deflate` offered as chat.js does on a slow link (core/web/deflate.py),
+each binary frame inflated here.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import multiprocessing as mp
 import os
 import time
 import uuid
+import zlib
 
 from kit import ignore_sigint
 from kit.services import raise_nofile
@@ -61,7 +66,7 @@ def _counting_connection():
 class Client:
     """One load process: its connections, their readers, and a paced sender."""
 
-    def __init__(self, port: int, conns: list[tuple[str, str]], deflate: bool, prose: bool) -> None:
+    def __init__(self, port: int, conns: list[tuple[str, str]], deflate: str, prose: bool) -> None:
         self.port, self.conns, self.deflate, self.prose = port, conns, deflate, prose
         self.sockets: list = []  # (slug, websocket)
         self.counts: dict[int, int] = {}
@@ -83,7 +88,8 @@ class Client:
                 try:
                     ws = await connect(
                         uri,
-                        compression="deflate" if self.deflate else None,
+                        compression="deflate" if self.deflate == "on" else None,
+                        subprotocols=["kindred.deflate"] if self.deflate == "ask" else None,
                         max_size=None,
                         ping_interval=None,
                         open_timeout=60,
@@ -99,13 +105,16 @@ class Client:
         rooms: dict[str, int] = {}
         for slug, _ in self.sockets:
             rooms[slug] = rooms.get(slug, 0) + 1
-        deflated = sum(1 for _, ws in self.sockets if ws.protocol.extensions)
+        deflated = sum(1 for _, ws in self.sockets if ws.protocol.extensions or ws.subprotocol)
         return rooms, len(self.conns) - len(self.sockets), deflated
 
     async def read(self, ws) -> None:
         """Lean receive path: a substring check and the number after ' t' in the html."""
+        inflate = zlib.decompressobj(-zlib.MAX_WBITS).decompress if ws.subprotocol else None
         try:
             async for raw in ws:
+                if inflate is not None:  # the frame, newline-ended, less its flush's last bytes
+                    raw = inflate(raw + b"\x00\x00\xff\xff").decode()
                 if '"type":"message"' not in raw:
                     continue
                 now = time.time_ns()
@@ -161,7 +170,7 @@ class Client:
         await asyncio.gather(*(ws.close() for _, ws in self.sockets), return_exceptions=True)
 
 
-def client_main(port: int, conns: list[tuple[str, str]], deflate: bool, prose: bool, pipe) -> None:
+def client_main(port: int, conns: list[tuple[str, str]], deflate: str, prose: bool, pipe) -> None:
     """Entry point of a load process: obeys ("step", …), ("collect", …), ("quit",)."""
     ignore_sigint()
     raise_nofile()
@@ -204,7 +213,7 @@ class LoadGroup:
         port: int,
         conns: list[tuple[str, str]],
         processes: int,
-        deflate: bool = False,
+        deflate: str = "off",
         prose: bool = False,
     ) -> None:
         self.pipes, self.procs = [], []

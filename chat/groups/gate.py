@@ -21,6 +21,7 @@ from chat.groups.service import (
     session_for_room,
     session_url,
 )
+from chat.groups.session_view import room_parts
 from chat.models import Room, slow_mode_label
 from chat.sending import slow_mode_wait
 from core.db import Database
@@ -40,17 +41,20 @@ class SessionGate:
                 raise Refusal("session_ended", _("This session has ended."), status=410)
             state = await public_state(s, session)
             you = await member_view(s, session, member)
+            # The viewer's own view, as GET /api/v1/sessions/{id} gives it: the page needs
+            # no call of its own to know which parts of the room to show.
+            hello = {"session": state, "session_you": you, "session_parts": room_parts(state, you)}
             if you["role"] == "facilitator":
                 you["panel"] = await facilitator_view(s, session)
-                return Admission(hello={"session": state, "session_you": you})
+                return Admission(hello=hello)
             await refuse_if_barred(s, session, member)  # suspended or banned: not even to read
             seat = await participant(s, session.id, member.id)  # type: ignore[arg-type]
         if seat is not None and seat.status == "removed":
             raise Refusal("removed", _("A facilitator removed you from this session."), status=403)
         if seat is not None and seat.status == "admitted":
-            return Admission(hello={"session": state, "session_you": you})
+            return Admission(hello=hello)
         if seat is not None and seat.status == "lobby" and seat.rules_ack_at is not None:
-            return Admission(lobby=True, hello={"session": state, "session_you": you})
+            return Admission(lobby=True, hello=hello)
         raise Refusal(
             "session_join_first",
             _(

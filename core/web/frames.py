@@ -11,6 +11,10 @@ cost. This middleware, outermost, leaves the server's own `send` in the scope, a
 serves with): its `send` awaits nothing but the transport's flow control, so while the
 transport is writable a frame can be written on the spot, with no queue and no task switch
 for each member of a room. When it is not writable (a slow reader), the caller queues.
+
+Both take an optional `encode`: a socket whose client asked for compressed frames
+(core/web/deflate.py) sends each frame as `encode(text)` in a binary frame. It runs at the
+moment of writing, never before, so frames reach the compressor in the order they go out.
 """
 
 from __future__ import annotations
@@ -35,19 +39,36 @@ class DirectFramesMiddleware:
         await self.app(scope, receive, send)
 
 
-def frame_sender(websocket: WebSocket) -> Callable[[str], Awaitable[None]]:
-    """Send a text frame on an accepted socket by the shortest way there is."""
+def frame_sender(
+    websocket: WebSocket, encode: Callable[[str], bytes] | None = None
+) -> Callable[[str], Awaitable[None]]:
+    """Send a frame on an accepted socket by the shortest way there is."""
     send = websocket.scope.get(SERVER_SEND)
     if send is None:  # not behind the middleware (a bare app in a test): the usual way
-        return websocket.send_text
+        if encode is None:
+            return websocket.send_text
 
-    async def send_text(text: str) -> None:
-        await send({"type": "websocket.send", "text": text})
+        async def send_encoded(text: str) -> None:
+            await websocket.send_bytes(encode(text))
 
-    return send_text
+        return send_encoded
+
+    if encode is None:
+
+        async def send_text(text: str) -> None:
+            await send({"type": "websocket.send", "text": text})
+
+        return send_text
+
+    async def send_bytes(text: str) -> None:
+        await send({"type": "websocket.send", "bytes": encode(text)})
+
+    return send_bytes
 
 
-def immediate_sender(websocket: WebSocket) -> Callable[[str], bool] | None:
+def immediate_sender(
+    websocket: WebSocket, encode: Callable[[str], bytes] | None = None
+) -> Callable[[str], bool] | None:
     """`send_now(text) -> bool`: write a text frame at once if the transport takes it without
     waiting (True), else do nothing (False: queue it). None when the server isn't one this is
     known to be right for; tests/chat check that Kindred's own server gets one."""
@@ -64,7 +85,12 @@ def immediate_sender(websocket: WebSocket) -> Callable[[str], bool] | None:
     def send_now(text: str) -> bool:
         if not writable.is_set():
             return False
-        step = send({"type": "websocket.send", "text": text})
+        message = (
+            {"type": "websocket.send", "text": text}
+            if encode is None
+            else {"type": "websocket.send", "bytes": encode(text)}
+        )
+        step = send(message)
         try:
             step.send(None)  # runs to the end: nothing in it awaits while writable is set
         except StopIteration:

@@ -9,8 +9,8 @@
    still waiting, they stay on screen as "not sent", their text there to copy.
    It reconnects with jittered exponential backoff, resuming with ?after=<last id seen>, and
    sends a ping every 25 s so a dead connection is noticed even when the network says
-   nothing. Yours say where they are (sending, waiting, held and why); a refusal gives the
-   text back. The protocol is described in docs/protocol.md; see also chat-app.js. */
+   nothing. On a slow link it asks for compressed frames (docs/protocol.md). Yours say where
+   they are (sending, waiting, held and why); a refusal gives the text back. The protocol is described in docs/protocol.md; see also chat-app.js. */
 (function () {
   "use strict";
 
@@ -41,6 +41,8 @@
   var PING_EVERY = 25000;
   var PONG_WITHIN = 10000;
   var MAX_DELAY = 30000;
+  var DEFLATE = "kindred.deflate"; // the subprotocol that asks for compressed frames
+  var FLUSHED = [0, 0, 255, 255];
   // The server's text asks to try again; here the outbox does that by itself.
   var UNAVAILABLE = gettext("We couldn't save your message just now. It's kept here and will be sent by itself in a few seconds.");
   // The same for a sign-out (chat/events.py: one frame for every connection, in no language).
@@ -53,6 +55,7 @@
   var everLive = false; // the socket opened at least once on this page
   var ended = false; // the room is closed to us for good: no reconnecting
   var attempts = 0;
+  var inflateFailed = false;
   var retryTimer = null;
   var pingTimer = null;
   var pongTimer = null;
@@ -520,20 +523,71 @@
     if (hideMe && hideMe.checked) url += "&presence=hidden";
     if (attempts) showOffline(gettext("Reconnecting…"), "connecting");
     else setState(gettext("Connecting…"), "connecting");
-    var ws = new WebSocket(url);
+    var ws = slowLink() ? new WebSocket(url, [DEFLATE]) : new WebSocket(url);
+    var unzip = null;
     socket = ws;
+    ws.binaryType = "arraybuffer";
     ws.onmessage = function (event) {
       if (ws !== socket) return;
       clearTimeout(pongTimer); // any frame shows the connection is alive
-      var frame;
-      try { frame = JSON.parse(event.data); } catch (e) { return; }
-      var handle = handlers[frame.type];
-      if (handle) handle(frame);
-      // Pages built on a room (a group session, a support conversation) listen for these.
-      root.dispatchEvent(new CustomEvent("kindred:frame", { detail: frame }));
+      if (typeof event.data === "string") return receive(event.data);
+      unzip = unzip || inflater(function (text) { if (ws === socket) receive(text); }, function () {
+        inflateFailed = true; // this browser can't read them: plain frames from now on
+        ws.close();
+      });
+      unzip.push(event.data);
     };
     ws.onclose = function (event) {
-      if (ws === socket) lost(event.code);
+      var end = function () { if (ws === socket) lost(event.code); };
+      if (unzip) unzip.then(end); else end(); // after the frames that came before the close
+    };
+  }
+
+  function receive(text) {
+    var frame;
+    try { frame = JSON.parse(text); } catch (e) { return; }
+    var handle = handlers[frame.type];
+    if (handle) handle(frame);
+    // Pages built on a room (a group session, a support conversation) listen for these.
+    root.dispatchEvent(new CustomEvent("kindred:frame", { detail: frame }));
+  }
+
+  // On a slow link (the browser's own estimate, or its data saver) ask for compressed frames:
+  // about half the bytes, for server CPU that fast links are better off without.
+  function slowLink() {
+    var link = navigator.connection;
+    return !inflateFailed && !!window.DecompressionStream && !!link &&
+      (link.saveData || /2g|3g/.test(link.effectiveType));
+  }
+
+  // Compressed frames (core/web/deflate.py): one raw-deflate stream for the socket's life,
+  // each binary frame one newline-ended JSON frame less the four bytes that end every sync
+  // flush. `then(fn)` runs fn once every frame received so far has been handled.
+  function inflater(handle, failed) {
+    var stream = new DecompressionStream("deflate-raw");
+    var writer = stream.writable.getWriter();
+    var reader = stream.readable.pipeThrough(new TextDecoderStream()).getReader();
+    var rest = "", received = 0, handled = 0, waiting = null;
+    function settle() { if (waiting && handled >= received) { var fn = waiting; waiting = null; fn(); } }
+    (function read() {
+      reader.read().then(function (chunk) {
+        if (chunk.done) return;
+        var lines = (rest + chunk.value).split("\n");
+        rest = lines.pop();
+        lines.forEach(function (line) { handled += 1; handle(line); });
+        settle();
+        read();
+      }, function () { handled = received; failed(); settle(); });
+    })();
+    return {
+      push: function (data) {
+        var bytes = new Uint8Array(data.byteLength + 4);
+        bytes.set(new Uint8Array(data));
+        bytes.set(FLUSHED, data.byteLength);
+        received += 1;
+        writer.write(bytes).catch(function () { /* the reader says */ });
+      },
+      then: function (fn) { waiting = fn; settle(); }
     };
   }
 

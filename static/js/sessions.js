@@ -74,7 +74,8 @@
     return ngettext("one message every %(num)s second", "one message every %(num)s seconds", seconds);
   }
 
-  function render(state) {
+  // `view`: the viewer's own view when it came with the state (a hello); else it is fetched.
+  function render(state, view) {
     status = state.status;
     if (root) root.dataset.status = state.status;
     var badge = byId("session-status");
@@ -99,7 +100,7 @@
     if (over()) show("session-calendar", false);
     tell("kindred:session-state", state);
     if (over()) ending();
-    refreshMine();
+    if (view) seen(view); else refreshMine();
   }
 
   // Our own view: our place in the hand queue, the parts we see, and, for facilitators, the
@@ -110,9 +111,14 @@
     fetching = true;
     fetch("/api/v1/sessions/" + sessionId, { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (view) { if (view) { mine(view); if (view.panel) tell("kindred:session-panel", view); } })
+      .then(function (view) { if (view) seen(view); })
       .catch(function () { /* the next state frame tries again */ })
       .then(function () { fetching = false; if (again) { again = false; refreshMine(); } });
+  }
+
+  function seen(view) {
+    mine(view);
+    if (view.panel) tell("kindred:session-panel", view);
   }
 
   function mine(view) {
@@ -152,7 +158,9 @@
     var f = event.detail;
     if (f.type === "hello") {
       rosterKnown = !f.lobby;
-      if (f.session) render(f.session); else applyParts();
+      var me = f.session_you || {};
+      if (f.session) render(f.session, f.session_parts && { session: f.session, you: me, parts: f.session_parts, panel: me.panel });
+      else applyParts();
       return;
     }
     if (f.type === "session" && f.state) { render(f.state); return; }
@@ -205,5 +213,6 @@
     mine(event.detail); // the view a facilitator's action returned: its parts at once
     render(event.detail.session);
   });
-  if (you && role) refreshMine();
+  // A live room's hello brings the view; without one (a facilitator's controls alone), ask.
+  if (you && role && !(root && root.dataset.live === "yes")) refreshMine();
 })();

@@ -148,6 +148,54 @@ def test_two_members_chat_live_through_a_network_outage(new_context, room: str) 
     assert_accessible(b, "chat room")
 
 
+def _slow_link(page) -> None:  # type: ignore[no-untyped-def]
+    """Chrome's own network emulation at issue 18's slow link: 400 kbit/s, 400 ms round trip
+    (the browser then estimates the link as "3g", as it would a real one)."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    rate = 400_000 / 8
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 400, "downloadThroughput": rate, "uploadThroughput": rate},
+    )
+
+
+def test_on_a_slow_link_the_room_asks_for_compressed_frames(new_context, room: str) -> None:
+    tag = secrets.token_hex(2)
+    fast = _member(new_context, f"Heron{tag}").new_page()
+    slow = _member(new_context, f"Wren{tag}").new_page()
+    _slow_link(slow)
+    frames: dict[str, list] = {"fast": [], "slow": []}
+    for name, page in (("fast", fast), ("slow", slow)):
+        keep = frames[name].append
+        page.on("websocket", lambda ws, keep=keep: ws.on("framereceived", keep))
+        page.goto(f"/chat/{room}")
+        expect(page.locator("#chat-state")).to_have_text("Live")
+    assert slow.evaluate("navigator.connection.effectiveType") in ("2g", "3g")
+
+    said = [f"Evening check-in number {n}, how is everyone doing?" for n in range(12)]
+    for text in said:
+        _say(fast, text)
+    _say(slow, "Reading you all from the hills")
+    for page in (fast, slow):
+        expect(page.locator("#chat-messages li.chat-message:not(.pending)")).to_have_count(13)
+        assert _texts(page) == [*said, "Reading you all from the hills"]
+    assert frames["slow"] and all(isinstance(f, bytes) for f in frames["slow"])
+    assert frames["fast"] and all(isinstance(f, str) for f in frames["fast"])
+    wire = sum(len(f) for f in frames["slow"])
+    assert wire < 0.6 * sum(len(f.encode()) for f in frames["fast"]), wire
+
+    # A new socket is a new stream: after the link drops and comes back, it resumes.
+    slow.context.set_offline(True)
+    expect(slow.locator("#chat-state")).to_contain_text("Offline")
+    _say(fast, "Said while the hills were cut off")
+    slow.context.set_offline(False)
+    _slow_link(slow)
+    expect(slow.locator("#chat-state")).to_have_text("Live", timeout=20_000)
+    expect(slow.locator("#chat-messages")).to_contain_text("Said while the hills were cut off")
+    expect(slow.locator("#chat-messages li.chat-message:not(.pending)")).to_have_count(14)
+
+
 def test_the_room_works_without_javascript(new_context, room: str) -> None:
     context = new_context(java_script_enabled=False)
     name = f"Kit{secrets.token_hex(2)}"
