@@ -394,9 +394,11 @@ async def react(request: Request) -> Response:
     member = require_member(request)
     form = await request.form()
     post_id = request.path_params["post_id"]
-    kind = form_text(form, "kind")
+    kind, remove = form_text(form, "kind"), form_text(form, "remove")
+    if remove not in ("", "yes"):  # a chosen reaction's button: remove=<kind> (forum/thread.html)
+        kind, remove = remove, "yes"
     ctx = context(request)
-    if form_text(form, "remove") == "yes":
+    if remove == "yes":
         await reactions.unreact(ctx, member, post_id, kind)
     else:
         await reactions.react(ctx, member, post_id, kind)

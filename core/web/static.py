@@ -28,6 +28,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from core.web.templates import is_current_static
+
 COMPRESSIBLE = (".css", ".js", ".svg", ".json", ".txt", ".html", ".webmanifest")
 MINIFIERS = {".css": rcssmin.cssmin, ".js": rjsmin.jsmin}
 
@@ -102,7 +104,11 @@ class StaticAssets:
         asset = self.asset(request.path_params["path"])
         if asset is None:
             return Response("Not found", status_code=404, media_type="text/plain")
-        headers = {"etag": asset.etag, "vary": "Accept-Encoding"}
+        headers = {"vary": "Accept-Encoding"}
+        # A URL with the file's current version is cached for good (core/web/headers.py) and
+        # never asked about again: a tag is only for the URLs that revalidate.
+        if not is_current_static(request.path_params["path"], request.query_params.get("v", "")):
+            headers["etag"] = asset.etag
         if asset.etag in {t.strip() for t in request.headers.get("if-none-match", "").split(",")}:
             return Response(status_code=304, headers=headers)
         taken = accepted(request.headers.get("accept-encoding", ""))

@@ -123,19 +123,16 @@ document.addEventListener("click", (event) => {
     setTimeout(() => { status.textContent = words; }, 50); // a new message, even if the same
   };
   const actionOf = (form) => new URL(form.getAttribute("action"), location.href).pathname;
-  const kindOf = (form) => form.querySelector("input[name=kind]")?.value;
-  const twin = (page, form) => [...page.querySelectorAll("form")].find(
-    (other) => actionOf(other) === actionOf(form) && kindOf(other) === kindOf(form));
-
+  // A post's reactions are one form; each button names its reaction (kind=, or remove= once
+  // chosen). Its twin is the same button in the page the server answered with.
   const showReaction = (page, form, button) => {
-    const fresh = twin(page, form)?.querySelector("button");
+    const fresh = [...page.querySelectorAll("form")].find((other) => actionOf(other) === actionOf(form))
+      ?.querySelector(`button[value="${button.value}"]`);
     if (!fresh) return false;
     button.className = fresh.className;
+    button.name = fresh.name;
     button.setAttribute("aria-pressed", fresh.getAttribute("aria-pressed"));
     button.textContent = fresh.textContent;
-    form.querySelector("input[name=remove]")?.remove();
-    const remove = twin(page, form).querySelector("input[name=remove]");
-    if (remove) form.append(document.importNode(remove, true));
     const name = button.textContent.split(" · ")[0];
     say(fresh.getAttribute("aria-pressed") === "true" ? `Sent “${name}”.` : `Took back “${name}”.`);
     return true;
@@ -165,22 +162,25 @@ document.addEventListener("click", (event) => {
     const helped = /^\/p\/\d+\/helped$/.test(actionOf(form));
     if (!helped && !/^\/p\/\d+\/react$/.test(actionOf(form))) return;
     event.preventDefault();
-    const button = form.querySelector("button");
+    const button = event.submitter || form.querySelector("button");
     if (form.dataset.sending || button.getAttribute("aria-disabled") === "true") return;
     form.dataset.sending = "yes";
+    const data = new FormData(form);
+    if (button.name) data.append(button.name, button.value); // which reaction was pressed
     let response;
     try {
-      response = await fetch(form.action, {
-        method: "POST",
-        body: new URLSearchParams(new FormData(form)),
-      });
+      response = await fetch(form.action, { method: "POST", body: new URLSearchParams(data) });
     } catch {
       delete form.dataset.sending;
       say(gettext("That didn't go through: the connection dropped. Please press it again."));
       return;
     }
     delete form.dataset.sending;
-    if (!response.ok) { form.submit(); return; } // the page way, which says what went wrong
+    if (!response.ok) { // the page way, which says what went wrong
+      if (button.name) form.append(Object.assign(document.createElement("input"), { type: "hidden", name: button.name, value: button.value }));
+      form.submit();
+      return;
+    }
     const page = new DOMParser().parseFromString(await response.text(), "text/html");
     const shown = helped ? showHelped(page, button) : showReaction(page, form, button);
     if (!shown) location.assign(response.url); // the post changed under us: show the page

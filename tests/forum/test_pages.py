@@ -84,6 +84,15 @@ async def test_reactions_and_helped_by_form(alice, bob) -> None:
     assert "Thank you · 1" in page.text
     assert "Resolved" in page.text
 
+    # One form for a post's reactions; a chosen one's button takes it back.
+    page = await alice.get(url)
+    assert page.text.count(f'action="/p/{reply_id}/react"') == 1
+    assert 'name="remove" value="thanks"' in page.text
+    taken_back = await submit(alice, url, f"/p/{reply_id}/react", {"remove": "thanks"})
+    assert taken_back.status_code == 303
+    assert "Thank you · 1" not in (await bob.get(url)).text
+    assert 'name="kind" value="thanks"' in (await alice.get(url)).text
+
 
 async def test_content_warning_collapses_until_opened(alice, bob) -> None:
     url = (
