@@ -29,6 +29,7 @@ from moderation.checkins import CheckInItem
 from moderation.models import ModerationCase, Report, Sanction
 from moderation.sanctions import propose
 from moderation.targets import ModerationRegistry, TargetView
+from moderation.trust import NEW_MEMBER
 
 
 @dataclass
@@ -52,7 +53,7 @@ class QueueItem:
             and not self.reports
             and self.view is not None
             and self.view.status == "held"
-            and self.view.hold_reason == "new_member"
+            and self.view.hold_reason == NEW_MEMBER
         )
 
 

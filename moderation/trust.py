@@ -152,6 +152,9 @@ def link_filter(trust: Trust) -> Filter:
     return check
 
 
+NEW_MEMBER = "new_member"  # the reason code of a hold for nothing but being new
+
+
 def new_member_filter(trust: Trust) -> Filter:
     """Hold a new member's first posts in a community. Its reason, `new_member`, means held
     for nothing but being new: policy.judge runs it after every content filter."""
@@ -159,7 +162,7 @@ def new_member_filter(trust: Trust) -> Filter:
     def check(item: FilterInput) -> FilterResult | None:
         if trust.new_here and item.kind in _HELD_WHILE_NEW:
             return FilterResult(
-                Action.HOLD, Reason("new_member", gettext(_HELD_WHILE_NEW[item.kind]))
+                Action.HOLD, Reason(NEW_MEMBER, gettext(_HELD_WHILE_NEW[item.kind]))
             )
         return None
 

@@ -37,10 +37,10 @@ from core.i18n import N_, gettext, ngettext
 from identity.models import Member
 from moderation import policy as policies
 from moderation.content import Action, ContentKind, Decision, Outcome, Reason, noun
-from moderation.crisis import CRISIS_CODE, held_notice
+from moderation.crisis import CRISIS_CODE, held_notice, passed_on
 from moderation.crisis.resources import crisis_resources
 from moderation.standing import standing
-from moderation.trust import Trust
+from moderation.trust import NEW_MEMBER, Trust
 
 # The part of a text that is a title, when a surface vets several parts at once.
 TITLE = "title"
@@ -409,9 +409,12 @@ def _verdict(place: Place, decisions: dict[str, Decision]) -> Verdict:
         notice = notice if reason.code == "crisis" or surface.crisis == "let_through" else None
         return Verdict(place, Action.REFUSE, reason, decisions, notice, 422, part=name)
     if worst.held:
+        reason = worst.reason
         if notice and notice.get("code") == CRISIS_CODE:
             notice = held_notice(notice, surface.kind)  # never "your post is up" when held
-        return Verdict(place, Action.HOLD, worst.reason, decisions, notice, 202, part=name)
+            if reason is not None and reason.code == NEW_MEMBER:  # not "Welcome!" in crisis
+                reason = Reason(reason.code, passed_on(surface.kind))
+        return Verdict(place, Action.HOLD, reason, decisions, notice, 202, part=name)
     return Verdict(place, Action.PUBLISH, None, decisions, notice)
 
 

@@ -59,6 +59,7 @@ __all__ = [
     "find_crisis_language",
     "held_notice",
     "model_vetoed",
+    "passed_on",
 ]
 
 # The notice code that marks a decision as a crisis (for the review queue and the UI).
@@ -343,8 +344,15 @@ def held_notice(notice: dict[str, Any], kind: ContentKind) -> dict[str, Any]:
     return {**notice, "message": _hold_notice_message(kind)}
 
 
+def passed_on(kind: ContentKind) -> str:
+    """What the author of crisis words that wait for a reader is told: "passed to a peer
+    supporter". Said too when something else held them (the author's being new), whose own
+    words ("Welcome! …") would greet someone who may be in crisis."""
+    return gettext(_PASSED_ON[kind])
+
+
 def _hold_reason(kind: ContentKind) -> Reason:
-    return Reason(CRISIS_CODE, gettext(_PASSED_ON[kind]))
+    return Reason(CRISIS_CODE, passed_on(kind))
 
 
 def crisis_filter(

@@ -147,3 +147,22 @@ async def test_a_crisis_post_proposes_no_sanction_even_with_contact_details(
     page = await moderator.get("/moderation")
     case = page.text[page.text.index(f'id="case-{item["case_id"]}"') :]
     assert "Next step on the ladder" not in case[: case.index("</li>")]
+
+
+async def test_crisis_words_held_for_being_new_are_not_greeted(members, moderator) -> None:
+    """Someone new who writes that they can't go on is not told "Welcome!": their post waits
+    as crisis words do, with the helplines and first in the queue, and nothing else changes
+    (the case is still one held for being new: no sanction proposed)."""
+    cry = await _thread(members["the-author"], "I can't go on anymore, I want to die.")
+    assert cry.status_code == 202, cry.text
+    answer = cry.json()
+    assert answer["reason"]["code"] == "new_member"
+    assert "Welcome" not in answer["reason"]["message"]
+    assert "passed to a peer supporter" in answer["reason"]["message"]
+    assert answer["notice"]["code"] == "crisis"
+    assert "Your post is waiting" in answer["notice"]["message"]
+    [item] = [i for i in await _queue(moderator) if i["target_id"] == answer["id"]]
+    assert item["proposed_sanction"] is None
+
+    calm = await _thread(members["the-author"], "Hi, I'm new and a bit nervous.")
+    assert calm.json()["reason"]["message"].startswith("Welcome!")  # greeted as before
