@@ -167,8 +167,11 @@ def test_on_a_slow_link_the_room_asks_for_compressed_frames(new_context, room: s
     _slow_link(slow)
     frames: dict[str, list] = {"fast": [], "slow": []}
     for name, page in (("fast", fast), ("slow", slow)):
-        keep = frames[name].append
-        page.on("websocket", lambda ws, keep=keep: ws.on("framereceived", keep))
+        kept = frames[name]
+        page.on(
+            "websocket",
+            lambda ws, kept=kept: ws.on("framereceived", lambda payload: kept.append(payload)),
+        )
         page.goto(f"/chat/{room}")
         expect(page.locator("#chat-state")).to_have_text("Live")
     assert slow.evaluate("navigator.connection.effectiveType") in ("2g", "3g")
@@ -245,6 +248,24 @@ def _say(page, text: str) -> None:  # type: ignore[no-untyped-def]
     page.get_by_label("Your message").press("Enter")
 
 
+def _echoed(page, count: int) -> None:  # type: ignore[no-untyped-def]
+    """`count` messages in the room with their ids; if not, what the page shows instead (a
+    rare CI failure waited here, and said no more than the count)."""
+    try:
+        expect(page.locator("#chat-messages li[data-id]")).to_have_count(count)
+    except AssertionError as failed:
+        shown = page.evaluate(
+            """() => ({
+              items: [...document.querySelectorAll('#chat-messages li')].map(
+                (li) => [li.className, li.dataset.id || null, li.innerText.slice(0, 80)]),
+              state: document.getElementById('chat-state')?.innerText,
+              error: document.getElementById('chat-error')?.innerText,
+              link: navigator.connection && navigator.connection.effectiveType,
+            })"""
+        )
+        raise AssertionError(f"{failed}\nthe page shows: {shown}") from None
+
+
 @pytest.mark.parametrize("screen", SCREENS)
 def test_the_room_reads_as_a_messaging_app(server: Server, new_context, screen: dict) -> None:
     """Three messages, one from a peer supporter; a new member arrives on this screen: the
@@ -270,7 +291,7 @@ def test_the_room_reads_as_a_messaging_app(server: Server, new_context, screen: 
     expect(writer.locator("#chat-state")).to_have_text("Live")
     _say(writer, "Long. Mum didn't know me this morning.")
     _say(writer, "But she smiled at the radio, so that's something.")
-    expect(writer.locator("#chat-messages li[data-id]")).to_have_count(3)
+    _echoed(writer, 3)
 
     page = _member(new_context, wren, viewport=screen).new_page()
     page.goto(f"/chat/{room}")
@@ -496,7 +517,7 @@ def test_on_a_phone_the_room_fills_the_screen_and_the_crisis_card_is_whole(
     expect(writer.locator("#chat-state")).to_have_text("Live")
     for text in ("Evening, all.", "Long day. Glad this room is here.", "How is everyone?"):
         _say(writer, text)
-    expect(writer.locator("#chat-messages li[data-id]")).to_have_count(3)
+    _echoed(writer, 3)
 
     page = _member(new_context, f"Wren{tag}", viewport=PHONE).new_page()
     page.goto(f"/chat/{room}")
