@@ -9,8 +9,9 @@
    still waiting, they stay on screen as "not sent", their text there to copy.
    It reconnects with jittered exponential backoff, resuming with ?after=<last id seen>, and
    sends a ping every 25 s so a dead connection is noticed even when the network says
-   nothing. On a slow link it asks for compressed frames (docs/protocol.md). Yours say where
-   they are (sending, waiting, held and why); a refusal gives the text back. The protocol is described in docs/protocol.md; see also chat-app.js. */
+   nothing. On a slow link it asks for compressed frames. Yours say where they are (sending,
+   waiting, held and why); a refusal gives the text back. The protocol is described in
+   docs/protocol.md; see also chat-app.js. */
 (function () {
   "use strict";
 
