@@ -92,7 +92,9 @@ async def room_socket(websocket: WebSocket) -> None:
     )
     listener.seen_up_to = after or 0
     # A client on a slow link may ask for compressed frames (core/web/deflate.py).
-    compressed = deflate.asked(websocket.scope.get("subprotocols", ()))
+    compressed = deflate.chosen(
+        websocket.scope.get("subprotocols", ()), websocket.headers, ctx.settings.ws_deflate
+    )
     await websocket.accept(subprotocol=deflate.SUBPROTOCOL if compressed else None)
     try:
         last_seq, members = await runtime.hub.join(room.id, listener)  # type: ignore[arg-type]

@@ -16,6 +16,7 @@ what makes short chat frames small), each frame ended by a sync flush whose last
 from __future__ import annotations
 
 import zlib
+from collections.abc import Mapping
 
 SUBPROTOCOL = "kindred.deflate"
 TAIL = b"\x00\x00\xff\xff"  # what every sync flush ends with: RFC 7692 §7.2.1 drops it
@@ -27,9 +28,17 @@ WINDOW_BITS = 12
 MEM_LEVEL = 5
 
 
-def asked(subprotocols: list[str] | tuple[str, ...]) -> bool:
-    """Whether the client offered `kindred.deflate` (the WebSocket scope's `subprotocols`)."""
-    return SUBPROTOCOL in subprotocols
+def chosen(
+    subprotocols: list[str] | tuple[str, ...], headers: Mapping[str, str], server: str
+) -> bool:
+    """Whether to compress this socket's frames: the client offered `kindred.deflate` (the
+    scope's `subprotocols`), and the server is not compressing them already — with
+    `KINDRED_WS_DEFLATE` on (`server`), a browser that offers permessage-deflate gets it, and
+    compressing twice would only cost CPU."""
+    if SUBPROTOCOL not in subprotocols:
+        return False
+    offered = headers.get("sec-websocket-extensions", "")
+    return not (server == "on" and "permessage-deflate" in offered)
 
 
 class Deflater:

@@ -112,6 +112,20 @@ async def test_resuming_sends_the_backlog_compressed_and_in_order(live) -> None:
             assert (await reader.frame("message"))["client_id"] == "late"
 
 
+async def test_not_compressed_twice_where_the_server_compresses_every_socket(serve_with, settings):
+    import dataclasses
+
+    # KINDRED_WS_DEFLATE on: a client offering permessage-deflate gets that (here the test
+    # server leaves it to the app's setting alone), so the subprotocol is not chosen too.
+    async with serve_with(dataclasses.replace(settings, ws_deflate="on")) as server:
+        await server.room()
+        member = await server.member("Heron")
+        async with server.connect(member, subprotocols=[SUBPROTOCOL], compression="deflate") as ws:
+            assert ws.subprotocol is None
+        async with server.connect(member, subprotocols=[SUBPROTOCOL], compression=None) as ws:
+            assert ws.subprotocol == SUBPROTOCOL  # it offered no permessage-deflate
+
+
 async def test_other_subprotocols_are_not_chosen_and_frames_stay_text(live) -> None:
     await live.room()
     member = await live.member("Heron")
