@@ -30,6 +30,7 @@ kindred is taken at the end (when py-spy is installed and --profile-rate is not 
     .venv/bin/python bench/chat_fanout.py --clients 2000 --deflate off,on
     .venv/bin/python bench/chat_fanout.py --clients 2000 --deflate off,ask,on --prose
     .venv/bin/python bench/chat_fanout.py --clients 200,2000 --per-room 10   # rooms of ten
+    .venv/bin/python bench/chat_fanout.py --clients 200 --per-room 10 --community
 
 Stalls: kindred runs with KINDRED_METRICS_TOKEN set and each step reads its /metrics before and
 after: "worst loop lag ms" is the longest the event loop was held during the step and
@@ -192,17 +193,28 @@ def _lag_since(target: Target, stalls0: float) -> tuple[float, float]:
     return worst, stalls - stalls0
 
 
-def make_rooms(database_url: str, count: int) -> list[str]:
-    """Rooms created straight in the (migrated) database with chat.rooms.ensure_room."""
+def make_rooms(database_url: str, count: int, community: bool = False) -> list[str]:
+    """Rooms created straight in the (migrated) database with chat.rooms.ensure_room; with
+    `community`, all in one community (its policy and watched words are read per message)."""
     import kindred.models  # noqa: F401  (every table, for the foreign keys)
     from chat.rooms import ensure_room
+    from communities.models import Community
     from core.db import Database
 
     async def go() -> list[str]:
         db = Database(database_url)
+        community_id = None
+        if community:
+            async with db.transaction() as s:
+                made = Community(slug="bench", name="Bench")
+                s.add(made)
+                await s.flush()
+                community_id = made.id
         slugs = []
         for i in range(count):
-            room = await ensure_room(db, slug=f"bench-{i:02d}", name=f"Bench room {i}")
+            room = await ensure_room(
+                db, slug=f"bench-{i:02d}", name=f"Bench room {i}", community_id=community_id
+            )
             slugs.append(room.slug)
         await db.engine.dispose()
         return slugs
@@ -263,6 +275,8 @@ def run_kindred(workers: int, backend: str, deflate: str, args) -> tuple[list[li
         data_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="kindred-bench-"))
         port = free_port()
         extra = {"KINDRED_WS_DEFLATE": "on" if deflate == "on" else "off"}
+        if args.community:  # members of long standing: no new-member hold on their words
+            extra["KINDRED_NEW_MEMBER_POSTS"] = "0"
         database, redis_pid = None, None
         if postgres:
             extra["KINDRED_DATABASE_URL"], database = stack.enter_context(
@@ -277,7 +291,7 @@ def run_kindred(workers: int, backend: str, deflate: str, args) -> tuple[list[li
         from core.settings import Settings
 
         rooms = max(rooms_for(c, args) for c in args.clients)
-        slugs = make_rooms(Settings.from_env(env).effective_database_url, rooms)
+        slugs = make_rooms(Settings.from_env(env).effective_database_url, rooms, args.community)
         argv = [KINDRED, "serve", "--host", "127.0.0.1", "--port", str(port)]
         server = stack.enter_context(
             running([*argv, "--workers", str(workers)], port, env, "/healthz")
@@ -461,6 +475,12 @@ def main() -> None:
         default="off",
         help="off, on (permessage-deflate: server setting and clients), ask (clients ask for "
         "compressed frames, server setting off), or several: off,ask,on",
+    )
+    parser.add_argument(
+        "--community",
+        action="store_true",
+        help="kindred's rooms in one community, as every peer-support room is (its policy is "
+        "read per message); members of long standing (KINDRED_NEW_MEMBER_POSTS=0)",
     )
     parser.add_argument(
         "--prose",
