@@ -85,6 +85,7 @@ from moderation import web_api as moderation_api
 from moderation.api import PSEUDONYM, Place, moderator_pseudonyms, standing, vet
 from moderation.api import warm_up as warm_up_filters
 from moderation.checkins import close_requests_about, erase_asks, export_asks
+from moderation.policy_cache import PolicyFollower
 from moderation.targets import ModerationRegistry
 from moderation.thanks import ThanksTarget
 
@@ -201,6 +202,7 @@ def create_app(settings: Settings) -> Starlette:
         static_assets.warm()  # minified and compressed once (core/web/static.py)
         i18n.warm_up(i18n.offered(pseudo=settings.pseudo_locales == "on").values())
         await ctx.broker.start()
+        await policies.start()  # other workers' policy changes (moderation/policy_cache.py)
         await chat.start()
         await groups.start()
         await support.start()
@@ -220,10 +222,12 @@ def create_app(settings: Settings) -> Starlette:
             await support.close()
             await groups.close()
             await chat.close()
+            await policies.close()
             await ctx.broker.close()
             await ctx.db.close()
 
     metrics = Metrics()
+    policies = PolicyFollower(ctx)
     static_assets = StaticAssets(STATIC_DIR)
     metrics.watch(ctx.db, chat.hub)
     routes = [

@@ -26,6 +26,7 @@ from moderation.content import WatchedWord
 from moderation.models import WatchedWordEntry
 from moderation.policy import CommunityPolicy, set_policy
 from moderation.policy import load as load_policy
+from moderation.policy_cache import policy_changed
 from moderation.vetting import EXPERIENCE_LABEL, Place, vet
 
 
@@ -79,6 +80,7 @@ async def add_watched_word(
             community_id,
             f"{word.action}: {word.pattern}",
         )
+    await policy_changed(ctx, community_id)
 
 
 async def remove_watched_word(
@@ -98,6 +100,7 @@ async def remove_watched_word(
             community_id,
             entry.pattern,
         )
+    await policy_changed(ctx, community_id)
 
 
 async def appoint_moderator(
@@ -142,6 +145,7 @@ async def change_policy(
             f"contact: {contact_policy}, crisis: {crisis_action}, "
             f"sensitivity: {crisis_sensitivity}",
         )
+    await policy_changed(ctx, community_id)
 
 
 async def add_experience_label(

@@ -7,7 +7,8 @@ run in one fixed order, whatever the surface:
 
 1. **standing**: a ban or suspension stops everything; a chat mute stops what the surface
    declares it stops; then the place's own rules (a locked room, slow mode, the floor);
-2. **policy**: the community's contact policy, crisis action and watched words;
+2. **policy**: the community's contact policy, crisis action and watched words (read once
+   per process and kept until it changes: moderation/policy_cache.py);
 3. **trust**: the new-member hold and the link rule, where the surface declares them;
 4. **rate limit**: one attempt counted, before any CPU is spent on the words;
 5. **the pipeline** (moderation/pipeline.py): limits, Markdown, bleach, filters, off the
@@ -39,6 +40,7 @@ from moderation import policy as policies
 from moderation.content import Action, ContentKind, Decision, Outcome, Reason, noun
 from moderation.crisis import CRISIS_CODE, held_notice, passed_on
 from moderation.crisis.resources import crisis_resources
+from moderation.policy_cache import policy_cache
 from moderation.standing import standing
 from moderation.trust import NEW_MEMBER, Trust
 
@@ -333,7 +335,7 @@ async def vet(
                 return Verdict(place, Action.REFUSE, Reason(*refusal), notice=notice, status=403)
         if place.rules is not None and not preview:
             await place.rules(s)
-        policy = await policies.load(s, place.community_id)
+        policy = await policy_cache(ctx).load(s, place.community_id)  # kept till it changes
         newcomers = surface.new_member_hold or surface.link_rule
         if author is not None and newcomers and place.community_id is not None:
             trust = await policies.posting_trust(

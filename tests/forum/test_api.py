@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from moderation.policy_cache import policy_changed
 from tests.helpers import api_post, csrf, form_token
 
 
@@ -176,6 +177,7 @@ async def test_watched_word_hold_is_202_and_author_is_told(alice, bob, app, comm
 
     async with app.state.ctx.db.transaction() as s:
         s.add(WatchedWordEntry(community_id=community.id, pattern="miracle cure", action="hold"))
+    await policy_changed(app.state.ctx, community.id)  # as Kindred's own changes do
     response = await ask(alice, body="Try this miracle cure!")
     assert response.status_code == 202
     body = response.json()
@@ -228,6 +230,7 @@ async def test_search_finds_published_posts_only(alice, bob, app, community) -> 
     await ask(alice, title="Anniversary of losing dad", body="The garden he planted still blooms.")
     async with app.state.ctx.db.transaction() as s:
         s.add(WatchedWordEntry(community_id=community.id, pattern="secretword", action="hold"))
+    await policy_changed(app.state.ctx, community.id)  # as Kindred's own changes do
     await ask(alice, title="held one", body="garden secretword")
     found = (await bob.get("/api/v1/search?q=garden")).json()["results"]
     assert [r["title"] for r in found] == ["Anniversary of losing dad"]

@@ -14,6 +14,7 @@ from communities.models import Community, CommunityModerator
 from identity import accounts
 from moderation.models import AuditEntry
 from moderation.policy import set_policy
+from moderation.policy_cache import policy_changed
 from tests.conftest import make_client
 from tests.helpers import PASSPHRASE, api_post, join, submit
 
@@ -166,6 +167,7 @@ async def test_a_refused_note_says_why_and_gives_the_words_back(alice, bob, app,
     assert long.strip()[:80] in refused.text
     async with app.state.ctx.db.transaction() as s:
         await set_policy(s, community.id, contact_policy="refuse")
+    await policy_changed(app.state.ctx, community.id)  # as Kindred's own changes do
     contact = await thank(alice, post_id, "Thanks, call me on 07700 900123")
     assert contact.status_code == 422 and "contact details" in contact.text
     assert "07700 900123" in contact.text  # in the form, to edit

@@ -16,6 +16,7 @@ from identity import accounts
 from moderation import api as moderation
 from moderation import vetting
 from moderation.content import Action
+from moderation.policy_cache import policy_changed
 from moderation.vetting import Place, vet
 from tests.helpers import PASSPHRASE
 
@@ -150,6 +151,7 @@ async def test_a_new_members_email_address_is_contact_details_not_a_link(
     assert held.held and held.reason.code == "contact_details"
     async with ctx.db.transaction() as s:
         await moderation.set_policy(s, community.id, contact_policy="refuse")
+    await policy_changed(ctx, community.id)  # as Kindred's own changes do
     refused = await vet(ctx, member, place, EMAIL)
     assert refused.refused and refused.reason.code == "contact_details"
     forum = await vet(ctx, member, Place(vetting.FORUM_POST, community.id), EMAIL)
@@ -159,6 +161,7 @@ async def test_a_new_members_email_address_is_contact_details_not_a_link(
     assert both.refused and both.reason.code == "contact_details"
     async with ctx.db.transaction() as s:
         await moderation.set_policy(s, community.id, contact_policy="allow")
+    await policy_changed(ctx, community.id)  # as Kindred's own changes do
     allowed = await vet(ctx, member, place, EMAIL)  # the community allows contact details
     assert allowed.reason is None or allowed.reason.code == "new_member"
 
@@ -188,6 +191,7 @@ async def test_crisis_language_reaches_a_supporter_whatever_the_community_holds(
     ctx = app.state.ctx
     async with ctx.db.transaction() as s:
         await moderation.set_policy(s, community.id, crisis_action="hold")
+    await policy_changed(ctx, community.id)  # as Kindred's own changes do
     member = await _member(app, "in-the-dark")
     forum = await vet(ctx, member, Place(vetting.FORUM_POST, community.id), CRISIS)
     assert forum.held and forum.crisis  # the community holds crisis posts for a supporter
@@ -212,6 +216,7 @@ async def test_the_strictest_part_decides_and_the_refusal_names_it(
     ctx = app.state.ctx
     async with ctx.db.transaction() as s:
         await moderation.set_policy(s, community.id, contact_policy="refuse")
+    await policy_changed(ctx, community.id)  # as Kindred's own changes do
     member = await _member(app, "title-writer")
     place = Place(vetting.FORUM_POST, community.id)
     parts = {"title": "Call 07700 900123", "body": "Thank you all for reading."}
