@@ -153,6 +153,7 @@ class RoomSession:
         self.touches: set[asyncio.Task[None]] = set()
         # Set when the client asked for compressed frames: every frame out goes through it.
         self.encode: Callable[[str], bytes] | None = None
+        self.send = frame_sender(websocket)  # made again in run(), with `encode`
 
     async def run(
         self, after: int | None, last_seq: int, members: list[dict[str, Any]], anonymous: bool
@@ -169,7 +170,10 @@ class RoomSession:
         }
         if self.admission.lobby:  # waiting to be let in: no members, no messages yet
             hello.update(lobby=True, members=[])
-        await frame_sender(self.websocket, self.encode)(_dump(hello))
+        # Every frame out by one sender: past the middleware (core/web/frames.py), and
+        # through the compressor when the client asked for one.
+        self.send = frame_sender(self.websocket, self.encode)
+        await self.send(_dump(hello))
         if after is not None and not self.admission.lobby:
             await self._send_backlog(after, last_seq)
         tasks = [
@@ -195,27 +199,25 @@ class RoomSession:
 
     async def _send_backlog(self, after: int, upto: int) -> None:
         """Everything after `after` up to where the hub's delivery starts, in order."""
-        cursor, send = after, frame_sender(self.websocket, self.encode)
+        cursor = after
         while cursor < upto:
             end = min(cursor + BACKLOG_CHUNK, upto)
             for frame in await history.messages_after(
                 self.ctx.db, self.room, cursor, end, self.listener.hidden
             ):
-                await send(_dump(frame))
+                await self.send(_dump(frame))
             cursor = end
 
     async def _flush_queue(self) -> None:
         """Send what is already queued (the frame saying why the socket closes, say)."""
         if self.listener.close_code == CLOSE_TRY_AGAIN:
             return  # it fell behind: sending more is what it could not keep up with
-        send = frame_sender(self.websocket, self.encode)
         with contextlib.suppress(Exception):
             while not self.listener.queue.empty():
-                await asyncio.wait_for(send(self.listener.queue.get_nowait()), timeout=5)
+                await asyncio.wait_for(self.send(self.listener.queue.get_nowait()), timeout=5)
 
     async def _write(self) -> None:
-        send = frame_sender(self.websocket, self.encode)  # past the middleware: core/web/frames.py
-        listener, queue = self.listener, self.listener.queue
+        send, listener, queue = self.send, self.listener, self.listener.queue
         # From here on frames are in order on the wire, so the hub may write straight to an
         # idle connection instead of queueing for this task.
         listener.send_now = immediate_sender(self.websocket, self.encode)

@@ -6,7 +6,7 @@ a year. So each process keeps the policies it has read, and forgets one when it 
 
 - whoever changes a policy or a watched word calls `policy_changed` after the commit, which
   forgets it here and announces it on the broker (POLICY_CHANNEL), so every other worker
-  forgets it too (`follow_changes`, started with the app);
+  forgets it too (`PolicyFollower`, started with the app);
 - a read that overlaps a change is used but not kept (the generation moved meanwhile), so a
   policy read before a commit never outlives the announcement of it;
 - when the broker was away (`RESUMED`), announcements may have been missed: every policy is

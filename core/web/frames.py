@@ -39,31 +39,23 @@ class DirectFramesMiddleware:
         await self.app(scope, receive, send)
 
 
+def _message(text: str, encode: Callable[[str], bytes] | None) -> dict[str, Any]:
+    if encode is None:
+        return {"type": "websocket.send", "text": text}
+    return {"type": "websocket.send", "bytes": encode(text)}
+
+
 def frame_sender(
     websocket: WebSocket, encode: Callable[[str], bytes] | None = None
 ) -> Callable[[str], Awaitable[None]]:
     """Send a frame on an accepted socket by the shortest way there is."""
-    send = websocket.scope.get(SERVER_SEND)
-    if send is None:  # not behind the middleware (a bare app in a test): the usual way
-        if encode is None:
-            return websocket.send_text
+    # Not behind the middleware (a bare app in a test): the usual way, through the stack.
+    send = websocket.scope.get(SERVER_SEND, websocket.send)
 
-        async def send_encoded(text: str) -> None:
-            await websocket.send_bytes(encode(text))
+    async def send_frame(text: str) -> None:
+        await send(_message(text, encode))
 
-        return send_encoded
-
-    if encode is None:
-
-        async def send_text(text: str) -> None:
-            await send({"type": "websocket.send", "text": text})
-
-        return send_text
-
-    async def send_bytes(text: str) -> None:
-        await send({"type": "websocket.send", "bytes": encode(text)})
-
-    return send_bytes
+    return send_frame
 
 
 def immediate_sender(
@@ -85,12 +77,7 @@ def immediate_sender(
     def send_now(text: str) -> bool:
         if not writable.is_set():
             return False
-        message = (
-            {"type": "websocket.send", "text": text}
-            if encode is None
-            else {"type": "websocket.send", "bytes": encode(text)}
-        )
-        step = send(message)
+        step = send(_message(text, encode))
         try:
             step.send(None)  # runs to the end: nothing in it awaits while writable is set
         except StopIteration:
