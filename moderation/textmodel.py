@@ -136,6 +136,24 @@ def fold(text: str) -> str:
 # Punctuation that separates words. Look-alike symbols ($ @ ! | € *) are kept inside words
 # for `_unmask`; at a word's edges they are stripped as punctuation.
 _SEPARATORS = {ord(ch): " " for ch in '.,;:?"()[]{}<>/\\-_+=&^%#~`\u2026\u2013\u2014\u00b7'}
+# Emoji that say a word in chat, read as that word: "planning my exit 🪦", "the 🔪 is right
+# here", "💊💊💊". (Other emoji are dropped with the rest of the symbols.)
+_EMOJI_WORDS = {
+    "\U0001faa6": "grave",  # headstone
+    "\u26b0": "coffin",
+    "\u26b1": "urn",
+    "\U0001f52a": "knife",
+    "\U0001fa78": "blood",
+    "\U0001f48a": "pills",
+    "\U0001f309": "bridge",
+    "\U0001f52b": "gun",
+    "\U0001faa2": "rope",  # knot
+    "\U0001f480": "skull",
+    "\u2620": "skull",
+    "\U0001f44b": "bye",  # waving hand
+    "\U0001f494": "heartbroken",
+}
+_SEPARATORS.update({ord(emoji): f" {word} " for emoji, word in _EMOJI_WORDS.items()})
 _EDGES = ".,;:!?*|'\""
 
 

@@ -103,7 +103,10 @@ def report(name: str, split: str, show_misses: bool, lang: str = "en") -> tuple[
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--split", choices=("test", "test2", "dev", "dev2", "dev3", "labelled"), default="test"
+        "--split",
+        default="test",
+        help="test (frozen), test2 (Spanish crisis, frozen), labelled, dev, dev2, ... "
+        "(default: %(default)s)",
     )
     parser.add_argument("--lang", choices=tuple(LANGUAGES), default="en")
     parser.add_argument("--misses", action="store_true", help="list the lines it got wrong")

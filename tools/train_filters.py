@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from moderation import contact, crisis  # noqa: E402
+from moderation.contact.helplines import mask_helplines  # noqa: E402
 from moderation.crisis import phrases as crisis_phrases  # noqa: E402
 from moderation.crisis import spanish as crisis_spanish  # noqa: E402
 from moderation.textmodel import (  # noqa: E402
@@ -49,7 +50,10 @@ from tools import filter_report  # noqa: E402
 
 DATA = ROOT / "tests" / "moderation" / "data"
 OUT = ROOT / "moderation" / "data"
-# The share of everyday lines (everyday_dev.tsv) a filter may flag by mistake. For crisis
+# Ordinary chat and forum lines, each written apart from the labelled sets and the code:
+# negatives for every English filter.
+EVERYDAY = ("everyday_dev.tsv", "everyday_dev2.tsv", "everyday_dev3.tsv")
+# The share of everyday lines (EVERYDAY) a filter may flag by mistake. For crisis
 # language a false alarm costs a kind message and a place in the supporters' queue, a miss
 # costs a person in crisis their resources. 8 % was tried: one ordinary line in twelve got a
 # crisis card ("thank you all for listening tonight"), too many for a busy room; a community
@@ -83,9 +87,11 @@ class Spec:
     # The text as the model reads it (Spanish is folded and its phone spellings written out
     # first; the filter does the same before scoring).
     prepare: Callable[[str], str] = lambda text: text
-    # Whether everyday_dev.tsv's share of false alarms is capped (ORDINARY_RATE); a language
-    # without an everyday set has no cap of its own.
-    everyday: str = "everyday_dev.tsv"
+    # The sources of everyday lines, whose share of false alarms is capped (ORDINARY_RATE);
+    # a language without an everyday set has no cap of its own.
+    everyday: tuple[str, ...] = EVERYDAY
+    # How much each everyday line weighs in training against a labelled one.
+    everyday_weight: float = 1.0
 
 
 SPECS = {
@@ -102,12 +108,21 @@ SPECS = {
             "crisis_dev7.tsv",
             "crisis_dev8.tsv",
             "crisis_dev9.tsv",
-            "everyday_dev.tsv",
+            "crisis_dev10.tsv",
+            "crisis_dev11.tsv",
+            "crisis_dev12.tsv",
+            "crisis_dev13.tsv",
+            "crisis_dev14.tsv",
+            *EVERYDAY,
         ),
         lambda text: crisis_phrases.find_by_rules(text) is not None,
         target_precision=0.90,
         c=0.3,
         veto=crisis.model_vetoed,
+        # Twice the weight: ordinary talk that sounds like nothing the labelled lines hold
+        # ("sorry bro, the light situation is wahala") pushed the threshold up; measured on
+        # crisis_dev14.tsv held out, recall +0.8 points for precision -1 point.
+        everyday_weight=2.0,
         train_only=("crisis_dev5.tsv",),
         frozen=("crisis_test.tsv",),
     ),
@@ -124,7 +139,7 @@ SPECS = {
         folder=DATA / "es",
         frozen=("crisis_test.tsv", "crisis_test2.tsv"),
         prepare=crisis_spanish.model_text,
-        everyday="",
+        everyday=(),
     ),
     "contact": Spec(
         "contact",
@@ -136,7 +151,7 @@ SPECS = {
             "contact_dev4.tsv",
             "contact_dev5.tsv",
             "contact_dev6.tsv",
-            "everyday_dev.tsv",
+            *EVERYDAY,
         ),
         lambda text: contact.find_by_rules(text),
         gate_rules=False,
@@ -144,6 +159,7 @@ SPECS = {
         target_precision=0.975,
         c=4.0,
         frozen=("contact_test.tsv",),
+        prepare=mask_helplines,
     ),
 }
 
@@ -159,7 +175,11 @@ def load_concepts(name: str) -> dict[str, str]:
 
 
 def fit(
-    texts: list[str], labels: np.ndarray, c: float, concepts: dict[str, str]
+    texts: list[str],
+    labels: np.ndarray,
+    c: float,
+    concepts: dict[str, str],
+    sample_weight: np.ndarray | None = None,
 ) -> tuple[dict[str, float], float]:
     vectoriser = CountVectorizer(
         analyzer=lambda text: features(fold(text), concepts), lowercase=False
@@ -168,7 +188,7 @@ def fit(
     model = LogisticRegression(
         C=c, solver="liblinear", class_weight="balanced", max_iter=1000, random_state=0
     )
-    model.fit(matrix, labels)
+    model.fit(matrix, labels, sample_weight=sample_weight)
     names = vectoriser.get_feature_names_out()
     weights = {
         str(name): round(float(weight), 4)
@@ -252,8 +272,9 @@ def train(spec: Spec, verbose: bool = False, out: Path = OUT) -> Path:
         kept = [row for row in load(spec.folder / source) if row[1].casefold() not in held_out]
         rows.extend(kept)
         calibrate.extend([source not in spec.train_only] * len(kept))
-        everyday.extend([source == spec.everyday] * len(kept))
+        everyday.extend([source in spec.everyday] * len(kept))
     labels = np.array([label for label, _ in rows])
+    weight = np.where(np.array(everyday), spec.everyday_weight, 1.0)
     by_rules = np.array([spec.rules(text) for _, text in rows])
     vetoed = np.array([spec.veto(text) for _, text in rows])
     texts = [spec.prepare(text) for _, text in rows]  # as the model reads them
@@ -263,7 +284,9 @@ def train(spec: Spec, verbose: bool = False, out: Path = OUT) -> Path:
     scores = np.zeros(len(texts))
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=13)
     for train_at, score_at in folds.split(texts, labels):
-        weights, bias = fit([texts[i] for i in train_at], labels[train_at], spec.c, concepts)
+        weights, bias = fit(
+            [texts[i] for i in train_at], labels[train_at], spec.c, concepts, weight[train_at]
+        )
         fold_model = LinearTextModel(weights, bias, 0.0, concepts)
         scores[score_at] = best_scores(fold_model, [texts[i] for i in score_at])
     # The rules run only where the model's score reaches a gate: below it the model is
@@ -315,7 +338,7 @@ def train(spec: Spec, verbose: bool = False, out: Path = OUT) -> Path:
                 f"{int((flagged & ordinary).sum())} of {int(ordinary.sum())}"
             )
 
-    weights, bias = fit(texts, np.array([label for label, _ in rows]), spec.c, concepts)
+    weights, bias = fit(texts, np.array([label for label, _ in rows]), spec.c, concepts, weight)
     payload = {
         "filter": spec.name,
         "about": "Logistic regression over moderation.textmodel.features; `make model`.",

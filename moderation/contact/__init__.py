@@ -30,7 +30,7 @@ from moderation.contact.addresses import find_addresses
 from moderation.contact.assembled import find_assembled_phones
 from moderation.contact.clues import Clues
 from moderation.contact.emails import find_disguised_emails, find_emails
-from moderation.contact.helplines import HELPLINE_NUMBERS
+from moderation.contact.helplines import HELPLINE_NUMBERS, mask_helplines
 from moderation.contact.matches import ContactMatch
 from moderation.contact.phones import find_lookalike_phones, find_phones
 from moderation.contact.social import find_reddit_users, find_social
@@ -70,13 +70,16 @@ FINDERS: tuple[Finder, ...] = (
     find_spanish_contact,
 )
 # The finders that can find something in a text's lower-cased form but not in the text
-# itself: look-alike capitals ("O77OO"), a case-sensitive "(at)" hint, "u/". Every other
+# itself: look-alike capitals ("O77OO"; the Spanish finder reads "B" as 8 but not "b", so
+# "7B 900 900 5O3" and "7b 900 900 5o3" are different numbers to it), a case-sensitive
+# "(at)" hint, "u/". Every other
 # finder reads upper and lower case alike (IGNORECASE patterns, casefolded comparisons), or
 # (addresses) finds in lower case only what it finds with the capitals too.
 CASE_SENSITIVE_FINDERS: tuple[Finder, ...] = (
     find_lookalike_phones,
     find_disguised_emails,
     find_reddit_users,
+    find_spanish_contact,
 )
 
 
@@ -112,6 +115,7 @@ def find_by_model(text: str) -> Chunk | None:
     what the rules can't spell out ("same name as here, the google one", "flat above the
     chippy on Stephenson Road"). See moderation.textmodel and `make model`."""
     model = _model()
+    text = mask_helplines(text)
     found = model.flags(text)
     if found is None or not mostly_spanish(text):
         return found

@@ -3,6 +3,8 @@ these numbers (and the email domains of such services) are never held as contact
 
 from __future__ import annotations
 
+import re
+
 # Public crisis and support lines, as dialled nationally (digits only). Members sharing these
 # is help, not a privacy risk. Short codes (116 123, 988, 999, 85258 ...) are listed for
 # completeness although they are too short to look like a personal number anyway.
@@ -140,3 +142,22 @@ def is_helpline(digits: str, international: bool = True) -> bool:
     if digits.startswith("00"):
         digits = digits[2:]
     return any(digits[k:] in _HELPLINES_WITHOUT_TRUNK for k in range(1, 4))
+
+
+# A number as people write one: five to sixteen digits, single spaces, dots or dashes
+# between (possessive, so a long run of digits is read once).
+_NUMBER_LIKE = re.compile(r"\+?\d(?:[ .\-]?\d){4,15}+")
+_NOT_DIGITS = re.compile(r"\D")
+
+
+def mask_helplines(text: str) -> str:
+    """`text` with every public helpline number in it replaced by the word "helpline", as
+    the contact model reads it: the model knows "ring helpline" is no one's own number,
+    whichever country's line it is ("iCall +91 91529 87821")."""
+    if _NUMBER_LIKE.search(text) is None:
+        return text
+    return _NUMBER_LIKE.sub(_masked, text)
+
+
+def _masked(match: re.Match[str]) -> str:
+    return "helpline" if is_helpline(_NOT_DIGITS.sub("", match.group())) else match.group()

@@ -18,6 +18,7 @@ single space, and contain only literal alternations and bounded repeats.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -534,24 +535,47 @@ def _clauses(text: str) -> Iterator[str]:
             yield cleaned
 
 
+# Words that close one thought in run-on chat, where no punctuation does: "cant do this
+# anymore gonna end it", "living no more, gonna...", "im fine lol gonna kms". A walk back
+# for the subject or a negation stops at them, as it would at a full stop.
+_THOUGHT_ENDS = frozenset({"anymore", "lol", "lmao", "lmfao", "tbh", "ngl", "idk", "fr", "smh"})
+_MORE_ENDS = frozenset({"no", "any"})  # "no more", "any more" (not "no longer": a denial)
+
+
+def _this_thought(words: list[str]) -> list[str]:
+    """The words after the last that closes a thought (see _THOUGHT_ENDS)."""
+    for at in range(len(words) - 1, -1, -1):
+        word = words[at]
+        if word in _THOUGHT_ENDS or (word == "more" and at and words[at - 1] in _MORE_ENDS):
+            return words[at + 1 :]
+    return words
+
+
 def _first_person_before(words: list[str]) -> bool:
     # Walk back to the nearest word that says who this is about. Other words (adverbs,
     # auxiliaries, typos, slang: "i rly want to die") are passed over, because a missed
     # crisis costs more than an unneeded helpline message.
-    for word in reversed(words[-8:]):
+    for word in reversed(_this_thought(words[-8:])):
         if word in _FIRST_PERSON:
             return True
         if word in _OTHER_SUBJECT or word.isdigit():
             return False
-    # Back at the start of the clause: a dropped subject ("want to die tbh").
+    # Back at the start of the clause or the thought: a dropped subject ("want to die tbh").
     return True
 
 
 def _negated(words: list[str], at_clause_start: bool) -> bool:
-    before = words[-3:]
+    before = _this_thought(words[-3:])
     if at_clause_start and len(words) <= 3 and words[:1] == ["no"] and words[1:2] != ["longer"]:
         # "No, I want to die": an answer, not a negation.
         before = before[1:] if len(words) == len(before) else before
+    # A negation with a new subject straight after it denied something before: "im fine,
+    # im not, im gonna kms", "no im gonna" (but "dont think i want to die" stays denied).
+    if any(
+        word in _NEGATIONS and following in _FIRST_PERSON
+        for word, following in itertools.pairwise(before)
+    ):
+        return False
     return bool(_NEGATIONS.intersection(before)) or " ".join(before).endswith("no longer")
 
 

@@ -13,6 +13,7 @@ from moderation.contact import (
     find_contact_details,
 )
 from moderation.contact.clues import AnyText, Clues
+from moderation.contact.helplines import mask_helplines
 from moderation.content import Action, Content, ContentKind, Decision
 from moderation.pipeline import moderate
 from tests.moderation.labelled import assert_big_and_balanced, load_labelled, score_and_print
@@ -383,3 +384,14 @@ def test_address_like_talk_that_is_not_an_address(text: str) -> None:
 )
 def test_handles_with_the_platform_named(text: str, held: bool) -> None:
     assert post(text).held is held, shown(text)
+
+
+def test_the_model_reads_helpline_numbers_as_helplines() -> None:
+    # The model only knows the numbers its training lines held; any listed public line, in
+    # any country's format, is the word "helpline" to it, so it stays postable.
+    assert mask_helplines("iCall +91 91529 87821, AASRA 98204 66726") == (
+        "iCall helpline, AASRA helpline"
+    )
+    assert mask_helplines("ring 116 123 or text 85258") == "ring helpline or text helpline"
+    assert mask_helplines("my number is 07700 900461") == "my number is 07700 900461"
+    assert not post("Lifeline on 13 11 14, Kids Helpline 1800 55 1800").held

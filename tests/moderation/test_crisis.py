@@ -10,7 +10,7 @@ from moderation.contact import contact_filter
 from moderation.content import Content, ContentKind, Decision
 from moderation.crisis import CRISIS_CODE, crisis_filter, detect_crisis, find_crisis_language
 from moderation.crisis import resources as helplines
-from moderation.crisis.phrases import CrisisMatch
+from moderation.crisis.phrases import CrisisMatch, find_by_rules
 from moderation.crisis.resources import crisis_resources
 from moderation.pipeline import moderate
 from tests.moderation.labelled import assert_big_and_balanced, load_labelled, score_and_print
@@ -304,3 +304,32 @@ def test_detector_finishes_on_adversarial_input() -> None:
     for text in ADVERSARIAL:
         assert len(text) <= 20_000
         assert detect_crisis(text) in (True, False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Run-on chat: the first thought ends without punctuation, and the second is a crisis.
+        "cant do this anymore gonna unalive tn",
+        "bruv i cant be arsed living no more, gonna end it tonite",
+        "im fine lol gonna kms",
+        # A negation followed by a new subject denied what came before, not what follows.
+        "lol im fine (im not im gonna kms)",
+        "no im gonna kill myself tonight",
+    ],
+)
+def test_a_thought_ended_in_chat_does_not_carry_its_subject_or_negation(text: str) -> None:
+    assert find_by_rules(text) is not None, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "im not gonna kill myself",
+        "i dont think i want to die",
+        "I no longer want to die",
+        "my brother cant do this anymore lol he wants to die",
+    ],
+)
+def test_denials_and_other_people_stay_set_aside(text: str) -> None:
+    assert find_by_rules(text) is None, text

@@ -41,7 +41,7 @@ CONTACT_NEGATIVE = {
 }  # fmt: skip
 
 SPLITS = {
-    "crisis": ([f"crisis_dev{n}.tsv" for n in ("", 2, 3, 4, 5, 6, 7, 8, 9)],
+    "crisis": ([f"crisis_dev{n}.tsv" for n in ("", *range(2, 15))],
                "crisis_test.tsv", CRISIS_POSITIVE, CRISIS_NEGATIVE),
     "contact": ([f"contact_dev{n}.tsv" for n in ("", 2, 3, 4, 5, 6)],
                 "contact_test.tsv", CONTACT_POSITIVE, CONTACT_NEGATIVE),
@@ -50,7 +50,7 @@ SPLITS = {
 # What the frozen test split must keep achieving: the figures measured when the filters were
 # last changed (docs/moderators.md), less a little room. They are floors against
 # regressions, not the targets (crisis R >= 0.97 at P >= 0.92; contact R >= 0.97 at P >= 0.98).
-FLOORS = {"crisis": (0.93, 0.90), "contact": (0.98, 0.95)}  # (precision, recall)
+FLOORS = {"crisis": (0.90, 0.93), "contact": (0.98, 0.95)}  # (precision, recall)
 
 
 @pytest.mark.parametrize("name", SPLITS)

@@ -33,6 +33,10 @@ from moderation.textmodel import (
         ("50mg at 8.30am, day 45", ["50mg", "at", "8", "30am", "day", "45"]),
         ("2024", ["2024"]),
         ("<3 :)", ["3"]),
+        # Emoji that say a word are read as it; the rest are dropped.
+        ("planning my exit 🪦", ["planning", "my", "exit", "grave"]),
+        ("💊💊 + 🍺 = bye", ["pills", "pills", "bye"]),
+        ("the 🔪 is here ⚰️", ["the", "knife", "is", "here", "coffin"]),
     ],
 )
 def test_words_read_look_alikes_and_slang_the_plain_way(text: str, expected: list[str]) -> None:
