@@ -345,9 +345,9 @@ DEMO_THREADS = (
         "chronic-illness",
         "Demo-Ash",
         "Pacing: how do you plan your week?",
-        "I've been told to pace myself for two years and I'm only now getting the hang of it. "
-        "I plan each day with a mix of heavy, medium and light jobs, and stop before I feel "
-        "done. How do you plan yours?",
+        "I was told to pace myself two years ago and I'm only now getting good at it. Each "
+        "day gets a mix of heavy, medium and light jobs, and I rest before I'm worn out. How "
+        "do you plan yours?",
         replies=(
             (
                 "Demo-Robin",

@@ -173,9 +173,33 @@ def words(text: str) -> list[str]:
     raw_words = text.translate(_SEPARATORS).split()
     # Most text is plain words and numbers with no slang: nothing to do word by word.
     plain = "".join(raw_words).isalpha() or all(map(_is_plain, raw_words))
-    if plain and _CODED_WORDS.isdisjoint(raw_words):
-        return raw_words
-    return _words_one_by_one(raw_words)
+    found = raw_words if plain and _CODED_WORDS.isdisjoint(raw_words) else None
+    if found is None:
+        found = _words_one_by_one(raw_words)
+    if not _HANG.isdisjoint(found):
+        return _phrasal_hang(found)
+    return found
+
+
+# "Hang" is a means in the lexicon, but "getting the hang of it", "hang out", "hang in
+# there", "hang on", "hang up" are everyday talk: with its particle it is read as one
+# word of its own ("hangout"), which the training lines give the weight of everyday talk.
+_HANG = frozenset({"hang", "hanging"})
+_HANG_PARTICLES = frozenset({"of", "out", "on", "in", "around", "about", "up", "tight", "over"})
+
+
+def _phrasal_hang(tokens: list[str]) -> list[str]:
+    out: list[str] = []
+    skip = False
+    for word, following in itertools.zip_longest(tokens, tokens[1:]):
+        if skip:
+            skip = False
+        elif word in _HANG and following in _HANG_PARTICLES:
+            out.append(word + following)
+            skip = True
+        else:
+            out.append(word)
+    return out
 
 
 def _is_plain(word: str) -> bool:

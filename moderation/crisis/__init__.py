@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from core.i18n import N_, gettext
+from moderation.contact.helplines import mask_helplines
 from moderation.content import (
     Action,
     ContentKind,
@@ -152,7 +153,9 @@ def find_crisis_language(
         if mostly_spanish(text):
             return None  # (the English rules and model have nothing to add)
     model = _model()
-    read = list(model.scored_chunks(text))
+    # Both models read public helpline numbers as the word "helpline" (the contact model has
+    # to; here it is a sign of help, not of a plan), so they share one reading of the text.
+    read = list(model.scored_chunks(mask_helplines(text)))
     if not read:
         return None
     best = max(read, key=lambda chunk: chunk.score)

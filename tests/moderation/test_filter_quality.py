@@ -41,7 +41,7 @@ CONTACT_NEGATIVE = {
 }  # fmt: skip
 
 SPLITS = {
-    "crisis": ([f"crisis_dev{n}.tsv" for n in ("", *range(2, 15))],
+    "crisis": ([f"crisis_dev{n}.tsv" for n in ("", *range(2, 20))],
                "crisis_test.tsv", CRISIS_POSITIVE, CRISIS_NEGATIVE),
     "contact": ([f"contact_dev{n}.tsv" for n in ("", 2, 3, 4, 5, 6)],
                 "contact_test.tsv", CONTACT_POSITIVE, CONTACT_NEGATIVE),

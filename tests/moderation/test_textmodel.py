@@ -37,6 +37,10 @@ from moderation.textmodel import (
         ("planning my exit 🪦", ["planning", "my", "exit", "grave"]),
         ("💊💊 + 🍺 = bye", ["pills", "pills", "bye"]),
         ("the 🔪 is here ⚰️", ["the", "knife", "is", "here", "coffin"]),
+        # "Hang" with its particle is everyday talk, read as a word of its own.
+        ("getting the hang of it", ["getting", "the", "hangof", "it"]),
+        ("hang in there x", ["hangin", "there", "x"]),
+        ("i want to hang myself", ["i", "want", "to", "hang", "myself"]),
     ],
 )
 def test_words_read_look_alikes_and_slang_the_plain_way(text: str, expected: list[str]) -> None:
