@@ -64,8 +64,9 @@ bench: dev ## Run the benchmarks in bench/ and print their tables
 model: dev ## Retrain the safety filters' classifiers from tests/moderation/data (deterministic)
 	$(BIN)/python tools/train_filters.py
 
-filter-report: dev ## Precision/recall of the safety filters by category on the frozen test splits (English, then Spanish)
+filter-report: dev ## Precision/recall of the safety filters by category on the frozen test splits (English, then Spanish) and the held-out crisis lines
 	$(BIN)/python tools/filter_report.py --split test
+	$(BIN)/python tools/filter_report.py --split heldout crisis
 	$(BIN)/python tools/filter_report.py --split test --lang es
 	$(BIN)/python tools/filter_report.py --split test2 --lang es crisis
 

@@ -105,7 +105,8 @@ def main() -> None:
     parser.add_argument(
         "--split",
         default="test",
-        help="test (frozen), test2 (Spanish crisis, frozen), labelled, dev, dev2, ... "
+        help="test (frozen), test2 (Spanish crisis, frozen), heldout (crisis lines never "
+        "trained on), labelled, dev, dev2, ... "
         "(default: %(default)s)",
     )
     parser.add_argument("--lang", choices=tuple(LANGUAGES), default="en")

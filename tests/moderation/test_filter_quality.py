@@ -231,3 +231,13 @@ def test_adversarial_input_runs_through_every_filter(name: str, text: str) -> No
     item = FilterInput(text, f"<p>{text}</p>", ContentKind.POST, ContentPolicy())
     for filter_ in (watched_words_filter, contact_filter("hold"), crisis_filter(lambda: [])):
         filter_(item)
+
+
+def test_the_held_out_crisis_lines_are_in_no_other_split() -> None:
+    # crisis_heldout.tsv measures wording the model never saw: none of its lines may be
+    # trained on (the trainer lists it as frozen) or repeat a test line.
+    held_out = {text.casefold() for _, _, text in load_split(DATA / "crisis_heldout.tsv")}
+    dev_files, test_file, *_ = SPLITS["crisis"]
+    others = [row for file in [*dev_files, test_file] for row in load_split(DATA / file)]
+    assert len(held_out) >= 2000
+    assert held_out.isdisjoint(text.casefold() for _, _, text in others)
