@@ -203,7 +203,9 @@ def _phrasal_hang(tokens: list[str]) -> list[str]:
 
 
 def _is_plain(word: str) -> bool:
-    return word.isalpha() or word.isdigit()
+    # What `_words_one_by_one` would keep as it is: letters, or letters and digits that start
+    # with a digit ("45", "50mg", "7pm": numbers and measures aren't look-alikes).
+    return word.isalpha() or (word.isalnum() and word[0].isdigit())
 
 
 def _words_one_by_one(raw_words: list[str]) -> list[str]:
