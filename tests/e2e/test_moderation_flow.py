@@ -67,8 +67,11 @@ def test_boundaries_reports_and_audit(server, new_context) -> None:
     screenshot(struggling, "crisis-resources")
 
     admin.goto("/moderation")
+    # Crisis first: the struggling member's post, with its badge (the "why" line under a
+    # model's flag says "crisis" too, hence exact).
     first_case = admin.locator("li.case").first
-    expect(first_case.get_by_text("Crisis")).to_be_visible()
+    expect(first_case.get_by_text("Crisis", exact=True)).to_be_visible()
+    expect(first_case.get_by_text("Tonight")).to_be_visible()
     expect(admin.locator("li.case").nth(1).get_by_text("Held")).to_be_visible()
     assert_accessible(admin, "review queue")
     screenshot(admin, "review-queue")
