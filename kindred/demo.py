@@ -421,8 +421,8 @@ DEMO_THREADS = (
             ),
             (
                 "Demo-Juniper",
-                "I said plainly how many hours a week I care, and what I can't keep doing. "
-                "Writing a list beforehand helped me not play it down.",
+                "I said plainly how many hours a week I care, and which jobs I need help "
+                "with. Writing a list beforehand helped me not play it down.",
             ),
         ),
     ),

@@ -52,6 +52,7 @@ __all__ = [
     "concept_of",
     "features",
     "fold",
+    "phrase_features",
     "read",
     "read_concepts",
     "words",
@@ -297,6 +298,21 @@ def features(text: str, concepts: dict[str, str]) -> list[str]:
     return out
 
 
+def phrase_features(text: str) -> list[str]:
+    """The features of the filter's second reading of one chunk of (folded) text: its words
+    in order only, no letters or classes. Every word, every pair of neighbours, every three in
+    a row and every pair one word apart, the first with a start marker. Trained apart from
+    `features` and added to it (tools/train_filters.py), it weighs whole phrases ("wont be
+    needing", "nobody will have") that the letter pieces and classes blur."""
+    tokens = mark_negation(words(text))
+    marked = ["<s>", *tokens]
+    out = ["w " + token for token in tokens]
+    out.extend(f"b {first} {second}" for first, second in itertools.pairwise(marked))
+    out.extend(f"t {a} {b} {c}" for a, b, c in zip(marked, marked[1:], marked[2:], strict=False))
+    out.extend(f"s {a} {c}" for a, c in zip(marked, marked[2:], strict=False))
+    return out
+
+
 def read_concepts(path: Path) -> dict[str, str]:
     """A lexicon file (moderation/data/*_concepts.txt, "CLASS: word word ...") as
     {word: class}; the first class listing a word wins."""
@@ -388,12 +404,16 @@ class LinearTextModel:
         # Below this score the filter's rules needn't run (see tools/train_filters.py).
         self.rules_gate = rules_gate
         self.concepts = concepts or {}
-        by_kind: dict[str, dict[str, float]] = {"w": {}, "c": {}, "b": {}, "k": {}, "kb": {}}
+        by_kind: dict[str, dict[str, float]] = {
+            "w": {}, "c": {}, "b": {}, "k": {}, "kb": {}, "t": {}, "s": {}
+        }  # fmt: skip
         for name, weight in weights.items():
             kind, _, rest = name.partition(" ")
             by_kind[kind][rest] = weight
         self._words, self._pieces = by_kind["w"], by_kind["c"]
         self._pairs, self._concepts, self._concept_pairs = by_kind["b"], by_kind["k"], by_kind["kb"]
+        # The phrase reading's three-word and one-apart pairs (phrase_features), if trained.
+        self._triples, self._skips = by_kind["t"], by_kind["s"]
         self._weight_of: dict[str, float] = {}
         self._concept_of: dict[str, str | None] = {}
 
@@ -433,12 +453,19 @@ class LinearTextModel:
         if pair_keys is None:
             pair_keys = pair_keys_of(tokens)
         classes = list(filter(None, map(self._concept_of.__getitem__, tokens)))
-        return (
+        score = (
             self.bias
             + sum(map(self._weight_of.__getitem__, tokens))
             + sum(map(self._pairs.get, pair_keys, repeat(0.0)))
             + sum(map(self._concept_pairs.get, pair_keys_of(classes), repeat(0.0)))
         )
+        if self._triples:
+            marked = ["<s>", *tokens]
+            triples = map(" ".join, zip(marked, marked[1:], marked[2:], strict=False))
+            skips = map(" ".join, zip(marked, marked[2:], strict=False))
+            score += sum(map(self._triples.get, triples, repeat(0.0)))
+            score += sum(map(self._skips.get, skips, repeat(0.0)))
+        return score
 
     def score(self, text: str) -> float:
         """Log-odds that one chunk of (unfolded) text is positive."""

@@ -44,6 +44,7 @@ from moderation.textmodel import (  # noqa: E402
     LinearTextModel,
     features,
     fold,
+    phrase_features,
     read_concepts,
 )
 from tools import filter_report  # noqa: E402
@@ -92,6 +93,9 @@ class Spec:
     everyday: tuple[str, ...] = EVERYDAY
     # How much each everyday line weighs in training against a labelled one.
     everyday_weight: float = 1.0
+    # Whether a second reading, of word phrases only (textmodel.phrase_features), is trained
+    # and added to the model.
+    phrases: bool = False
 
 
 SPECS = {
@@ -129,6 +133,9 @@ SPECS = {
         # ("sorry bro, the light situation is wahala") pushed the threshold up; measured on
         # crisis_dev14.tsv held out, recall +0.8 points for precision -1 point.
         everyday_weight=2.0,
+        # Chosen on crisis_heldout.tsv (the only design choice read there): at its precision
+        # 0.88, recall 0.79 -> 0.83 with the phrase reading added.
+        phrases=True,
         train_only=("crisis_dev5.tsv",),
         # crisis_heldout.tsv: lines written after this model, never trained on, to measure
         # how it reads wording nobody here wrote (docs/moderators.md).
@@ -188,22 +195,33 @@ def fit(
     c: float,
     concepts: dict[str, str],
     sample_weight: np.ndarray | None = None,
+    phrases: bool = False,
 ) -> tuple[dict[str, float], float]:
-    vectoriser = CountVectorizer(
-        analyzer=lambda text: features(fold(text), concepts), lowercase=False
+    """The weights and bias of a logistic regression over `features`; with `phrases`, plus
+    those of a second one over `phrase_features`, trained apart and added in (their sum of
+    log-odds is one linear model over both sets of features)."""
+    # (reading, the fewest lines a feature must be in to get a weight): a phrase reading
+    # of every three words would otherwise weigh hundreds of thousands of one-off phrases.
+    readings = [(lambda text: features(fold(text), concepts), 1)]
+    if phrases:
+        readings.append((lambda text: phrase_features(fold(text)), 2))
+    weights: dict[str, float] = {}
+    bias = 0.0
+    for reading, min_df in readings:
+        vectoriser = CountVectorizer(analyzer=reading, lowercase=False, min_df=min_df)
+        matrix = vectoriser.fit_transform(texts)
+        model = LogisticRegression(
+            C=c, solver="liblinear", class_weight="balanced", max_iter=1000, random_state=0
+        )
+        model.fit(matrix, labels, sample_weight=sample_weight)
+        names = vectoriser.get_feature_names_out()
+        for name, weight in zip(names, model.coef_[0], strict=True):
+            weights[str(name)] = weights.get(str(name), 0.0) + float(weight)
+        bias += float(model.intercept_[0])
+    return (
+        {name: round(weight, 4) for name, weight in weights.items() if abs(weight) >= 5e-4},
+        round(bias, 4),
     )
-    matrix = vectoriser.fit_transform(texts)
-    model = LogisticRegression(
-        C=c, solver="liblinear", class_weight="balanced", max_iter=1000, random_state=0
-    )
-    model.fit(matrix, labels, sample_weight=sample_weight)
-    names = vectoriser.get_feature_names_out()
-    weights = {
-        str(name): round(float(weight), 4)
-        for name, weight in zip(names, model.coef_[0], strict=True)
-        if abs(weight) >= 5e-4
-    }
-    return weights, round(float(model.intercept_[0]), 4)
 
 
 def best_scores(model: LinearTextModel, texts: list[str]) -> np.ndarray:
@@ -293,7 +311,12 @@ def train(spec: Spec, verbose: bool = False, out: Path = OUT) -> Path:
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=13)
     for train_at, score_at in folds.split(texts, labels):
         weights, bias = fit(
-            [texts[i] for i in train_at], labels[train_at], spec.c, concepts, weight[train_at]
+            [texts[i] for i in train_at],
+            labels[train_at],
+            spec.c,
+            concepts,
+            weight[train_at],
+            spec.phrases,
         )
         fold_model = LinearTextModel(weights, bias, 0.0, concepts)
         scores[score_at] = best_scores(fold_model, [texts[i] for i in score_at])
@@ -346,7 +369,9 @@ def train(spec: Spec, verbose: bool = False, out: Path = OUT) -> Path:
                 f"{int((flagged & ordinary).sum())} of {int(ordinary.sum())}"
             )
 
-    weights, bias = fit(texts, np.array([label for label, _ in rows]), spec.c, concepts, weight)
+    weights, bias = fit(
+        texts, np.array([label for label, _ in rows]), spec.c, concepts, weight, spec.phrases
+    )
     payload = {
         "filter": spec.name,
         "about": "Logistic regression over moderation.textmodel.features; `make model`.",

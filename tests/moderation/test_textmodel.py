@@ -16,6 +16,7 @@ from moderation.textmodel import (
     features,
     fold,
     mark_negation,
+    phrase_features,
     words,
 )
 
@@ -119,3 +120,45 @@ def test_the_quick_path_for_plain_words_reads_them_as_the_slow_one_would(text: s
 
     folded = fold(text)
     assert words(folded) == _words_one_by_one(folded.translate(_SEPARATORS).split())
+
+
+PHRASE_WEIGHTS = {
+    **WEIGHTS,
+    "t want to die": 2.0,
+    "t <s> i want": 0.5,
+    "s want die": 1.25,
+    "s <s> want": -0.5,
+}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="adeiotw n!.?1\n", max_size=120))
+def test_the_phrase_reading_adds_its_triples_and_skips(text: str) -> None:
+    # A model trained with the phrase reading (tools/train_filters.py, phrases=True) holds
+    # both readings' weights summed: its words and pairs once, its triples and one-apart
+    # pairs on top.
+    model = _model_with_phrases()
+    for piece in chunks(fold(text)):
+        expected = -2.0 + sum(
+            PHRASE_WEIGHTS.get(name, 0.0) for name in features(piece, model.concepts)
+        )
+        expected += sum(
+            PHRASE_WEIGHTS.get(name, 0.0)
+            for name in phrase_features(piece)
+            if name.startswith(("t ", "s "))
+        )
+        assert model.score(piece) == pytest.approx(expected)
+
+
+def test_the_phrase_reading_is_words_in_order() -> None:
+    assert phrase_features("i want to die") == [
+        "w i", "w want", "w to", "w die",
+        "b <s> i", "b i want", "b want to", "b to die",
+        "t <s> i want", "t i want to", "t want to die",
+        "s <s> want", "s i to", "s want die",
+    ]  # fmt: skip
+    assert _model_with_phrases().score("i want to die") > _model().score("i want to die")
+
+
+def _model_with_phrases() -> LinearTextModel:
+    return LinearTextModel(PHRASE_WEIGHTS, -2.0, 1.0, {"die": "DEATH", "want": "WANT"})
