@@ -21,6 +21,11 @@ Features, for each chunk of text (a sentence, and the whole text when it is shor
   words skipped. Classes are what lets "saved up my sertraline" share weight with "got the
   pills ready" although no word is the same.
 
+A model may also hold a second reading's weights (`phrase_features`, the crisis model
+does): ``t a b c`` every three words in a row and ``s a c`` every pair one word apart, with
+its words and pairs added into ``w`` and ``b``. It is trained apart and summed in, and
+weighs whole turns of phrase ("wont be needing") that the letter pieces blur.
+
 Counts, not presence, so the score of a chunk is the sum over its words of a per-word part
 (the word and its letter pieces, worked out once per distinct word and kept) plus one
 look-up per word pair. That keeps the cost linear in the text and about a microsecond a
@@ -412,8 +417,10 @@ class LinearTextModel:
             by_kind[kind][rest] = weight
         self._words, self._pieces = by_kind["w"], by_kind["c"]
         self._pairs, self._concepts, self._concept_pairs = by_kind["b"], by_kind["k"], by_kind["kb"]
-        # The phrase reading's three-word and one-apart pairs (phrase_features), if trained.
-        self._triples, self._skips = by_kind["t"], by_kind["s"]
+        # The phrase reading's three-word and one-apart pairs (phrase_features), if trained,
+        # keyed by tuples of words: looked up straight from zip(), with no string built.
+        self._triples = {tuple(key.split(" ")): weight for key, weight in by_kind["t"].items()}
+        self._skips = {tuple(key.split(" ")): weight for key, weight in by_kind["s"].items()}
         self._weight_of: dict[str, float] = {}
         self._concept_of: dict[str, str | None] = {}
 
@@ -461,10 +468,9 @@ class LinearTextModel:
         )
         if self._triples:
             marked = ["<s>", *tokens]
-            triples = map(" ".join, zip(marked, marked[1:], marked[2:], strict=False))
-            skips = map(" ".join, zip(marked, marked[2:], strict=False))
+            triples = zip(marked, marked[1:], marked[2:], strict=False)
             score += sum(map(self._triples.get, triples, repeat(0.0)))
-            score += sum(map(self._skips.get, skips, repeat(0.0)))
+            score += sum(map(self._skips.get, zip(marked, marked[2:], strict=False), repeat(0.0)))
         return score
 
     def score(self, text: str) -> float:
