@@ -179,12 +179,11 @@ def words(text: str) -> list[str]:
     raw_words = text.translate(_SEPARATORS).split()
     # Most text is plain words and numbers with no slang: nothing to do word by word.
     plain = "".join(raw_words).isalpha() or all(map(_is_plain, raw_words))
-    found = raw_words if plain and _CODED_WORDS.isdisjoint(raw_words) else None
-    if found is None:
-        found = _words_one_by_one(raw_words)
-    if not _HANG.isdisjoint(found):
-        return _phrasal_hang(found)
-    return found
+    if plain and _CODED_WORDS.isdisjoint(raw_words):
+        tokens = raw_words
+    else:
+        tokens = _words_one_by_one(raw_words)
+    return tokens if _HANG.isdisjoint(tokens) else _phrasal_hang(tokens)
 
 
 # "Hang" is a means in the lexicon, but "getting the hang of it", "hang out", "hang in

@@ -374,7 +374,11 @@ def train(spec: Spec, verbose: bool = False, out: Path = OUT) -> Path:
     )
     payload = {
         "filter": spec.name,
-        "about": "Logistic regression over moderation.textmodel.features; `make model`.",
+        "about": (
+            "Logistic regression over moderation.textmodel.features"
+            + (", plus one over phrase_features added in" if spec.phrases else "")
+            + "; `make model`."
+        ),
         "threshold": threshold,
         "rules_gate": rules_gate,
         "bias": bias,
